@@ -1,0 +1,32 @@
+"""Engine tests run on every available backend: NumPy always, CuPy when it finds a GPU.
+
+``LAYERLAB_BACKEND=cupy pytest tests/engine`` makes CuPy the default backend as well.
+"""
+
+import numpy as np
+import pytest
+
+from engine import backend
+
+_cupy_usable, _cupy_reason = backend.cupy_status()
+BACKENDS = ["numpy", "cupy"]
+
+
+@pytest.fixture(params=BACKENDS)
+def xp(request):
+    """The array module under test; selects it as the engine backend for the test's duration."""
+    if request.param == "cupy" and not _cupy_usable:
+        pytest.skip(f"CuPy backend unavailable: {_cupy_reason}")
+    previous = backend.current()
+    module = backend.set_backend(request.param)
+    yield module
+    backend.set_backend(backend.backend_name(previous))
+
+
+def to_numpy(array):
+    return backend.to_host(array) if array is not None else None
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
