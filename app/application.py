@@ -1,0 +1,42 @@
+"""Process-wide Qt setup shared by the main window and the screenshot command."""
+
+from __future__ import annotations
+
+import sys
+
+import pyqtgraph
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+import resources
+from app.commands.command_error import CommandError
+from app.version import package_version
+
+ICON_RESOURCE = "icons/layerlab.svg"
+# Matches packaging/layerlab.desktop, so desktops (Wayland especially) pair windows with its icon.
+DESKTOP_FILE_NAME = "layerlab"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resources.path(ICON_RESOURCE)))
+
+
+def import_engine():
+    """Import the engine, turning a backend that cannot start (LAYERLAB_BACKEND=cupy without a GPU) into a message."""
+    try:
+        import engine
+    except RuntimeError as error:  # engine.backend.BackendError, raised while engine is being imported
+        raise CommandError(str(error)) from error
+    return engine
+
+
+def create_application() -> QApplication:
+    """The QApplication, named and iconed; reuses one that already exists (tests create their own)."""
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    qt_app.setApplicationName("LayerLab")
+    qt_app.setOrganizationName("LayerLab")
+    qt_app.setApplicationVersion(package_version())
+    qt_app.setDesktopFileName(DESKTOP_FILE_NAME)
+    qt_app.setWindowIcon(app_icon())
+    pyqtgraph.setConfigOptions(antialias=True)
+    return qt_app

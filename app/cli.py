@@ -1,0 +1,50 @@
+"""The ``layerlab`` command: the main window when run bare, subcommands for everything else.
+
+    layerlab                      open the main window
+    layerlab --version            print "layerlab <version>"
+    layerlab screenshot OUT.png   save a PNG of the main window, with or without a display
+
+Each subcommand is a module in ``app.commands`` (see its docstring for the contract); add it to
+``COMMANDS`` to make it appear here. Nothing in this module imports Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.commands import gui, screenshot
+from app.commands.command_error import CommandError
+from app.version import package_version
+
+COMMANDS = (screenshot,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="layerlab",
+        description="LayerLab, a desktop workbench for neural networks. "
+        "Run without a command to open the main window.",
+    )
+    parser.add_argument("--version", action="version", version=f"layerlab {package_version()}")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run = getattr(args, "run", gui.run)
+    try:
+        return run(args)
+    except CommandError as error:
+        prefix = f"layerlab {args.command}" if args.command else "layerlab"
+        print(f"{prefix}: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

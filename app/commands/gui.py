@@ -1,0 +1,34 @@
+"""``layerlab`` with no command: open the main window and run until it closes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from app.commands.command_error import CommandError
+
+
+def has_display() -> bool:
+    """Whether Qt can find a screen: an X or Wayland display on Linux, or a platform chosen explicitly."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if not sys.platform.startswith("linux"):
+        return True  # Windows and macOS always have their own window system.
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run(args=None) -> int:
+    # Without a display Qt aborts the process with a core dump; say what to do instead.
+    if not has_display():
+        raise CommandError(
+            "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set); run it on a desktop, "
+            "or save a picture of the window with `layerlab screenshot OUT.png`"
+        )
+    from app.application import create_application, import_engine
+    from app.main_window import MainWindow
+
+    import_engine()
+    qt_app = create_application()
+    window = MainWindow()
+    window.show()
+    return qt_app.exec()

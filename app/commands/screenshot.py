@@ -1,0 +1,112 @@
+"""``layerlab screenshot OUT.png``: render the main window (no display needed) and save it as a PNG.
+
+The README's pictures and every later issue's "look at it" step come from here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from app.commands.command_error import CommandError
+
+DEFAULT_SIZE = "1280x800"
+MIN_SIZE = (640, 480)
+MAX_SIZE = (7680, 4320)
+# Long enough for docks, plots and fonts to lay out and paint after show().
+SETTLE_MS = 300
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "screenshot",
+        help="save a PNG of the main window (works without a display)",
+        description="Open the main window offscreen, let it render, and save it as a PNG.",
+    )
+    parser.add_argument("output", metavar="OUT.png", help="where to write the PNG")
+    parser.add_argument("--project", metavar="FILE", help="a network file (layerlab-network JSON) to open first")
+    parser.add_argument(
+        "--size", metavar="WxH", default=DEFAULT_SIZE, help=f"window size in pixels (default {DEFAULT_SIZE})"
+    )
+    parser.set_defaults(run=run)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise CommandError(f"--size must be WIDTHxHEIGHT in pixels, e.g. {DEFAULT_SIZE} (received {text!r})", 2)
+    width, height = int(match[1]), int(match[2])
+    if not (MIN_SIZE[0] <= width <= MAX_SIZE[0] and MIN_SIZE[1] <= height <= MAX_SIZE[1]):
+        raise CommandError(
+            f"--size must be between {MIN_SIZE[0]}x{MIN_SIZE[1]} and {MAX_SIZE[0]}x{MAX_SIZE[1]} "
+            f"(received {width}x{height})",
+            2,
+        )
+    return width, height
+
+
+def check_writable(output: str) -> Path:
+    path = Path(output).expanduser().absolute()
+    if path.is_dir():
+        raise CommandError(f"cannot write {output}: it is a folder")
+    if not path.parent.is_dir():
+        raise CommandError(f"cannot write {output}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise CommandError(f"cannot write {output}: no permission to write in {path.parent}")
+    return path
+
+
+def use_offscreen_without_display() -> None:
+    """Render offscreen unless a display is there (e.g. under Xvfb) or a Qt platform was chosen."""
+    if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def run(args) -> int:
+    # Check everything that can be checked before Qt starts, so mistakes fail fast and cleanly.
+    width, height = parse_size(args.size)
+    output = check_writable(args.output)
+    network = None
+    if args.project:
+        from app.network_file import NetworkFileError, read_network
+
+        try:
+            network = read_network(args.project)
+        except NetworkFileError as error:
+            raise CommandError(str(error)) from None
+
+    use_offscreen_without_display()
+    from PySide6.QtCore import QTimer
+
+    from app.application import create_application, import_engine
+
+    import_engine()
+    from app.main_window import MainWindow
+
+    qt_app = create_application()
+    window = MainWindow()
+    if network is not None:
+        window.show_network(network)
+    window.resize(width, height)
+    window.show()
+    QTimer.singleShot(SETTLE_MS, qt_app.quit)
+    qt_app.exec()
+    pixmap = window.grab()
+    window.close()
+
+    if (pixmap.width(), pixmap.height()) != (width, height):
+        # A high-DPI screen doubles the pixels; scale back so OUT.png has the size asked for.
+        pixmap = pixmap.scaled(width, height)
+    # Write beside the target, then rename: an existing picture is never left half-written.
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        if not pixmap.save(str(temporary), "PNG"):
+            raise CommandError(f"cannot write {args.output}: Qt could not save the PNG")
+        os.replace(temporary, output)
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    print(f"saved {output} ({width}x{height})")
+    return 0

@@ -1,0 +1,42 @@
+"""The training panels (bottom dock): tabs of live plots; the first is the loss curve.
+
+Plots are created once and later updated in place with ``setData`` (issue 7 feeds them from the
+training worker's signals); until then the loss plot says why it is empty.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+
+EMPTY_LOSS_TEXT = "No training run yet: the loss per step appears here once training arrives (issue 7)."
+LOSS_PEN_COLOR = "#3b4cca"
+
+
+class TrainingDock(QDockWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Training", parent)
+        self.setObjectName("TrainingDock")
+        palette = self.palette()
+        text_color = palette.color(QPalette.ColorRole.Text)
+
+        self.loss_plot = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
+        plot_item = self.loss_plot.getPlotItem()
+        for side, label in (("bottom", "step"), ("left", "loss")):
+            axis = plot_item.getAxis(side)
+            axis.setPen(text_color)
+            axis.setTextPen(text_color)
+            plot_item.setLabel(side, label, color=text_color.name())
+        plot_item.showGrid(x=True, y=True, alpha=0.15)
+        self.loss_curve = plot_item.plot([], [], pen=pg.mkPen(LOSS_PEN_COLOR, width=2))
+        # A fixed unit view keeps the message centred while there is no data.
+        plot_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.empty_text = pg.TextItem(EMPTY_LOSS_TEXT, color=text_color, anchor=(0.5, 0.5))
+        self.empty_text.setPos(0.5, 0.5)
+        plot_item.addItem(self.empty_text, ignoreBounds=True)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.loss_plot, "Loss")
+        self.setWidget(self.tabs)
