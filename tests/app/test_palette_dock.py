@@ -1,0 +1,89 @@
+"""The palette lists every catalog layer type under its group, and its search box filters them."""
+
+import pytest
+
+from app.palette_dock import PaletteDock, group_title
+from engine import catalog
+
+
+@pytest.fixture
+def palette(qtbot):
+    dock = PaletteDock()
+    qtbot.addWidget(dock)
+    dock.show()
+    return dock
+
+
+def tree_contents(palette):
+    """{group title: [layer types]} as the tree shows them, in order."""
+    groups = [palette.tree.topLevelItem(i) for i in range(palette.tree.topLevelItemCount())]
+    return {group.text(0): [group.child(j).text(0) for j in range(group.childCount())] for group in groups}
+
+
+def test_lists_every_layer_type_under_its_group_in_palette_order(palette):
+    expected = {}
+    for info in catalog.layer_types():
+        expected.setdefault(group_title(info.group), []).append(info.type)
+    contents = tree_contents(palette)
+    assert contents == expected
+    group_order = [group_title(group) for group in catalog.GROUPS if group_title(group) in contents]
+    assert list(contents) == group_order
+
+
+def test_descriptions_are_tooltips(palette):
+    for info in catalog.layer_types():
+        assert palette._items[info.type].toolTip(0) == info.description
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pool", ["MaxPooling2D", "AveragePooling2D"]),
+        ("POOL", ["MaxPooling2D", "AveragePooling2D"]),
+        ("residual", ["Add"]),  # from the description
+        ("conv filters", ["Conv2D"]),  # every word must match
+        ("merge", ["Add", "Concatenate"]),  # from the group
+    ],
+)
+def test_search_filters_by_name_description_and_group(palette, query, expected):
+    palette.filter(query)
+    assert palette.visible_layer_types() == expected
+    assert not palette.no_match_label.isVisible()
+
+
+def test_groups_without_matches_are_hidden(palette):
+    palette.filter("pool")
+    tree = palette.tree
+    visible_groups = [
+        tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount()) if not tree.topLevelItem(i).isHidden()
+    ]
+    assert visible_groups == ["Pooling"]
+
+
+def test_typing_in_the_search_box_filters_and_clearing_restores(palette, qtbot):
+    qtbot.keyClicks(palette.search_box, "dropout")
+    assert palette.visible_layer_types() == ["Dropout"]
+    palette.search_box.clear()
+    assert len(palette.visible_layer_types()) == len(catalog.layer_types())
+
+
+def test_no_match_says_so(palette):
+    palette.filter("transformer")
+    assert palette.visible_layer_types() == []
+    assert palette.no_match_label.isVisible()
+
+
+def test_selection_is_reported_and_cleared_when_filtered_away(palette):
+    selections = []
+    palette.layer_type_selected.connect(selections.append)
+    palette.select_layer_type("Dense")
+    assert selections[-1].type == "Dense"
+    palette.filter("pool")
+    assert selections[-1] is None
+    assert palette.selected_layer_type() is None
+
+
+def test_group_headings_cannot_be_selected(palette):
+    heading = palette.tree.topLevelItem(0)
+    palette.tree.setCurrentItem(heading)
+    assert palette.selected_layer_type() is None
