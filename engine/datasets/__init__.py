@@ -1,0 +1,35 @@
+"""Data for the engine: MNIST built in, other sets downloaded or imported safely, toy 2-D sets, batching.
+
+    from engine import datasets
+    mnist = datasets.load("mnist")                   # no network; uint8 (60000, 1, 28, 28), int64 labels
+    splits = datasets.prepare(mnist)                 # 55,000 / 5,000 / 10,000 float32 in [0, 1]
+    for x, y in splits.batches("train", 128, seed=0, augment=datasets.Augmentation()):
+        ...
+    datasets.list_datasets()                         # name, shape, classes, available offline?
+    spiral = datasets.make_toy("spiral", n=400, noise=0.1, seed=0)
+
+See docs/datasets.md. Everything here raises ``DatasetError`` for bad files, folders and downloads.
+"""
+
+from engine.datasets.augment import Augmentation
+from engine.datasets.batching import BatchIterator
+from engine.datasets.dataset import Dataset
+from engine.datasets.download import ProgressCallback, download_file, fetch
+from engine.datasets.errors import DatasetError
+from engine.datasets.idx import read_idx, write_idx
+from engine.datasets.import_csv import import_csv
+from engine.datasets.import_idx import import_idx_folder
+from engine.datasets.import_images import import_image_folder
+from engine.datasets.loading import DatasetStatus, clear_cache, list_datasets, load
+from engine.datasets.registry import REGISTRY, DataFile, DatasetInfo, get_info
+from engine.datasets.splits import Splits, prepare, split_off, to_float
+from engine.datasets.storage import DATA_DIR_ENV, data_dir
+from engine.datasets.toy import TOY_DATASETS, ToyData, circles, gaussian_clusters, make_toy, spiral, xor
+
+__all__ = [
+    "Augmentation", "BatchIterator", "DATA_DIR_ENV", "DataFile", "Dataset", "DatasetError", "DatasetInfo",
+    "DatasetStatus", "ProgressCallback", "REGISTRY", "Splits", "TOY_DATASETS", "ToyData", "circles",
+    "clear_cache", "data_dir", "download_file", "fetch", "gaussian_clusters", "get_info", "import_csv",
+    "import_idx_folder", "import_image_folder", "list_datasets", "load", "make_toy", "prepare", "read_idx",
+    "spiral", "split_off", "to_float", "write_idx", "xor",
+]

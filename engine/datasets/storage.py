@@ -1,0 +1,121 @@
+"""Where data set files live on this machine, and whether a copy found there is the genuine one.
+
+Three places are searched, in order: the copy bundled in ``resources/datasets/<name>/``, the
+download folder ``<data dir>/<name>/``, and read-only copies from OS packages (Debian's
+``/usr/share/datasets/fashion-mnist/``). The data dir is ``$LAYERLAB_DATA_DIR`` when set,
+otherwise ``<platformdirs user cache dir for "layerlab">/datasets``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.resources
+import os
+import zlib
+from pathlib import Path
+
+import platformdirs
+
+from engine.datasets.errors import DatasetError
+from engine.datasets.registry import DataFile, DatasetInfo
+
+DATA_DIR_ENV = "LAYERLAB_DATA_DIR"
+_HASH_CHUNK = 1 << 20
+
+
+def data_dir() -> Path:
+    """The folder downloads go to (one sub-folder per data set); not created here."""
+    override = os.environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir("layerlab")) / "datasets"
+
+
+def download_folder(info: DatasetInfo) -> Path:
+    return data_dir() / info.name
+
+
+def bundled_folder(info: DatasetInfo) -> Path | None:
+    """``resources/datasets/<name>/`` wherever the ``resources`` package is installed, or None."""
+    if not info.bundled:
+        return None
+    root = importlib.resources.files("resources") / "datasets" / info.name
+    # A regular install (and PyInstaller) gives a real folder; anything else falls back to a download.
+    return Path(str(root)) if root.is_dir() and Path(str(root)).is_dir() else None
+
+
+def candidate_folders(info: DatasetInfo) -> list[Path]:
+    folders = [bundled_folder(info), download_folder(info), *(Path(p) for p in info.system_folders)]
+    return [folder for folder in folders if folder is not None]
+
+
+def find_file(folder: Path, data_file: DataFile) -> Path | None:
+    """The published file in ``folder``, or its gunzipped form (same name without .gz), or None."""
+    for name in (data_file.filename, data_file.filename.removesuffix(".gz")):
+        path = folder / name
+        if path.is_file():
+            return path
+    return None
+
+
+def find_local_copy(info: DatasetInfo) -> dict[str, Path] | None:
+    """role -> path of every file, from the first folder that holds all of them; None when none does.
+
+    Only checks that the files exist (cheap enough for a listing); ``verify_file`` checks content.
+    """
+    for folder in candidate_folders(info):
+        found = {data_file.role: find_file(folder, data_file) for data_file in info.files}
+        if found and all(found.values()):
+            return found
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_sha256(path: Path) -> str:
+    """SHA-256 of the uncompressed bytes: gzip is undone when the file starts with the gzip magic."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        try:
+            while chunk := stream.read(_HASH_CHUNK):
+                digest.update(chunk)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise DatasetError(f"{path}: corrupt gzip data ({exc}); the file is damaged or was cut short") from None
+    return digest.hexdigest()
+
+
+def verify_file(path: Path, data_file: DataFile) -> None:
+    """Raise ``DatasetError`` unless ``path`` is the published file, byte for byte or in content.
+
+    The published .gz is checked first (fast); a re-gzipped copy (Debian re-gzips) or a gunzipped
+    one is accepted when its uncompressed content matches ``content_sha256``.
+    """
+    try:
+        actual = file_sha256(path)
+        if actual == data_file.sha256:
+            return
+        if data_file.content_sha256 is not None:
+            content = content_sha256(path)
+            if content == data_file.content_sha256:
+                return
+            raise DatasetError(
+                f"{path}: checksum mismatch: expected uncompressed content SHA-256 {data_file.content_sha256} "
+                f"(or {data_file.sha256} for the published .gz); received {content} (file SHA-256 {actual}). "
+                f"The file is damaged, incomplete or a different version; delete it and load again"
+            )
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    raise DatasetError(
+        f"{path}: checksum mismatch: expected SHA-256 {data_file.sha256} (the published {data_file.filename}); "
+        f"received {actual}. The file is damaged, incomplete or a different version; delete it and load again"
+    )
