@@ -1,10 +1,38 @@
-"""LayerLab's deep-learning engine: NumPy/CuPy only, no Qt, usable on its own.
+"""LayerLab's deep-learning engine: NumPy/CuPy only, no Qt, usable on its own (e.g. in a notebook).
 
     import engine
-    net = engine.build(spec, seed=0)
+    info = engine.infer_shapes(spec)          # shapes, params, memory, FLOPs per node; SpecError if invalid
+    net = engine.build(spec, seed=0)          # a Network on the current backend (LAYERLAB_BACKEND)
+    logits = net.forward(x, training=True)
+    loss, dlogits = engine.losses.softmax_cross_entropy(logits, labels)
+    net.backward(dlogits)
+    opt = engine.optimizers.Adam(net.parameters(), lr=1e-4); opt.step(); opt.zero_grad()
+    engine.save(net, "model.llmodel"); net2 = engine.load("model.llmodel")
+
+The spec format is documented in docs/spec.md.
 """
 
-from engine import backend
+from engine import backend, losses, ops
+from engine.catalog import layer_types
+from engine.errors import ModelFileError, SpecError
+from engine.network import Network, build
 from engine.parameter import Parameter
+from engine.shapes import NodeInfo, ShapeReport, infer_shapes
+from engine.spec import SPEC_FORMAT, SPEC_VERSION
 
-__all__ = ["backend", "Parameter"]
+__all__ = [
+    "backend",
+    "losses",
+    "ops",
+    "layer_types",
+    "ModelFileError",
+    "SpecError",
+    "Network",
+    "build",
+    "Parameter",
+    "NodeInfo",
+    "ShapeReport",
+    "infer_shapes",
+    "SPEC_FORMAT",
+    "SPEC_VERSION",
+]

@@ -1,0 +1,185 @@
+"""Input, Dense, Flatten, Activation and Dropout."""
+
+from __future__ import annotations
+
+from engine.backend import array_module
+from engine.layers.base import REQUIRED, Layer, ParamSpec, check_bool, check_int, check_number, describe_shape
+from engine.ops.activations import get_activation
+
+DEFAULT_KERNEL_INITIALIZER = "glorot_uniform"
+DEFAULT_BIAS_INITIALIZER = "zeros"
+
+
+def check_initializer(config, field: str):
+    """Resolve an initializer config now, so a typo is reported when the node is made, not at build."""
+    from engine import initializers
+
+    try:
+        initializers.get(config)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from None
+    return config
+
+
+class Input(Layer):
+    """Where data enters; ``shape`` is one example's shape, e.g. [1, 28, 28] or [2]."""
+
+    type_name = "Input"
+    fields = {"shape": REQUIRED}
+    min_inputs = 0
+    max_inputs = 0
+
+    def configure(self, shape):
+        ok = isinstance(shape, (list, tuple)) and len(shape) in (1, 3)
+        ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+        if not ok:
+            raise ValueError(f"shape must be [features] or [channels, height, width] of positive integers; "
+                             f"received shape={shape!r}")
+        self.shape = [int(d) for d in shape]
+
+    def output_shape(self, input_shapes):
+        return tuple(self.shape)
+
+    def forward(self, inputs, training):
+        return inputs[0]
+
+    def backward(self, dy, need_input_grads=True):
+        return [dy]
+
+
+class Dense(Layer):
+    """Fully connected: y = activation(x @ kernel + bias); kernel is (in, out)."""
+
+    type_name = "Dense"
+    fields = {
+        "units": REQUIRED,
+        "activation": None,
+        "use_bias": True,
+        "kernel_initializer": DEFAULT_KERNEL_INITIALIZER,
+        "bias_initializer": DEFAULT_BIAS_INITIALIZER,
+    }
+
+    def configure(self, units, activation, use_bias, kernel_initializer, bias_initializer):
+        self.units = check_int(units, "units")
+        self._activation = get_activation(activation)
+        self.activation = activation
+        self.use_bias = check_bool(use_bias, "use_bias")
+        self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+
+    def _features(self, input_shapes) -> int:
+        shape = input_shapes[0]
+        if len(shape) != 1:
+            raise self.error(f"Dense expects a flat input; received shape {describe_shape(shape)} "
+                             f"(add a Flatten layer before it)", "input must be flat")
+        return shape[0]
+
+    def output_shape(self, input_shapes):
+        self._features(input_shapes)
+        return (self.units,)
+
+    def param_shapes(self, input_shapes):
+        n_in = self._features(input_shapes)
+        specs = {"kernel": ParamSpec((n_in, self.units), self.kernel_initializer, (n_in, self.units), True)}
+        if self.use_bias:
+            specs["bias"] = ParamSpec((self.units,), self.bias_initializer, (n_in, self.units), False)
+        return specs
+
+    def flops(self, input_shapes, output_shape):
+        return 2 * self._features(input_shapes) * self.units + (self.units if self.use_bias else 0)
+
+    def forward(self, inputs, training):
+        x = inputs[0]
+        z = x @ self._params["kernel"].value
+        if self.use_bias:
+            z += self._params["bias"].value
+        y, self._saved = self._activation.forward(z, inplace=True)
+        self._x = x
+        return y
+
+    def backward(self, dy, need_input_grads=True):
+        xp = array_module(dy)
+        dz = self._activation.backward(dy, self._saved)
+        kernel = self._params["kernel"]
+        xp.matmul(self._x.T, dz, out=kernel.grad)
+        if self.use_bias:
+            dz.sum(axis=0, out=self._params["bias"].grad)
+        dx = dz @ kernel.value.T if need_input_grads else None
+        self._x = self._saved = None
+        return [dx]
+
+
+class Flatten(Layer):
+    """(C, H, W) -> (C*H*W,), in C, H, W order (as Keras channels_first and PyTorch)."""
+
+    type_name = "Flatten"
+    fields = {}
+
+    def output_shape(self, input_shapes):
+        size = 1
+        for d in input_shapes[0]:
+            size *= d
+        return (size,)
+
+    def forward(self, inputs, training):
+        x = inputs[0]
+        self._x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy, need_input_grads=True):
+        return [dy.reshape(self._x_shape)]
+
+
+class Activation(Layer):
+    """A stand-alone non-linearity; softmax acts over the channel (or feature) axis."""
+
+    type_name = "Activation"
+    fields = {"activation": REQUIRED}
+
+    def configure(self, activation):
+        self._activation = get_activation(activation)
+        self.activation = activation
+
+    def flops(self, input_shapes, output_shape):
+        size = 1
+        for d in output_shape:
+            size *= d
+        return size
+
+    def forward(self, inputs, training):
+        y, self._saved = self._activation.forward(inputs[0])
+        return y
+
+    def backward(self, dy, need_input_grads=True):
+        dx = self._activation.backward(dy, self._saved)
+        self._saved = None
+        return [dx]
+
+
+class Dropout(Layer):
+    """Inverted dropout: at training time zero a fraction ``rate`` and scale the rest by 1/(1-rate)."""
+
+    type_name = "Dropout"
+    fields = {"rate": REQUIRED}
+
+    def configure(self, rate):
+        self.rate = check_number(rate, "rate", 0.0, 1.0)
+
+    def set_random_generator(self, generator) -> None:
+        """The run's seeded generator (on the network's device); the network sets it at build."""
+        self._generator = generator
+
+    def forward(self, inputs, training):
+        x = inputs[0]
+        if not training or self.rate == 0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        noise = self._generator.random(x.shape, dtype=x.dtype)
+        # One array that both zeroes and rescales; backward reuses it.
+        self._mask = (noise >= self.rate).astype(x.dtype)
+        self._mask *= x.dtype.type(1.0 / keep)
+        return x * self._mask
+
+    def backward(self, dy, need_input_grads=True):
+        return [dy if self._mask is None else dy * self._mask]

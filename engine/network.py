@@ -1,0 +1,183 @@
+"""A runnable network built from a spec: forward, backward, parameters, state.
+
+    net = engine.build(spec, seed=0)
+    logits = net.forward(x, training=True)
+    loss, dlogits = engine.losses.softmax_cross_entropy(logits, labels)
+    net.backward(dlogits)                 # sets every parameter's grad; returns d(input)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import backend
+from engine.layers import make_layer
+from engine.layers.core import Dropout
+from engine.parameter import ParameterStore
+from engine.shapes import infer_shapes
+from engine.spec import SPEC_FORMAT, SPEC_VERSION, parse_graph
+
+DTYPES = ("float32", "float64")
+
+
+class Network:
+    """The layers of a spec wired as a DAG, with all parameters in one flat store."""
+
+    def __init__(self, spec: dict, seed: int = 0, dtype: str = "float32", xp=None):
+        dtype = np.dtype(dtype).name
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; received dtype={dtype!r}")
+        self.xp = xp or backend.current()
+        self.dtype = np.dtype(dtype)
+        self.seed = int(seed)
+        report = infer_shapes(spec)  # raises SpecError naming the node for any invalid design
+        self.graph = parse_graph(spec)
+        self.name = self.graph.name
+        self.order = list(self.graph.order)
+        self.layers = {node_id: make_layer(self.graph.nodes[node_id]) for node_id in self.order}
+        self.shapes = report
+        self.input_id = self.graph.input_ids[0]
+        self.output_id = self.order[-1]
+        self.input_shape = report[self.input_id].output_shape
+        self.output_shape = report[self.output_id].output_shape
+        self._build()
+
+    def _build(self) -> None:
+        init_rng, dropout_seed = _split_seed(self.seed)
+        store = ParameterStore(self.xp, self.dtype, self.shapes.total_params)
+        for node_id in self.order:
+            layer = self.layers[node_id]
+            input_shapes = [self.shapes[s].output_shape for s in self.graph.inputs[node_id]]
+            layer.build(input_shapes, store, init_rng, self.xp, self.dtype)
+        self.store = store
+        self.reseed_dropout(dropout_seed)
+
+    def reseed_dropout(self, seed: int) -> None:
+        """Give every Dropout layer the run's device-side generator, seeded with ``seed``."""
+        generator = self.xp.random.default_rng(int(seed))
+        for layer in self.layers.values():
+            if isinstance(layer, Dropout):
+                layer.set_random_generator(generator)
+
+    # -- the spec, normalised ---------------------------------------------------------------------
+    @property
+    def spec(self) -> dict:
+        """The spec with explicit edges and every default filled in (what save() writes)."""
+        nodes = [self.layers[n].get_config() for n in self.graph.nodes]
+        edges = [[source, target] for target in self.graph.nodes for source in self.graph.inputs[target]]
+        return {"format": SPEC_FORMAT, "version": SPEC_VERSION, "name": self.name, "nodes": nodes, "edges": edges}
+
+    # -- running ----------------------------------------------------------------------------------
+    def forward(self, x, training: bool = False, keep_for_backward: bool | None = None, return_all: bool = False):
+        """The output for a batch ``x`` (N, *input_shape); host arrays are moved to the device.
+
+        ``training`` switches dropout and batch statistics on. What backward needs is kept when
+        ``keep_for_backward`` (default: ``training``); an inference pass frees it layer by layer.
+        With ``return_all`` the result is a dict: node id -> that node's output (for activation views).
+        """
+        keep = training if keep_for_backward is None else keep_for_backward
+        x = self.xp.asarray(x, dtype=self.dtype)
+        if tuple(x.shape[1:]) != tuple(self.input_shape):
+            expected = "x".join(map(str, self.input_shape))
+            raise ValueError(f"{self.name}: input must be a batch of shape N x {expected}; "
+                             f"received {tuple(x.shape)}")
+        outputs = {}
+        unread = {node_id: len(self.graph.consumers[node_id]) for node_id in self.order}
+        for node_id in self.order:
+            layer = self.layers[node_id]
+            sources = self.graph.inputs[node_id]
+            inputs = [outputs[s] for s in sources] if sources else [x]
+            outputs[node_id] = layer.forward(inputs, training)
+            if not keep:
+                layer.forget()
+            for s in sources:
+                unread[s] -= 1
+                if unread[s] == 0 and not return_all:
+                    del outputs[s]  # no later node reads it
+        return outputs if return_all else outputs[self.output_id]
+
+    def backward(self, dy, input_grad: bool = True):
+        """Back-propagate ``dy`` (d loss / d output): sets every parameter's grad; returns d(input).
+
+        With ``input_grad=False`` the gradient w.r.t. the input is not computed (training never
+        needs it; the first convolution then skips its most expensive step) and None is returned.
+        """
+        grads = {self.output_id: self.xp.asarray(dy, dtype=self.dtype)}
+        dx = None
+        for node_id in reversed(self.order):
+            grad = grads.pop(node_id, None)
+            if grad is None:
+                continue
+            sources = self.graph.inputs[node_id]
+            if not sources:  # the Input node
+                dx = grad
+                continue
+            need = input_grad or any(s != self.input_id for s in sources)
+            for source, g in zip(sources, self.layers[node_id].backward(grad, need), strict=True):
+                if g is None or (source == self.input_id and not input_grad):
+                    continue
+                grads[source] = g if source not in grads else grads[source] + g
+        return dx
+
+    def predict(self, x, batch_size: int = 256):
+        """Logits for any number of examples, in inference mode, in batches; a host NumPy array."""
+        outputs = []
+        for start in range(0, len(x), batch_size):
+            outputs.append(backend.to_host(self.forward(x[start:start + batch_size], training=False)))
+        if not outputs:
+            return np.zeros((0,) + tuple(self.output_shape), dtype=self.dtype)
+        return np.concatenate(outputs)
+
+    # -- parameters and state ---------------------------------------------------------------------
+    def parameters(self) -> dict:
+        """{"conv1.kernel": Parameter, "conv1.bias": ...} in run order (views into one flat store)."""
+        return {f"{node_id}.{name}": param
+                for node_id in self.order for name, param in self.layers[node_id].parameters().items()}
+
+    def buffers(self) -> dict:
+        """Non-trainable state, e.g. {"bn1.moving_mean": array}."""
+        return {f"{node_id}.{name}": buffer
+                for node_id in self.order for name, buffer in self.layers[node_id].buffers().items()}
+
+    @property
+    def num_params(self) -> int:
+        return int(self.store.values.size)
+
+    def zero_grad(self) -> None:
+        self.store.grads.fill(0)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Host copies of every parameter and buffer: safe to hand to another thread or to save."""
+        state = {name: backend.to_host(p.value) for name, p in self.parameters().items()}
+        state.update({name: backend.to_host(b) for name, b in self.buffers().items()})
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy arrays into this network's parameters and buffers; names and shapes must match exactly."""
+        targets = {name: p.value for name, p in self.parameters().items()}
+        targets.update(self.buffers())
+        missing = sorted(set(targets) - set(state))
+        unexpected = sorted(set(state) - set(targets))
+        if missing or unexpected:
+            raise ValueError(f"{self.name}: state does not match the network (missing: {', '.join(missing) or 'none'}; "
+                             f"unexpected: {', '.join(unexpected) or 'none'})")
+        for name, target in targets.items():
+            value = state[name]
+            if tuple(value.shape) != tuple(target.shape):
+                raise ValueError(f"{name}: expected shape {tuple(target.shape)}; received {tuple(value.shape)}")
+            target[...] = self.xp.asarray(value, dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"Network({self.name!r}, {len(self.order)} nodes, {self.num_params:,} parameters, "
+                f"{backend.backend_name(self.xp)})")
+
+
+def _split_seed(seed: int):
+    """Independent streams for initialisation (host) and dropout (device) from one run seed."""
+    init_seq, dropout_seq = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(init_seq), int(dropout_seq.generate_state(1)[0])
+
+
+def build(spec: dict, seed: int = 0, dtype: str = "float32") -> Network:
+    """A Network for ``spec`` on the current backend; SpecError naming the node if the design is invalid."""
+    return Network(spec, seed=seed, dtype=dtype)

@@ -1,0 +1,159 @@
+"""Element-wise activations (and softmax over the channel/feature axis): forward and backward together.
+
+Each activation is a pair of functions: ``forward(x) -> (y, saved)`` and ``backward(dy, saved) -> dx``,
+where ``saved`` is whatever the derivative needs (the output for relu/sigmoid/tanh, the input for
+the others). ``forward(..., inplace=True)`` may overwrite ``x`` — the fused Dense/Conv2D activation
+uses it on its own pre-activation buffer. No function modifies ``dy``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.backend import array_module
+
+LEAKY_RELU_SLOPE = 0.2  # keras.activations.leaky_relu's default negative_slope
+ELU_ALPHA = 1.0
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    forward: Callable
+    backward: Callable
+
+
+def _linear_forward(x, inplace=False):
+    return x, None
+
+
+def _linear_backward(dy, saved):
+    return dy
+
+
+def _relu_forward(x, inplace=False):
+    xp = array_module(x)
+    y = xp.maximum(x, 0, out=x if inplace else None)
+    return y, y
+
+
+def _relu_backward(dy, y):
+    xp = array_module(dy)
+    return xp.where(y > 0, dy, xp.zeros((), dtype=dy.dtype))
+
+
+def _leaky_relu_forward(x, inplace=False):
+    xp = array_module(x)
+    y = xp.where(x > 0, x, x * x.dtype.type(LEAKY_RELU_SLOPE))
+    return y, y
+
+
+def _leaky_relu_backward(dy, y):
+    xp = array_module(dy)
+    return xp.where(y > 0, dy, dy * dy.dtype.type(LEAKY_RELU_SLOPE))
+
+
+def _sigmoid_forward(x, inplace=False):
+    xp = array_module(x)
+    # 1 / (1 + exp(-x)) overflows for large negative x; the tanh form is exact and stable.
+    y = xp.tanh(x * x.dtype.type(0.5), out=x if inplace else None)
+    y *= 0.5
+    y += 0.5
+    return y, y
+
+
+def _sigmoid_backward(dy, y):
+    return dy * y * (1 - y)
+
+
+def _tanh_forward(x, inplace=False):
+    xp = array_module(x)
+    y = xp.tanh(x, out=x if inplace else None)
+    return y, y
+
+
+def _tanh_backward(dy, y):
+    return dy * (1 - y * y)
+
+
+def softmax(x, axis=1):
+    """Numerically stable softmax (shift by the max); shown to people, never fed to a log."""
+    xp = array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = xp.exp(shifted)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_forward(x, inplace=False):
+    y = softmax(x, axis=1)
+    return y, y
+
+
+def _softmax_backward(dy, y):
+    return y * (dy - (dy * y).sum(axis=1, keepdims=True))
+
+
+def _elu_forward(x, inplace=False):
+    xp = array_module(x)
+    y = xp.where(x > 0, x, ELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
+    return y, y
+
+
+def _elu_backward(dy, y):
+    xp = array_module(dy)
+    # For x <= 0, d/dx alpha*(e^x - 1) = y + alpha.
+    return xp.where(y > 0, dy, dy * (y + ELU_ALPHA))
+
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def erf(x):
+    """Error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7); NumPy has none built in."""
+    xp = array_module(x)
+    sign = xp.sign(x)
+    a = xp.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return (sign * (1.0 - poly * xp.exp(-a * a))).astype(x.dtype, copy=False)
+
+
+def _gelu_forward(x, inplace=False):
+    # Exact GELU, x * Phi(x), as keras.activations.gelu(approximate=False) and torch's default.
+    y = x * (0.5 * (1.0 + erf(x * _SQRT_HALF)))
+    return y.astype(x.dtype, copy=False), x
+
+
+def _gelu_backward(dy, x):
+    xp = array_module(x)
+    cdf = 0.5 * (1.0 + erf(x * _SQRT_HALF))
+    pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+    return (dy * (cdf + x * pdf)).astype(dy.dtype, copy=False)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("linear", _linear_forward, _linear_backward),
+        Activation("relu", _relu_forward, _relu_backward),
+        Activation("leaky_relu", _leaky_relu_forward, _leaky_relu_backward),
+        Activation("sigmoid", _sigmoid_forward, _sigmoid_backward),
+        Activation("tanh", _tanh_forward, _tanh_backward),
+        Activation("softmax", _softmax_forward, _softmax_backward),
+        Activation("elu", _elu_forward, _elu_backward),
+        Activation("gelu", _gelu_forward, _gelu_backward),
+    )
+}
+
+
+def get_activation(name) -> Activation:
+    """The activation called ``name`` (None means linear); ValueError listing the choices otherwise."""
+    if name is None:
+        name = "linear"
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]

@@ -1,0 +1,121 @@
+"""Shape inference on a spec alone: per node output shape, parameters, activation memory and FLOPs.
+
+No weights are allocated, so the canvas can call this on every edit.
+
+    >>> info = infer_shapes({"nodes": [{"id": "in", "type": "Input", "shape": [784]},
+    ...                                {"id": "fc", "type": "Dense", "units": 10}]})
+    >>> info["fc"].output_shape, info["fc"].params
+    ((10,), 7850)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from engine.errors import SpecError
+from engine.layers import make_layer
+from engine.spec import parse_graph
+
+BYTES_PER_VALUE = 4  # float32, the default dtype
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What one node does to one example (no batch axis in shapes)."""
+
+    id: str
+    type: str
+    input_shapes: tuple[tuple[int, ...], ...]
+    output_shape: tuple[int, ...]
+    params: int
+    activation_bytes: int  # the output of this node for one example, float32
+    flops: int  # forward, one example; a multiply-add counts 2
+
+
+@dataclass
+class ShapeReport(Mapping):
+    """NodeInfo by node id, in run order, plus totals and (in collecting mode) the problems found.
+
+    A node whose shape could not be worked out (invalid itself, or downstream of an invalid node)
+    is absent from the mapping; ``errors`` says why for the invalid ones.
+    """
+
+    nodes: dict[str, NodeInfo]
+    order: list[str]
+    errors: list[SpecError] = field(default_factory=list)
+
+    def __getitem__(self, node_id):
+        return self.nodes[node_id]
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    def __len__(self):
+        return len(self.nodes)
+
+    @property
+    def total_params(self) -> int:
+        return sum(n.params for n in self.nodes.values())
+
+    @property
+    def total_activation_bytes(self) -> int:
+        return sum(n.activation_bytes for n in self.nodes.values())
+
+    @property
+    def total_flops(self) -> int:
+        return sum(n.flops for n in self.nodes.values())
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        last = self.order[-1] if self.order else None
+        return self.nodes[last].output_shape if last in self.nodes else None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def errors_by_node(self) -> dict[str | None, list[SpecError]]:
+        grouped: dict[str | None, list[SpecError]] = {}
+        for error in self.errors:
+            grouped.setdefault(error.node, []).append(error)
+        return grouped
+
+
+def _size(shape) -> int:
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
+def infer_shapes(spec, collect_errors: bool = False) -> ShapeReport:
+    """Shapes and costs of every node; raises SpecError unless ``collect_errors`` is set.
+
+    In collecting mode every problem is gathered in ``report.errors`` (each naming its node) and
+    nodes that can be worked out still are — the canvas marks the rest.
+    """
+    graph = parse_graph(spec, collect=collect_errors)
+    report = ShapeReport({}, list(graph.order), list(graph.problems))
+    for node_id in graph.order:
+        try:
+            layer = make_layer(graph.nodes[node_id])
+            sources = graph.inputs[node_id]
+            if any(s not in report.nodes for s in sources):
+                continue  # an input is unknown; its own error is already recorded
+            if layer.max_inputs is not None and len(sources) > layer.max_inputs:
+                continue  # too many inputs: recorded by parse_graph
+            if len(sources) < layer.min_inputs:
+                continue
+            input_shapes = tuple(report.nodes[s].output_shape for s in sources)
+            output_shape = tuple(layer.output_shape(list(input_shapes)))
+            params = sum(_size(p.shape) for p in layer.param_shapes(list(input_shapes)).values())
+            flops = layer.flops(list(input_shapes), output_shape)
+        except SpecError as error:
+            if not collect_errors:
+                raise
+            report.errors.append(error)
+            continue
+        report.nodes[node_id] = NodeInfo(node_id, layer.type_name, input_shapes, output_shape, params,
+                                         _size(output_shape) * BYTES_PER_VALUE, flops)
+    return report
