@@ -17,6 +17,7 @@ from engine.catalog import layer_types
 from engine.errors import ModelFileError, SpecError
 from engine.network import Network, build
 from engine.parameter import Parameter
+from engine.serialization import Checkpoint, load, load_checkpoint, save
 from engine.shapes import NodeInfo, ShapeReport, infer_shapes
 from engine.spec import SPEC_FORMAT, SPEC_VERSION
 
@@ -30,6 +31,10 @@ __all__ = [
     "Network",
     "build",
     "Parameter",
+    "Checkpoint",
+    "load",
+    "load_checkpoint",
+    "save",
     "NodeInfo",
     "ShapeReport",
     "infer_shapes",
