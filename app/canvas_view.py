@@ -31,9 +31,9 @@ class CanvasView(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
 
         self.hint_item = QGraphicsTextItem()
-        self.hint_item.setTextWidth(HINT_WIDTH)
         self.hint_item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
@@ -44,8 +44,18 @@ class CanvasView(QGraphicsView):
 
     def set_hint(self, text: str) -> None:
         self.hint_item.setPlainText(text)
+        self._fit_hint()
+
+    def _fit_hint(self) -> None:
+        # Wrap within the visible width (a narrow window must not clip it), centred on the scene origin.
+        visible_width = self.viewport().width() / self.zoom() - 2 * GRID_STEP
+        self.hint_item.setTextWidth(max(GRID_STEP * 8, min(HINT_WIDTH, visible_width)))
         bounds = self.hint_item.boundingRect()
         self.hint_item.setPos(-bounds.width() / 2, -bounds.height() / 2)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_hint()
 
     def hint(self) -> str:
         return self.hint_item.toPlainText()

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
 
-EMPTY_LOSS_TEXT = "No training run yet: the loss per step appears here once training arrives (issue 7)."
+EMPTY_LOSS_TEXT = "No training run yet.\nThe loss per step appears here once training arrives (issue 7)."
 LOSS_PEN_COLOR = "#3b4cca"
 
 
@@ -32,9 +32,14 @@ class TrainingDock(QDockWidget):
         self.loss_curve = plot_item.plot([], [], pen=pg.mkPen(LOSS_PEN_COLOR, width=2))
         # A fixed unit view keeps the message centred while there is no data.
         plot_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-        self.empty_text = pg.TextItem(EMPTY_LOSS_TEXT, color=text_color, anchor=(0.5, 0.5))
+        self.empty_text = pg.TextItem(color=text_color, anchor=(0.5, 0.5))
+        self.empty_text.setHtml(f"<div align='center'>{EMPTY_LOSS_TEXT.replace(chr(10), '<br>')}</div>")
         self.empty_text.setPos(0.5, 0.5)
         plot_item.addItem(self.empty_text, ignoreBounds=True)
+        # Wrap the message within the plot's width as the dock is resized.
+        plot_item.getViewBox().sigResized.connect(
+            lambda view_box: self.empty_text.setTextWidth(max(120.0, view_box.width() - 24))
+        )
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)

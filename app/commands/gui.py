@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from app.commands.command_error import CommandError
@@ -28,6 +29,8 @@ def run(args=None) -> int:
     from app.main_window import MainWindow
 
     import_engine()
+    # Qt's event loop never returns to Python to run its Ctrl+C handler; let Ctrl+C end the app instead.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     qt_app = create_application()
     window = MainWindow()
     window.show()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from app.commands.command_error import CommandError
@@ -16,6 +17,8 @@ MIN_SIZE = (640, 480)
 MAX_SIZE = (7680, 4320)
 # Long enough for docks, plots and fonts to lay out and paint after show().
 SETTLE_MS = 300
+# Qt's offscreen platform says this on every window; it is not a problem with the picture.
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
 
 
 def register(subparsers) -> None:
@@ -77,7 +80,13 @@ def run(args) -> int:
             raise CommandError(str(error)) from None
 
     use_offscreen_without_display()
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QTimer, qInstallMessageHandler
+
+    def print_qt_message(mode, context, message):
+        if message != OFFSCREEN_NOISE:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(print_qt_message)
 
     from app.application import create_application, import_engine
 
