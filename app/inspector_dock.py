@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.palette_dock import group_title
-from engine.catalog import LayerTypeInfo
 
 EMPTY_TEXT = "Select a layer to see its settings"
 
@@ -43,8 +42,8 @@ class InspectorDock(QDockWidget):
         self.pages.addWidget(details)
         self.setWidget(self.pages)
 
-    def show_layer_type(self, info: LayerTypeInfo | None) -> None:
-        """Describe ``info``; None shows the empty hint."""
+    def show_layer_type(self, info) -> None:
+        """Describe ``info`` (an entry of ``engine.layer_types()``); None shows the empty hint."""
         if info is None:
             self.pages.setCurrentWidget(self.empty_label)
             return

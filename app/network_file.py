@@ -1,4 +1,4 @@
-"""Reading a network file (format "layerlab-network", see issue 3) for the window to open.
+"""Reading a network file (format "layerlab-network", documented in docs/spec.md) for the window to open.
 
 Only the file's envelope is checked here: JSON, format name, version, a list of typed nodes. Whether the
 network itself is valid (shapes, edges, parameters) is the engine's judgement (``engine.infer_shapes``).
@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-NETWORK_FORMAT = "layerlab-network"
-NEWEST_VERSION = 1
+from engine import SPEC_FORMAT as NETWORK_FORMAT
+from engine import SPEC_VERSION as NEWEST_VERSION
+
 # A spec is a few kilobytes; refusing huge files keeps a wrong pick from eating memory.
 MAX_BYTES = 10 * 1024 * 1024
 

@@ -1,11 +1,14 @@
-"""The layer palette (left dock): every layer type the engine knows, grouped, with a search box."""
+"""The layer palette (left dock): every layer type the engine knows, grouped, with a search box.
+
+Groups appear in the order of their first layer in ``engine.layer_types()``, which is palette order.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from engine import catalog
+import engine
 
 
 def group_title(group: str) -> str:
@@ -20,7 +23,7 @@ class PaletteDock(QDockWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Layers", parent)
         self.setObjectName("PaletteDock")
-        self._infos = {info.type: info for info in catalog.layer_types()}
+        self._infos = {info.type: info for info in engine.layer_types()}
         self._items: dict[str, QTreeWidgetItem] = {}
 
         self.search_box = QLineEdit()
@@ -46,13 +49,8 @@ class PaletteDock(QDockWidget):
         self.tree.itemSelectionChanged.connect(self._emit_selection)
 
     def _fill_tree(self) -> None:
-        # Groups the catalog uses but GROUPS does not list still show, after the known ones.
-        groups = list(catalog.GROUPS)
-        groups += [info.group for info in self._infos.values() if info.group not in groups]
-        for group in dict.fromkeys(groups):
+        for group in dict.fromkeys(info.group for info in self._infos.values()):
             members = [info for info in self._infos.values() if info.group == group]
-            if not members:
-                continue
             group_item = QTreeWidgetItem(self.tree, [group_title(group)])
             group_item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable
             font = group_item.font(0)
@@ -88,7 +86,8 @@ class PaletteDock(QDockWidget):
     def select_layer_type(self, name: str) -> None:
         self.tree.setCurrentItem(self._items[name])
 
-    def selected_layer_type(self) -> catalog.LayerTypeInfo | None:
+    def selected_layer_type(self):
+        """The selected LayerTypeInfo, or None."""
         selected = self.tree.selectedItems()
         return self._infos.get(selected[0].text(0)) if selected else None
 

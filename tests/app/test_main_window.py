@@ -3,11 +3,11 @@
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 
+import engine
 from app import main_window as main_window_module
 from app.canvas_view import DEFAULT_HINT, CanvasView
 from app.inspector_dock import EMPTY_TEXT
 from app.version import package_version
-from engine import catalog
 
 
 def test_window_has_title_and_icon(main_window):
@@ -65,7 +65,7 @@ def test_clicking_a_palette_layer_shows_it_in_the_inspector(main_window, qtbot):
     tree.scrollToItem(item)
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
 
-    conv = next(info for info in catalog.layer_types() if info.type == "Conv2D")
+    conv = next(info for info in engine.layer_types() if info.type == "Conv2D")
     assert not inspector.is_empty()
     assert inspector.type_label.text() == "Conv2D"
     assert inspector.group_label.text() == "Convolution"
@@ -88,7 +88,7 @@ def test_open_shows_the_network_name_and_new_resets_everything(main_window, netw
     assert main_window.windowTitle() == "LayerLab"
     assert main_window.network is None
     assert main_window.palette_dock.search_box.text() == ""
-    assert len(main_window.palette_dock.visible_layer_types()) == len(catalog.layer_types())
+    assert len(main_window.palette_dock.visible_layer_types()) == len(engine.layer_types())
     assert main_window.inspector_dock.is_empty()
     assert main_window.canvas.hint() == DEFAULT_HINT
     assert main_window.canvas.zoom() == 1
