@@ -96,7 +96,7 @@ def _read_stream(stream, path: Path, file_size: int, *, compressed: bool, max_by
             )
 
     flat = np.empty(count, dtype=dtype)
-    buffer = memoryview(flat).cast("B")
+    buffer = flat.view(np.uint8)  # the same memory as bytes (works for zero-length arrays too)
     filled = 0
     while filled < payload_bytes:
         got = stream.readinto(buffer[filled : min(filled + _CHUNK, payload_bytes)])
@@ -154,11 +154,11 @@ def write_idx(path: str | os.PathLike, array) -> Path:
                            f"dimensions, each below 2**32")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=IDX_DTYPES[code])
-    _atomic_write(path, header, memoryview(payload).cast("B"), compress=path.name.endswith(".gz"))
+    _atomic_write(path, header, payload.reshape(-1).view(np.uint8), compress=path.name.endswith(".gz"))
     return path
 
 
-def _atomic_write(path: Path, header: bytes, payload: memoryview, *, compress: bool) -> None:
+def _atomic_write(path: Path, header: bytes, payload: np.ndarray, *, compress: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +42,10 @@ def read_pixel_csv(path: Path, *, shape=None, label_column=None) -> tuple[np.nda
     header, first_line = _read_header(path)
     label_index = _label_index(path, header, label_column)
     try:
-        table = np.loadtxt(path, delimiter=",", dtype=np.int32, skiprows=first_line - 1, ndmin=2,
-                           encoding="utf-8-sig", comments=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below instead
+            table = np.loadtxt(path, delimiter=",", dtype=np.int32, skiprows=first_line - 1, ndmin=2,
+                               encoding="utf-8-sig", comments=None)
     except ValueError as exc:
         raise DatasetError(_first_bad_row(path, first_line, label_index) or f"{path}: {exc}") from None
     if table.shape[0] == 0:

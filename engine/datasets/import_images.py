@@ -71,6 +71,9 @@ def import_image_folder(folder: str | os.PathLike, *, size: tuple[int, int] = (2
 class _ImageReader:
     def __init__(self, image_module, mode: str, size: tuple[int, int], problems: list[str]):
         self.Image = image_module
+        image_module.init()
+        # Pillow raises KeyError for a format it was built without (WebP, say), so ask only for those it has.
+        self.formats = [name for name in IMAGE_FORMATS if name in image_module.OPEN]
         self.mode = mode
         self.size = size
         self.problems = problems
@@ -82,7 +85,7 @@ class _ImageReader:
             with python_warnings.catch_warnings():
                 # A decompression bomb (a tiny file claiming a gigantic image) is refused, not decoded.
                 python_warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(path, formats=IMAGE_FORMATS) as image:
+                with Image.open(path, formats=self.formats) as image:
                     image.load()
                     pixels = image.convert(self.mode).resize(self.size, Image.Resampling.BILINEAR)
         # Decoders of damaged files raise many kinds of errors; any of them means "skip this file".

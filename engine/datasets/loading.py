@@ -18,7 +18,10 @@ from engine.datasets.registry import REGISTRY, SPLIT_ROLES, DatasetInfo, get_inf
 from engine.datasets.storage import bundled_folder, download_folder, find_local_copy, verify_file
 
 _loaded: dict[tuple[str, ...], Dataset] = {}
-_lock = threading.Lock()  # one load at a time: a second caller waits and then gets the cached copy
+# One lock per data set: a second caller of the same set waits, then gets the cached copy, while
+# loading MNIST is never held up by a Fashion-MNIST download in another thread.
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,9 @@ def load(name: str, *, download: bool = True, progress: ProgressCallback | None 
     ``download`` is true. Raises ``DatasetError`` saying where to put the files by hand when offline.
     """
     info = get_info(name)
-    with _lock:
+    with _locks_guard:
+        lock = _locks.setdefault(info.name, threading.Lock())
+    with lock:
         paths = find_local_copy(info)
         fetched = False
         if paths is None:
@@ -78,7 +83,7 @@ def load(name: str, *, download: bool = True, progress: ProgressCallback | None 
 
 def clear_cache() -> None:
     """Forget the decoded arrays (the next ``load`` reads the files again)."""
-    with _lock:
+    with _locks_guard:
         _loaded.clear()
 
 
