@@ -49,7 +49,7 @@ class CanvasView(QGraphicsView):
     def _fit_hint(self) -> None:
         # Wrap within the visible width (a narrow window must not clip it), centred on the scene origin.
         visible_width = self.viewport().width() / self.zoom() - 2 * GRID_STEP
-        self.hint_item.setTextWidth(max(GRID_STEP * 8, min(HINT_WIDTH, visible_width)))
+        self.hint_item.setTextWidth(max(GRID_STEP * 3, min(HINT_WIDTH, visible_width)))
         bounds = self.hint_item.boundingRect()
         self.hint_item.setPos(-bounds.width() / 2, -bounds.height() / 2)
 

@@ -63,9 +63,21 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.backend_label)
 
         self.resize(1280, 800)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [260, 280], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.training_dock], [240], Qt.Orientation.Vertical)
+        self._docks_sized = False
         self.new_network()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._docks_sized:
+            # Sized at first show, for the size the window really has: a small window keeps the canvas usable.
+            self._docks_sized = True
+            width, height = self.width(), self.height()
+            self.resizeDocks(
+                [self.palette_dock, self.inspector_dock],
+                [min(260, width // 5), min(280, width // 5)],
+                Qt.Orientation.Horizontal,
+            )
+            self.resizeDocks([self.training_dock], [min(240, height * 3 // 10)], Qt.Orientation.Vertical)
 
     def docks(self):
         return [self.palette_dock, self.inspector_dock, self.training_dock]

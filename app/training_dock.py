@@ -38,7 +38,7 @@ class TrainingDock(QDockWidget):
         plot_item.addItem(self.empty_text, ignoreBounds=True)
         # Wrap the message within the plot's width as the dock is resized.
         plot_item.getViewBox().sigResized.connect(
-            lambda view_box: self.empty_text.setTextWidth(max(120.0, view_box.width() - 24))
+            lambda view_box: self.empty_text.setTextWidth(max(60.0, view_box.width() - 24))
         )
 
         self.tabs = QTabWidget()

@@ -80,7 +80,7 @@ def run(args) -> int:
             raise CommandError(str(error)) from None
 
     use_offscreen_without_display()
-    from PySide6.QtCore import QTimer, qInstallMessageHandler
+    from PySide6.QtCore import Qt, QTimer, qInstallMessageHandler
 
     def print_qt_message(mode, context, message):
         if message != OFFSCREEN_NOISE:
@@ -101,12 +101,18 @@ def run(args) -> int:
     window.show()
     QTimer.singleShot(SETTLE_MS, qt_app.quit)
     qt_app.exec()
+    actual = window.size()
     pixmap = window.grab()
     window.close()
 
+    if (actual.width(), actual.height()) != (width, height):
+        # The window manager or the window's minimum size overruled us; say so rather than stretch.
+        raise CommandError(f"the window came out {actual.width()}x{actual.height()}, not {width}x{height}")
     if (pixmap.width(), pixmap.height()) != (width, height):
-        # A high-DPI screen doubles the pixels; scale back so OUT.png has the size asked for.
-        pixmap = pixmap.scaled(width, height)
+        # A high-DPI screen has more pixels than the window's size; scale back to the size asked for.
+        pixmap = pixmap.scaled(
+            width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
     # Write beside the target, then rename: an existing picture is never left half-written.
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
