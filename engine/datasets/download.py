@@ -145,6 +145,7 @@ def _fetch_into(url: str, part: Path, progress, expected_size: int | None, timeo
     try:
         response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as exc:
+        exc.close()
         if exc.code == 416 and start:
             return  # nothing left to send: the .part is whole (or wrong, which the checksum catches)
         raise _Unreachable(f"HTTP {exc.code} {exc.reason}") from None
