@@ -40,8 +40,7 @@ def _relu_forward(x, inplace=False):
 
 
 def _relu_backward(dy, y):
-    xp = array_module(dy)
-    return xp.where(y > 0, dy, xp.zeros((), dtype=dy.dtype))
+    return dy * (y > 0)  # several times faster than where() on NumPy
 
 
 def _leaky_relu_forward(x, inplace=False):

@@ -2,13 +2,11 @@
 
 Shapes: x (N, C, H, W); kernel (F, C, kh, kw); bias (F,); y (N, F, out_h, out_w).
 
-Forward is im2col + one GEMM: the windows of the padded input are copied once into
-cols (C*kh*kw, N*out_h*out_w), and y = kernel2d @ cols. The GEMM result is channel-major in memory;
-y is returned as a transposed view of it (see ``layout``), so no copy back to NCHW is needed and the
-backward GEMMs read ``dy`` without a copy when it arrives in the same layout.
-
-Backward: dkernel = dy2d @ cols.T (cols kept from forward); dx by GEMM into column space and a
-col2im scatter-add of kh*kw strided slices. The first layer of a network never needs dx, and skips it.
+Forward is im2col + one GEMM. The padded input is stored CHWN (see ``layout``), the windows are
+copied once into cols (C*kh*kw, out_h*out_w*N), and y = kernel2d @ cols, which is y in CHWN memory,
+returned as its logical-NCHW view. Backward: dkernel = dy2d @ cols.T (cols kept from forward); dx by
+one GEMM into column space and a col2im scatter-add of kh*kw shifted blocks. The first layer of a
+network never needs dx and skips it.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.backend import array_module
-from engine.ops.layout import pad_like_layout, window_slice, window_view
+from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn, window_slice
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 
 
@@ -32,9 +30,20 @@ class ConvCache:
     out_hw: tuple
 
 
+def im2col(x_padded_chwn, kernel_hw, strides, out_hw):
+    """cols (C*kh*kw, out_h*out_w*N): row (c, i, j) holds input pixel (c, h*sh+i, w*sw+j) for every window."""
+    xp = array_module(x_padded_chwn)
+    memory = x_padded_chwn.transpose(NCHW_TO_CHWN)  # (C, Hp, Wp, N), contiguous
+    c, _, _, n = memory.shape
+    (kh, kw), (sh, sw), (out_h, out_w) = kernel_hw, strides, out_hw
+    s_c, s_h, s_w, s_n = memory.strides
+    windows = xp.lib.stride_tricks.as_strided(
+        memory, shape=(c, kh, kw, out_h, out_w, n), strides=(s_c, s_h, s_w, s_h * sh, s_w * sw, s_n))
+    return xp.ascontiguousarray(windows).reshape(c * kh * kw, out_h * out_w * n)
+
+
 def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=True):
     """y, cache. ``strides`` an int or pair, ``padding`` 'valid', 'same' or int/pair."""
-    xp = array_module(x)
     strides = pair(strides, "strides")
     n, c, h, w = x.shape
     f, kc, kh, kw = kernel.shape
@@ -43,13 +52,11 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     out_h, out_w, pads = conv_geometry(h, w, (kh, kw), strides, normalize_padding(padding))
     if out_h < 1 or out_w < 1:
         raise ValueError(f"kernel {kh}x{kw} does not fit a {h}x{w} input with padding {padding!r}")
-    x_padded = pad_like_layout(x, pads, 0)
-    cols = xp.ascontiguousarray(window_view(x_padded, (kh, kw), strides, (out_h, out_w)))
-    cols = cols.reshape(c * kh * kw, n * out_h * out_w)
+    cols = im2col(pad_to_chwn(x, pads, 0), (kh, kw), strides, (out_h, out_w))
     y2d = kernel.reshape(f, -1) @ cols
     if bias is not None:
         y2d += bias[:, None]
-    y = y2d.reshape(f, n, out_h, out_w).transpose(1, 0, 2, 3)
+    y = y2d.reshape(f, out_h, out_w, n).transpose(CHWN_TO_NCHW)
     cache = ConvCache((n, c, h, w), cols, kernel, strides, pads, (out_h, out_w)) if keep_cache else None
     return y, cache
 
@@ -61,7 +68,7 @@ def conv2d_backward(dy, cache: ConvCache, need_dx=True, dkernel_out=None, dbias_
     f, c, kh, kw = kernel.shape
     n, _, h, w = cache.x_shape
     out_h, out_w = cache.out_hw
-    dy2d = dy.transpose(1, 0, 2, 3).reshape(f, n * out_h * out_w)  # a free view when dy is channel-major
+    dy2d = dy.transpose(NCHW_TO_CHWN).reshape(f, out_h * out_w * n)  # a free view when dy is stored CHWN
 
     if dkernel_out is not None:
         xp.matmul(dy2d, cache.cols.T, out=dkernel_out.reshape(f, -1))
@@ -76,17 +83,14 @@ def conv2d_backward(dy, cache: ConvCache, need_dx=True, dkernel_out=None, dbias_
 
     dx = None
     if need_dx:
-        dcols = (kernel.reshape(f, -1).T @ dy2d).reshape(c, kh, kw, n, out_h, out_w)
+        dcols = (kernel.reshape(f, -1).T @ dy2d).reshape(c, kh, kw, out_h, out_w, n)
         top, bottom, left, right = cache.pads
-        # Accumulate in (C, N, H, W) memory, where each dcols[:, i, j] block is contiguous;
-        # dx is returned as its logical-NCHW view (channel-major, like the activations).
-        dx_cm = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=dy.dtype)
-        dx_padded = dx_cm.transpose(1, 0, 2, 3)
+        dx_memory = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=dy.dtype)
         for i in range(kh):
             for j in range(kw):
                 rows, columns = window_slice(i, j, cache.strides, cache.out_hw)
-                dx_cm[:, :, rows, columns] += dcols[:, i, j]
-        dx = dx_padded[:, :, top:top + h, left:left + w]
+                dx_memory[:, rows, columns, :] += dcols[:, i, j]
+        dx = dx_memory[:, top:top + h, left:left + w, :].transpose(CHWN_TO_NCHW)
     return dx, dkernel, dbias
 
 

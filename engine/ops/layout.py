@@ -1,37 +1,58 @@
-"""Memory-layout helpers shared by the window operations (convolution and pooling).
+"""Memory layout of image activations: logically NCHW everywhere, stored as (C, H, W, N) inside conv nets.
 
-Arrays are always *logically* NCHW. Convolution computes one big GEMM whose natural result is
-channel-major in memory (C, N, H, W); rather than copying it back to NCHW, it returns a transposed
-view, and every op downstream (NumPy/CuPy ufuncs keep the input's memory order) carries that layout
-along. Operations that allocate new 4-D arrays use ``empty_like_layout`` so the chain stays in one
-layout and the next convolution's GEMM operands are free views instead of copies.
+Arrays passed between layers are always *logically* (N, C, H, W). Convolution, however, computes one
+big GEMM whose natural result is (filters, out_h, out_w, N) in memory — the layout cuda-convnet used,
+with the batch innermost. Rather than copy it back to NCHW, a convolution returns the transposed
+view, and every op downstream keeps that layout (NumPy/CuPy ufuncs follow their input's memory
+order; ops that allocate use ``full_like_layout``). With the batch innermost, every window shift of
+im2col and col2im moves whole contiguous runs of out_w * N values, so those copies run at memory
+speed instead of element by element, and the backward GEMMs read ``dy`` without a copy.
 """
 
 from __future__ import annotations
 
 from engine.backend import array_module
 
+NCHW_TO_CHWN = (1, 2, 3, 0)
+CHWN_TO_NCHW = (3, 0, 1, 2)
 
-def is_channel_major(x) -> bool:
-    """True when a logical NCHW array is laid out as (C, N, H, W) in memory."""
-    return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(1, 0, 2, 3).flags.c_contiguous
+
+def is_chwn(x) -> bool:
+    """True when a logical NCHW array is stored as (C, H, W, N) in memory."""
+    return x.ndim == 4 and x.transpose(NCHW_TO_CHWN).flags.c_contiguous and not (
+        x.flags.c_contiguous and x.shape[0] > 1
+    )
+
+
+def chwn_memory(x):
+    """The (C, H, W, N) contiguous array behind a CHWN-stored ``x`` (a view, no copy)."""
+    return x.transpose(NCHW_TO_CHWN)
+
+
+def empty_chwn(xp, shape, dtype, fill_value=None):
+    """A new logical-NCHW array of ``shape`` stored as CHWN; uninitialised when ``fill_value`` is None."""
+    n, c, h, w = shape
+    if fill_value is None:
+        memory = xp.empty((c, h, w, n), dtype=dtype)
+    else:
+        memory = xp.full((c, h, w, n), fill_value, dtype=dtype)
+    return memory.transpose(CHWN_TO_NCHW)
 
 
 def full_like_layout(x, shape, fill_value, dtype=None):
-    """A new logical-NCHW array of ``shape`` in the same memory layout as ``x``.
+    """A new logical-NCHW array of ``shape`` stored like ``x`` (CHWN or NCHW).
 
     Filled with ``fill_value``, or left uninitialised when it is None (the caller writes every element).
     """
     xp = array_module(x)
     dtype = dtype or x.dtype
-    channel_major = is_channel_major(x)
-    memory_shape = (shape[1], shape[0]) + tuple(shape[2:]) if channel_major else tuple(shape)
-    array = xp.empty(memory_shape, dtype=dtype) if fill_value is None else xp.full(memory_shape, fill_value, dtype)
-    return array.transpose(1, 0, 2, 3) if channel_major else array
+    if is_chwn(x):
+        return empty_chwn(xp, shape, dtype, fill_value)
+    return xp.empty(shape, dtype=dtype) if fill_value is None else xp.full(shape, fill_value, dtype)
 
 
 def pad_like_layout(x, pads, fill_value=0):
-    """``x`` with (top, bottom, left, right) pads on H and W, filled with ``fill_value``; ``x`` itself if none."""
+    """``x`` with (top, bottom, left, right) pads on H and W, stored like ``x``; ``x`` itself if no pads."""
     top, bottom, left, right = pads
     if not (top or bottom or left or right):
         return x
@@ -41,21 +62,17 @@ def pad_like_layout(x, pads, fill_value=0):
     return padded
 
 
-def window_view(x_padded, kernel, strides, out_hw, order="kernel_first"):
-    """A strided view of every kernel window of a padded NCHW array, without copying.
-
-    ``order="kernel_first"`` gives shape (C, kh, kw, N, out_h, out_w): the im2col layout whose
-    contiguous copy reshapes to the (C*kh*kw, N*out_h*out_w) GEMM operand.
-    """
-    xp = array_module(x_padded)
-    kh, kw = kernel
-    sh, sw = strides
-    out_h, out_w = out_hw
-    n, c, _, _ = x_padded.shape
-    s_n, s_c, s_h, s_w = x_padded.strides
-    return xp.lib.stride_tricks.as_strided(
-        x_padded, shape=(c, kh, kw, n, out_h, out_w), strides=(s_c, s_h, s_w, s_n, s_h * sh, s_w * sw)
-    )
+def pad_to_chwn(x, pads, fill_value=0):
+    """``x`` padded and stored as CHWN (one copy at most; none when it already is and needs no pads)."""
+    top, bottom, left, right = pads
+    if is_chwn(x) and not (top or bottom or left or right):
+        return x
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    padded = empty_chwn(xp, (n, c, h + top + bottom, w + left + right), x.dtype,
+                        fill_value if (top or bottom or left or right) else None)
+    padded[:, :, top:top + h, left:left + w] = x
+    return padded
 
 
 def window_slice(i: int, j: int, strides, out_hw):

@@ -5,6 +5,7 @@ import pytest
 
 from engine import build, losses
 from engine.ops.activations import ACTIVATIONS
+from tests.engine.conftest import to_numpy
 from tests.engine.gradcheck import check_network_gradients, numeric_gradient
 
 
@@ -180,3 +181,23 @@ def test_cross_entropy_matches_the_definition(xp, rng):
 def test_bad_labels_are_refused(xp):
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):
         losses.softmax_cross_entropy(xp.zeros((2, 3)), xp.asarray([0, 3]))
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_max_pool_fast_path_matches_the_general_path(xp, rng, padding):
+    # After a convolution activations are stored CHWN, which takes the 2x2 fast path; a plain NCHW
+    # array takes the general one. Both must agree exactly, ties included.
+    from engine.ops.layout import empty_chwn
+    from engine.ops.pooling import max_pool2d_backward, max_pool2d_forward
+
+    values = rng.integers(0, 3, (3, 4, 6, 8)).astype(np.float32)  # many ties
+    plain = xp.asarray(values)
+    chwn = empty_chwn(xp, values.shape, np.float32)
+    chwn[...] = plain
+    dy = xp.asarray(rng.standard_normal((3, 4, 3, 4)).astype(np.float32))
+    y_fast, cache_fast = max_pool2d_forward(chwn, 2, 2, padding)
+    y_general, cache_general = max_pool2d_forward(plain, 2, 2, padding)
+    assert cache_fast.bottom_wins is not None and cache_general.bottom_wins is None
+    np.testing.assert_array_equal(to_numpy(y_fast), to_numpy(y_general))
+    np.testing.assert_array_equal(to_numpy(max_pool2d_backward(dy, cache_fast)),
+                                  to_numpy(max_pool2d_backward(dy, cache_general)))
