@@ -12,7 +12,7 @@
 The spec format is documented in docs/spec.md.
 """
 
-from engine import backend, losses, ops
+from engine import backend, datasets, initializers, losses, ops, optimizers, schedules
 from engine.catalog import layer_types
 from engine.errors import ModelFileError, SpecError
 from engine.network import Network, build
@@ -23,8 +23,12 @@ from engine.spec import SPEC_FORMAT, SPEC_VERSION
 
 __all__ = [
     "backend",
+    "datasets",
+    "initializers",
     "losses",
     "ops",
+    "optimizers",
+    "schedules",
     "layer_types",
     "ModelFileError",
     "SpecError",

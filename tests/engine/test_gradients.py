@@ -201,3 +201,14 @@ def test_max_pool_fast_path_matches_the_general_path(xp, rng, padding):
     np.testing.assert_array_equal(to_numpy(y_fast), to_numpy(y_general))
     np.testing.assert_array_equal(to_numpy(max_pool2d_backward(dy, cache_fast)),
                                   to_numpy(max_pool2d_backward(dy, cache_general)))
+
+
+def test_erf_is_accurate_for_each_dtype(xp):
+    import math
+
+    from engine.ops.activations import erf
+
+    grid = np.linspace(-7, 7, 2001)
+    reference = np.array([math.erf(v) for v in grid])
+    assert np.abs(to_numpy(erf(xp.asarray(grid))) - reference).max() < 5e-15
+    assert np.abs(to_numpy(erf(xp.asarray(grid, dtype=np.float32))) - reference).max() < 5e-7
