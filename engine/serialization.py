@@ -185,8 +185,7 @@ def load_checkpoint(path, restore_optimizer: bool = False) -> Checkpoint:
         optimizer_arrays = {name[len("optimizer/"):]: value for name, value in arrays.items()
                             if name.startswith("optimizer/")}
         try:
-            optimizer = optimizers.get(optimizer_config, network.parameters())
-            optimizer.load_state_dict(optimizer_config, optimizer_arrays)
+            optimizer = optimizers.from_state_dict(network.parameters(), optimizer_config, optimizer_arrays)
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelFileError(path, f"the optimizer state cannot be restored: {exc}") from None
     metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}

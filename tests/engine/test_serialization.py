@@ -153,3 +153,32 @@ def test_invalid_spec_inside(saved):
     _rewrite(saved, break_spec)
     with pytest.raises(engine.ModelFileError, match="the network inside is invalid: conv: kernel 50x50"):
         engine.load(saved)
+
+
+@pytest.mark.parametrize("optimizer_name", ["adam", "momentum", "rmsprop"])
+def test_optimizer_state_is_saved_so_training_resumes_exactly(xp, tmp_path, optimizer_name):
+    """3 steps, save, load, 3 more steps == 6 steps straight (weights, moments, iteration count)."""
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((4, 1, 8, 8)).astype(np.float32), rng.integers(0, 3, 4)) for _ in range(6)]
+    spec = small_cnn_with_everything()
+    spec["nodes"][10]["rate"] = 0.0  # dropout masks are not part of the saved state
+
+    def train(net, opt, steps):
+        for x, labels in steps:
+            _, dlogits = engine.losses.softmax_cross_entropy(net.forward(x, training=True), xp.asarray(labels))
+            net.backward(dlogits, input_grad=False)
+            opt.step()
+
+    straight = engine.build(spec, seed=4)
+    straight_opt = engine.optimizers.get(optimizer_name, straight.parameters(), lr=1e-2)
+    train(straight, straight_opt, batches)
+
+    first = engine.build(spec, seed=4)
+    first_opt = engine.optimizers.get(optimizer_name, first.parameters(), lr=1e-2)
+    train(first, first_opt, batches[:3])
+    save(first, tmp_path / "half.llmodel", optimizer=first_opt)
+    resumed = load_checkpoint(tmp_path / "half.llmodel", restore_optimizer=True)
+    assert resumed.optimizer.iterations == 3
+    train(resumed.network, resumed.optimizer, batches[3:])
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(resumed.network.state_dict()[name], value, err_msg=name)
