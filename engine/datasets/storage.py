@@ -15,8 +15,6 @@ import os
 import zlib
 from pathlib import Path
 
-import platformdirs
-
 from engine.datasets.errors import DatasetError
 from engine.datasets.registry import DataFile, DatasetInfo
 
@@ -29,6 +27,8 @@ def data_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV, "").strip()
     if override:
         return Path(override).expanduser()
+    import platformdirs  # imported here so `import engine` needs only NumPy (e.g. on a bare GPU box)
+
     return Path(platformdirs.user_cache_dir("layerlab")) / "datasets"
 
 
