@@ -7,6 +7,10 @@
 epsilon is added after the square root as in PyTorch (Keras's 1e-7 default differs slightly). AdamW
 first shrinks each regularised weight by ``1 - lr * weight_decay`` (decoupled weight decay).
 
+The state holds decayed sums, ``decayed_grad_sum = m / (1 - beta_1)`` and ``decayed_square_sum =
+v / (1 - beta_2)``: updating a sum (``s = beta * s + grad``) takes two array operations fewer per step
+than updating an average, and the constants fold into the step size and epsilon.
+
 The NumPy rule below is the reference; on CuPy one fused kernel does the same work in one launch.
 """
 
@@ -19,18 +23,16 @@ from engine.optimizers import checks
 from engine.optimizers.base import Optimizer
 
 
-def adam_update(xp, value, grad, first_moment, second_moment, tmp, beta_1, beta_2, step_size, epsilon_hat):
-    """One Adam step, with the bias corrections folded into ``step_size`` and ``epsilon_hat``."""
-    first_moment *= beta_1
-    xp.multiply(grad, 1.0 - beta_1, out=tmp)
-    first_moment += tmp
-    second_moment *= beta_2
-    xp.multiply(grad, 1.0 - beta_2, out=tmp)
-    tmp *= grad
-    second_moment += tmp
-    xp.sqrt(second_moment, out=tmp)
+def adam_update(xp, value, grad, grad_sum, square_sum, tmp, beta_1, beta_2, step_size, epsilon_hat):
+    """One Adam step on decayed sums, with bias corrections folded into ``step_size`` and ``epsilon_hat``."""
+    grad_sum *= beta_1
+    grad_sum += grad
+    square_sum *= beta_2
+    xp.square(grad, out=tmp)
+    square_sum += tmp
+    xp.sqrt(square_sum, out=tmp)
     tmp += epsilon_hat
-    xp.divide(first_moment, tmp, out=tmp)
+    xp.divide(grad_sum, tmp, out=tmp)
     tmp *= step_size
     value -= tmp
 
@@ -41,11 +43,11 @@ def _cupy_adam_kernel():
 
     return cupy.ElementwiseKernel(
         "T grad, T beta_1, T beta_2, T step_size, T epsilon_hat, T decay_factor",
-        "T value, T first_moment, T second_moment",
+        "T value, T grad_sum, T square_sum",
         """
-        first_moment = beta_1 * first_moment + (1 - beta_1) * grad;
-        second_moment = beta_2 * second_moment + (1 - beta_2) * grad * grad;
-        value = value * decay_factor - step_size * first_moment / (sqrt(second_moment) + epsilon_hat);
+        grad_sum = beta_1 * grad_sum + grad;
+        square_sum = beta_2 * square_sum + grad * grad;
+        value = value * decay_factor - step_size * grad_sum / (sqrt(square_sum) + epsilon_hat);
         """,
         "layerlab_adam_update",
     )
@@ -72,30 +74,31 @@ class Adam(Optimizer):
         return hyperparameters
 
     def _state_names(self):
-        return ("first_moment", "second_moment")
+        return ("decayed_grad_sum", "decayed_square_sum")
 
     def _constants(self, lr, t):
+        # m_hat = (1 - beta_1) / (1 - beta_1**t) * grad_sum and v_hat = root**2 * square_sum, so
+        # lr * m_hat / (sqrt(v_hat) + epsilon) = step_size * grad_sum / (sqrt(square_sum) + epsilon / root)
         h = self.hyperparameters
-        correction_1 = 1.0 - h["beta_1"] ** t
-        root_correction_2 = math.sqrt(1.0 - h["beta_2"] ** t)
+        root = math.sqrt((1.0 - h["beta_2"]) / (1.0 - h["beta_2"] ** t))
+        step_size = lr * (1.0 - h["beta_1"]) / ((1.0 - h["beta_1"] ** t) * root)
         decay_factor = 1.0 - lr * h["weight_decay"] if self.decoupled_weight_decay else 1.0
-        step_size = lr * root_correction_2 / correction_1
-        return h["beta_1"], h["beta_2"], step_size, h["epsilon"] * root_correction_2, decay_factor
+        return h["beta_1"], h["beta_2"], step_size, h["epsilon"] / root, decay_factor
 
     def _update(self, xp, segment, grad, constants):
         beta_1, beta_2, step_size, epsilon_hat, decay_factor = constants
         if not segment.decay:
             decay_factor = 1.0
-        first_moment, second_moment = segment.state["first_moment"], segment.state["second_moment"]
+        grad_sum, square_sum = segment.state["decayed_grad_sum"], segment.state["decayed_square_sum"]
         if self.use_fused_kernel and xp.__name__ == "cupy":
             scalar = segment.value.dtype.type
             _cupy_adam_kernel()(grad, scalar(beta_1), scalar(beta_2), scalar(step_size), scalar(epsilon_hat),
-                                scalar(decay_factor), segment.value, first_moment, second_moment)
+                                scalar(decay_factor), segment.value, grad_sum, square_sum)
             return
         if decay_factor != 1.0:
             segment.value *= decay_factor
-        adam_update(xp, segment.value, grad, first_moment, second_moment, segment.scratch[1], beta_1, beta_2,
-                    step_size, epsilon_hat)
+        adam_update(xp, segment.value, grad, grad_sum, square_sum, segment.scratch[1], beta_1, beta_2, step_size,
+                    epsilon_hat)
 
 
 class AdamW(Adam):

@@ -12,7 +12,7 @@ from engine.optimizers.base import Optimizer
 
 def adagrad_update(xp, value, grad, sum_of_squares, tmp, lr, epsilon):
     """sum += grad**2;  value -= lr * grad / (sqrt(sum) + epsilon)"""
-    xp.multiply(grad, grad, out=tmp)
+    xp.square(grad, out=tmp)
     sum_of_squares += tmp
     xp.sqrt(sum_of_squares, out=tmp)
     tmp += epsilon
@@ -28,8 +28,8 @@ def rmsprop_update(xp, value, grad, mean_square, mean_grad, velocity, tmp, lr, r
     With ``velocity``: velocity = momentum * velocity + step, and the weight moves by lr * velocity.
     """
     mean_square *= rho
-    xp.multiply(grad, 1.0 - rho, out=tmp)
-    tmp *= grad
+    xp.square(grad, out=tmp)
+    tmp *= 1.0 - rho
     mean_square += tmp
     if mean_grad is not None:
         mean_grad *= rho
@@ -55,8 +55,8 @@ def rmsprop_update(xp, value, grad, mean_square, mean_grad, velocity, tmp, lr, r
 def adadelta_update(xp, value, grad, mean_square, mean_square_update, tmp, tmp2, lr, rho, epsilon):
     """update = sqrt((mean_square_update + eps) / (mean_square + eps)) * grad, with both means running."""
     mean_square *= rho
-    xp.multiply(grad, 1.0 - rho, out=tmp)
-    tmp *= grad
+    xp.square(grad, out=tmp)
+    tmp *= 1.0 - rho
     mean_square += tmp
     xp.add(mean_square, epsilon, out=tmp)
     xp.add(mean_square_update, epsilon, out=tmp2)

@@ -107,7 +107,7 @@ class Optimizer:
     def state_dict(self) -> tuple[dict, dict]:
         """(config, arrays): a JSON-serialisable dict and host copies of every state array.
 
-        Array keys are "<parameter name>.<state name>", e.g. "conv1.kernel.first_moment".
+        Array keys are "<parameter name>.<state name>", e.g. "conv1.kernel.decayed_grad_sum".
         """
         config = {"format": STATE_FORMAT, "version": STATE_VERSION, "optimizer": self.get_config(),
                   "iterations": self.iterations}
@@ -184,7 +184,11 @@ class Optimizer:
                 stop = offset + param.size
                 self._parameter_states.append({n: b[offset:stop].reshape(param.shape) for n, b in buffers.items()})
                 offset = stop
-            self._lanes = flat_lanes(xp, values, grads, buffers, regularize_runs(self._parameters), scratch_count)
+            if self.hyperparameters["weight_decay"]:
+                runs = regularize_runs(self._parameters)
+            else:  # nothing to tell apart: fewer, longer segments (one kernel launch per operation on CuPy)
+                runs = [(0, values.size, False)]
+            self._lanes = flat_lanes(xp, values, grads, buffers, runs, scratch_count)
         else:
             self._parameter_states = [
                 {n: array_module(p.value).full(p.shape, self._initial_state(n), dtype=p.value.dtype) for n in names}
