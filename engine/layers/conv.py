@@ -8,6 +8,7 @@ from engine.ops.activations import get_activation
 from engine.ops.conv import conv2d_backward, conv2d_forward
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 from engine.ops.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from engine.ops.workspace import Workspace
 
 
 def _positive_pair(value, field):
@@ -62,6 +63,7 @@ class Conv2D(Layer):
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        self._workspace = Workspace()
 
     def output_shape(self, input_shapes):
         out_h, out_w = window_output_shape(self, input_shapes[0], self._kernel, self._strides, self._padding)
@@ -85,7 +87,10 @@ class Conv2D(Layer):
 
     def forward(self, inputs, training):
         bias = self._params["bias"].value if self.use_bias else None
-        z, self._cache = conv2d_forward(inputs[0], self._params["kernel"].value, bias, self._strides, self._padding)
+        # Training reuses the big im2col buffers between steps; inference (any batch size) does not hold them.
+        workspace = self._workspace if training else None
+        z, self._cache = conv2d_forward(inputs[0], self._params["kernel"].value, bias, self._strides, self._padding,
+                                        workspace=workspace)
         y, self._saved = self._activation.forward(z, inplace=True)
         return y
 

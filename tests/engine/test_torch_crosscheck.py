@@ -54,7 +54,7 @@ def test_forward_and_gradients_match_pytorch(xp, make_spec):
     loss_t.backward()
 
     np.testing.assert_allclose(backend.to_host(logits), to_numpy(logits_t), rtol=1e-9, atol=1e-10)
-    assert loss == pytest.approx(loss_t.item(), rel=1e-10)
+    assert float(loss) == pytest.approx(loss_t.item(), rel=1e-10)
     np.testing.assert_allclose(backend.to_host(dx), to_numpy(x_t.grad), rtol=1e-7, atol=1e-11)
     for name, p in net.parameters().items():
         np.testing.assert_allclose(backend.to_host(p.grad), to_numpy(params[name].grad), rtol=1e-7, atol=1e-11,

@@ -1,0 +1,31 @@
+"""Scratch buffers reused from one training step to the next.
+
+A convolution's im2col matrix and its gradient are tens of megabytes. Allocated afresh each step,
+such buffers come straight from the OS (too big for malloc's heap), and touching their pages for
+the first time costs as much as a third of the copy itself. A layer keeps one ``Workspace`` and asks
+it for buffers by name; a buffer is reallocated only when its shape or dtype changes. Only buffers
+that never leave the op (no caller keeps a reference) may come from here.
+"""
+
+from __future__ import annotations
+
+from engine.backend import array_module
+
+
+class Workspace:
+    def __init__(self):
+        self._buffers = {}
+
+    def get(self, name: str, shape: tuple, dtype, like):
+        """An uninitialised buffer ``name`` of ``shape`` and ``dtype`` on the device of ``like``."""
+        xp = array_module(like)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != tuple(shape) or buffer.dtype != dtype or array_module(buffer) is not xp:
+            buffer = None  # let the old one go before the new one is allocated
+            self._buffers.pop(name, None)
+            buffer = xp.empty(shape, dtype=dtype)
+            self._buffers[name] = buffer
+        return buffer
+
+    def clear(self) -> None:
+        self._buffers.clear()

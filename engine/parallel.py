@@ -1,0 +1,60 @@
+"""Sharing NumPy work between the CPU's cores.
+
+NumPy releases the GIL inside its loops over large arrays, so one big copy or element-wise pass
+split into a piece per core, run on a small thread pool, uses every core. BLAS already does this
+for the GEMMs; this is for the copies and passes around them (im2col, col2im, pooling), which are
+otherwise single-threaded. CuPy work is never split: the GPU is parallel already.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+MAX_WORKERS = 4  # past a few threads these passes are limited by memory bandwidth, not cores
+MIN_ELEMENTS_PER_PIECE = 1 << 16  # below this, a thread hand-off costs more than it saves
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def cpu_workers() -> int:
+    """Cores this process may use (its affinity mask where the OS has one), at most MAX_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="layerlab-worker")
+    return _executor
+
+
+def run_pieces(work: Callable, pieces: list) -> None:
+    """``work(piece)`` for every piece, in parallel; the calling thread does the first one itself."""
+    if len(pieces) <= 1:
+        for piece in pieces:
+            work(piece)
+        return
+    futures = [_pool().submit(work, piece) for piece in pieces[1:]]
+    work(pieces[0])
+    for future in futures:
+        future.result()  # re-raises a worker's exception here
+
+
+def for_ranges(xp, length: int, elements_per_index: int, work: Callable[[int, int], None]) -> None:
+    """``work(start, stop)`` over ``range(length)`` cut into one range per core (NumPy only).
+
+    ``elements_per_index`` is how many array elements one index touches; small jobs run in one piece.
+    """
+    parts = 1
+    if xp is np:
+        parts = min(cpu_workers(), length, max(1, length * elements_per_index // MIN_ELEMENTS_PER_PIECE))
+    bounds = [length * i // parts for i in range(parts + 1)]
+    run_pieces(lambda piece: work(*piece), [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a])
