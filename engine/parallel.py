@@ -58,3 +58,24 @@ def for_ranges(xp, length: int, elements_per_index: int, work: Callable[[int, in
         parts = min(cpu_workers(), length, max(1, length * elements_per_index // MIN_ELEMENTS_PER_PIECE))
     bounds = [length * i // parts for i in range(parts + 1)]
     run_pieces(lambda piece: work(*piece), [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a])
+
+
+def _dense_flat(array):
+    """A 1-D view of ``array``'s memory when it fills one dense block in some axis order, else None."""
+    order = sorted(range(array.ndim), key=lambda axis: -array.strides[axis])
+    permuted = array.transpose(order)
+    return permuted.reshape(-1) if permuted.flags.c_contiguous else None
+
+
+def elementwise(xp, operation: Callable, *arrays) -> None:
+    """``operation(*pieces)`` over matching pieces of ``arrays`` (inputs and output, same shape and layout).
+
+    Splits only NumPy arrays that share one dense memory layout; anything else gets one call.
+    """
+    flats = None
+    if xp is np and all(a.strides == arrays[0].strides and a.shape == arrays[0].shape for a in arrays):
+        flats = [_dense_flat(a) for a in arrays]
+    if flats is None or any(f is None for f in flats):
+        operation(*arrays)
+        return
+    for_ranges(xp, flats[0].size, 1, lambda start, stop: operation(*(f[start:stop] for f in flats)))

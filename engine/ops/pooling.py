@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from engine.backend import array_module
 from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, full_like_layout, is_chwn, pad_like_layout, window_slice
 from engine.ops.padding import conv_geometry, normalize_padding, pair
+from engine.parallel import for_ranges
 
 
 @dataclass
@@ -51,20 +52,30 @@ def _fast_2x2(x, pool, strides, pads) -> bool:
 
 
 def _max_pool_2x2_forward(x, keep_cache):
-    """Max over column pairs, then over row pairs: four passes with the batch as the contiguous inner run.
+    """Max over column pairs, then over row pairs, with the batch as the contiguous inner run.
 
     Ties go to the left column, then the top row: the first maximum in row-major order, as PyTorch.
+    Channels are shared out between the cores.
     """
     xp = array_module(x)
     n, c, h, w = x.shape
     pairs = x.transpose(NCHW_TO_CHWN).reshape(c, h, w // 2, 2, n)
-    left, right = pairs[:, :, :, 0], pairs[:, :, :, 1]
-    right_wins = right > left if keep_cache else None
-    rows = xp.maximum(left, right).reshape(c, h // 2, 2, w // 2, n)
-    top, bottom = rows[:, :, 0], rows[:, :, 1]
-    bottom_wins = bottom > top if keep_cache else None
-    y = xp.maximum(top, bottom).transpose(CHWN_TO_NCHW)
-    return y, right_wins, bottom_wins
+    y_memory = xp.empty((c, h // 2, w // 2, n), dtype=x.dtype)
+    right_wins = xp.empty((c, h, w // 2, n), dtype=bool) if keep_cache else None
+    bottom_wins = xp.empty((c, h // 2, w // 2, n), dtype=bool) if keep_cache else None
+
+    def pool_channels(start, stop):
+        left, right = pairs[start:stop, :, :, 0], pairs[start:stop, :, :, 1]
+        if keep_cache:
+            xp.greater(right, left, out=right_wins[start:stop])  # strict: the left one keeps ties
+        rows = xp.maximum(left, right).reshape(stop - start, h // 2, 2, w // 2, n)
+        top, bottom = rows[:, :, 0], rows[:, :, 1]
+        if keep_cache:
+            xp.greater(bottom, top, out=bottom_wins[start:stop])
+        xp.maximum(top, bottom, out=y_memory[start:stop])
+
+    for_ranges(xp, c, h * w * n, pool_channels)
+    return y_memory.transpose(CHWN_TO_NCHW), right_wins, bottom_wins
 
 
 def _max_pool_2x2_backward(dy, cache: PoolCache):
@@ -73,13 +84,17 @@ def _max_pool_2x2_backward(dy, cache: PoolCache):
     xp = array_module(dy)
     n, c, h, w = cache.x_shape
     dy_memory = dy.transpose(NCHW_TO_CHWN)
-    d_rows = xp.empty((c, h // 2, 2, w // 2, n), dtype=dy.dtype)
-    xp.multiply(dy_memory, cache.bottom_wins, out=d_rows[:, :, 1])
-    xp.subtract(dy_memory, d_rows[:, :, 1], out=d_rows[:, :, 0])
-    d_rows = d_rows.reshape(c, h, w // 2, n)
     dx_memory = xp.empty((c, h, w // 2, 2, n), dtype=dy.dtype)
-    xp.multiply(d_rows, cache.right_wins, out=dx_memory[:, :, :, 1])
-    xp.subtract(d_rows, dx_memory[:, :, :, 1], out=dx_memory[:, :, :, 0])
+
+    def route_channels(start, stop):
+        d_rows = xp.empty((stop - start, h // 2, 2, w // 2, n), dtype=dy.dtype)
+        xp.multiply(dy_memory[start:stop], cache.bottom_wins[start:stop], out=d_rows[:, :, 1])
+        xp.subtract(dy_memory[start:stop], d_rows[:, :, 1], out=d_rows[:, :, 0])
+        d_rows = d_rows.reshape(stop - start, h, w // 2, n)
+        xp.multiply(d_rows, cache.right_wins[start:stop], out=dx_memory[start:stop, :, :, 1])
+        xp.subtract(d_rows, dx_memory[start:stop, :, :, 1], out=dx_memory[start:stop, :, :, 0])
+
+    for_ranges(xp, c, h * w * n, route_channels)
     return dx_memory.reshape(c, h, w, n).transpose(CHWN_TO_NCHW)
 
 
