@@ -12,9 +12,10 @@
 The spec format is documented in docs/spec.md.
 """
 
-from engine import backend, datasets, initializers, losses, ops, optimizers, schedules
+from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules
 from engine.catalog import layer_types
 from engine.errors import ModelFileError, SpecError
+from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
 from engine.parameter import Parameter
 from engine.serialization import Checkpoint, load, load_checkpoint, save
@@ -26,6 +27,9 @@ __all__ = [
     "datasets",
     "initializers",
     "losses",
+    "metrics",
+    "Evaluation",
+    "evaluate",
     "ops",
     "optimizers",
     "schedules",
