@@ -3,8 +3,9 @@
 They are installed with the package (package data), so locate them through this package, never
 through a path relative to the repository::
 
-    from resources import path
+    from resources import examples, path
     icon_file = path("icons/layerlab.svg")
+    seed_cnn_file = examples()["seed-cnn"]    # resources/examples/seed-cnn.json
 """
 
 from __future__ import annotations
@@ -22,3 +23,8 @@ def path(relative: str) -> Path:
     if not location.exists():
         raise FileNotFoundError(f"LayerLab resource {relative!r} is missing (looked in {location})")
     return location
+
+
+def examples() -> dict[str, Path]:
+    """The example networks (``examples/*.json``) by name, sorted: {"keras-mnist-cnn": Path, ...}."""
+    return {file.stem: file for file in sorted(path("examples").glob("*.json"))}
