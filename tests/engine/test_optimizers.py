@@ -299,7 +299,11 @@ def test_state_dict_resumes_exactly(xp, rng, name, resume_flat):
     params = make_params(xp, np.float64, halfway, flat=resume_flat)
     resumed = optimizers.from_state_dict(params, config, arrays)
     assert resumed.iterations == 3
-    assert_same(run_steps(resumed, params, grads[3:]), straight, rtol=1e-12, atol=1e-14)
+    if resume_flat:  # the same layout runs the same operations: bit for bit
+        for got, expected in zip(run_steps(resumed, params, grads[3:]), straight, strict=True):
+            np.testing.assert_array_equal(got, expected)
+    else:  # the per-parameter path sums the clipping norm in another order
+        assert_same(run_steps(resumed, params, grads[3:]), straight, rtol=1e-12, atol=1e-14)
 
 
 def test_load_state_dict_rejects_a_mismatch_and_changes_nothing(rng):
