@@ -12,7 +12,7 @@
 The spec format is documented in docs/spec.md.
 """
 
-from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules
+from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training
 from engine.catalog import layer_types
 from engine.errors import ModelFileError, SpecError
 from engine.metrics import Evaluation, evaluate
@@ -33,6 +33,7 @@ __all__ = [
     "ops",
     "optimizers",
     "schedules",
+    "training",
     "layer_types",
     "ModelFileError",
     "SpecError",

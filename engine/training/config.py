@@ -1,0 +1,73 @@
+"""What a training run is asked to do: a plain dataclass that round-trips through JSON.
+
+The GUI's training panel, the CLI's flags and a checkpoint's metadata all hold one of these.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class TrainingConfig:
+    epochs: int = 10
+    batch_size: int = 50
+    optimizer: dict = field(default_factory=lambda: {"name": "adam", "lr": 1e-3})  # engine.optimizers.get config
+    l2: float = 0.0  # weight decay on kernels (L2 added to the gradient; AdamW: decoupled)
+    clipnorm: float | None = None
+    seed: int = 0  # data order, dropout and augmentation all derive from it
+    max_steps: int | None = None  # stop after this many steps even mid-epoch (the tutorials count steps)
+    early_stopping_patience: int | None = None  # epochs without a better validation accuracy before stopping
+    augment: bool = False  # small random shifts and rotations of training images
+    snapshot_every_steps: int | None = 100  # publish a weight snapshot (for live views) this often...
+    snapshot_every_seconds: float | None = None  # ...and/or this often
+    eval_batch_size: int = 500
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field, what was expected and what was received."""
+        def positive_int(name, allow_none=False):
+            value = getattr(self, name)
+            if value is None and allow_none:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1{' or null' if allow_none else ''}; "
+                                 f"received {name}={value!r}")
+
+        positive_int("epochs")
+        positive_int("batch_size")
+        positive_int("max_steps", allow_none=True)
+        positive_int("early_stopping_patience", allow_none=True)
+        positive_int("snapshot_every_steps", allow_none=True)
+        positive_int("eval_batch_size")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0; received seed={self.seed!r}")
+        for name in ("l2", "clipnorm", "snapshot_every_seconds"):
+            value = getattr(self, name)
+            if value is None and name != "l2":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0; received {name}={value!r}")
+        if isinstance(self.optimizer, str):
+            self.optimizer = {"name": self.optimizer}
+        if not isinstance(self.optimizer, dict) or not isinstance(self.optimizer.get("name"), str):
+            raise ValueError(f'optimizer must be a name or a dict like {{"name": "adam", "lr": 0.001}}; '
+                             f"received optimizer={self.optimizer!r}")
+        if not isinstance(self.augment, bool):
+            raise ValueError(f"augment must be true or false; received augment={self.augment!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainingConfig:
+        if not isinstance(data, dict):
+            raise ValueError(f"a training config must be an object; received {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting {unknown[0]!r}; expected one of: {', '.join(sorted(known))}")
+        return cls(**data)

@@ -1,0 +1,61 @@
+"""What a training run reports, as plain values: floats, ints, strings and host NumPy copies.
+
+The trainer hands each event to its callback on the training thread; the GUI's worker re-emits them
+as Qt signals. Nothing here refers to arrays the trainer will go on mutating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    step: int  # steps done so far in the run (1 after the first)
+    epoch: int  # the epoch this step belongs to (0-based)
+    loss: float
+    batch_accuracy: float
+    learning_rate: float  # the rate this step used
+    samples_per_second: float  # smoothed over recent steps
+    elapsed: float  # seconds of training so far (pauses excluded)
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    epoch: int  # the epoch just finished (0-based)
+    step: int
+    train_loss: float  # mean over the epoch's steps
+    train_accuracy: float
+    val_loss: float | None  # None without a validation split
+    val_accuracy: float | None
+    improved: bool  # a new best validation accuracy (kept as the best weights)
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class SnapshotEvent:
+    step: int
+    epoch: int
+    weights: dict[str, np.ndarray] = field(repr=False)  # host copies of every parameter and buffer
+
+
+@dataclass(frozen=True)
+class FinishedEvent:
+    reason: str  # "completed", "max_steps", "stopped" or "early_stopping"
+    step: int
+    epoch: int
+    best_val_accuracy: float | None
+    elapsed: float
+    message: str
+
+
+@dataclass(frozen=True)
+class FailedEvent:
+    message: str  # says what happened and what was kept
+    step: int
+    epoch: int
+
+
+Event = StepEvent | EpochEvent | SnapshotEvent | FinishedEvent | FailedEvent

@@ -1,0 +1,308 @@
+"""The training loop: a plain loop that reports events to a callback and obeys stop/pause between steps.
+
+    trainer = Trainer(net, TrainingData.from_splits(splits), TrainingConfig(epochs=5), callback=print)
+    final = trainer.run()            # a FinishedEvent or a FailedEvent
+
+Another thread may call ``request_pause``, ``resume``, ``request_single_step``, ``request_stop`` and
+``set_learning_rate`` at any time; they take effect between steps. Everything the callback receives is
+a copy (see ``events``). A checkpoint holds the weights, the optimizer, the data order and the run's
+counters, so ``Trainer.from_checkpoint`` continues exactly where the run was saved.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine import optimizers
+from engine.datasets import Augmentation, BatchIterator
+from engine.losses import softmax_cross_entropy
+from engine.metrics import evaluate
+from engine.serialization import load_checkpoint, save
+from engine.training.config import TrainingConfig
+from engine.training.events import EpochEvent, FailedEvent, FinishedEvent, SnapshotEvent, StepEvent
+
+TRAINER_STATE_FORMAT = "layerlab-trainer"
+TRAINER_STATE_VERSION = 1
+BEST_CHECKPOINT = "best.llmodel"
+LAST_CHECKPOINT = "last.llmodel"
+_SPEED_SMOOTHING = 0.1  # weight of the newest step in the samples/s moving average
+
+
+@dataclass
+class TrainingData:
+    """Training examples and (optionally) a validation split, as host arrays."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    val_images: np.ndarray | None = None
+    val_labels: np.ndarray | None = None
+    name: str = ""
+
+    @classmethod
+    def from_splits(cls, splits) -> TrainingData:
+        """From ``engine.datasets.prepare(...)``; an empty validation split counts as none."""
+        has_val = splits.val_labels is not None and len(splits.val_labels) > 0
+        return cls(splits.train_images, splits.train_labels, splits.val_images if has_val else None,
+                   splits.val_labels if has_val else None, splits.info.name)
+
+
+class Trainer:
+    def __init__(self, network, data: TrainingData, config: TrainingConfig | None = None,
+                 callback: Callable | None = None, checkpoint_dir=None, *, optimizer=None, state: dict | None = None):
+        self.network = network
+        self.data = data
+        self.config = config or TrainingConfig()
+        self.callback = callback or (lambda event: None)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.optimizer = optimizer or optimizers.get(self._optimizer_config(), network.parameters())
+        augment = Augmentation() if self.config.augment and data.train_images.ndim == 4 else None
+        state = state or {}
+        if "batches" in state:
+            self.batches = BatchIterator.from_state(data.train_images, data.train_labels, state["batches"], augment)
+        else:
+            self.batches = BatchIterator(data.train_images, data.train_labels, self.config.batch_size,
+                                         seed=self.config.seed, augment=augment)
+        self.step = int(state.get("step", 0))
+        self.history: list[dict] = list(state.get("history", []))
+        self.best_val_accuracy: float | None = state.get("best_val_accuracy")
+        self.epochs_without_improvement = int(state.get("epochs_without_improvement", 0))
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self.best_weights: dict | None = None
+        self._epoch_totals = list(state.get("epoch_totals", [0.0, 0.0, 0]))  # loss sum, correct, examples
+        self._last_good = network.xp.empty_like(network.store.values)
+        self._has_last_good = False
+        self._speed = None
+        self._last_snapshot_time = time.perf_counter()
+        self._control = threading.Condition()
+        self._paused = self._stop_requested = False
+        self._single_steps = 0
+        self._pending_learning_rate = None
+
+    def _optimizer_config(self) -> dict:
+        config = dict(self.config.optimizer)
+        if self.config.l2:
+            config.setdefault("weight_decay", self.config.l2)
+        if self.config.clipnorm:
+            config.setdefault("clipnorm", self.config.clipnorm)
+        return config
+
+    # -- control from any thread ---------------------------------------------------------------------
+    def request_stop(self) -> None:
+        with self._control:
+            self._stop_requested = True
+            self._control.notify_all()
+
+    def request_pause(self) -> None:
+        with self._control:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._control:
+            self._paused = False
+            self._control.notify_all()
+
+    def request_single_step(self) -> None:
+        """While paused: run exactly one more step, then stay paused."""
+        with self._control:
+            self._single_steps += 1
+            self._control.notify_all()
+
+    def set_learning_rate(self, value: float) -> None:
+        """Takes effect at the next step."""
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"learning rate must be a positive number; received {value!r}")
+        with self._control:
+            self._pending_learning_rate = float(value)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def _wait_for_permission(self) -> bool:
+        """Block while paused; False when a stop was requested."""
+        with self._control:
+            while self._paused and not self._stop_requested and self._single_steps == 0:
+                self._control.wait()
+            if self._single_steps:
+                self._single_steps -= 1
+            if self._pending_learning_rate is not None:
+                self.optimizer.set_learning_rate(self._pending_learning_rate)
+                self._pending_learning_rate = None
+            return not self._stop_requested
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    @property
+    def epochs_done(self) -> int:
+        finished_current = self.batches.position >= self.batches.epoch_length
+        return self.batches.epoch + (1 if finished_current else 0)
+
+    def run(self):
+        """Train until done, stopped, early-stopped or failed; returns (and reports) the final event."""
+        try:
+            while True:
+                reason = self._reason_to_finish()
+                if reason:
+                    return self._finish(reason)
+                if not self._wait_for_permission():
+                    return self._finish("stopped")
+                started = time.perf_counter()
+                with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported as an event
+                    failure = self._train_one_step()
+                self.elapsed += time.perf_counter() - started
+                if failure:
+                    return self._emit(failure)
+                if self.batches.position >= self.batches.epoch_length:
+                    self._end_epoch()
+        except MemoryError:
+            return self._emit(FailedEvent("out of memory: try a smaller batch size or a smaller network",
+                                          self.step, self.batches.epoch))
+        except Exception as exc:  # a training run must end with an event, never silently
+            if type(exc).__module__.startswith("cupy") and "memory" in str(exc).lower():
+                message = f"out of GPU memory ({exc}): try a smaller batch size"
+            else:
+                message = f"training failed: {exc.__class__.__name__}: {exc}"
+            return self._emit(FailedEvent(message, self.step, self.batches.epoch))
+
+    def _reason_to_finish(self) -> str | None:
+        if self.config.max_steps is not None and self.step >= self.config.max_steps:
+            return "max_steps"
+        if self.epochs_done >= self.config.epochs:
+            return "completed"
+        patience = self.config.early_stopping_patience
+        if patience is not None and self.epochs_without_improvement >= patience:
+            return "early_stopping"
+        return None
+
+    def _train_one_step(self) -> FailedEvent | None:
+        net, xp = self.network, self.network.xp
+        images, labels = self.batches.next_batch()
+        epoch = self.batches.epoch
+        learning_rate = self.optimizer.learning_rate
+        net.reseed_dropout(_step_seed(self.config.seed, self.step))  # exact resume, even mid-epoch
+        started = time.perf_counter()
+        moving_statistics = {name: buffer.copy() for name, buffer in net.buffers().items()}  # small
+        logits = net.forward(xp.asarray(images), training=True)
+        loss, dlogits = softmax_cross_entropy(logits, labels)
+        loss = float(loss)
+        if not math.isfinite(loss):
+            for name, buffer in net.buffers().items():  # the bad batch also moved BatchNorm's statistics
+                buffer[...] = moving_statistics[name]
+            return self._fail_on_bad_loss(loss, epoch)
+        xp.copyto(self._last_good, net.store.values)  # these weights gave a finite loss
+        self._has_last_good = True
+        correct = int((logits.argmax(axis=1) == xp.asarray(labels)).sum())
+        net.backward(dlogits, input_grad=False)
+        self.optimizer.step()
+        self.step += 1
+        seconds = max(time.perf_counter() - started, 1e-9)
+        speed = len(labels) / seconds
+        self._speed = speed if self._speed is None else self._speed + _SPEED_SMOOTHING * (speed - self._speed)
+        self._epoch_totals[0] += loss * len(labels)
+        self._epoch_totals[1] += correct
+        self._epoch_totals[2] += len(labels)
+        self._emit(StepEvent(self.step, epoch, loss, correct / len(labels), learning_rate, self._speed,
+                             self.elapsed + seconds))
+        self._maybe_snapshot(epoch)
+        return None
+
+    def _fail_on_bad_loss(self, loss: float, epoch: int) -> FailedEvent:
+        what = "NaN" if math.isnan(loss) else "infinite"
+        if self._has_last_good:
+            self.network.xp.copyto(self.network.store.values, self._last_good)
+            kept = f"the weights of step {self.step}, the last with a finite loss, were kept"
+        else:
+            kept = "the initial weights were kept"
+        return FailedEvent(f"the loss became {what} at step {self.step + 1} (epoch {epoch + 1}); {kept}. "
+                           f"Try a lower learning rate, or gradient clipping.", self.step, epoch)
+
+    def _maybe_snapshot(self, epoch: int) -> None:
+        every_steps, every_seconds = self.config.snapshot_every_steps, self.config.snapshot_every_seconds
+        due = every_steps is not None and self.step % every_steps == 0
+        now = time.perf_counter()
+        due = due or (every_seconds is not None and now - self._last_snapshot_time >= every_seconds)
+        if due:
+            self._last_snapshot_time = now
+            self._emit(SnapshotEvent(self.step, epoch, self.network.state_dict()))
+
+    def _end_epoch(self) -> None:
+        epoch = self.batches.epoch
+        loss_sum, correct, count = self._epoch_totals
+        self._epoch_totals = [0.0, 0.0, 0]
+        val_loss = val_accuracy = None
+        improved = False
+        if self.data.val_images is not None:
+            result = evaluate(self.network, self.data.val_images, self.data.val_labels, self.config.eval_batch_size)
+            val_loss, val_accuracy = result.loss, result.accuracy
+            improved = self.best_val_accuracy is None or val_accuracy > self.best_val_accuracy
+            if improved:
+                self.best_val_accuracy = val_accuracy
+                self.best_weights = self.network.state_dict()
+                self.epochs_without_improvement = 0
+            else:
+                self.epochs_without_improvement += 1
+        event = EpochEvent(epoch, self.step, loss_sum / max(count, 1), correct / max(count, 1), val_loss,
+                           val_accuracy, improved, self.elapsed)
+        self.history.append({"epoch": epoch, "step": self.step, "train_loss": event.train_loss,
+                             "train_accuracy": event.train_accuracy, "val_loss": val_loss,
+                             "val_accuracy": val_accuracy, "elapsed": self.elapsed})
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+            if improved:
+                self.save_checkpoint(self.checkpoint_dir / BEST_CHECKPOINT)
+            self.save_checkpoint(self.checkpoint_dir / LAST_CHECKPOINT)
+        self._emit(event)
+
+    def _finish(self, reason: str) -> FinishedEvent:
+        restored = ""
+        if self.best_weights is not None and self.config.early_stopping_patience is not None:
+            self.network.load_state_dict(self.best_weights)
+            restored = f"; kept the best weights (validation accuracy {self.best_val_accuracy:.4f})"
+        messages = {"completed": f"finished {self.config.epochs} epoch(s)",
+                    "max_steps": f"reached {self.config.max_steps} steps",
+                    "stopped": "stopped on request",
+                    "early_stopping": f"no better validation accuracy for {self.config.early_stopping_patience} "
+                                      f"epoch(s)"}
+        return self._emit(FinishedEvent(reason, self.step, self.batches.epoch, self.best_val_accuracy, self.elapsed,
+                                        messages[reason] + restored))
+
+    def _emit(self, event):
+        self.callback(event)
+        return event
+
+    # -- checkpoints -------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        """The run's position and counters, JSON-ready (saved in checkpoint metadata)."""
+        return {"format": TRAINER_STATE_FORMAT, "version": TRAINER_STATE_VERSION, "config": self.config.to_dict(),
+                "step": self.step, "batches": self.batches.state(), "history": self.history,
+                "best_val_accuracy": self.best_val_accuracy, "elapsed": self.elapsed,
+                "epochs_without_improvement": self.epochs_without_improvement,
+                "epoch_totals": list(self._epoch_totals)}
+
+    def save_checkpoint(self, path) -> Path:
+        """Weights, optimizer and run state in one model file (atomic); ``from_checkpoint`` resumes from it."""
+        return save(self.network, path, optimizer=self.optimizer,
+                    metadata={"dataset": self.data.name, "trainer": self.state()})
+
+    @classmethod
+    def from_checkpoint(cls, path, data: TrainingData, callback: Callable | None = None, checkpoint_dir=None,
+                        config_overrides: dict | None = None) -> Trainer:
+        """Continue a saved run exactly: same weights, optimizer moments, schedule position and data order."""
+        checkpoint = load_checkpoint(path, restore_optimizer=True)
+        state = checkpoint.metadata.get("trainer")
+        if not isinstance(state, dict) or state.get("format") != TRAINER_STATE_FORMAT:
+            raise ValueError(f"{path}: this model file holds no training run to resume")
+        config = TrainingConfig.from_dict({**state["config"], **(config_overrides or {})})
+        return cls(checkpoint.network, data, config, callback, checkpoint_dir, optimizer=checkpoint.optimizer,
+                   state=state)
+
+
+def _step_seed(seed: int, step: int) -> int:
+    return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
