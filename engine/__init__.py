@@ -18,6 +18,7 @@ from engine.errors import ModelFileError, SpecError
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
 from engine.parameter import Parameter
+from engine.profiling import NodeTiming, profile_step
 from engine.serialization import Checkpoint, load, load_checkpoint, save
 from engine.shapes import NodeInfo, ShapeReport, infer_shapes
 from engine.spec import SPEC_FORMAT, SPEC_VERSION
@@ -40,6 +41,8 @@ __all__ = [
     "Network",
     "build",
     "Parameter",
+    "NodeTiming",
+    "profile_step",
     "Checkpoint",
     "load",
     "load_checkpoint",

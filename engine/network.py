@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from engine import backend
@@ -68,12 +70,14 @@ class Network:
         return {"format": SPEC_FORMAT, "version": SPEC_VERSION, "name": self.name, "nodes": nodes, "edges": edges}
 
     # -- running ----------------------------------------------------------------------------------
-    def forward(self, x, training: bool = False, keep_for_backward: bool | None = None, return_all: bool = False):
+    def forward(self, x, training: bool = False, keep_for_backward: bool | None = None, return_all: bool = False,
+                timings: dict | None = None):
         """The output for a batch ``x`` (N, *input_shape); host arrays are moved to the device.
 
         ``training`` switches dropout and batch statistics on. What backward needs is kept when
         ``keep_for_backward`` (default: ``training``); an inference pass frees it layer by layer.
         With ``return_all`` the result is a dict: node id -> that node's output (for activation views).
+        With a ``timings`` dict, each node's forward seconds are added to ``timings[node_id]``.
         """
         keep = training if keep_for_backward is None else keep_for_backward
         x = self.xp.asarray(x, dtype=self.dtype)
@@ -87,7 +91,10 @@ class Network:
             layer = self.layers[node_id]
             sources = self.graph.inputs[node_id]
             inputs = [outputs[s] for s in sources] if sources else [x]
+            started = self._clock() if timings is not None else 0.0
             outputs[node_id] = layer.forward(inputs, training)
+            if timings is not None:
+                timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
             if not keep:
                 layer.forget()
             for s in sources:
@@ -96,11 +103,12 @@ class Network:
                     del outputs[s]  # no later node reads it
         return outputs if return_all else outputs[self.output_id]
 
-    def backward(self, dy, input_grad: bool = True):
+    def backward(self, dy, input_grad: bool = True, timings: dict | None = None):
         """Back-propagate ``dy`` (d loss / d output): sets every parameter's grad; returns d(input).
 
         With ``input_grad=False`` the gradient w.r.t. the input is not computed (training never
         needs it; the first convolution then skips its most expensive step) and None is returned.
+        With a ``timings`` dict, each node's backward seconds are added to ``timings[node_id]``.
         """
         grads = {self.output_id: self.xp.asarray(dy, dtype=self.dtype)}
         dx = None
@@ -113,11 +121,21 @@ class Network:
                 dx = grad
                 continue
             need = input_grad or any(s != self.input_id for s in sources)
-            for source, g in zip(sources, self.layers[node_id].backward(grad, need), strict=True):
+            started = self._clock() if timings is not None else 0.0
+            input_grads = self.layers[node_id].backward(grad, need)
+            if timings is not None:
+                timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
+            for source, g in zip(sources, input_grads, strict=True):
                 if g is None or (source == self.input_id and not input_grad):
                     continue
                 grads[source] = g if source not in grads else grads[source] + g
         return dx
+
+    def _clock(self) -> float:
+        """Seconds, after the device has finished what was queued (so per-layer timings are honest on a GPU)."""
+        if backend.backend_name(self.xp) == "cupy":
+            self.xp.cuda.Device().synchronize()
+        return time.perf_counter()
 
     def predict(self, x, batch_size: int = 256):
         """Logits for any number of examples, in inference mode, in batches; a host NumPy array."""

@@ -17,20 +17,17 @@ Per-parameter path (any other list of parameters): one segment per parameter, on
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.backend import array_module
+from engine.parallel import cpu_workers, run_pieces
 
 # 128Ki float32 elements: 512 KiB per array, so a chunk's five or six arrays sit in L2/L3. Measured on
 # the 2-core benchmark machine (Adam, 3.3M parameters): 32Ki 6.8 ms, 128Ki 4.8 ms, 512Ki 5.7 ms a step.
 CPU_CHUNK = 1 << 17
-# Beyond a few threads an update is limited by memory bandwidth, not by cores.
-MAX_LANES = 4
 
 
 @dataclass(slots=True)
@@ -92,19 +89,11 @@ def regularize_runs(params) -> list[tuple[int, int, bool]]:
 
 
 def run_lanes(lanes: list[Lane], work: Callable[[Lane], None]) -> None:
-    if len(lanes) == 1:
-        work(lanes[0])
-        return
-    for future in [_pool().submit(work, lane) for lane in lanes]:
-        future.result()  # re-raises a lane's exception here
+    run_pieces(work, lanes)
 
 
 def cpu_lanes() -> int:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_LANES))
+    return cpu_workers()
 
 
 def _contiguous_groups(pieces, group_count: int):
@@ -120,13 +109,3 @@ def _contiguous_groups(pieces, group_count: int):
     if current:
         groups.append(current)
     return groups
-
-
-_executor: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=MAX_LANES, thread_name_prefix="layerlab-optimizer")
-    return _executor

@@ -183,3 +183,15 @@ def test_config_errors_name_the_field():
     with pytest.raises(ValueError, match="unknown training setting 'epoch'"):
         TrainingConfig.from_dict({"epoch": 3})
     assert TrainingConfig.from_dict(TrainingConfig(epochs=3).to_dict()) == TrainingConfig(epochs=3)
+
+
+def test_profile_step_times_every_node(xp, mnist_splits):
+    from tests.engine.specs import seed_cnn
+
+    net = engine.build(seed_cnn())
+    rows = engine.profile_step(net, mnist_splits.train_images[:16], mnist_splits.train_labels[:16], repeats=1)
+    assert [r.id for r in rows] == net.order
+    by_id = {r.id: r for r in rows}
+    assert by_id["conv2"].forward_ms > 0 and by_id["conv2"].backward_ms > 0
+    assert by_id["input"].backward_ms == 0  # nothing flows back into the data
+    assert by_id["conv2"].total_ms > by_id["flatten"].total_ms
