@@ -3,6 +3,9 @@
     layerlab                      open the main window
     layerlab --version            print "layerlab <version>"
     layerlab screenshot OUT.png   save a PNG of the main window, with or without a display
+    layerlab datasets             list the data sets and where they are
+    layerlab evaluate MODEL       accuracy, loss and confusion matrix of a model file on a data set
+    layerlab predict MODEL IMAGE  what a model reads in image files
 
 Each subcommand is a module in ``app.commands`` (see its docstring for the contract); add it to
 ``COMMANDS`` to make it appear here. Nothing in this module imports Qt.
@@ -13,11 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands import gui, screenshot
+from app.commands import datasets, evaluate, gui, predict, screenshot
 from app.commands.command_error import CommandError
 from app.version import package_version
 
-COMMANDS = (screenshot,)
+COMMANDS = (datasets, evaluate, predict, screenshot)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,14 +38,16 @@ def test_help_lists_the_screenshot_command():
 
 
 def test_version_and_help_do_not_load_qt():
-    # Engine-only commands (train, evaluate...) will share this entry point; they must start without Qt.
+    # Engine-only commands (datasets, evaluate, predict, train...) share this entry point; they must start
+    # without Qt, and `layerlab datasets` runs the engine without it.
+    engine_only = [["--version"], ["--help"], ["datasets", "--help"], ["evaluate", "--help"],
+                   ["predict", "--help"], ["datasets", "--json"]]
     code = (
         "import sys, contextlib, io\n"
         "from app import cli\n"
-        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-        "    cli.main(['--version'])\n"
-        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-        "    cli.main(['--help'])\n"
+        f"for argv in {engine_only!r}:\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        cli.main(argv)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
