@@ -3,6 +3,7 @@
     layerlab                      open the main window
     layerlab --version            print "layerlab <version>"
     layerlab screenshot OUT.png   save a PNG of the main window, with or without a display
+    layerlab train SPEC           train a network file on a data set, with a progress bar
     layerlab datasets             list the data sets and where they are
     layerlab evaluate MODEL       accuracy, loss and confusion matrix of a model file on a data set
     layerlab predict MODEL IMAGE  what a model reads in image files
@@ -16,11 +17,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands import datasets, evaluate, gui, predict, screenshot
+from app.commands import datasets, evaluate, gui, predict, screenshot, train
 from app.commands.command_error import CommandError
 from app.version import package_version
 
-COMMANDS = (datasets, evaluate, predict, screenshot)
+COMMANDS = (train, evaluate, predict, datasets, screenshot)
 
 
 def build_parser() -> argparse.ArgumentParser:
