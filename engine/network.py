@@ -53,6 +53,12 @@ class Network:
             layer.build(input_shapes, store, init_rng, self.xp, self.dtype)
         self.store = store
         self.reseed_dropout(dropout_seed)
+        # Whether a node's output depends on some parameter: only then does training need the
+        # gradient with respect to it (e.g. nothing flows back through Input -> Flatten).
+        self._depends_on_parameters = {}
+        for node_id in self.order:
+            self._depends_on_parameters[node_id] = bool(self.layers[node_id].parameters()) or any(
+                self._depends_on_parameters[s] for s in self.graph.inputs[node_id])
 
     def reseed_dropout(self, seed: int) -> None:
         """Give every Dropout layer the run's device-side generator, seeded with ``seed``."""
@@ -120,13 +126,13 @@ class Network:
             if not sources:  # the Input node
                 dx = grad
                 continue
-            need = input_grad or any(s != self.input_id for s in sources)
+            need = input_grad or any(self._depends_on_parameters[s] for s in sources)
             started = self._clock() if timings is not None else 0.0
             input_grads = self.layers[node_id].backward(grad, need)
             if timings is not None:
                 timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
             for source, g in zip(sources, input_grads, strict=True):
-                if g is None or (source == self.input_id and not input_grad):
+                if g is None or not (input_grad or self._depends_on_parameters[source]):
                     continue
                 grads[source] = g if source not in grads else grads[source] + g
         return dx
