@@ -35,6 +35,8 @@ class Network:
         report = infer_shapes(spec)  # raises SpecError naming the node for any invalid design
         self.graph = parse_graph(spec)
         self.name = self.graph.name
+        description = spec.get("description")
+        self.description = description if isinstance(description, str) else None
         self.order = list(self.graph.order)
         self.layers = {node_id: make_layer(self.graph.nodes[node_id]) for node_id in self.order}
         self.shapes = report
@@ -73,7 +75,10 @@ class Network:
         """The spec with explicit edges and every default filled in (what save() writes)."""
         nodes = [self.layers[n].get_config() for n in self.graph.nodes]
         edges = [[source, target] for target in self.graph.nodes for source in self.graph.inputs[target]]
-        return {"format": SPEC_FORMAT, "version": SPEC_VERSION, "name": self.name, "nodes": nodes, "edges": edges}
+        spec = {"format": SPEC_FORMAT, "version": SPEC_VERSION, "name": self.name, "nodes": nodes, "edges": edges}
+        if self.description:
+            spec["description"] = self.description
+        return spec
 
     # -- running ----------------------------------------------------------------------------------
     def forward(self, x, training: bool = False, keep_for_backward: bool | None = None, return_all: bool = False,

@@ -167,3 +167,9 @@ def test_network_spec_round_trips_with_defaults_filled_in():
     assert spec["nodes"][2]["pool_size"] == 2 and spec["nodes"][1]["use_bias"] is True
     assert engine.infer_shapes(spec).nodes == engine.infer_shapes(seed_cnn()).nodes
     assert len(spec["edges"]) == 8
+
+
+def test_a_description_survives_the_round_trip_through_a_network():
+    spec = seed_cnn()
+    spec["description"] = "The classic tutorial CNN."
+    assert engine.build(spec).spec["description"] == "The classic tutorial CNN."
