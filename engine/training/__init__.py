@@ -6,8 +6,16 @@
 """
 
 from engine.training.config import TrainingConfig
-from engine.training.events import EpochEvent, Event, FailedEvent, FinishedEvent, SnapshotEvent, StepEvent
+from engine.training.events import (
+    EpochEvent,
+    Event,
+    FailedEvent,
+    FinishedEvent,
+    PausedEvent,
+    SnapshotEvent,
+    StepEvent,
+)
 from engine.training.trainer import BEST_CHECKPOINT, LAST_CHECKPOINT, Trainer, TrainingData
 
 __all__ = ["TrainingConfig", "TrainingData", "Trainer", "Event", "StepEvent", "EpochEvent", "SnapshotEvent",
-           "FinishedEvent", "FailedEvent", "BEST_CHECKPOINT", "LAST_CHECKPOINT"]
+           "PausedEvent", "FinishedEvent", "FailedEvent", "BEST_CHECKPOINT", "LAST_CHECKPOINT"]

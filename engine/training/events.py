@@ -42,6 +42,14 @@ class SnapshotEvent:
 
 
 @dataclass(frozen=True)
+class PausedEvent:
+    """The run has stopped between steps on a pause request and waits for resume, a single step or stop."""
+
+    step: int
+    epoch: int
+
+
+@dataclass(frozen=True)
 class FinishedEvent:
     reason: str  # "completed", "max_steps", "stopped" or "early_stopping"
     step: int
@@ -58,4 +66,4 @@ class FailedEvent:
     epoch: int
 
 
-Event = StepEvent | EpochEvent | SnapshotEvent | FinishedEvent | FailedEvent
+Event = StepEvent | EpochEvent | SnapshotEvent | PausedEvent | FinishedEvent | FailedEvent

@@ -26,7 +26,7 @@ from engine.losses import softmax_cross_entropy
 from engine.metrics import evaluate
 from engine.serialization import load_checkpoint, save
 from engine.training.config import TrainingConfig
-from engine.training.events import EpochEvent, FailedEvent, FinishedEvent, SnapshotEvent, StepEvent
+from engine.training.events import EpochEvent, FailedEvent, FinishedEvent, PausedEvent, SnapshotEvent, StepEvent
 
 TRAINER_STATE_FORMAT = "layerlab-trainer"
 TRAINER_STATE_VERSION = 1
@@ -128,7 +128,16 @@ class Trainer:
     def _wait_for_permission(self) -> bool:
         """Block while paused; False when a stop was requested."""
         with self._control:
+            announced = False
             while self._paused and not self._stop_requested and self._single_steps == 0:
+                if not announced:  # tell listeners once, outside the lock, that the pause took effect
+                    announced = True
+                    self._control.release()
+                    try:
+                        self._emit(PausedEvent(self.step, self.batches.epoch))
+                    finally:
+                        self._control.acquire()
+                    continue
                 self._control.wait()
             if self._single_steps:
                 self._single_steps -= 1

@@ -11,6 +11,7 @@ from engine.training import (
     EpochEvent,
     FailedEvent,
     FinishedEvent,
+    PausedEvent,
     SnapshotEvent,
     StepEvent,
     Trainer,
@@ -93,10 +94,13 @@ def test_stop_and_learning_rate_change_between_steps(xp, mnist_splits):
 
 def test_pause_single_step_and_resume_from_another_thread(xp, mnist_splits):
     steps = []
+    pauses = []
     paused_at_three = threading.Event()
     trainer = None
 
     def on_event(event):
+        if isinstance(event, PausedEvent):
+            pauses.append(event.step)
         if isinstance(event, StepEvent):
             steps.append(event.step)
             if event.step == 3:
@@ -120,6 +124,7 @@ def test_pause_single_step_and_resume_from_another_thread(xp, mnist_splits):
     trainer.resume()
     worker.join(10)
     assert not worker.is_alive() and steps == [1, 2, 3, 4, 5, 6]
+    assert pauses == [3, 4]  # the pause took effect after step 3, and again after the single step
 
 
 def test_resume_from_a_checkpoint_continues_exactly(xp, mnist_splits, tmp_path):
