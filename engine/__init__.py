@@ -13,7 +13,7 @@ The spec format is documented in docs/spec.md.
 """
 
 from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training
-from engine.catalog import layer_types
+from engine.catalog import LayerSchema, layer_schema, layer_types
 from engine.errors import ModelFileError, SpecError
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
@@ -36,6 +36,8 @@ __all__ = [
     "schedules",
     "training",
     "layer_types",
+    "layer_schema",
+    "LayerSchema",
     "ModelFileError",
     "SpecError",
     "Network",

@@ -7,6 +7,7 @@ The canvas palette, the CLI and the docs read this; the layer classes themselves
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,33 @@ LAYER_TYPES: tuple[LayerTypeInfo, ...] = (
 def layer_types() -> tuple[LayerTypeInfo, ...]:
     """Every layer type the engine can build, in palette order."""
     return LAYER_TYPES
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """What a node of one type accepts: its settings and how many inputs it takes (for editors)."""
+
+    type: str
+    required: tuple[str, ...]  # settings a node must give
+    defaults: dict[str, Any]  # every optional setting and its default
+    min_inputs: int
+    max_inputs: int | None  # None: any number (Add, Concatenate)
+
+
+def layer_schema(type_name: str) -> LayerSchema:
+    """The settings and input count of ``type_name``, read from the layer class itself.
+
+        >>> layer_schema("Dropout").required, layer_schema("Add").max_inputs
+        (('rate',), None)
+    """
+    from engine.errors import SpecError
+    from engine.layers import LAYER_CLASSES
+    from engine.layers.base import REQUIRED
+
+    cls = LAYER_CLASSES.get(type_name)
+    if cls is None:
+        raise SpecError(f"unknown layer type {type_name!r}; expected one of: {', '.join(LAYER_CLASSES)}",
+                        rule="unknown type")
+    required = tuple(name for name, default in cls.fields.items() if default is REQUIRED)
+    defaults = {name: default for name, default in cls.fields.items() if default is not REQUIRED}
+    return LayerSchema(cls.type_name, required, defaults, cls.min_inputs, cls.max_inputs)
