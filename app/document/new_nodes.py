@@ -1,0 +1,65 @@
+"""New nodes as a person adds them: readable unique ids (conv1, conv2, dense1...) and starter settings.
+
+Required settings get a value a beginner can train with right away; optional ones keep the engine's
+defaults (absent from the node, so the spec stays as short as a hand-written one).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+
+import engine
+
+ID_PREFIXES = {
+    "Input": "input",
+    "Dense": "dense",
+    "Flatten": "flatten",
+    "Conv2D": "conv",
+    "MaxPooling2D": "pool",
+    "AveragePooling2D": "avgpool",
+    "BatchNormalization": "bn",
+    "Dropout": "dropout",
+    "Activation": "act",
+    "Add": "add",
+    "Concatenate": "concat",
+}
+
+STARTER_SETTINGS = {
+    "Input": {"shape": [1, 28, 28]},  # one MNIST digit, the data set a new window starts with
+    "Dense": {"units": 64, "activation": "relu"},
+    "Conv2D": {"filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    "Dropout": {"rate": 0.5},
+    "Activation": {"activation": "relu"},
+}
+
+
+def id_prefix(layer_type: str) -> str:
+    """'MaxPooling2D' -> 'pool'; an unlisted type -> its name in lower case without digits."""
+    return ID_PREFIXES.get(layer_type) or re.sub(r"[^a-z]", "", layer_type.lower()) or "node"
+
+
+def unique_id(prefix: str, taken: Iterable[str]) -> str:
+    """``prefix`` followed by the smallest number >= 1 not yet taken: conv1, conv2...
+
+    The single Input is plainly ``input`` while that id is free.
+    """
+    taken = set(taken)
+    if prefix == "input" and prefix not in taken:
+        return prefix
+    number = 1
+    while f"{prefix}{number}" in taken:
+        number += 1
+    return f"{prefix}{number}"
+
+
+def new_node(layer_type: str, taken: Iterable[str]) -> dict:
+    """A node of ``layer_type`` with a fresh id and every required setting filled in."""
+    schema = engine.layer_schema(layer_type)  # SpecError for an unknown type
+    node = {"id": unique_id(id_prefix(layer_type), taken), "type": layer_type}
+    node.update(copy.deepcopy(STARTER_SETTINGS.get(layer_type, {})))
+    missing = [field for field in schema.required if field not in node]
+    if missing:  # a layer type added to the engine without a starter value here
+        raise ValueError(f"no starter value for {layer_type}.{missing[0]}; add one to STARTER_SETTINGS")
+    return node

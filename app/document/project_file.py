@@ -1,0 +1,199 @@
+"""Reading and writing ``.layerlab`` project files; bare ``layerlab-network`` specs open as imports.
+
+Plain functions, no Qt (the screenshot command checks a file before Qt starts). A project is JSON:
+
+    {"format": "layerlab-project", "version": 1,
+     "network": {...a layerlab-network spec, docs/spec.md...},
+     "layout": {"conv1": [0.0, 90.0], ...},          node centres on the canvas
+     "training": {"dataset": "mnist", "epochs": 10, ...}}
+
+Files come from users and the internet: every problem is a ProjectFileError naming the file and what is
+wrong, and writes go to a temporary file that replaces the old one only once it is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import engine
+
+PROJECT_FORMAT = "layerlab-project"
+PROJECT_VERSION = 1
+PROJECT_SUFFIX = ".layerlab"
+# A project is a few kilobytes; refusing huge files keeps a wrong pick from eating memory.
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class ProjectFileError(ValueError):
+    """A project or network file that cannot be read or written; the message names the file and the problem."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class Project:
+    """What a file holds. ``layout`` and ``training`` are None for a bare network spec (an import)."""
+
+    path: Path
+    spec: dict
+    layout: dict[str, tuple[float, float]] | None
+    training: dict | None
+
+    @property
+    def is_import(self) -> bool:
+        return self.layout is None
+
+    @property
+    def name(self) -> str:
+        name = self.spec.get("name")
+        return name if isinstance(name, str) and name.strip() else self.path.stem
+
+
+def read_project(path: str | Path) -> Project:
+    """A ``.layerlab`` project or a ``layerlab-network`` spec, checked; ProjectFileError otherwise."""
+    path = Path(path)
+    data = _read_json(path)
+    fmt = data.get("format")
+    if fmt == engine.SPEC_FORMAT:
+        return Project(path, _checked_spec(path, data), None, None)
+    if fmt != PROJECT_FORMAT:
+        raise ProjectFileError(path, f"is not a LayerLab project or network (format is {fmt!r}, expected "
+                                     f"{PROJECT_FORMAT!r} or {engine.SPEC_FORMAT!r})")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProjectFileError(path, f"has no valid format version (version is {version!r}, expected a whole "
+                                     f"number from 1)")
+    if version > PROJECT_VERSION:
+        raise ProjectFileError(path, f"was saved by a newer LayerLab (project version {version}; this one reads "
+                                     f"up to {PROJECT_VERSION}); update LayerLab to open it")
+    network = data.get("network")
+    if not isinstance(network, dict):
+        raise ProjectFileError(path, "has no network (expected an object under 'network')")
+    spec = _checked_spec(path, network)
+    layout = _checked_layout(path, data.get("layout", {}), [node["id"] for node in spec["nodes"]])
+    training = data.get("training", {})
+    if not isinstance(training, dict):
+        raise ProjectFileError(path, f"has unreadable training settings (expected an object under 'training', "
+                                     f"received {training!r:.60})")
+    dataset = training.get("dataset", "mnist")
+    if not isinstance(dataset, str) or not dataset:
+        raise ProjectFileError(path, f"names no data set (training.dataset must be a name such as 'mnist', "
+                                     f"received {dataset!r:.60})")
+    return Project(path, spec, layout, training)
+
+
+def project_data(spec: dict, layout: dict, training: dict) -> dict:
+    """The JSON object a project file holds."""
+    return {
+        "format": PROJECT_FORMAT,
+        "version": PROJECT_VERSION,
+        "network": spec,
+        "layout": {node_id: [float(x), float(y)] for node_id, (x, y) in layout.items()},
+        "training": training,
+    }
+
+
+def write_project(path: str | Path, spec: dict, layout: dict, training: dict) -> Path:
+    """Write atomically: a temporary file beside ``path``, then a rename over it."""
+    return write_json_atomically(path, project_data(spec, layout, training))
+
+
+def write_json_atomically(path: str | Path, data: dict) -> Path:
+    path = Path(path)
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    temporary = None
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False) as handle:
+            temporary = Path(handle.name)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise ProjectFileError(path, f"cannot be written: {error.strerror or error}") from None
+    return path
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        if path.is_dir():
+            raise ProjectFileError(path, "is a folder, not a project file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ProjectFileError(path, f"is {size / 1e6:.0f} MB; a project file is at most "
+                                         f"{MAX_BYTES // (1024 * 1024)} MB")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectFileError(path, "no such file") from None
+    except UnicodeDecodeError:
+        raise ProjectFileError(path, "is not a text file (not UTF-8)") from None
+    except OSError as error:
+        raise ProjectFileError(path, error.strerror or str(error)) from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise ProjectFileError(path, f"is not valid JSON ({error.msg} at line {error.lineno}, column "
+                                     f"{error.colno})") from None
+    except ValueError as error:
+        raise ProjectFileError(path, f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ProjectFileError(path, "does not hold a JSON object")
+    return data
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _checked_spec(path: Path, spec: dict) -> dict:
+    """The spec if the canvas can hold it: typed nodes with unique ids, edges between them, no cycle.
+
+    Other problems (a kernel that does not fit, a missing Flatten) are the design's, not the file's:
+    the canvas shows them on the nodes.
+    """
+    version = spec.get("version", engine.SPEC_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProjectFileError(path, f"has no valid network version (version is {version!r}, expected a whole "
+                                     f"number from 1)")
+    if version > engine.SPEC_VERSION:
+        raise ProjectFileError(path, f"was saved by a newer LayerLab (network version {version}; this one reads "
+                                     f"up to {engine.SPEC_VERSION}); update LayerLab to open it")
+    nodes = spec.get("nodes")
+    if not isinstance(nodes, list) or not nodes:
+        raise ProjectFileError(path, "has no nodes (expected a non-empty list under 'nodes')")
+    for index, node in enumerate(nodes):
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str) or not isinstance(node.get("type"), str):
+            raise ProjectFileError(path, f"node {index} needs a text 'id' and 'type' (received {node!r:.80})")
+    try:
+        engine.infer_shapes(spec, collect_errors=True)
+    except engine.SpecError as error:
+        raise ProjectFileError(path, f"holds a network the canvas cannot show: {error}") from None
+    return spec
+
+
+def _checked_layout(path: Path, layout, node_ids: list[str]) -> dict[str, tuple[float, float]]:
+    """The nodes' positions (the editor lays the network out afresh if one is missing)."""
+    if not isinstance(layout, dict):
+        raise ProjectFileError(path, f"has an unreadable layout (expected an object under 'layout', "
+                                     f"received {layout!r:.60})")
+    positions = {}
+    for node_id, point in layout.items():
+        ok = isinstance(point, list) and len(point) == 2
+        ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in point)
+        if not ok:
+            raise ProjectFileError(path, f"has an unreadable position for {node_id!r} (expected [x, y], "
+                                         f"received {point!r:.60})")
+        if node_id in node_ids:  # positions of nodes that are gone are dropped
+            positions[node_id] = (float(point[0]), float(point[1]))
+    return positions
