@@ -15,6 +15,7 @@ The spec format is documented in docs/spec.md.
 from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training
 from engine.catalog import LayerSchema, layer_schema, layer_types
 from engine.errors import ModelFileError, SpecError
+from engine.files import atomic_write
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
 from engine.parameter import Parameter
@@ -39,6 +40,7 @@ __all__ = [
     "layer_schema",
     "LayerSchema",
     "ModelFileError",
+    "atomic_write",
     "SpecError",
     "Network",
     "build",

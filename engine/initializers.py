@@ -22,9 +22,10 @@ import difflib
 import inspect
 import math
 import re
-from numbers import Real
 
 import numpy as np
+
+from engine import checks
 
 # Standard deviation of a unit normal truncated to [-2, 2]; Keras divides by it so that the
 # truncated draw keeps the variance the fan-scaling rule asks for.
@@ -71,7 +72,7 @@ class Constant(Initializer):
     name = "constant"
 
     def __init__(self, value: float = 0.0):
-        self.value = _number(self.name, "value", value)
+        self.value = checks.number(self.name, "value", value)
 
     def _draw(self, shape, fan_in, fan_out, rng):
         return np.full(shape, self.value)
@@ -86,8 +87,8 @@ class RandomNormal(Initializer):
     name = "random_normal"
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05):
-        self.mean = _number(self.name, "mean", mean)
-        self.stddev = _positive(self.name, "stddev", stddev)
+        self.mean = checks.number(self.name, "mean", mean)
+        self.stddev = checks.positive(self.name, "stddev", stddev)
 
     def _draw(self, shape, fan_in, fan_out, rng):
         return self.mean + self.stddev * rng.standard_normal(shape)
@@ -111,8 +112,8 @@ class RandomUniform(Initializer):
     name = "random_uniform"
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05):
-        self.minval = _number(self.name, "minval", minval)
-        self.maxval = _number(self.name, "maxval", maxval)
+        self.minval = checks.number(self.name, "minval", minval)
+        self.maxval = checks.number(self.name, "maxval", maxval)
         if not self.minval < self.maxval:
             raise ValueError(f"{self.name}: minval must be less than maxval. "
                              f"Received: minval={minval!r}, maxval={maxval!r}")
@@ -136,7 +137,7 @@ class VarianceScaling(Initializer):
     DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal"):
-        self.scale = _positive(self.name, "scale", scale)
+        self.scale = checks.positive(self.name, "scale", scale)
         self.mode = _choice(self.name, "mode", mode, self.MODES)
         self.distribution = _choice(self.name, "distribution", distribution, self.DISTRIBUTIONS)
 
@@ -265,16 +266,8 @@ def _unknown_name_message(received: str, key: str) -> str:
     return message + (f". Did you mean {close[0]!r}?" if close else "")
 
 
-def _number(owner: str, field: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{owner}: {field} must be a finite number. Received: {field}={value!r}")
-    return float(value)
 
 
-def _positive(owner: str, field: str, value) -> float:
-    if _number(owner, field, value) <= 0:
-        raise ValueError(f"{owner}: {field} must be > 0. Received: {field}={value!r}")
-    return float(value)
 
 
 def _choice(owner: str, field: str, value, choices) -> str:

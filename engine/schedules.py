@@ -20,6 +20,8 @@ import inspect
 import math
 from numbers import Real
 
+from engine import checks
+
 
 class Schedule:
     """Base: ``schedule(step) -> float``, ``get_config()``, ``scaled(factor)``."""
@@ -52,7 +54,7 @@ class Constant(Schedule):
     rate_fields = ("learning_rate",)
 
     def __init__(self, learning_rate: float):
-        self.learning_rate = _positive(self.name, "learning_rate", learning_rate)
+        self.learning_rate = checks.positive(self.name, "learning_rate", learning_rate)
 
     def __call__(self, step):
         return self.learning_rate
@@ -64,11 +66,11 @@ class StepDecay(Schedule):
     name = "step"
 
     def __init__(self, initial_learning_rate: float, step_size: int, factor: float = 0.1):
-        self.initial_learning_rate = _positive(self.name, "initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = checks.positive(self.name, "initial_learning_rate", initial_learning_rate)
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"{self.name}: step_size must be a positive integer. Received: step_size={step_size!r}")
         self.step_size = step_size
-        self.factor = _positive(self.name, "factor", factor)
+        self.factor = checks.positive(self.name, "factor", factor)
 
     def __call__(self, step):
         return self.initial_learning_rate * self.factor ** (step // self.step_size)
@@ -81,10 +83,10 @@ class ExponentialDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
                  staircase: bool = False):
-        self.initial_learning_rate = _positive(self.name, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive(self.name, "decay_steps", decay_steps)
-        self.decay_rate = _positive(self.name, "decay_rate", decay_rate)
-        self.staircase = _bool(self.name, "staircase", staircase)
+        self.initial_learning_rate = checks.positive(self.name, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = checks.positive(self.name, "decay_steps", decay_steps)
+        self.decay_rate = checks.positive(self.name, "decay_rate", decay_rate)
+        self.staircase = checks.boolean(self.name, "staircase", staircase)
 
     def __call__(self, step):
         progress = step / self.decay_steps
@@ -100,10 +102,10 @@ class InverseTimeDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
                  staircase: bool = False):
-        self.initial_learning_rate = _positive(self.name, "initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive(self.name, "decay_steps", decay_steps)
-        self.decay_rate = _non_negative(self.name, "decay_rate", decay_rate)
-        self.staircase = _bool(self.name, "staircase", staircase)
+        self.initial_learning_rate = checks.positive(self.name, "initial_learning_rate", initial_learning_rate)
+        self.decay_steps = checks.positive(self.name, "decay_steps", decay_steps)
+        self.decay_rate = checks.non_negative(self.name, "decay_rate", decay_rate)
+        self.staircase = checks.boolean(self.name, "staircase", staircase)
 
     def __call__(self, step):
         progress = step / self.decay_steps
@@ -124,8 +126,8 @@ class CosineDecay(Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: float, alpha: float = 0.0,
                  warmup_target: float | None = None, warmup_steps: int = 0):
-        self.decay_steps = _positive(self.name, "decay_steps", decay_steps)
-        self.alpha = _non_negative(self.name, "alpha", alpha)
+        self.decay_steps = checks.positive(self.name, "decay_steps", decay_steps)
+        self.alpha = checks.non_negative(self.name, "alpha", alpha)
         if self.alpha > 1:
             raise ValueError(f"{self.name}: alpha (the final fraction of the rate) must be in [0, 1]. "
                              f"Received: alpha={alpha!r}")
@@ -138,11 +140,11 @@ class CosineDecay(Schedule):
                              f"warmup_target=None")
         self.warmup_steps = warmup_steps
         if warmup_target is None:
-            self.initial_learning_rate = _positive(self.name, "initial_learning_rate", initial_learning_rate)
+            self.initial_learning_rate = checks.positive(self.name, "initial_learning_rate", initial_learning_rate)
             self.warmup_target = None
         else:  # warming up from 0 is the usual choice, so a zero start is allowed here
-            self.initial_learning_rate = _non_negative(self.name, "initial_learning_rate", initial_learning_rate)
-            self.warmup_target = _positive(self.name, "warmup_target", warmup_target)
+            self.initial_learning_rate = checks.non_negative(self.name, "initial_learning_rate", initial_learning_rate)
+            self.warmup_target = checks.positive(self.name, "warmup_target", warmup_target)
 
     def __call__(self, step):
         if self.warmup_target is None:
@@ -191,25 +193,9 @@ def get(config) -> Schedule:
     return cls(**arguments)
 
 
-def _number(owner: str, field: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{owner}: {field} must be a finite number. Received: {field}={value!r}")
-    return float(value)
 
 
-def _positive(owner: str, field: str, value) -> float:
-    if _number(owner, field, value) <= 0:
-        raise ValueError(f"{owner}: {field} must be > 0. Received: {field}={value!r}")
-    return float(value)
 
 
-def _non_negative(owner: str, field: str, value) -> float:
-    if _number(owner, field, value) < 0:
-        raise ValueError(f"{owner}: {field} must be >= 0. Received: {field}={value!r}")
-    return float(value)
 
 
-def _bool(owner: str, field: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{owner}: {field} must be true or false. Received: {field}={value!r}")
-    return value

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelFileError, SpecError
+from engine.files import atomic_write
 from engine.network import Network
 
 MODEL_FORMAT = "layerlab-model"
@@ -49,21 +48,6 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
     return buffer.getvalue()
-
-
-def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, fsync it, then rename it over ``path``."""
-    path = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def save(network: Network, path, optimizer=None, metadata: dict | None = None) -> Path:
@@ -99,7 +83,7 @@ def save(network: Network, path, optimizer=None, metadata: dict | None = None) -
                 archive.writestr(member, blob)
 
     try:
-        atomic_write_bytes(path, write)
+        atomic_write(path, write)
     except OSError as exc:
         raise ModelFileError(path, f"cannot write the model file ({exc.strerror or exc})") from None
     return path

@@ -16,13 +16,13 @@ import gzip
 import math
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from engine.datasets.errors import DatasetError
+from engine.files import atomic_write
 
 # dtype code -> big-endian dtype, as defined by the IDX format.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -160,20 +160,15 @@ def write_idx(path: str | os.PathLike, array) -> Path:
 
 def _atomic_write(path: Path, header: bytes, payload: np.ndarray, *, compress: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as raw:
-            if compress:
-                # mtime=0 makes the same array give byte-identical files.
-                with gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw, mtime=0) as stream:
-                    stream.write(header)
-                    stream.write(payload)
-            else:
-                raw.write(header)
-                raw.write(payload)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+
+    def write(raw):
+        if compress:
+            # mtime=0 makes the same array give byte-identical files.
+            with gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw, mtime=0) as stream:
+                stream.write(header)
+                stream.write(payload)
+        else:
+            raw.write(header)
+            raw.write(payload)
+
+    atomic_write(path, write)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from functools import cache
 
-from engine.optimizers import checks
+from engine import checks
 from engine.optimizers.base import Optimizer
 
 

@@ -6,7 +6,7 @@ names follow Keras (``rho``, ``epsilon``). Each rule is written once, over array
 
 from __future__ import annotations
 
-from engine.optimizers import checks
+from engine import checks
 from engine.optimizers.base import Optimizer
 
 

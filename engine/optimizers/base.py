@@ -12,9 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import ClassVar
 
-from engine import schedules
+from engine import checks, schedules
 from engine.backend import array_module, to_device, to_host
-from engine.optimizers import checks
 from engine.optimizers.layout import Segment, flat_lanes, parameter_lanes, regularize_runs, run_lanes
 from engine.parameter import Parameter, flat_buffers
 

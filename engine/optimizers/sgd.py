@@ -10,7 +10,7 @@ PyTorch's keeps the step size right when a schedule changes lr.
 
 from __future__ import annotations
 
-from engine.optimizers import checks
+from engine import checks
 from engine.optimizers.base import Optimizer
 
 

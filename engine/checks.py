@@ -1,4 +1,7 @@
-"""Hyperparameter checks with Keras-style messages: the optimizer, the field and the value received."""
+"""Argument checks shared by initializers, schedules and optimizers.
+
+Keras-style messages: the owner, the field and the value received.
+"""
 
 from __future__ import annotations
 

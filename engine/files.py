@@ -1,0 +1,31 @@
+"""Atomic file writes: a crash or a full disk never leaves half a file, and never destroys the old one.
+
+    atomic_write(path, lambda f: f.write(data))
+
+``write`` gets a binary file object for a temporary file in the same folder; once it returns, the data
+is flushed to disk and the file renamed over ``path`` (atomic on POSIX and Windows). If anything fails,
+the temporary file is removed and ``path`` is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def atomic_write(path, write: Callable[[BinaryIO], object]) -> Path:
+    path = Path(path)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
