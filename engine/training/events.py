@@ -39,6 +39,8 @@ class SnapshotEvent:
     step: int
     epoch: int
     weights: dict[str, np.ndarray] = field(repr=False)  # host copies of every parameter and buffer
+    # Host copies of each parameter's gradient from the step just taken (for gradient histograms).
+    gradients: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

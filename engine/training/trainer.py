@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import optimizers
+from engine.backend import to_host
 from engine.datasets import Augmentation, BatchIterator
 from engine.losses import softmax_cross_entropy
 from engine.metrics import evaluate
@@ -238,7 +239,8 @@ class Trainer:
         due = due or (every_seconds is not None and now - self._last_snapshot_time >= every_seconds)
         if due:
             self._last_snapshot_time = now
-            self._emit(SnapshotEvent(self.step, epoch, self.network.state_dict()))
+            gradients = {name: to_host(p.grad) for name, p in self.network.parameters().items()}
+            self._emit(SnapshotEvent(self.step, epoch, self.network.state_dict(), gradients))
 
     def _end_epoch(self) -> None:
         epoch = self.batches.epoch
