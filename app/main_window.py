@@ -1,28 +1,30 @@
-"""LayerLab's main window: palette left, canvas centre, inspector right, training panels below.
+"""LayerLab's main window: palette left, the network canvas in the centre, inspector and problems right,
+summary and training panels below.
 
-It only wires the docks together and owns the menus; each dock is its own module.
+It wires the parts together and owns the menus: the document is edited through ``self.editor``, the
+File menu's work is in ``ProjectController``, and each dock is its own module.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 import engine
 from app.application import app_icon
-from app.canvas_view import DEFAULT_HINT, CanvasView
+from app.canvas.scene import NetworkScene
+from app.canvas.view import CanvasView
+from app.document.clipboard import MIME_TYPE, ClipboardError, payload_from_text, payload_to_text
+from app.document.editor import DocumentEditor
+from app.formatting import format_count, format_flops
 from app.inspector_dock import InspectorDock
-from app.network_file import NetworkFile, NetworkFileError, read_network
 from app.palette_dock import PaletteDock
+from app.problems_dock import ProblemsDock
+from app.project_controller import START_TEMPLATE, ProjectController, example_names, example_title
+from app.summary_dock import SummaryDock
 from app.training_dock import TrainingDock
 from app.version import package_version
-
-APP_NAME = "LayerLab"
-SAVE_PENDING_TIP = "Saving arrives with project files (issue 6)"
-NETWORK_FILE_FILTER = "LayerLab networks (*.json);;All files (*)"
 
 
 def about_text() -> str:
@@ -43,28 +45,47 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowIcon(app_icon())
-        self.network: NetworkFile | None = None
 
-        self.canvas = CanvasView(self)
+        self.editor = DocumentEditor(self)
+        self.scene = NetworkScene(self.editor, self)
+        self.canvas = CanvasView(self.scene, self)
         self.setCentralWidget(self.canvas)
         self.palette_dock = PaletteDock(self)
         self.inspector_dock = InspectorDock(self)
+        self.inspector_dock.set_editor(self.editor)
+        self.problems_dock = ProblemsDock(self)
+        self.problems_dock.set_document(self.editor.document)
+        self.summary_dock = SummaryDock(self)
+        self.summary_dock.set_document(self.editor.document)
         self.training_dock = TrainingDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.training_dock)
-        # Side docks run full height; the training panels sit under the canvas only.
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.palette_dock.layer_type_selected.connect(self.inspector_dock.show_layer_type)
+        self._place_docks()
+        self.project = ProjectController(self)
 
+        self._connect_parts()
         self._create_menus()
+        self.totals_label = QLabel()
         self.backend_label = QLabel(f"Backend: {engine.backend.backend_name()}")
+        self.statusBar().addPermanentWidget(self.totals_label)
         self.statusBar().addPermanentWidget(self.backend_label)
 
         self.resize(1280, 800)
         self._docks_sized = False
-        self.new_network()
+        # A new window opens on the seed CNN with MNIST selected, ready to train.
+        self.project.open_template(START_TEMPLATE)
+        self.statusBar().showMessage("Ready")
+
+    def _place_docks(self) -> None:
+        area = Qt.DockWidgetArea
+        self.addDockWidget(area.LeftDockWidgetArea, self.palette_dock)
+        self.addDockWidget(area.RightDockWidgetArea, self.inspector_dock)
+        self.addDockWidget(area.RightDockWidgetArea, self.problems_dock)
+        self.addDockWidget(area.BottomDockWidgetArea, self.summary_dock)
+        self.addDockWidget(area.BottomDockWidgetArea, self.training_dock)
+        self.tabifyDockWidget(self.summary_dock, self.training_dock)
+        self.summary_dock.raise_()
+        # Side docks run full height; the bottom panels sit under the canvas only.
+        self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -72,89 +93,197 @@ class MainWindow(QMainWindow):
             # Sized at first show, for the size the window really has: a small window keeps the canvas usable.
             self._docks_sized = True
             width, height = self.width(), self.height()
-            self.resizeDocks(
-                [self.palette_dock, self.inspector_dock],
-                [min(260, width // 5), min(280, width // 5)],
-                Qt.Orientation.Horizontal,
-            )
-            self.resizeDocks([self.training_dock], [min(240, height * 3 // 10)], Qt.Orientation.Vertical)
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(250, width // 5), min(300, width // 4)],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.inspector_dock, self.problems_dock], [height * 7 // 10, height * 3 // 10],
+                             Qt.Orientation.Vertical)
+            self.resizeDocks([self.summary_dock], [min(230, height * 3 // 10)], Qt.Orientation.Vertical)
 
     def docks(self):
-        return [self.palette_dock, self.inspector_dock, self.training_dock]
+        return [self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.training_dock]
 
-    def _create_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.setToolTipsVisible(True)
-        self.new_action = self._action("&New", QKeySequence.StandardKey.New, self.new_network)
-        self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self.choose_network_to_open)
-        self.save_action = self._action("&Save", QKeySequence.StandardKey.Save)
-        self.save_action.setEnabled(False)
-        self.save_action.setToolTip(SAVE_PENDING_TIP)
-        self.save_action.setStatusTip(SAVE_PENDING_TIP)
-        # QKeySequence.Quit is empty on Windows; Ctrl+Q is what people expect everywhere.
-        self.quit_action = self._action("&Quit", QKeySequence("Ctrl+Q"), self.close)
-        file_menu.addActions([self.new_action, self.open_action, self.save_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+    def _connect_parts(self) -> None:
+        document = self.editor.document
+        self.palette_dock.layer_type_selected.connect(self._palette_selection)
+        self.palette_dock.layer_type_activated.connect(self.add_after_selection)
+        self.scene.selectionChanged.connect(self._canvas_selection)
+        self.scene.status_message.connect(self.show_status)
+        self.summary_dock.node_activated.connect(self.focus_node)
+        self.problems_dock.node_activated.connect(self.focus_node)
+        document.analysis_changed.connect(self._show_totals)
+        document.training_settings_changed.connect(self.training_dock.show_settings)
+        document.reset.connect(self._document_reset)
 
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addActions([dock.toggleViewAction() for dock in self.docks()])
-        view_menu.addSeparator()
-        view_menu.addActions([
-            self._action("Zoom &In", QKeySequence.StandardKey.ZoomIn, lambda: self.canvas.zoom_by(1.25)),
-            self._action("Zoom &Out", QKeySequence.StandardKey.ZoomOut, lambda: self.canvas.zoom_by(0.8)),
-            self._action("&Reset Zoom", QKeySequence("Ctrl+0"), self.canvas.reset_view),
-        ])
+    def _document_reset(self) -> None:
+        self.training_dock.show_settings(self.editor.document.training_settings)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = self._action("&About LayerLab", None, self.show_about)
-        help_menu.addAction(self.about_action)
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
-    def _action(self, text, shortcut, slot=None) -> QAction:
+    # -- menus --------------------------------------------------------------------------------------------
+
+    def _action(self, text, shortcut=None, slot=None) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
             action.setShortcut(shortcut)
         if slot is not None:
             action.triggered.connect(slot)
         return action
 
-    def new_network(self) -> None:
-        """Back to a fresh window: nothing open, no search, nothing selected, canvas at 100 %."""
-        self.network = None
-        self.palette_dock.reset()
-        self.inspector_dock.show_layer_type(None)
-        self.canvas.set_hint(DEFAULT_HINT)
-        self.canvas.reset_view()
-        self.setWindowTitle(APP_NAME)
-        self.statusBar().showMessage("Ready")
+    def _create_menus(self) -> None:
+        keys, project = QKeySequence.StandardKey, self.project
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = self._action("&New", keys.New, project.new_network)
+        self.templates_menu = file_menu.addMenu("New from &Template")
+        for name in example_names():
+            action = self.templates_menu.addAction(name, lambda name=name: project.open_template(name))
+            action.setStatusTip(example_title(name))
+        self.open_action = self._action("&Open…", keys.Open, project.choose_file_to_open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.save_action = self._action("&Save", keys.Save, project.save)
+        self.save_as_action = self._action("Save &As…", keys.SaveAs, project.save_as)
+        self.export_action = self._action("&Export Picture…", QKeySequence("Ctrl+E"), project.choose_picture_to_export)
+        # QKeySequence.Quit is empty on Windows; Ctrl+Q is what people expect everywhere.
+        self.quit_action = self._action("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        file_menu.insertAction(self.templates_menu.menuAction(), self.new_action)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
 
-    def choose_network_to_open(self) -> None:
-        start = str(self.network.path.parent) if self.network else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open network", start, NETWORK_FILE_FILTER)
-        if path:
-            self.open_network(path)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.editor.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence(keys.Undo)])
+        self.redo_action = self.editor.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.cut_action = self._action("Cu&t", keys.Cut, self.cut_selection)
+        self.copy_action = self._action("&Copy", keys.Copy, self.copy_selection)
+        self.paste_action = self._action("&Paste", keys.Paste, self.paste)
+        self.duplicate_action = self._action("D&uplicate", QKeySequence("Ctrl+D"), self.duplicate_selection)
+        self.delete_action = self._action("&Delete", [QKeySequence(keys.Delete), QKeySequence("Backspace")],
+                                          self.delete_selection)
+        self.select_all_action = self._action("Select &All", keys.SelectAll, self.scene.select_all)
+        self.tidy_action = self._action("&Tidy Layout", QKeySequence("Ctrl+L"), self.editor.tidy)
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action, self.duplicate_action,
+                              self.delete_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.select_all_action, self.tidy_action])
 
-    def open_network(self, path: str | Path) -> bool:
-        """Open a network file; on a bad file, say which file and what is wrong, and keep the current state."""
-        try:
-            network = read_network(path)
-        except NetworkFileError as error:
-            QMessageBox.warning(self, "Cannot open network", str(error))
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addActions([dock.toggleViewAction() for dock in self.docks()])
+        view_menu.addSeparator()
+        canvas = self.canvas
+        self.zoom_in_action = self._action("Zoom &In", [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")],
+                                           lambda: canvas.zoom_by(1.25))
+        self.zoom_out_action = self._action("Zoom &Out", keys.ZoomOut, lambda: canvas.zoom_by(0.8))
+        self.reset_zoom_action = self._action("&Reset Zoom", QKeySequence("Ctrl+0"), canvas.reset_view)
+        self.fit_action = self._action("&Fit to View", QKeySequence("Home"), canvas.fit_to_view)
+        view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.reset_zoom_action, self.fit_action])
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = self._action("&About LayerLab", None, self.show_about)
+        help_menu.addAction(self.about_action)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.project.recent_files.paths()
+        for path in paths:
+            action = self.recent_menu.addAction(path.name, lambda path=path: self.project.open_file(path))
+            action.setStatusTip(str(path))
+        if not paths:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+
+    # -- selection and status -----------------------------------------------------------------------------
+
+    def _palette_selection(self, info) -> None:
+        # The canvas keeps its selection: a double-click adds the layer after the selected node.
+        if info is not None:
+            self.inspector_dock.show_layer_type(info)
+        else:
+            self.inspector_dock.show_nodes(self.scene.selected_node_ids())
+
+    def _canvas_selection(self) -> None:
+        self.inspector_dock.show_nodes(self.scene.selected_node_ids())
+
+    def focus_node(self, node_id: str) -> None:
+        """Select ``node_id`` and bring it into view (a click in the problems list or summary)."""
+        self.scene.select_nodes([node_id])
+        self.canvas.centerOn(self.scene.node_items[node_id])
+
+    def _show_totals(self, report) -> None:
+        problems = len(report.errors)
+        text = f"{len(self.editor.document.node_ids())} layers · {format_count(report.total_params)} parameters · "
+        text += f"{format_flops(report.total_flops)}"
+        text += f" · <span style='color:#d32f2f'>{problems} problem{'s' * (problems != 1)}</span>" if problems else ""
+        self.totals_label.setText(text)
+
+    # -- edit actions -------------------------------------------------------------------------------------
+
+    def add_after_selection(self, layer_type: str) -> None:
+        selected = self.scene.selected_node_ids()
+        centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
+        node_id = self.editor.add_node_after(layer_type, selected[-1] if selected else None,
+                                             (centre.x(), centre.y()))
+        self.scene.select_nodes([node_id])
+        self.canvas.ensureVisible(self.scene.node_items[node_id])
+        self.statusBar().showMessage(f"Added {node_id}", 8000)
+
+    def copy_selection(self) -> bool:
+        node_ids = self.scene.selected_node_ids()
+        if not node_ids:
             return False
-        self.show_network(network)
+        text = payload_to_text(self.editor.copy(node_ids))
+        mime = QMimeData()
+        mime.setData(MIME_TYPE, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
         return True
 
-    def show_network(self, network: NetworkFile) -> None:
-        self.new_network()
-        self.network = network
-        layers = network.layer_types
-        self.canvas.set_hint(
-            f"{network.name}: {len(layers)} layers\n"
-            f"{' → '.join(layers)}\n\n"
-            "Drawing and editing networks on this canvas arrives with the node editor (issue 6)."
-        )
-        self.setWindowTitle(f"{network.name} — {APP_NAME}")
-        self.statusBar().showMessage(f"Opened {network.path}")
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            self.delete_selection()
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        data = mime.data(MIME_TYPE) if mime is not None and mime.hasFormat(MIME_TYPE) else None
+        text = bytes(data).decode("utf-8") if data is not None else (mime.text() if mime is not None else "")
+        try:
+            payload = payload_from_text(text)
+        except ClipboardError as error:
+            self.statusBar().showMessage(f"Nothing to paste: {error}", 8000)
+            return
+        self.scene.select_nodes(self.editor.paste(payload, self._paste_centre()))
+
+    def _paste_centre(self):
+        """Where the pointer is on the canvas, or None (then the copies sit just beside the originals)."""
+        viewport = self.canvas.viewport()
+        pointer = viewport.mapFromGlobal(QCursor.pos())
+        if not viewport.rect().contains(pointer):
+            return None
+        point: QPointF = self.canvas.mapToScene(pointer)
+        return point.x(), point.y()
+
+    def duplicate_selection(self) -> None:
+        self.scene.select_nodes(self.editor.duplicate(self.scene.selected_node_ids()))
+
+    def delete_selection(self) -> None:
+        self.editor.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    # -- window -------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:
+        if self.project.maybe_save():
+            self.project.autosaver.discard()
+            event.accept()
+        else:
+            event.ignore()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About LayerLab", about_text())

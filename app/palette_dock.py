@@ -1,14 +1,26 @@
 """The layer palette (left dock): every layer type the engine knows, grouped, with a search box.
 
 Groups appear in the order of their first layer in ``engine.layer_types()``, which is palette order.
+Drag a type onto the canvas to add it there; double-click it to add it after the selected node.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QLabel,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 import engine
+from app.canvas.view import LAYER_TYPE_MIME
+from app.layer_icons import layer_icon
 
 
 def group_title(group: str) -> str:
@@ -16,9 +28,29 @@ def group_title(group: str) -> str:
     return (group[:1].upper() + group[1:]).replace("/", " / ")
 
 
+def layer_type_mime_data(layer_type: str) -> QMimeData:
+    """What a palette drag carries (the canvas reads LAYER_TYPE_MIME; other programs get the name)."""
+    mime = QMimeData()
+    mime.setData(LAYER_TYPE_MIME, layer_type.encode("utf-8"))
+    mime.setText(layer_type)
+    return mime
+
+
+class PaletteTree(QTreeWidget):
+    """The tree of layer types; dragging an entry carries its type name."""
+
+    def mimeTypes(self):
+        return [LAYER_TYPE_MIME]
+
+    def mimeData(self, items):
+        names = [item.text(0) for item in items if item.parent() is not None]
+        return layer_type_mime_data(names[0]) if names else None
+
+
 class PaletteDock(QDockWidget):
     # The LayerTypeInfo picked, or None when nothing is selected (cleared, or filtered away).
     layer_type_selected = Signal(object)
+    layer_type_activated = Signal(str)  # double-clicked: add it after the selected node
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Layers", parent)
@@ -29,9 +61,14 @@ class PaletteDock(QDockWidget):
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText("Search layers")
         self.search_box.setClearButtonEnabled(True)
-        self.tree = QTreeWidget()
+        self.tree = PaletteTree()
         self.tree.setHeaderHidden(True)
         self.tree.setIndentation(12)
+        self.tree.setIconSize(QSize(20, 20))
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        # Double-click adds the layer: it must not also fold a group.
+        self.tree.setExpandsOnDoubleClick(False)
         self.no_match_label = QLabel("No layer matches your search.")
         self.no_match_label.setWordWrap(True)
         self.no_match_label.hide()
@@ -47,6 +84,7 @@ class PaletteDock(QDockWidget):
 
         self.search_box.textChanged.connect(self.filter)
         self.tree.itemSelectionChanged.connect(self._emit_selection)
+        self.tree.itemDoubleClicked.connect(self._item_double_clicked)
 
     def _fill_tree(self) -> None:
         for group in dict.fromkeys(info.group for info in self._infos.values()):
@@ -58,7 +96,9 @@ class PaletteDock(QDockWidget):
             group_item.setFont(0, font)
             for info in members:
                 item = QTreeWidgetItem(group_item, [info.type])
-                item.setToolTip(0, info.description)
+                item.setIcon(0, layer_icon(info.type))
+                item.setToolTip(0, f"{info.description}\nDrag onto the canvas, or double-click to add it after "
+                                   f"the selected layer.")
                 self._items[info.type] = item
         self.tree.expandAll()
 
@@ -94,6 +134,10 @@ class PaletteDock(QDockWidget):
     def reset(self) -> None:
         self.search_box.clear()
         self.tree.clearSelection()
+
+    def _item_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.parent() is not None:
+            self.layer_type_activated.emit(item.text(0))
 
     def _emit_selection(self) -> None:
         self.layer_type_selected.emit(self.selected_layer_type())

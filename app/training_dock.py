@@ -1,14 +1,17 @@
 """The training panels (bottom dock): tabs of live plots; the first is the loss curve.
 
 Plots are created once and later updated in place with ``setData`` (issue 7 feeds them from the
-training worker's signals); until then the loss plot says why it is empty.
+training worker's signals); until then the loss plot says why it is empty. A line above the tabs says
+what a run would train on: the project's data set and settings (``document.training_settings``).
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QTabWidget, QVBoxLayout, QWidget
+
+import engine
 
 EMPTY_LOSS_TEXT = "No training run yet.\nThe loss per step appears here once training arrives (issue 7)."
 LOSS_PEN_COLOR = "#3b4cca"
@@ -44,4 +47,29 @@ class TrainingDock(QDockWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.loss_plot, "Loss")
-        self.setWidget(self.tabs)
+        self.settings_label = QLabel()
+        self.settings_label.setObjectName("TrainingSettingsLabel")
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 4, 6, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.settings_label)
+        layout.addWidget(self.tabs, 1)
+        self.setWidget(body)
+
+    def show_settings(self, settings: dict) -> None:
+        """Name the data set (its title when the registry knows it) and the main settings of a run."""
+        name = settings.get("dataset", "?")
+        try:
+            title = engine.datasets.get_info(name).title
+        except engine.datasets.DatasetError:
+            title = name  # an imported or not-yet-known data set: its name is all there is
+        parts = [f"<b>Dataset:</b> {title}"]
+        optimizer = settings.get("optimizer")
+        if isinstance(optimizer, dict) and "name" in optimizer:
+            rate = f", learning rate {optimizer['lr']:g}" if isinstance(optimizer.get("lr"), (int, float)) else ""
+            parts.append(f"{optimizer['name'].capitalize()}{rate}")
+        for key, label in (("batch_size", "batches of {}"), ("epochs", "{} epochs")):
+            if key in settings:
+                parts.append(label.format(settings[key]))
+        self.settings_label.setText(" · ".join(parts))

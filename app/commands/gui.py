@@ -34,4 +34,6 @@ def run(args=None) -> int:
     qt_app = create_application()
     window = MainWindow()
     window.show()
+    # A recovery file left behind means the last session ended without closing: offer its changes back.
+    window.project.offer_recovery_at_start()
     return qt_app.exec()

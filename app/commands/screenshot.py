@@ -28,7 +28,10 @@ def register(subparsers) -> None:
         description="Open the main window offscreen, let it render, and save it as a PNG.",
     )
     parser.add_argument("output", metavar="OUT.png", help="where to write the PNG")
-    parser.add_argument("--project", metavar="FILE", help="a network file (layerlab-network JSON) to open first")
+    parser.add_argument("--project", metavar="FILE",
+                        help="a project (.layerlab) or network spec (layerlab-network JSON) to show; "
+                             "default: the seed CNN a new window opens on")
+    parser.add_argument("--select", metavar="NODE", help="select this node, so the inspector shows its settings")
     parser.add_argument(
         "--size", metavar="WxH", default=DEFAULT_SIZE, help=f"window size in pixels (default {DEFAULT_SIZE})"
     )
@@ -70,13 +73,13 @@ def run(args) -> int:
     # Check everything that can be checked before Qt starts, so mistakes fail fast and cleanly.
     width, height = parse_size(args.size)
     output = check_writable(args.output)
-    network = None
+    project = None
     if args.project:
-        from app.network_file import NetworkFileError, read_network
+        from app.document.project_file import ProjectFileError, read_project
 
         try:
-            network = read_network(args.project)
-        except NetworkFileError as error:
+            project = read_project(args.project)
+        except ProjectFileError as error:
             raise CommandError(str(error)) from None
 
     use_offscreen_without_display()
@@ -95,14 +98,20 @@ def run(args) -> int:
 
     qt_app = create_application()
     window = MainWindow()
-    if network is not None:
-        window.show_network(network)
+    if project is not None:
+        window.project.show_project(project)
+    if args.select:
+        if args.select not in window.scene.node_items:
+            known = ", ".join(window.editor.document.node_ids())
+            raise CommandError(f"--select: there is no node {args.select!r}; expected one of: {known}", 2)
+        window.scene.select_nodes([args.select])
     window.resize(width, height)
     window.show()
     QTimer.singleShot(SETTLE_MS, qt_app.quit)
     qt_app.exec()
     actual = window.size()
     pixmap = window.grab()
+    window.editor.mark_saved()  # nothing was edited; closing must not ask
     window.close()
 
     if (actual.width(), actual.height()) != (width, height):

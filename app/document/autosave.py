@@ -140,8 +140,9 @@ class Autosaver(QObject):
 
     def discard(self) -> None:
         """Remove the recovery file: the changes were saved or deliberately dropped."""
+        # Touches only the file: this also runs while the editor is being destroyed (its stack clears).
         recovery_path(self.project_path).unlink(missing_ok=True)
-        self._changed = self.editor.modified
+        self._changed = False
 
     def _note_change(self, _index: int) -> None:
         self._changed = True

@@ -51,8 +51,8 @@ class CycleError(DocumentError):
 
     def __init__(self, source: str, target: str, path: list[str]):
         self.source, self.target, self.path = source, target, path
-        super().__init__(f"connecting {source} -> {target} would form a cycle: {target} already feeds {source} "
-                         f"({' -> '.join(path)})")
+        super().__init__(f"{target} already feeds {source} ({' -> '.join(path)}); connecting {source} -> {target} "
+                         f"would form a cycle")
 
 
 class InputTakesNoInputsError(DocumentError):

@@ -4,13 +4,13 @@ Plain arithmetic on ids and edges (no Qt); positions are node centres. Edges tha
 connection) get placeholder slots on the rows they cross, so they do not run through the nodes there.
 
     >>> tidy_layout(["input", "dense1"], [("input", "dense1")])
-    {'input': (0.0, 0.0), 'dense1': (0.0, 90.0)}
+    {'input': (0.0, 0.0), 'dense1': (0.0, 80.0)}
 """
 
 from __future__ import annotations
 
 COLUMN_PITCH = 240.0
-ROW_PITCH = 90.0
+ROW_PITCH = 80.0
 
 
 def _ranks(node_ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:

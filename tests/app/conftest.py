@@ -1,4 +1,8 @@
-"""App tests run offscreen (no display, no windows popping up) unless QT_QPA_PLATFORM says otherwise."""
+"""App tests run offscreen (no display, no windows popping up) unless QT_QPA_PLATFORM says otherwise.
+
+Every test gets its own settings (recent files) and recovery folder, so tests never touch the user's,
+and a message box nobody expected fails the test instead of waiting forever for a click.
+"""
 
 import os
 
@@ -8,11 +12,37 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def isolated_user_files(tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from app.document import autosave
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setattr(autosave, "recovery_dir", lambda: tmp_path / "recovery")
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_dialogs(monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    def refuse(parent, title, text, *rest):
+        raise AssertionError(f"a message box opened that the test did not expect: {title}: {text}")
+
+    for name in ("question", "warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, name, refuse)
+
+
 @pytest.fixture
 def main_window(qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
     from app.main_window import MainWindow
 
     window = MainWindow()
+    # Closing at teardown must not stop to ask about unsaved changes.
+    window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -30,3 +60,12 @@ def network_file(tmp_path):
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def seed_spec():
+    import json
+
+    import resources
+
+    return json.loads(resources.examples()["seed-cnn"].read_text(encoding="utf-8"))

@@ -76,6 +76,21 @@ def test_screenshot_finds_its_own_platform_without_a_display(tmp_path, network_f
         assert image.size == (1280, 800)
 
 
+def test_screenshot_opens_a_project_file_and_selects_a_node(tmp_path, seed_spec):
+    from app.document.project_file import write_project
+
+    project = tmp_path / "seed.layerlab"
+    layout = {node["id"]: [0.0, 80.0 * i] for i, node in enumerate(seed_spec["nodes"])}
+    write_project(project, seed_spec, layout, {"dataset": "mnist"})
+    output = tmp_path / "project.png"
+    result = run_layerlab("screenshot", str(output), "--project", str(project), "--select", "conv2")
+    assert result.returncode == 0, result.stderr
+    assert output.exists()
+    result = run_layerlab("screenshot", str(output), "--project", str(project), "--select", "conv9")
+    assert result.returncode == 2
+    assert "--select: there is no node 'conv9'; expected one of: input, conv1" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
     [

@@ -133,7 +133,7 @@ def test_consecutive_moves_merge_and_tidy_undoes(editor):
     assert editor.undo_stack.count() == 1
     editor.move_nodes({"conv1": (20, 95), "pool1": (0, 180)})  # unmoved nodes are left out: one node moved
     editor.tidy()
-    assert editor.document.position("conv1") == (0.0, 90.0)
+    assert editor.document.position("conv1") == (0.0, 80.0)
     assert editor.undo_stack.undoText() == "Tidy layout"
     editor.undo_stack.undo()
     assert editor.document.position("conv1") == (20.0, 95.0)

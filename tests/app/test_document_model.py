@@ -63,7 +63,7 @@ def test_add_connect_and_remove_announce_themselves(document):
 
 @pytest.mark.parametrize(("source", "target", "error", "message"), [
     ("pool2", "conv1", errors.CycleError,
-     "connecting pool2 -> conv1 would form a cycle: conv1 already feeds pool2 (conv1 -> pool1 -> conv2 -> pool2)"),
+     "conv1 already feeds pool2 (conv1 -> pool1 -> conv2 -> pool2); connecting pool2 -> conv1 would form a cycle"),
     ("conv1", "conv1", errors.SelfConnectionError, "conv1: a node cannot feed itself"),
     ("input", "conv1", errors.DuplicateConnectionError, "input -> conv1 is already connected"),
     ("conv1", "input", errors.InputTakesNoInputsError, "input: an Input node is where data enters"),

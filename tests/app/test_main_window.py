@@ -1,52 +1,70 @@
-"""The main window: its four areas, its menus, New/Open, and closing."""
+"""The main window: its areas, menus and shortcuts, the seed CNN it opens on, and how the parts talk."""
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 
 import engine
 from app import main_window as main_window_module
-from app.canvas_view import DEFAULT_HINT, CanvasView
+from app.canvas.view import CanvasView
 from app.inspector_dock import EMPTY_TEXT
 from app.version import package_version
 
 
-def test_window_has_title_and_icon(main_window):
-    assert main_window.windowTitle() == "LayerLab"
+def test_a_new_window_opens_on_the_seed_cnn_with_mnist_selected(main_window):
+    assert main_window.windowTitle() == "seed-cnn[*] — LayerLab"
+    assert not main_window.isWindowModified()
     assert not main_window.windowIcon().isNull()
+    document = main_window.editor.document
+    assert document.node_ids()[0] == "input" and len(document.node_ids()) == 9
+    assert document.report.total_params == 3274634
+    assert document.training_settings["dataset"] == "mnist"
+    assert "MNIST handwritten digits" in main_window.training_dock.settings_label.text()
+    assert len(main_window.scene.node_items) == 9 and len(main_window.scene.edge_items) == 8
 
 
-def test_four_areas_are_shown_where_the_design_puts_them(main_window):
+def test_areas_are_where_the_design_puts_them(main_window):
     assert isinstance(main_window.centralWidget(), CanvasView)
-    assert main_window.canvas.isVisible()
-    areas = {
-        main_window.palette_dock: Qt.DockWidgetArea.LeftDockWidgetArea,
-        main_window.inspector_dock: Qt.DockWidgetArea.RightDockWidgetArea,
-        main_window.training_dock: Qt.DockWidgetArea.BottomDockWidgetArea,
+    area = Qt.DockWidgetArea
+    expected = {
+        main_window.palette_dock: area.LeftDockWidgetArea,
+        main_window.inspector_dock: area.RightDockWidgetArea,
+        main_window.problems_dock: area.RightDockWidgetArea,
+        main_window.summary_dock: area.BottomDockWidgetArea,
+        main_window.training_dock: area.BottomDockWidgetArea,
     }
-    for dock, area in areas.items():
-        assert dock.isVisible(), dock.objectName()
-        assert main_window.dockWidgetArea(dock) == area, dock.objectName()
-        assert dock.width() > 100 and dock.height() > 100, dock.objectName()
+    for dock, dock_area in expected.items():
+        assert main_window.dockWidgetArea(dock) == dock_area, dock.objectName()
+    assert main_window.tabifiedDockWidgets(main_window.summary_dock) == [main_window.training_dock]
+    for dock in (main_window.palette_dock, main_window.inspector_dock, main_window.summary_dock):
+        assert dock.isVisible() and dock.width() > 100 and dock.height() > 100, dock.objectName()
 
     def origin(widget):
         return widget.mapTo(main_window, QPoint(0, 0))
 
-    canvas, palette, inspector, training = (
-        origin(w) for w in (main_window.canvas, *main_window.docks())
-    )
+    canvas, palette, inspector = (origin(w) for w in (main_window.canvas, main_window.palette_dock,
+                                                      main_window.inspector_dock))
     assert palette.x() < canvas.x() < inspector.x()
-    assert training.y() > canvas.y()
+    assert origin(main_window.summary_dock).y() > canvas.y()
 
 
-def test_file_menu_has_standard_shortcuts_and_save_says_why_it_is_off(main_window):
-    assert main_window.new_action.shortcut() == QKeySequence(QKeySequence.StandardKey.New)
-    assert main_window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
-    assert main_window.save_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
-    assert main_window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
-    assert not main_window.save_action.isEnabled()
-    assert "issue 6" in main_window.save_action.toolTip()
-    menu_titles = [action.text() for action in main_window.menuBar().actions()]
-    assert menu_titles == ["&File", "&View", "&Help"]
+def test_menus_have_standard_shortcuts(main_window):
+    keys = QKeySequence.StandardKey
+    window = main_window
+    assert window.new_action.shortcut() == QKeySequence(keys.New)
+    assert window.open_action.shortcut() == QKeySequence(keys.Open)
+    assert window.save_action.shortcut() == QKeySequence(keys.Save)
+    assert window.save_action.isEnabled()
+    assert window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    assert window.undo_action.shortcut() == QKeySequence(keys.Undo)
+    assert [s.toString() for s in window.redo_action.shortcuts()] == ["Ctrl+Shift+Z", "Ctrl+Y"]
+    assert window.copy_action.shortcut() == QKeySequence(keys.Copy)
+    assert window.paste_action.shortcut() == QKeySequence(keys.Paste)
+    assert window.duplicate_action.shortcut() == QKeySequence("Ctrl+D")
+    assert window.select_all_action.shortcut() == QKeySequence(keys.SelectAll)
+    assert QKeySequence(keys.Delete) in window.delete_action.shortcuts()
+    assert QKeySequence("Ctrl+=") in window.zoom_in_action.shortcuts()
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Edit", "&View", "&Help"]
+    assert window.templates_menu.actions()[0].text() == "seed-cnn"
 
 
 def test_about_names_version_and_licenses():
@@ -55,61 +73,96 @@ def test_about_names_version_and_licenses():
     assert "CC BY-SA 3.0" in text and "MIT" in text
 
 
-def test_clicking_a_palette_layer_shows_it_in_the_inspector(main_window, qtbot):
+def test_clicking_a_palette_layer_describes_it_and_a_node_shows_its_settings(main_window, qtbot):
     inspector = main_window.inspector_dock
-    assert inspector.is_empty()
-    assert inspector.empty_label.text() == EMPTY_TEXT
-
+    assert inspector.is_empty() and inspector.empty_label.text() == EMPTY_TEXT
     tree = main_window.palette_dock.tree
     item = main_window.palette_dock._items["Conv2D"]
     tree.scrollToItem(item)
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
-
     conv = next(info for info in engine.layer_types() if info.type == "Conv2D")
-    assert not inspector.is_empty()
     assert inspector.type_label.text() == "Conv2D"
     assert inspector.group_label.text() == "Convolution"
     assert inspector.description_label.text() == conv.description
 
+    main_window.scene.select_nodes(["fc1"])
+    assert inspector.node_id == "fc1"
+    assert inspector.field_editors["units"].value() == 1024
+    main_window.scene.select_nodes(["fc1", "logits"])
+    assert inspector.several_label.text() == "2 nodes selected"
+    main_window.scene.clearSelection()
     tree.clearSelection()
     assert inspector.is_empty()
 
 
-def test_open_shows_the_network_name_and_new_resets_everything(main_window, network_file):
-    main_window.palette_dock.search_box.setText("dense")
-    main_window.palette_dock.select_layer_type("Dense")
-    main_window.canvas.zoom_by(2)
+def test_double_clicking_a_palette_layer_adds_it_after_the_selected_node(main_window, qtbot):
+    main_window.scene.select_nodes(["flatten"])
+    tree = main_window.palette_dock.tree
+    item = main_window.palette_dock._items["Dropout"]
+    tree.scrollToItem(item)
+    centre = tree.visualItemRect(item).center()
+    # A real double-click: press and release, then the double-click event (item views need the press).
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    document = main_window.editor.document
+    assert ("flatten", "dropout1") in document.edges() and ("dropout1", "fc1") in document.edges()
+    assert main_window.scene.selected_node_ids() == ["dropout1"]
+    assert main_window.isWindowModified()
+    main_window.undo_action.trigger()
+    assert "dropout1" not in document.node_ids() and not main_window.isWindowModified()
+    main_window.redo_action.trigger()
+    assert "dropout1" in main_window.scene.node_items
 
-    assert main_window.open_network(network_file)
-    assert main_window.windowTitle() == "tiny-mlp — LayerLab"
-    assert "tiny-mlp: 3 layers" in main_window.canvas.hint()
 
-    main_window.new_action.trigger()
-    assert main_window.windowTitle() == "LayerLab"
-    assert main_window.network is None
-    assert main_window.palette_dock.search_box.text() == ""
-    assert len(main_window.palette_dock.visible_layer_types()) == len(engine.layer_types())
-    assert main_window.inspector_dock.is_empty()
-    assert main_window.canvas.hint() == DEFAULT_HINT
-    assert main_window.canvas.zoom() == 1
+def test_edit_actions_act_on_the_canvas_selection(main_window):
+    document = main_window.editor.document
+    main_window.scene.select_nodes(["conv2", "pool2"])
+    main_window.copy_action.trigger()
+    main_window.paste_action.trigger()
+    assert {"conv3", "pool3"} <= set(document.node_ids())
+    assert ("conv3", "pool3") in document.edges()
+    assert main_window.scene.selected_node_ids() == ["conv3", "pool3"]
+    main_window.delete_action.trigger()
+    assert "conv3" not in document.node_ids()
+    main_window.scene.select_nodes(["dropout"])
+    main_window.duplicate_action.trigger()
+    assert "dropout1" in document.node_ids()
+    main_window.select_all_action.trigger()
+    assert len(main_window.scene.selected_node_ids()) == 10 and len(main_window.scene.selected_edges()) == 8
+    main_window.delete_action.trigger()
+    assert document.node_ids() == []
+    assert [str(e) for e in document.report.errors] == ["a network spec needs a non-empty list 'nodes'"]
+    main_window.undo_action.trigger()
+    assert len(document.node_ids()) == 10
 
 
-def test_opening_a_bad_file_names_it_and_keeps_the_current_network(main_window, network_file, tmp_path, monkeypatch):
-    warnings = []
-    monkeypatch.setattr(
-        main_window_module.QMessageBox, "warning", lambda parent, title, text: warnings.append((title, text))
-    )
-    main_window.open_network(network_file)
-    broken = tmp_path / "broken.json"
-    broken.write_text("{not json", encoding="utf-8")
-
-    assert not main_window.open_network(broken)
-    [(title, text)] = warnings
-    assert title == "Cannot open network"
-    assert str(broken) in text and "not valid JSON" in text
-    assert main_window.windowTitle() == "tiny-mlp — LayerLab"
+def test_problems_and_summary_rows_select_their_node(main_window):
+    main_window.editor.set_fields("conv2", {"kernel_size": 20, "padding": "valid"})
+    problems = main_window.problems_dock
+    assert problems.messages() == ["⚠ conv2: kernel 20x20 does not fit a 14x14 input with padding 'valid'"]
+    assert problems.windowTitle() == "Problems (1)"
+    assert main_window.scene.node_items["conv2"].is_invalid
+    assert "1 problem" in main_window.totals_label.text()
+    problems.list.itemClicked.emit(problems.list.item(0))
+    assert main_window.scene.selected_node_ids() == ["conv2"]
+    summary = main_window.summary_dock
+    row = [r[0] for r in summary.rows()].index("fc1")
+    summary.table.cellClicked.emit(row, 2)
+    assert main_window.scene.selected_node_ids() == ["fc1"]
+    assert summary.rows()[row][2] == "?"  # downstream of the invalid conv2
 
 
 def test_quit_closes_the_window(main_window):
     main_window.quit_action.trigger()
     assert not main_window.isVisible()
+
+
+def test_closing_with_changes_asks_and_cancel_keeps_the_window(main_window):
+    from PySide6.QtWidgets import QMessageBox
+
+    main_window.editor.add_node("Flatten", (300, 0))
+    asked = []
+    main_window.project.ask_to_save_changes = lambda: asked.append(1) or QMessageBox.StandardButton.Cancel
+    main_window.close()
+    assert asked and main_window.isVisible()
+    main_window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard

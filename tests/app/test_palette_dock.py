@@ -1,8 +1,10 @@
-"""The palette lists every catalog layer type under its group, and its search box filters them."""
+"""The palette lists every catalog layer type under its group with an icon, its search box filters them,
+and dragging an entry carries the layer type to the canvas."""
 
 import pytest
 
 import engine
+from app.canvas.view import LAYER_TYPE_MIME
 from app.palette_dock import PaletteDock, group_title
 
 
@@ -29,9 +31,27 @@ def test_lists_every_layer_type_under_its_group_in_palette_order(palette):
     assert list(contents) == list(expected)  # groups in order of their first layer
 
 
-def test_descriptions_are_tooltips(palette):
+def test_descriptions_are_tooltips_and_every_type_has_an_icon(palette):
     for info in engine.layer_types():
-        assert palette._items[info.type].toolTip(0) == info.description
+        item = palette._items[info.type]
+        assert item.toolTip(0).startswith(info.description)
+        assert not item.icon(0).isNull()
+
+
+def test_dragging_an_entry_carries_its_layer_type(palette):
+    item = palette._items["MaxPooling2D"]
+    mime = palette.tree.mimeData([item])
+    assert bytes(mime.data(LAYER_TYPE_MIME)).decode() == "MaxPooling2D"
+    assert mime.text() == "MaxPooling2D"
+    assert palette.tree.mimeData([palette.tree.topLevelItem(0)]) is None  # a group heading carries nothing
+
+
+def test_double_clicking_an_entry_asks_to_add_it(palette):
+    added = []
+    palette.layer_type_activated.connect(added.append)
+    palette.tree.itemDoubleClicked.emit(palette._items["Dense"], 0)
+    palette.tree.itemDoubleClicked.emit(palette.tree.topLevelItem(0), 0)
+    assert added == ["Dense"]
 
 
 @pytest.mark.parametrize(

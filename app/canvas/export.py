@@ -1,0 +1,89 @@
+"""The design as a picture: PNG (at twice the screen's resolution, for slides) or SVG (QtSvg, in
+PySide6-Essentials). Selection and the grid are left out; the background is plain white.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+
+MARGIN = 24
+PNG_SCALE = 2.0
+
+
+class ExportError(OSError):
+    """The picture could not be written; the message names the file."""
+
+
+@contextmanager
+def _atomic(path: Path):
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if writing it succeeded."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield temporary
+        if not temporary.exists():
+            raise ExportError(f"{path}: cannot be written")
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ExportError(f"{path}: cannot be written ({error.strerror or error})") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _picture_rect(scene) -> QRectF:
+    rect = scene.network_rect()
+    if rect.isNull():
+        raise ExportError("there is nothing to export: the network has no nodes")
+    return rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+
+def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
+    selected = scene.selectedItems()
+    for item in selected:  # a picture shows the design, not what happened to be selected
+        item.setSelected(False)
+    try:
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        painter.fillRect(target, QColor("white"))
+        # The scene's own background (grid dots) is skipped by rendering with no background brush.
+        scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
+    finally:
+        for item in selected:
+            item.setSelected(True)
+
+
+def export_png(scene, path) -> Path:
+    path = Path(path)
+    source = _picture_rect(scene)
+    size = QSize(round(source.width() * PNG_SCALE), round(source.height() * PNG_SCALE))
+    image = QImage(size, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
+    painter.end()
+    with _atomic(path) as temporary:
+        if not image.save(str(temporary), "PNG"):
+            raise ExportError(f"{path}: cannot be written (Qt could not save the PNG there)")
+    return path
+
+
+def export_svg(scene, path) -> Path:
+    path = Path(path)
+    source = _picture_rect(scene)
+    with _atomic(path) as temporary:
+        generator = QSvgGenerator()
+        generator.setFileName(str(temporary))
+        generator.setSize(QSize(round(source.width()), round(source.height())))
+        generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+        generator.setTitle(scene.document.name)
+        generator.setDescription("A LayerLab network design")
+        painter = QPainter()
+        if not painter.begin(generator):
+            raise ExportError(f"{path}: cannot be written")
+        _render(scene, painter, QRectF(0, 0, source.width(), source.height()), source)
+        painter.end()
+    return path

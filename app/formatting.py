@@ -1,0 +1,37 @@
+"""How numbers read in the designer: shapes as 32×28×28, counts with separators, bytes and FLOPs scaled.
+
+    >>> format_shape((32, 28, 28)), format_count(3274634), format_bytes(100352), format_flops(2 * 10**9)
+    ('32×28×28', '3,274,634', '98.0 KiB', '2.00 GFLOPs')
+"""
+
+from __future__ import annotations
+
+
+def format_shape(shape) -> str:
+    return "×".join(str(d) for d in shape) if shape is not None else "?"
+
+
+def format_count(count: int) -> str:
+    return f"{count:,}"
+
+
+def format_compact_count(count: int) -> str:
+    """3274634 -> '3.27M': short enough for a node's second line."""
+    for limit, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if count >= limit:
+            return f"{count / limit:.3g}{suffix}"
+    return str(count)
+
+
+def format_bytes(size: int) -> str:
+    for limit, unit in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if size >= limit:
+            return f"{size / limit:.1f} {unit}"
+    return f"{size} B"
+
+
+def format_flops(flops: int) -> str:
+    for limit, unit in ((10**9, "GFLOPs"), (10**6, "MFLOPs"), (10**3, "kFLOPs")):
+        if flops >= limit:
+            return f"{flops / limit:.2f} {unit}"
+    return f"{flops} FLOPs"

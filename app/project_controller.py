@@ -1,0 +1,245 @@
+"""The File menu's work: new, templates, open (projects and bare network specs), save, save as, recent
+files, picture export, the dirty marker in the title, autosave and recovery.
+
+Reading and writing are plain functions (``app.document.project_file``); this module adds the dialogs
+and keeps the window's title, the recent-files list and the recovery file in step with the document.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+import resources
+from app.canvas.export import ExportError, export_png, export_svg
+from app.document import autosave
+from app.document.project_file import PROJECT_SUFFIX, ProjectFileError, read_project, write_project
+from app.recent_files import RecentFiles
+
+APP_NAME = "LayerLab"
+START_TEMPLATE = "seed-cnn"
+OPEN_FILTER = "LayerLab projects and networks (*.layerlab *.json);;LayerLab projects (*.layerlab);;" \
+              "Network specs (*.json);;All files (*)"
+SAVE_FILTER = "LayerLab projects (*.layerlab)"
+EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+BLANK_SPEC = {"name": "untitled", "nodes": [{"id": "input", "type": "Input", "shape": [1, 28, 28]}], "edges": []}
+
+
+class ProjectController(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.editor = window.editor
+        self.path: Path | None = None  # the .layerlab file the document belongs to; None until saved
+        self.recent_files = RecentFiles()
+        self.autosaver = autosave.Autosaver(self.editor, self)
+        self.editor.modified_changed.connect(self._modified_changed)
+
+    # -- the title ----------------------------------------------------------------------------------------
+
+    def display_name(self) -> str:
+        return self.path.name if self.path else self.editor.document.name
+
+    def update_title(self) -> None:
+        self.window.setWindowTitle(f"{self.display_name()}[*] — {APP_NAME}")
+        self.window.setWindowModified(self.editor.modified)
+
+    def _modified_changed(self, modified: bool) -> None:
+        self.window.setWindowModified(modified)
+
+    # -- asking the person --------------------------------------------------------------------------------
+
+    def ask_to_save_changes(self) -> QMessageBox.StandardButton:
+        buttons = QMessageBox.StandardButton
+        return QMessageBox.question(
+            self.window, "Unsaved changes", f"Save the changes to {self.display_name()}?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+
+    def ask_to_recover(self, recovery: autosave.RecoveryFile) -> bool:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window, "Recover unsaved changes",
+            f"LayerLab did not close cleanly and kept unsaved changes to {recovery.describe()}.\n\n"
+            f"Recover them? (No discards them.)", buttons.Yes | buttons.No, buttons.Yes)
+        return answer == buttons.Yes
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to replace the document: no changes, saved, or the person said to discard."""
+        if not self.editor.modified:
+            return True
+        answer = self.ask_to_save_changes()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.autosaver.discard()
+            return True
+        return False
+
+    def show_error(self, title: str, error: Exception) -> None:
+        QMessageBox.warning(self.window, title, str(error))
+
+    # -- new, templates, open -----------------------------------------------------------------------------
+
+    def _show(self, spec, layout, training, path: Path | None, status: str) -> None:
+        self.editor.open_spec(spec, layout, training)
+        self.autosaver.set_project_path(path)
+        self.path = path
+        self.update_title()
+        self.window.canvas.fit_to_view()
+        self.window.statusBar().showMessage(status, 8000)
+
+    def new_network(self) -> bool:
+        """A blank network (one MNIST-shaped Input) after asking about unsaved changes."""
+        if not self.maybe_save():
+            return False
+        self._show(BLANK_SPEC, None, None, None, "New network: drag layers from the palette")
+        return True
+
+    def open_template(self, name: str) -> bool:
+        """One of ``resources.examples()``, as a new untitled project."""
+        if not self.maybe_save():
+            return False
+        path = resources.examples()[name]
+        try:
+            project = read_project(path)
+        except ProjectFileError as error:
+            self.show_error("Cannot open template", error)
+            return False
+        self._show(project.spec, None, None, None, f"New network from the {name} template")
+        return True
+
+    def choose_file_to_open(self) -> None:
+        start = str(self.path.parent) if self.path else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project or network", start, OPEN_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path) -> bool:
+        """Open a project, or import a network spec; a bad file is named and explained, and nothing changes."""
+        path = Path(path)
+        try:
+            project = read_project(path)
+        except ProjectFileError as error:
+            self.show_error("Cannot open file", error)
+            if not path.exists():
+                self.recent_files.remove(path)
+            return False
+        if not self.maybe_save():
+            return False
+        recovery = None if project.is_import else autosave.recovery_for(path)
+        if recovery is not None:
+            if self.ask_to_recover(recovery):
+                try:
+                    self.show_project(recovery.read(), as_path=path)
+                except ProjectFileError as error:
+                    self.show_error("Cannot recover changes", error)
+                else:
+                    self.editor.undo_stack.resetClean()  # the recovered changes are not in the file yet
+                    self.window.statusBar().showMessage(f"Recovered unsaved changes to {path.name}", 8000)
+                    self.recent_files.add(path)
+                    return True
+            recovery.discard()
+        self.show_project(project)
+        if not project.is_import:
+            self.recent_files.add(path)
+        return True
+
+    def show_project(self, project, as_path: Path | None = None) -> None:
+        """Show what ``read_project`` returned, asking nothing (the screenshot command uses this too).
+
+        A project belongs to its file (``as_path`` when it was read from a recovery copy); an imported
+        network spec belongs to no project until it is saved as one.
+        """
+        if project.is_import:
+            self._show(project.spec, None, None, None, f"Imported {project.path.name}; Save makes it a project")
+        else:
+            path = as_path or project.path
+            self._show(project.spec, project.layout, project.training, path, f"Opened {path}")
+
+    def offer_recovery_at_start(self) -> bool:
+        """After a crash, offer the newest recovery file; True if its changes were brought back."""
+        pending = autosave.pending_recoveries()
+        if not pending:
+            return False
+        recovery = pending[0]
+        if not self.ask_to_recover(recovery):
+            recovery.discard()
+            return False
+        try:
+            project = recovery.read()
+        except ProjectFileError as error:
+            self.show_error("Cannot recover changes", error)
+            return False
+        self._show(project.spec, project.layout, project.training, recovery.project_path,
+                   f"Recovered {recovery.describe()}")
+        self.editor.undo_stack.resetClean()
+        return True
+
+    # -- save ---------------------------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        return self.save_to(self.path) if self.path else self.save_as()
+
+    def save_as(self) -> bool:
+        folder = self.path.parent if self.path else Path.home()
+        suggested = str(folder / f"{self.display_name().removesuffix(PROJECT_SUFFIX)}{PROJECT_SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", suggested, SAVE_FILTER)
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix != PROJECT_SUFFIX:
+            path = path.with_name(path.name + PROJECT_SUFFIX)
+        return self.save_to(path)
+
+    def save_to(self, path) -> bool:
+        document = self.editor.document
+        path = Path(path)
+        try:
+            write_project(path, document.spec(), document.positions(), document.training_settings)
+        except ProjectFileError as error:
+            self.show_error("Cannot save project", error)
+            return False
+        self.autosaver.set_project_path(path)
+        self.path = path
+        self.editor.mark_saved()
+        self.autosaver.discard()
+        self.recent_files.add(path)
+        self.update_title()
+        self.window.statusBar().showMessage(f"Saved {path}", 8000)
+        return True
+
+    # -- export -------------------------------------------------------------------------------------------
+
+    def choose_picture_to_export(self) -> None:
+        folder = self.path.parent if self.path else Path.home()
+        suggested = str(folder / f"{self.editor.document.name}.png")
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export picture", suggested, EXPORT_FILTER)
+        if path:
+            if Path(path).suffix.lower() not in (".png", ".svg"):
+                path += ".svg" if chosen.startswith("SVG") else ".png"
+            self.export_picture(path)
+
+    def export_picture(self, path) -> bool:
+        path = Path(path)
+        try:
+            (export_svg if path.suffix.lower() == ".svg" else export_png)(self.window.scene, path)
+        except ExportError as error:
+            self.show_error("Cannot export picture", error)
+            return False
+        self.window.statusBar().showMessage(f"Exported {path}", 8000)
+        return True
+
+
+def example_names() -> list[str]:
+    """Templates for File > New from Template, the seed CNN first."""
+    names = list(resources.examples())
+    return sorted(names, key=lambda name: (name != START_TEMPLATE, name))
+
+
+def example_title(name: str) -> str:
+    spec = json.loads(resources.examples()[name].read_text(encoding="utf-8"))
+    description = spec.get("description", "")
+    return description.split(". ")[0] if description else name
