@@ -1,0 +1,69 @@
+"""Run a slow function (data loading, full evaluation, profiling) off the GUI thread.
+
+    tasks = BackgroundTasks()
+    tasks.submit(lambda report: engine.evaluate(net, x, y), on_success=show, on_failure=status.setText)
+    tasks.wait_for_all()        # the window is closing
+
+``work`` receives a ``report(done, total)`` callable for progress; its result and any exception come
+back to the GUI thread as queued signals, so the callbacks may touch widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _TaskSignals(QObject):
+    succeeded = Signal(object)
+    failed = Signal(str)
+    progressed = Signal(object, object)
+
+
+class _Task(QRunnable):
+    def __init__(self, work: Callable, signals: _TaskSignals):
+        super().__init__()
+        self.work = work
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            result = self.work(self.signals.progressed.emit)
+        except Exception as exc:  # reported in the GUI, never lost on a pool thread
+            self.signals.failed.emit(str(exc) or exc.__class__.__name__)
+        else:
+            self.signals.succeeded.emit(result)
+
+
+class BackgroundTasks(QObject):
+    """A private pool of one thread: tasks run in order, and closing can wait for exactly these."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._alive: set[_TaskSignals] = set()  # keeps each task's signals until it has reported
+
+    def submit(self, work: Callable, on_success: Callable, on_failure: Callable,
+               on_progress: Callable | None = None) -> None:
+        signals = _TaskSignals(self)
+        self._alive.add(signals)
+
+        def forget(*_):
+            self._alive.discard(signals)
+
+        signals.succeeded.connect(on_success)
+        signals.failed.connect(on_failure)
+        signals.succeeded.connect(forget)
+        signals.failed.connect(forget)
+        if on_progress is not None:
+            signals.progressed.connect(on_progress)
+        self.pool.start(_Task(work, signals))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._alive)
+
+    def wait_for_all(self, timeout_ms: int = 30_000) -> bool:
+        return self.pool.waitForDone(timeout_ms)

@@ -1,0 +1,151 @@
+"""Loss and accuracy curves of every run, overlaid (as one compares runs in TensorBoard).
+
+Each run gets its curve items once (raw loss, smoothed loss, validation loss, smoothed batch accuracy,
+train and validation accuracy per epoch); new steps only call ``setData``. The run list's check
+boxes show and hide runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dashboard.run_history import RunRecord, write_csv
+
+RUN_COLORS = ("#3b4cca", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#1098ad", "#5c940d", "#e67700")
+
+
+class _RunCurves:
+    """The plot items of one run, created once."""
+
+    def __init__(self, record: RunRecord, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem):
+        color = pg.mkColor(record.color)
+        faint = pg.mkColor(record.color)
+        faint.setAlpha(70)
+        self.items = [
+            loss_plot.plot([], [], pen=pg.mkPen(faint, width=1)),
+            loss_plot.plot([], [], pen=pg.mkPen(color, width=2), name=f"{record.name} (smoothed)"),
+            loss_plot.plot([], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine), symbol="o",
+                           symbolSize=6, symbolBrush=color, name="validation"),
+            accuracy_plot.plot([], [], pen=pg.mkPen(faint, width=1)),
+            accuracy_plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="s", symbolSize=6, symbolBrush=color),
+            accuracy_plot.plot([], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine), symbol="o",
+                               symbolSize=6, symbolBrush=color),
+        ]
+        for item in self.items:
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="mean")
+
+    def update_steps(self, record: RunRecord) -> None:
+        steps = np.asarray(record.steps, dtype=float)
+        self.items[0].setData(steps, np.asarray(record.losses))
+        self.items[1].setData(steps, np.asarray(record.smoothed))
+        self.items[3].setData(steps, np.asarray(record.smoothed_accuracies))
+
+    def update_epochs(self, record: RunRecord) -> None:
+        self.items[2].setData(*record.epoch_series("val_loss"))
+        self.items[4].setData(*record.epoch_series("train_accuracy"))
+        self.items[5].setData(*record.epoch_series("val_accuracy"))
+
+    def set_visible(self, visible: bool) -> None:
+        for item in self.items:
+            item.setVisible(visible)
+
+
+class CurvesPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.records: list[RunRecord] = []
+        self._curves: list[_RunCurves] = []
+        self.plots = pg.GraphicsLayoutWidget()
+        self.loss_plot = self.plots.addPlot(row=0, col=0, title="Loss (thin: each step · thick: smoothed · "
+                                                                "dashed: validation)")
+        self.accuracy_plot = self.plots.addPlot(row=1, col=0, title="Accuracy (thin: smoothed batch · squares: "
+                                                                    "train per epoch · dashed: validation)")
+        self.accuracy_plot.setXLink(self.loss_plot)
+        for plot, label in ((self.loss_plot, "loss"), (self.accuracy_plot, "accuracy")):
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("left", label)
+            plot.setLabel("bottom", "step")
+        self.accuracy_plot.setYRange(0, 1, padding=0.02)
+
+        self.run_list = QListWidget()
+        self.run_list.setToolTip("Runs: untick one to hide its curves")
+        self.log_scale = QCheckBox("Log-scale loss")
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_png_button = QPushButton("Export PNG…")
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.run_list, 1)
+        side_layout.addWidget(self.log_scale)
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_csv_button)
+        exports.addWidget(self.export_png_button)
+        side_layout.addLayout(exports)
+        splitter = QSplitter()
+        splitter.addWidget(self.plots)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.run_list.itemChanged.connect(self._toggle_run)
+        self.export_csv_button.clicked.connect(self._export_csv)
+        self.export_png_button.clicked.connect(self._export_png)
+
+    # -- following the run ----------------------------------------------------------------------------
+    def begin_run(self, run) -> None:
+        record = RunRecord(run.name, RUN_COLORS[len(self.records) % len(RUN_COLORS)])
+        self.records.append(record)
+        self._curves.append(_RunCurves(record, self.loss_plot, self.accuracy_plot))
+        item = QListWidgetItem(record.name)
+        item.setForeground(pg.mkColor(record.color))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked)
+        self.run_list.addItem(item)
+
+    def add_steps(self, steps: list) -> None:
+        if self.records:
+            self.records[-1].add_steps(steps)
+            self._curves[-1].update_steps(self.records[-1])
+
+    def add_epoch(self, event) -> None:
+        if self.records:
+            self.records[-1].add_epoch(event)
+            self._curves[-1].update_epochs(self.records[-1])
+
+    def _toggle_run(self, item: QListWidgetItem) -> None:
+        self._curves[self.run_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)
+
+    # -- export ---------------------------------------------------------------------------------------
+    def save_csv(self, path) -> None:
+        write_csv(path, self.records)
+
+    def save_png(self, path) -> bool:
+        return self.plots.grab().save(str(path), "PNG")
+
+    def _export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")
+        if path:
+            self.save_csv(path)
+
+    def _export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG image (*.png)")
+        if path:
+            self.save_png(path)

@@ -1,0 +1,82 @@
+"""Installing the training dashboard into a main window: a Training dock (settings and controls) and a
+Training views dock (curves, filters, activations, histograms, evaluation, decision boundary, profile).
+
+    dashboard = install_dashboard(window, get_spec=document.spec, get_dataset_name=lambda: "mnist")
+    dashboard.activations.show_example(drawn_digit)
+    dashboard.shutdown()        # from the window's closeEvent: stops a run and waits for its thread
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
+
+from app.dashboard.activations_panel import ActivationsPanel
+from app.dashboard.boundary_panel import BoundaryPanel
+from app.dashboard.curves_panel import CurvesPanel
+from app.dashboard.evaluation_panel import EvaluationPanel
+from app.dashboard.filters_panel import FiltersPanel
+from app.dashboard.histograms_panel import HistogramsPanel
+from app.dashboard.profile_panel import ProfilePanel
+from app.dashboard.run_controller import RunController
+from app.dashboard.training_panel import TrainingPanel
+from app.refcount_guard import protect_singletons
+
+
+class Dashboard(QObject):
+    def __init__(self, get_spec: Callable[[], dict], get_dataset_name: Callable[[], str | None] | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        protect_singletons()  # live plotting would otherwise abort the app under PySide6 6.12 on Python 3.11
+        self.controller = RunController(self)
+        self.training_panel = TrainingPanel(self.controller, get_spec)
+        if get_dataset_name is not None:
+            self.training_panel.form.select_dataset(get_dataset_name())
+        self.curves = CurvesPanel()
+        self.filters = FiltersPanel()
+        self.activations = ActivationsPanel()
+        self.histograms = HistogramsPanel()
+        self.evaluation = EvaluationPanel(self.controller.tasks)
+        self.boundary = BoundaryPanel()
+        self.profile = ProfilePanel(self.controller.tasks)
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        for panel, title in ((self.curves, "Curves"), (self.filters, "Filters"), (self.activations, "Activations"),
+                             (self.histograms, "Histograms"), (self.evaluation, "Evaluation"),
+                             (self.boundary, "Decision boundary"), (self.profile, "Profile")):
+            self.views.addTab(panel, title)
+
+        controller = self.controller
+        panels = (self.curves, self.filters, self.activations, self.histograms, self.evaluation, self.boundary,
+                  self.profile)
+        for panel in panels:
+            controller.run_started.connect(panel.begin_run)
+        for panel in (self.filters, self.activations, self.histograms, self.boundary):
+            controller.snapshot_applied.connect(panel.refresh)
+        controller.steps_reported.connect(self.curves.add_steps)
+        controller.epoch_finished.connect(self.curves.add_epoch)
+        controller.run_finished.connect(lambda _event: self.evaluation.evaluate_latest())
+        self.evaluation.set_run_source(lambda: controller.run)
+        self.profile.set_run_source(lambda: controller.run)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop the run and wait for the training thread and background tasks; True when all ended."""
+        return self.controller.shutdown(timeout_ms)
+
+
+def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],
+                      get_dataset_name: Callable[[], str | None] | None = None) -> Dashboard:
+    """Add the Training dock (right) and the Training views dock (bottom) to ``window``."""
+    dashboard = Dashboard(get_spec, get_dataset_name, window)
+    controls = QDockWidget("Training", window)
+    controls.setObjectName("DashboardTrainingDock")
+    controls.setWidget(dashboard.training_panel)
+    views = QDockWidget("Training views", window)
+    views.setObjectName("DashboardViewsDock")
+    views.setWidget(dashboard.views)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, controls)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, views)
+    dashboard.docks = (controls, views)
+    return dashboard

@@ -1,0 +1,250 @@
+"""One training run at a time, from settings to finish: the dashboard's panels listen to this object.
+
+    controller = RunController()
+    controller.run_started.connect(panel.begin_run)        # ActiveRun: spec, data, settings, inference copy
+    controller.snapshot_applied.connect(panel.refresh)     # the inference copy now holds the snapshot
+    controller.start(settings, spec)                       # loads data off the GUI thread, then trains
+
+The trainer runs on the worker thread of ``app.training.worker.TrainingSession``; the GUI only sees
+copies. Views that run the network (activations, decision boundary) use ``ActiveRun.inference_network``,
+a NumPy copy on the GUI thread that each snapshot is loaded into.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+import engine
+from app.dashboard.background import BackgroundTasks
+from app.dashboard.run_data import RunData, load_run_data
+from app.training.worker import TrainingSession
+from engine.training import BEST_CHECKPOINT, Trainer, TrainingConfig
+
+SNAPSHOT_EVERY_SECONDS = 0.5  # live views refresh twice a second: often enough to watch, cheap to copy
+SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay over the run", "exponential": "Halve every epoch"}
+
+
+@dataclass
+class RunSettings:
+    dataset: str
+    config: TrainingConfig
+    validation: float = 0.1
+    train_limit: int | None = None  # train on the first N examples only (quick experiments)
+    backend: str = "numpy"  # or "cupy"
+    schedule: str = "constant"  # a key of SCHEDULES, sized once the data (so the steps per epoch) is known
+
+
+@dataclass
+class ActiveRun:
+    number: int
+    name: str
+    spec: dict
+    settings: RunSettings
+    data: RunData
+    inference_network: engine.Network  # NumPy, GUI thread only
+    total_steps: int
+    checkpoint_dir: Path
+    latest_snapshot: object = None  # SnapshotEvent
+    history: list = field(default_factory=list)  # EpochEvents
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.inference_network.input_shape)
+
+
+class RunController(QObject):
+    state_changed = Signal(str)  # "idle", "preparing", "running", "paused", "finished"
+    status_changed = Signal(str)  # one line for the status label (errors included)
+    download_progressed = Signal(object, object)  # bytes done, total (or None)
+    run_started = Signal(object)  # ActiveRun
+    steps_reported = Signal(list)
+    epoch_finished = Signal(object)
+    snapshot_applied = Signal(object)  # SnapshotEvent, already loaded into the inference network
+    run_finished = Signal(object)  # FinishedEvent
+    run_failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.tasks = BackgroundTasks(self)
+        self.session: TrainingSession | None = None
+        self.run: ActiveRun | None = None
+        self.state = "idle"
+        self._runs_started = 0
+
+    # -- starting -----------------------------------------------------------------------------------
+    def start(self, settings: RunSettings, spec: dict) -> None:
+        if self.state in ("preparing", "running", "paused"):
+            return
+        try:
+            engine.infer_shapes(spec)  # a design error is named now, before any data is loaded
+        except engine.SpecError as exc:
+            return self._fail(f"The network is not valid: {exc}")
+        settings.backend = self._usable_backend(settings.backend)
+        self._set_state("preparing")
+        self.status_changed.emit(f"Loading {settings.dataset}…")
+
+        def prepare(report):
+            data = load_run_data(settings.dataset, validation=settings.validation, seed=settings.config.seed,
+                                 train_limit=settings.train_limit, progress=report)
+            network = engine.Network(spec, seed=settings.config.seed, xp=engine.backend.current())
+            return data, network
+
+        self.tasks.submit(prepare, lambda result: self._begin(settings, spec, *result),
+                          lambda message: self._fail(f"Could not prepare the run: {message}"),
+                          self.download_progressed.emit)
+
+    def _usable_backend(self, wanted: str) -> str:
+        try:
+            engine.backend.set_backend(wanted)
+            return wanted
+        except engine.backend.BackendError as exc:
+            engine.backend.set_backend("numpy")
+            self.status_changed.emit(f"GPU unavailable, training on the CPU: {exc}")
+            return "numpy"
+
+    def _begin(self, settings: RunSettings, spec: dict, data: RunData, network) -> None:
+        config = settings.config
+        config.snapshot_every_steps = None
+        config.snapshot_every_seconds = SNAPSHOT_EVERY_SECONDS
+        steps_per_epoch = math.ceil(data.num_train / config.batch_size)
+        total = steps_per_epoch * config.epochs
+        total = min(total, config.max_steps) if config.max_steps else total
+        config.optimizer = {**config.optimizer,
+                            "lr": scheduled_rate(config.optimizer["lr"], settings.schedule, steps_per_epoch, total)}
+        try:
+            checkpoint_dir = Path(tempfile.mkdtemp(prefix="layerlab-run-"))
+            trainer = Trainer(network, data.training, config, checkpoint_dir=checkpoint_dir)
+            inference = engine.Network(spec, seed=config.seed, xp=np)
+        except (ValueError, engine.SpecError) as exc:
+            return self._fail(f"Could not start training: {exc}")
+        self._runs_started += 1
+        optimizer = config.optimizer
+        name = (f"run {self._runs_started}: {spec.get('name', 'network')}, {optimizer['name']} "
+                f"lr={_rate_text(optimizer.get('lr'))}, batch {config.batch_size}")
+        self.run = ActiveRun(self._runs_started, name, spec, settings, data, inference, total, checkpoint_dir)
+        self.session = session = TrainingSession(trainer, self)
+        worker = session.worker
+        worker.steps_reported.connect(self._on_steps)
+        worker.epoch_finished.connect(self._on_epoch)
+        worker.snapshot_published.connect(self._on_snapshot)
+        # Bound methods of this GUI-thread object, never lambdas: a lambda connected to the worker runs on
+        # the training thread (the worker's), and would touch the GUI from there.
+        worker.paused.connect(self._on_paused)
+        worker.training_finished.connect(self._on_finished)
+        worker.training_failed.connect(self._on_failed)
+        self.run_started.emit(self.run)
+        self._set_state("running")
+        self.status_changed.emit(f"Training {name} on {data.num_train:,} examples "
+                                 f"({'GPU' if settings.backend == 'cupy' else 'CPU'}).")
+        session.start()
+
+    # -- steering -----------------------------------------------------------------------------------
+    def pause(self) -> None:
+        if self.session and self.state == "running":
+            self.session.pause()
+
+    def resume(self) -> None:
+        if self.session and self.state == "paused":
+            self._set_state("running")
+            self.session.resume()
+
+    def step_once(self) -> None:
+        if self.session and self.state == "paused":
+            self.session.step_once()
+
+    def stop(self) -> None:
+        if self.session and self.state in ("running", "paused"):
+            self.session.stop()
+
+    def set_learning_rate(self, value: float) -> None:
+        if self.session and self.state in ("running", "paused"):
+            self.session.set_learning_rate(value)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop any run and wait for its thread and the background tasks; True when all ended."""
+        ended = self.session.shutdown(timeout_ms) if self.session else True
+        return self.tasks.wait_for_all(timeout_ms) and ended
+
+    # -- saving -------------------------------------------------------------------------------------
+    def save_latest(self, path) -> Path:
+        """The latest snapshot's weights as a model file."""
+        if self.run is None or self.run.latest_snapshot is None:
+            raise ValueError("there are no trained weights yet: start a run first")
+        return engine.save(self.run.inference_network, path,
+                           metadata={"dataset": self.run.data.name, "step": self.run.latest_snapshot.step})
+
+    def save_best(self, path) -> Path:
+        """The best-validation checkpoint the trainer wrote (atomically) at the end of an epoch."""
+        best = self.run.checkpoint_dir / BEST_CHECKPOINT if self.run else None
+        if best is None or not best.exists():
+            raise ValueError("no best checkpoint yet: it is written after an epoch with a validation split")
+        network = engine.load(best)
+        return engine.save(network, path, metadata={"dataset": self.run.data.name, "best": True})
+
+    # -- events from the worker ---------------------------------------------------------------------
+    def _on_steps(self, steps: list) -> None:
+        if self.state == "preparing":
+            return
+        self.steps_reported.emit(steps)
+
+    def _on_paused(self, _event) -> None:
+        if self.state == "running":
+            self._set_state("paused")
+
+    def _on_epoch(self, event) -> None:
+        self.run.history.append(event)
+        self.epoch_finished.emit(event)
+
+    def _on_snapshot(self, event) -> None:
+        self.run.inference_network.load_state_dict(event.weights)
+        self.run.latest_snapshot = event
+        self.snapshot_applied.emit(event)
+
+    def _final_snapshot(self) -> None:
+        """After the run, the trainer's network is nobody else's: publish its final weights once."""
+        if self.session.thread.wait(5_000):
+            trainer = self.session.trainer
+            gradients = {name: engine.backend.to_host(p.grad) for name, p in trainer.network.parameters().items()}
+            self._on_snapshot(engine.training.SnapshotEvent(trainer.step, trainer.batches.epoch,
+                                                            trainer.network.state_dict(), gradients))
+
+    def _on_finished(self, event) -> None:
+        self._final_snapshot()
+        self._set_state("finished")
+        self.status_changed.emit(f"Training {event.message} after {event.step} steps ({event.elapsed:.1f} s).")
+        self.run_finished.emit(event)
+
+    def _on_failed(self, event) -> None:
+        self._final_snapshot()
+        self._fail(f"Training failed: {event.message}")
+
+    def _fail(self, message: str) -> None:
+        self._set_state("finished" if self.run else "idle")
+        self.status_changed.emit(message)
+        self.run_failed.emit(message)
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+
+
+def scheduled_rate(rate: float, schedule: str, steps_per_epoch: int, total_steps: int):
+    """The optimizer's ``lr`` entry: a number, or a schedule config sized to this run."""
+    if schedule == "cosine":
+        return {"name": "cosine", "initial_learning_rate": rate, "decay_steps": max(1, total_steps)}
+    if schedule == "exponential":
+        return {"name": "exponential", "initial_learning_rate": rate, "decay_steps": max(1, steps_per_epoch),
+                "decay_rate": 0.5}
+    return rate
+
+
+def _rate_text(rate) -> str:
+    if isinstance(rate, dict):
+        return f"{rate.get('name')}({rate.get('initial_learning_rate'):g})"
+    return f"{rate:g}" if isinstance(rate, (int, float)) else "default"

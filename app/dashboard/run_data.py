@@ -1,0 +1,87 @@
+"""The data a dashboard run trains and evaluates on: a registered image set or a generated 2-D toy set.
+
+    choices = dataset_choices()                     # [DatasetChoice("mnist", "MNIST (offline)", ...), ...]
+    data = load_run_data("toy:spiral", validation=0.1, seed=0, train_limit=None)
+    data.training                                    # engine.training.TrainingData
+    data.test_images, data.test_labels, data.class_names, data.is_toy
+
+Runs on a background thread (``load`` may download, with ``progress(done, total)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import engine
+from engine.training import TrainingData
+
+TOY_PREFIX = "toy:"
+TOY_POINTS = 600  # as many as TensorFlow Playground shows: enough for a boundary, fast to train
+TOY_NOISE = 0.1
+TOY_TEST_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    key: str  # "mnist" or "toy:spiral"
+    label: str
+    available_offline: bool
+
+
+@dataclass
+class RunData:
+    name: str
+    training: TrainingData
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: tuple[str, ...]
+    is_toy: bool
+
+    @property
+    def num_train(self) -> int:
+        return len(self.training.train_labels)
+
+
+def dataset_choices() -> list[DatasetChoice]:
+    """Registered sets (saying which need a download) and then the toy sets."""
+    choices = []
+    for status in engine.datasets.list_datasets():
+        where = "" if status.available_offline else " (download)"
+        choices.append(DatasetChoice(status.name, status.info.title + where, status.available_offline))
+    for name in engine.datasets.TOY_DATASETS:
+        choices.append(DatasetChoice(TOY_PREFIX + name, f"{name} (2-D toy)", True))
+    return choices
+
+
+def load_run_data(key: str, *, validation: float, seed: int, train_limit: int | None = None,
+                  progress=None) -> RunData:
+    """Load (or generate) and split the data; ``train_limit`` keeps only the first N training examples."""
+    if key.startswith(TOY_PREFIX):
+        return _toy_data(key[len(TOY_PREFIX):], validation, seed)
+    dataset = engine.datasets.load(key, progress=progress)
+    splits = engine.datasets.prepare(dataset, validation=validation, seed=seed)
+    train_x, train_y = splits.train_images, splits.train_labels
+    if train_limit:
+        train_x, train_y = train_x[:train_limit], train_y[:train_limit]
+    val_x, val_y = splits.val_images, splits.val_labels
+    if train_limit and val_y is not None:  # a quick run on a subset should not validate on thousands
+        keep = max(1, train_limit // 4)
+        val_x, val_y = val_x[:keep], val_y[:keep]
+    has_val = val_y is not None and len(val_y) > 0
+    training = TrainingData(train_x, train_y, val_x if has_val else None, val_y if has_val else None, key)
+    return RunData(key, training, splits.test_images, splits.test_labels, tuple(dataset.info.class_names), False)
+
+
+def _toy_data(name: str, validation: float, seed: int) -> RunData:
+    toy = engine.datasets.make_toy(name, n=TOY_POINTS, noise=TOY_NOISE, seed=seed)
+    points, labels = toy.points.astype(np.float32), toy.labels  # already shuffled
+    num_test = int(len(labels) * TOY_TEST_FRACTION)
+    num_val = int((len(labels) - num_test) * validation)
+    rest = len(labels) - num_test
+    train = slice(0, rest - num_val)
+    val = slice(rest - num_val, rest)
+    training = TrainingData(points[train], labels[train], points[val] if num_val else None,
+                            labels[val] if num_val else None, TOY_PREFIX + name)
+    return RunData(TOY_PREFIX + name, training, points[rest:], labels[rest:], toy.class_names, True)

@@ -1,0 +1,152 @@
+"""The training panel: settings, Start / Pause-Resume / Step / Stop, progress, status and saving.
+
+It builds the network from whatever the canvas holds through ``get_spec()``, so it does not depend on
+how the canvas stores its document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dashboard.run_controller import RunController
+from app.dashboard.training_settings import TrainingSettingsForm
+
+MODEL_FILTER = "LayerLab model (*.llmodel)"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    def __init__(self, controller: RunController, get_spec: Callable[[], dict], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.get_spec = get_spec
+        self.form = TrainingSettingsForm()
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("While paused: train on one more batch")
+        self.stop_button = QPushButton("Stop")
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.step_button, self.stop_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("not started")
+        self.status = QLabel("Choose a data set and press Start.")
+        self.status.setWordWrap(True)
+        self.save_button = QPushButton("Save model…")
+        self.save_best_button = QPushButton("Save best…")
+        self.save_best_button.setToolTip("The weights of the epoch with the best validation accuracy")
+        saving = QHBoxLayout()
+        saving.addWidget(self.save_button)
+        saving.addWidget(self.save_best_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(saving)
+
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.step_button.clicked.connect(controller.step_once)
+        self.stop_button.clicked.connect(controller.stop)
+        self.save_button.clicked.connect(lambda: self._save(controller.save_latest, "model.llmodel"))
+        self.save_best_button.clicked.connect(lambda: self._save(controller.save_best, "best.llmodel"))
+        self.form.learning_rate.valueChanged.connect(controller.set_learning_rate)
+        controller.state_changed.connect(self._show_state)
+        controller.status_changed.connect(self.status.setText)
+        controller.download_progressed.connect(self._show_download)
+        controller.run_started.connect(self._begin_run)
+        controller.steps_reported.connect(self._show_steps)
+        self._show_state("idle")
+        self._total_steps = 1
+        self._epochs = 1
+
+    def start(self) -> None:
+        try:
+            settings = self.form.settings()
+            spec = self.get_spec()
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return
+        self.controller.start(settings, spec)
+
+    def _pause_or_resume(self) -> None:
+        if self.controller.state == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def _show_state(self, state: str) -> None:
+        active = state in ("running", "paused")
+        self.start_button.setEnabled(state in ("idle", "finished"))
+        self.pause_button.setEnabled(active)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.step_button.setEnabled(state == "paused")
+        self.stop_button.setEnabled(active)
+        self.save_button.setEnabled(self.controller.run is not None and state != "preparing")
+        self.save_best_button.setEnabled(self.save_button.isEnabled())
+        for widget in (self.form.dataset, self.form.train_limit, self.form.optimizer, self.form.schedule,
+                       self.form.batch_size, self.form.epochs, self.form.l2, self.form.validation,
+                       self.form.early_stopping, self.form.seed, self.form.backend,
+                       *self.form.optimizer_settings.values()):
+            widget.setEnabled(state in ("idle", "finished"))  # the learning rate stays live
+        if state == "preparing":
+            self.progress.setRange(0, 0)  # busy until the data is loaded
+
+    def _show_download(self, done, total) -> None:
+        if total:
+            self.progress.setRange(0, int(total))
+            self.progress.setValue(int(done))
+            self.progress.setFormat(f"downloading {done / 1e6:.1f} / {total / 1e6:.1f} MB")
+
+    def _begin_run(self, run) -> None:
+        self._total_steps = max(1, run.total_steps)
+        self._epochs = run.settings.config.epochs
+        self.progress.setRange(0, self._total_steps)
+        self.progress.setValue(0)
+        self.progress.setFormat("starting…")
+
+    def _show_steps(self, steps: list) -> None:
+        last = steps[-1]
+        self.progress.setValue(min(last.step, self._total_steps))
+        batch = self.controller.run.settings.config.batch_size
+        remaining = (self._total_steps - last.step) * batch / max(last.samples_per_second, 1e-9)
+        self.progress.setFormat(f"epoch {last.epoch + 1}/{self._epochs} · step {last.step}/{self._total_steps}"
+                                f" · {last.samples_per_second:,.0f} samples/s · ETA {format_duration(remaining)}")
+
+    def _save(self, save, suggested: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", suggested, MODEL_FILTER)
+        if not path:
+            return
+        try:
+            saved = save(path)
+        except (ValueError, OSError) as exc:
+            self.status.setText(f"Not saved: {exc}")
+            return
+        self.status.setText(f"Saved {saved}")
