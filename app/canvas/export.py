@@ -4,13 +4,13 @@ PySide6-Essentials). Selection and the grid are left out; the background is plai
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
+
+import engine
 
 MARGIN = 24
 PNG_SCALE = 2.0
@@ -20,19 +20,13 @@ class ExportError(OSError):
     """The picture could not be written; the message names the file."""
 
 
-@contextmanager
-def _atomic(path: Path):
-    """Yield a temporary path beside ``path``; it replaces ``path`` only if writing it succeeded."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _write(path: Path, buffer: QBuffer) -> None:
+    """The rendered bytes to ``path`` through ``engine.atomic_write``: never a half-written picture."""
+    data = bytes(buffer.data())
     try:
-        yield temporary
-        if not temporary.exists():
-            raise ExportError(f"{path}: cannot be written")
-        os.replace(temporary, path)
+        engine.atomic_write(path, lambda handle: handle.write(data))
     except OSError as error:
         raise ExportError(f"{path}: cannot be written ({error.strerror or error})") from None
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _picture_rect(scene) -> QRectF:
@@ -65,25 +59,29 @@ def export_png(scene, path) -> Path:
     painter = QPainter(image)
     _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
     painter.end()
-    with _atomic(path) as temporary:
-        if not image.save(str(temporary), "PNG"):
-            raise ExportError(f"{path}: cannot be written (Qt could not save the PNG there)")
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise ExportError(f"{path}: cannot be written (Qt could not encode the PNG)")
+    _write(path, buffer)
     return path
 
 
 def export_svg(scene, path) -> Path:
     path = Path(path)
     source = _picture_rect(scene)
-    with _atomic(path) as temporary:
-        generator = QSvgGenerator()
-        generator.setFileName(str(temporary))
-        generator.setSize(QSize(round(source.width()), round(source.height())))
-        generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
-        generator.setTitle(scene.document.name)
-        generator.setDescription("A LayerLab network design")
-        painter = QPainter()
-        if not painter.begin(generator):
-            raise ExportError(f"{path}: cannot be written")
-        _render(scene, painter, QRectF(0, 0, source.width(), source.height()), source)
-        painter.end()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QSize(round(source.width()), round(source.height())))
+    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
+    generator.setTitle(scene.document.name)
+    generator.setDescription("A LayerLab network design")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise ExportError(f"{path}: cannot be written (Qt could not start the SVG)")
+    _render(scene, painter, QRectF(0, 0, source.width(), source.height()), source)
+    painter.end()
+    _write(path, buffer)
     return path

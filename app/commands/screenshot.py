@@ -83,7 +83,7 @@ def run(args) -> int:
             raise CommandError(str(error)) from None
 
     use_offscreen_without_display()
-    from PySide6.QtCore import Qt, QTimer, qInstallMessageHandler
+    from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, qInstallMessageHandler
 
     def print_qt_message(mode, context, message):
         if message != OFFSCREEN_NOISE:
@@ -93,7 +93,7 @@ def run(args) -> int:
 
     from app.application import create_application, import_engine
 
-    import_engine()
+    engine = import_engine()
     from app.main_window import MainWindow
 
     qt_app = create_application()
@@ -122,15 +122,15 @@ def run(args) -> int:
         pixmap = pixmap.scaled(
             width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
-    # Write beside the target, then rename: an existing picture is never left half-written.
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    # Encoded in memory, then written through engine.atomic_write: an existing picture is never half-replaced.
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(buffer, "PNG"):
+        raise CommandError(f"cannot write {args.output}: Qt could not encode the PNG")
+    data = bytes(buffer.data())
     try:
-        if not pixmap.save(str(temporary), "PNG"):
-            raise CommandError(f"cannot write {args.output}: Qt could not save the PNG")
-        os.replace(temporary, output)
+        engine.atomic_write(output, lambda handle: handle.write(data))
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
     print(f"saved {output} ({width}x{height})")
     return 0

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,22 +105,13 @@ def write_project(path: str | Path, spec: dict, layout: dict, training: dict) ->
 
 
 def write_json_atomically(path: str | Path, data: dict) -> Path:
+    """``data`` as JSON through ``engine.atomic_write``: a complete file or the old one, never half of one."""
     path = Path(path)
-    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    temporary = None
+    encoded = (json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     try:
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as handle:
-            temporary = Path(handle.name)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        return engine.atomic_write(path, lambda handle: handle.write(encoded))
     except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
         raise ProjectFileError(path, f"cannot be written: {error.strerror or error}") from None
-    return path
 
 
 def _read_json(path: Path) -> dict:

@@ -2,6 +2,7 @@
 is refused with a message naming it and the problem, and the window keeps what it had."""
 
 import json
+import os
 
 import pytest
 
@@ -105,7 +106,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, seed_spec, monkeypatch):
     def disk_full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("app.document.project_file.os.replace", disk_full)
+    monkeypatch.setattr(os, "replace", disk_full)
     with pytest.raises(ProjectFileError, match="cannot be written: No space left on device"):
         write_project(path, seed_spec, {}, {"dataset": "fashion-mnist"})
     assert path.read_bytes() == before
