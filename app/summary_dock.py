@@ -43,6 +43,7 @@ class SummaryDock(QDockWidget):
         self.table.cellClicked.connect(self._row_clicked)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("SummaryTotals")
+        self.totals_label.setWordWrap(True)  # unwrapped, a long line would squeeze the side docks
         self.totals_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         body = QWidget()
         layout = QVBoxLayout(body)

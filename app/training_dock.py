@@ -49,6 +49,7 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.loss_plot, "Loss")
         self.settings_label = QLabel()
         self.settings_label.setObjectName("TrainingSettingsLabel")
+        self.settings_label.setWordWrap(True)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 0)

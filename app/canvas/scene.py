@@ -33,6 +33,7 @@ class NetworkScene(QGraphicsScene):
         self.edge_items: dict[tuple[str, str], EdgeItem] = {}
         self.connection_drag: ConnectionDrag | None = None
         self._press_positions: dict[str, QPointF] = {}
+        self._drop_edge: EdgeItem | None = None  # where a loose node being dragged would be inserted
         self.setSceneRect(MIN_SCENE_RECT)
 
         document = self.document
@@ -126,12 +127,29 @@ class NetworkScene(QGraphicsScene):
         for item in list(self.node_items.values()) + list(self.edge_items.values()):
             item.setSelected(True)
 
-    def edge_at(self, scene_pos: QPointF) -> tuple[str, str] | None:
+    def edge_at(self, scene_pos: QPointF, ignore: str | None = None) -> tuple[str, str] | None:
         """The connection under ``scene_pos`` (a node dropped there is inserted into it)."""
         for item in self.items(scene_pos):
-            if isinstance(item, EdgeItem):
+            if isinstance(item, EdgeItem) and ignore not in item.edge:
                 return item.edge
         return None
+
+    def _loose_node_dragged(self) -> str | None:
+        """The one node being dragged, if it has no connections yet (it may be dropped into one)."""
+        if len(self._press_positions) != 1:
+            return None
+        node_id = next(iter(self._press_positions))
+        document = self.document
+        loose = not document.inputs_of(node_id) and not document.consumers_of(node_id)
+        return node_id if loose and document.node_type(node_id) != "Input" else None
+
+    def _highlight_drop_edge(self, edge: tuple[str, str] | None) -> None:
+        item = self.edge_items.get(edge) if edge else None
+        if self._drop_edge is not None and self._drop_edge is not item:
+            self._drop_edge.set_highlighted(False)
+        self._drop_edge = item
+        if item is not None:
+            item.set_highlighted(True)
 
     def network_rect(self) -> QRectF:
         """What a picture of the design must show: every node and edge with its label."""
@@ -179,6 +197,9 @@ class NetworkScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        loose = self._loose_node_dragged() if event.buttons() & Qt.MouseButton.LeftButton else None
+        if loose is not None:
+            self._highlight_drop_edge(self.edge_at(self.node_items[loose].scenePos(), ignore=loose))
 
     def mouseReleaseEvent(self, event):
         if self.connection_drag is not None:
@@ -189,6 +210,12 @@ class NetworkScene(QGraphicsScene):
         moved = {node_id: (item.pos().x(), item.pos().y())
                  for node_id, start in self._press_positions.items()
                  if (item := self.node_items.get(node_id)) is not None and item.pos() != start}
+        loose = self._loose_node_dragged() if moved else None
+        self._highlight_drop_edge(None)
         self._press_positions = {}
-        if moved:
+        edge = self.edge_at(self.node_items[loose].scenePos(), ignore=loose) if loose else None
+        if edge is not None:
+            self.editor.insert_existing_on_edge(loose, edge, moved[loose])
+            self.status_message.emit(f"Inserted {loose} between {edge[0]} and {edge[1]}")
+        elif moved:
             self.editor.move_nodes(moved)

@@ -4,7 +4,7 @@ fit to view, rubber-band selection, and drops of layer types dragged from the pa
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
@@ -40,6 +40,11 @@ class CanvasView(QGraphicsView):
         # docks must not leave the network tiny or cut off).
         self._auto_fit = False
         self._drop_edge = None
+
+    def sizeHint(self) -> QSize:
+        # QGraphicsView asks for its scene's size (up to 2/3 of the screen); as the network grows the main
+        # window would then squeeze the docks. The canvas takes what the docks leave instead.
+        return QSize(480, 360)
 
     # -- zoom, pan, fit -------------------------------------------------------------------------------------
 

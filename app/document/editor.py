@@ -123,6 +123,26 @@ class DocumentEditor(QObject):
         ]))
         return node["id"]
 
+    def insert_existing_on_edge(self, node_id: str, edge: tuple[str, str], position) -> None:
+        """Move an unconnected node to ``position`` in the middle of ``edge``: source -> node -> target."""
+        source, target = edge
+        document = self.document
+        if (source, target) not in document.edges():
+            raise errors.UnknownConnectionError(source, target)
+        if document.inputs_of(node_id) or document.consumers_of(node_id):
+            raise errors.DocumentError(f"{node_id} is already connected; only a loose node can be dropped "
+                                       f"into a connection")
+        if document.node_type(node_id) == "Input":
+            raise errors.InputTakesNoInputsError(node_id)
+        index = document.edges().index(edge)
+        self.undo_stack.push(commands.MacroCommand(f"Insert {node_id} between {source} and {target}", [
+            commands.MoveNodesCommand(document, {node_id: (document.position(node_id), tuple(position))},
+                                      mergeable=False),
+            commands.DisconnectCommand(document, source, target),
+            commands.ConnectCommand(document, source, node_id),
+            commands.ConnectCommand(document, node_id, target, index),
+        ]))
+
     def set_fields(self, node_id: str, changes: dict) -> None:
         current = self.document.node(node_id)  # UnknownNodeError before anything is pushed
         if any(current.get(field, REMOVE_FIELD) != value for field, value in changes.items()):

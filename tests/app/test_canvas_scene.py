@@ -135,3 +135,24 @@ def test_moving_a_node_with_the_mouse_is_one_undo_step(view, scene, editor, qtbo
     assert scene.edge_items[("flatten", "fc1")].path().pointAtPercent(1).x() == pytest.approx(after[0])
     editor.undo_stack.undo()
     assert item.pos() == QPointF(*before)
+
+
+def test_dropping_a_loose_node_onto_an_edge_inserts_it(view, scene, editor, qtbot):
+    node_id = editor.add_node("Dropout", (300, 300))
+    count = editor.undo_stack.count()
+    item = scene.node_items[node_id]
+    target = scene.edge_items[("conv2", "pool2")].path().pointAtPercent(0.5)
+    grab = QPointF(-40, 0)  # on the body, away from the ports
+    start = view.mapFromScene(item.scenePos() + grab)
+    end = view.mapFromScene(target + grab)
+    viewport = view.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, pos=(start + end) / 2)
+    qtbot.mouseMove(viewport, pos=end)
+    assert scene.edge_items[("conv2", "pool2")].highlighted
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    edges = editor.document.edges()
+    assert ("conv2", node_id) in edges and (node_id, "pool2") in edges and ("conv2", "pool2") not in edges
+    assert editor.undo_stack.count() == count + 1
+    editor.undo_stack.undo()
+    assert ("conv2", "pool2") in editor.document.edges() and editor.document.position(node_id) == (300.0, 300.0)
