@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 import resources
 from app.commands.command_error import CommandError
+from app.refcount_guard import protect_singletons
 from app.version import package_version
 
 ICON_RESOURCE = "icons/layerlab.svg"
@@ -32,6 +33,10 @@ def import_engine():
 
 def create_application() -> QApplication:
     """The QApplication, named and iconed; reuses one that already exists (tests create their own)."""
+    # Every signal and slot leaks a reference to True/None under PySide6 6.12 on Python 3.11 (see
+    # app/refcount_guard.py); the designer emits several per edit, so guard from the start, not only
+    # once live plots begin.
+    protect_singletons()
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
     qt_app.setApplicationName("LayerLab")
     qt_app.setOrganizationName("LayerLab")

@@ -1,5 +1,6 @@
 """Process-wide setup: the icon renders from the bundled SVG, and the version has a fallback."""
 
+import sys
 from importlib import metadata
 
 from app import version
@@ -16,6 +17,12 @@ def test_create_application_reuses_and_names_the_running_app(qapp):
     assert create_application() is qapp
     assert qapp.applicationName() == "LayerLab"
     assert qapp.applicationVersion() == version.package_version()
+
+
+def test_the_application_is_guarded_against_the_singleton_refcount_leak(qapp):
+    create_application()
+    if sys.implementation.name == "cpython" and sys.version_info < (3, 12):
+        assert sys.getrefcount(True) > 1 << 39 and sys.getrefcount(None) > 1 << 39
 
 
 def test_version_comes_from_pyproject_when_not_installed(monkeypatch):
