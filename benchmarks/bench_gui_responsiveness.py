@@ -79,7 +79,7 @@ def in_app(app, spec, args) -> tuple[float, list[float], float]:
     clock.start()
     timer.timeout.connect(tick)
     timer.start()
-    dashboard.views.setCurrentWidget(dashboard.activations)  # the most expensive live view
+    dashboard.views.setCurrentIndex(args.view)  # default: Activations, the most expensive live view
     dashboard.controller.start(RunSettings("mnist", config(args), validation=0, train_limit=args.examples), spec)
     started = time.monotonic()
     while dashboard.controller.state != "finished" and time.monotonic() - started < 1200:
@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--examples", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--view", type=int, default=2, help="the tab shown while training (0: Curves, 2: Activations)")
     args = parser.parse_args()
     spec = json.loads(resources.examples()[args.model].read_text())
     app = QApplication.instance() or QApplication(sys.argv)

@@ -58,8 +58,10 @@ class BoundaryPanel(QWidget):
         self.caption.setText("Waiting for the first snapshot…")
 
     def refresh(self, event=None) -> None:
-        if self.run is None or self.grid is None:
+        if self.run is None or self.grid is None or self.run.latest_snapshot is None:
             return
+        if event is not None and not self.isVisible():
+            return  # a hidden tab does no work per snapshot; showing it catches up
         logits = self.run.inference_network.predict(self.grid, batch_size=GRID * GRID)
         logits = logits - logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
@@ -72,3 +74,7 @@ class BoundaryPanel(QWidget):
         step = self.run.latest_snapshot.step if self.run.latest_snapshot else 0
         self.caption.setText(f"{self.run.data.name}: predicted class over the plane at step {step} "
                              f"(blue: class 0, red: class 1; points coloured by their true class)")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()

@@ -90,13 +90,19 @@ class FiltersPanel(QWidget):
         self.caption.setText("Waiting for the first snapshot…" if layers else
                              "This network has no convolution, and no Dense layer reading the image directly.")
 
-    def refresh(self, _event=None) -> None:
+    def refresh(self, event=None) -> None:
         run = self.run
         node_id = self.layer.currentData()
         if run is None or run.latest_snapshot is None or node_id is None:
             return
+        if event is not None and not self.isVisible():
+            return  # a hidden tab does no work per snapshot; showing it catches up
         network = run.inference_network
         mosaic, caption = filter_mosaic(run.latest_snapshot.weights, node_id, network.layers[node_id].type_name,
                                         tuple(network.input_shape))
         self.image.setImage(mosaic, levels=symmetric_levels(mosaic))
         self.caption.setText(f"{caption} · step {run.latest_snapshot.step} · blue negative, red positive")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()

@@ -61,9 +61,14 @@ class Dashboard(QObject):
         self.evaluation.set_run_source(lambda: controller.run)
         self.profile.set_run_source(lambda: controller.run)
 
+    def show_example(self, image) -> None:
+        """Show every layer's response to ``image`` (e.g. the draw panel's digit) in the Activations tab."""
+        self.activations.show_example(image)
+
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop the run and wait for the training thread and background tasks; True when all ended."""
-        return self.controller.shutdown(timeout_ms)
+        ended = self.controller.shutdown(timeout_ms)
+        return self.activations.tasks.wait_for_all(timeout_ms) and ended
 
 
 def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],

@@ -76,10 +76,12 @@ class RunController(QObject):
         self.run: ActiveRun | None = None
         self.state = "idle"
         self._runs_started = 0
+        self._backend_note = ""
+        self._shut_down = False
 
     # -- starting -----------------------------------------------------------------------------------
     def start(self, settings: RunSettings, spec: dict) -> None:
-        if self.state in ("preparing", "running", "paused"):
+        if self.state in ("preparing", "running", "paused") or self._shut_down:
             return
         try:
             engine.infer_shapes(spec)  # a design error is named now, before any data is loaded
@@ -100,15 +102,18 @@ class RunController(QObject):
                           self.download_progressed.emit)
 
     def _usable_backend(self, wanted: str) -> str:
+        self._backend_note = ""
         try:
             engine.backend.set_backend(wanted)
             return wanted
         except engine.backend.BackendError as exc:
             engine.backend.set_backend("numpy")
-            self.status_changed.emit(f"GPU unavailable, training on the CPU: {exc}")
+            self._backend_note = f" The GPU is unavailable, so this run uses the CPU: {exc}"
             return "numpy"
 
     def _begin(self, settings: RunSettings, spec: dict, data: RunData, network) -> None:
+        if self._shut_down:  # the window closed while the data was loading
+            return
         config = settings.config
         config.snapshot_every_steps = None
         config.snapshot_every_seconds = SNAPSHOT_EVERY_SECONDS
@@ -128,6 +133,8 @@ class RunController(QObject):
         name = (f"run {self._runs_started}: {spec.get('name', 'network')}, {optimizer['name']} "
                 f"lr={_rate_text(optimizer.get('lr'))}, batch {config.batch_size}")
         self.run = ActiveRun(self._runs_started, name, spec, settings, data, inference, total, checkpoint_dir)
+        if self.session is not None:
+            self.session.deleteLater()  # the previous run's thread has ended; let its trainer and data go
         self.session = session = TrainingSession(trainer, self)
         worker = session.worker
         worker.steps_reported.connect(self._on_steps)
@@ -141,7 +148,7 @@ class RunController(QObject):
         self.run_started.emit(self.run)
         self._set_state("running")
         self.status_changed.emit(f"Training {name} on {data.num_train:,} examples "
-                                 f"({'GPU' if settings.backend == 'cupy' else 'CPU'}).")
+                                 f"({'GPU' if settings.backend == 'cupy' else 'CPU'}).{self._backend_note}")
         session.start()
 
     # -- steering -----------------------------------------------------------------------------------
@@ -168,6 +175,7 @@ class RunController(QObject):
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop any run and wait for its thread and the background tasks; True when all ended."""
+        self._shut_down = True
         ended = self.session.shutdown(timeout_ms) if self.session else True
         return self.tasks.wait_for_all(timeout_ms) and ended
 

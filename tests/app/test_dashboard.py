@@ -81,6 +81,8 @@ def test_a_short_run_finishes_and_every_panel_follows(qtbot, make_dashboard):
     assert run.latest_snapshot.step == 12  # the final weights are published once the run ends
     kernel = run.latest_snapshot.weights["conv.kernel"]
     np.testing.assert_array_equal(run.inference_network.parameters()["conv.kernel"].value, kernel)
+    assert dashboard.filters.image.image is None  # a hidden tab does no work on snapshots...
+    dashboard.views.setCurrentWidget(dashboard.filters)  # ...and catches up when shown
     assert dashboard.filters.image.image.shape == (2 * 3 + 1, 2 * 3 + 1)  # 4 kernels of 3x3, 2x2, 1-pixel gaps
     assert set(dashboard.activations._images) == set(run.inference_network.order)
     assert dashboard.histograms.histories[("gradients", "conv.kernel")].columns
@@ -152,6 +154,7 @@ def test_toy_run_draws_its_decision_boundary_and_runs_overlay(qtbot, make_dashbo
     for _ in range(2):
         with qtbot.waitSignal(dashboard.controller.run_finished, timeout=TIMEOUT_MS):
             dashboard.training_panel.start()
+    dashboard.views.setCurrentWidget(dashboard.boundary)
     image = dashboard.boundary.image.image
     assert image.shape == (100, 100) and np.all(np.abs(image) <= 1)
     assert len(dashboard.boundary.points.data) == 600 - 45  # train + test (validation points are not drawn)
@@ -185,5 +188,6 @@ def test_show_example_takes_a_drawn_image(qtbot, make_dashboard):
     digit = np.zeros((28, 28), dtype=np.float32)
     digit[5:23, 13:15] = 1.0
     dashboard.activations.show_example(digit)
-    assert dashboard.activations.caption.text().startswith("the drawn image: predicted")
+    qtbot.waitUntil(lambda: dashboard.activations.caption.text().startswith("the drawn image: predicted"),
+                    timeout=TIMEOUT_MS)
     assert dashboard.activations._images["hidden"].image.shape == (1, 16)
