@@ -7,7 +7,7 @@ File menu's work is in ``ProjectController``, and each dock is its own module.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -15,7 +15,7 @@ import engine
 from app.application import app_icon
 from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
-from app.document.clipboard import MIME_TYPE, ClipboardError, payload_from_text, payload_to_text
+from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.formatting import format_count, format_flops
 from app.inspector_dock import InspectorDock
@@ -239,11 +239,9 @@ class MainWindow(QMainWindow):
         node_ids = self.scene.selected_node_ids()
         if not node_ids:
             return False
-        text = payload_to_text(self.editor.copy(node_ids))
-        mime = QMimeData()
-        mime.setData(MIME_TYPE, text.encode("utf-8"))
-        mime.setText(text)
-        QGuiApplication.clipboard().setMimeData(mime)
+        # Plain text (the payload names its own format): a QMimeData made in Python would be freed by Qt's
+        # clipboard after Python has shut down, which crashes the process at exit on some platforms.
+        QGuiApplication.clipboard().setText(payload_to_text(self.editor.copy(node_ids)))
         return True
 
     def cut_selection(self) -> None:
@@ -251,11 +249,8 @@ class MainWindow(QMainWindow):
             self.delete_selection()
 
     def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        data = mime.data(MIME_TYPE) if mime is not None and mime.hasFormat(MIME_TYPE) else None
-        text = bytes(data).decode("utf-8") if data is not None else (mime.text() if mime is not None else "")
         try:
-            payload = payload_from_text(text)
+            payload = payload_from_text(QGuiApplication.clipboard().text())
         except ClipboardError as error:
             self.statusBar().showMessage(f"Nothing to paste: {error}", 8000)
             return

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+import engine
 from app.document.errors import DocumentError
 
 LAYER_TYPE_MIME = "application/x-layerlab-layer-type"
@@ -182,7 +183,7 @@ class CanvasView(QGraphicsView):
             else:
                 node_id = scene.editor.add_node(layer_type, position)
                 scene.status_message.emit(f"Added {node_id}")
-        except DocumentError as error:
+        except (DocumentError, engine.SpecError) as error:  # SpecError: a type this engine does not know
             scene.status_message.emit(f"Cannot add {layer_type} there: {error}")
             return None
         scene.select_nodes([node_id])

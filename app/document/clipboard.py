@@ -1,6 +1,7 @@
 """Copied nodes as plain JSON data: what Copy puts on the clipboard and what Paste and Duplicate read.
 
-The clipboard is shared with other programs, so a payload is checked like a file before it is used.
+The payload travels as the clipboard's text and names its own format ("layerlab-nodes"). The clipboard
+is shared with other programs, so a payload is checked like a file before it is used.
 
     payload = copy_payload(document, ["conv1", "pool1"])   # the nodes, the edges between them, positions
     nodes, edges, positions = pasted_nodes(payload, taken=document.node_ids())   # fresh ids: conv2, pool2
@@ -15,7 +16,6 @@ import re
 
 from app.document.new_nodes import unique_id
 
-MIME_TYPE = "application/x-layerlab-nodes"
 PAYLOAD_FORMAT = "layerlab-nodes"
 PAYLOAD_VERSION = 1
 

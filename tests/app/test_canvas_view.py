@@ -135,3 +135,13 @@ def test_export_png_and_svg(view, tmp_path):
     scene.editor.delete(scene.editor.document.node_ids())
     with pytest.raises(ExportError, match="nothing to export"):
         export_png(scene, tmp_path / "empty.png")
+
+
+def test_a_drop_of_an_unknown_layer_type_is_refused_with_a_message(view):
+    messages = []
+    view.scene().status_message.connect(messages.append)
+    assert view.drop_layer_type("Conv3D", QPointF(400, 100)) is None
+    assert messages == ["Cannot add Conv3D there: unknown layer type 'Conv3D'; expected one of: Input, Dense, "
+                        "Flatten, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Dropout, Activation, "
+                        "Add, Concatenate"]
+    assert view.scene().editor.undo_stack.count() == 0

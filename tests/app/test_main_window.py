@@ -136,6 +136,15 @@ def test_edit_actions_act_on_the_canvas_selection(main_window):
     assert len(document.node_ids()) == 10
 
 
+def test_pasting_text_that_is_not_nodes_says_so(main_window):
+    from PySide6.QtGui import QGuiApplication
+
+    QGuiApplication.clipboard().setText("hello")
+    main_window.paste_action.trigger()
+    assert main_window.statusBar().currentMessage() == "Nothing to paste: the clipboard holds no LayerLab nodes"
+    assert main_window.editor.undo_stack.count() == 0
+
+
 def test_problems_and_summary_rows_select_their_node(main_window):
     main_window.editor.set_fields("conv2", {"kernel_size": 20, "padding": "valid"})
     problems = main_window.problems_dock
