@@ -145,3 +145,15 @@ def test_a_drop_of_an_unknown_layer_type_is_refused_with_a_message(view):
                         "Flatten, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Dropout, Activation, "
                         "Add, Concatenate"]
     assert view.scene().editor.undo_stack.count() == 0
+
+
+def test_middle_button_drag_pans(view, qtbot):
+    view.reset_view()
+    viewport = view.viewport()
+    centre = viewport.rect().center()
+    before = view.mapToScene(centre)
+    qtbot.mousePress(viewport, Qt.MouseButton.MiddleButton, pos=centre)
+    qtbot.mouseMove(viewport, pos=centre + QPoint(60, 40))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=centre + QPoint(60, 40))
+    after = view.mapToScene(centre)
+    assert (before.x() - after.x(), before.y() - after.y()) == pytest.approx((60, 40), abs=1)

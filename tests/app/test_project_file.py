@@ -132,6 +132,8 @@ def test_save_as_then_open_round_trips_through_the_window(main_window, tmp_path)
     assert main_window.project.open_file(path)
     assert (editor.document.spec(), editor.document.positions(), editor.document.training_settings) == saved
     assert main_window.project.recent_files.paths()[0] == path.absolute()
+    main_window._fill_recent_menu()
+    assert main_window.recent_menu.actions()[0].text() == "mine.layerlab"
     assert "3 epochs" in main_window.training_dock.settings_label.text()
 
 
