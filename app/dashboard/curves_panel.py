@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.dashboard.run_history import RunRecord, write_csv
 
+MAX_EPOCH_MARKERS = 30  # past this, markers on every epoch hide the curve (a toy set's epochs are a few steps)
 RUN_COLORS = ("#3b4cca", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#1098ad", "#5c940d", "#e67700")
 
 
@@ -33,7 +34,7 @@ class _RunCurves:
     def __init__(self, record: RunRecord, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem):
         color = pg.mkColor(record.color)
         faint = pg.mkColor(record.color)
-        faint.setAlpha(70)
+        faint.setAlpha(110)
         self.items = [
             loss_plot.plot([], [], pen=pg.mkPen(faint, width=1)),
             loss_plot.plot([], [], pen=pg.mkPen(color, width=2), name=f"{record.name} (smoothed)"),
@@ -55,6 +56,9 @@ class _RunCurves:
         self.items[3].setData(steps, np.asarray(record.smoothed_accuracies))
 
     def update_epochs(self, record: RunRecord) -> None:
+        if len(record.epochs) == MAX_EPOCH_MARKERS + 1:
+            for index in (2, 4, 5):
+                self.items[index].setSymbol(None)
         self.items[2].setData(*record.epoch_series("val_loss"))
         self.items[4].setData(*record.epoch_series("train_accuracy"))
         self.items[5].setData(*record.epoch_series("val_accuracy"))

@@ -14,7 +14,7 @@ import numpy as np
 
 import engine
 
-SMOOTHING = 0.95  # weight of the past in the moving average of the step loss (TensorBoard's slider)
+SMOOTHING = 0.9  # weight of the past in the moving average of the step loss (TensorBoard's slider)
 
 
 class RunRecord:
