@@ -24,7 +24,6 @@ import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import RunData, load_run_data
 from app.training.worker import TrainingSession
-from engine.training import BEST_CHECKPOINT, Trainer, TrainingConfig
 
 SNAPSHOT_EVERY_SECONDS = 0.5  # live views refresh twice a second: often enough to watch, cheap to copy
 SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay over the run", "exponential": "Halve every epoch"}
@@ -33,7 +32,7 @@ SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay over the run", "exp
 @dataclass
 class RunSettings:
     dataset: str
-    config: TrainingConfig
+    config: engine.training.TrainingConfig
     validation: float = 0.1
     train_limit: int | None = None  # train on the first N examples only (quick experiments)
     backend: str = "numpy"  # or "cupy"
@@ -124,7 +123,7 @@ class RunController(QObject):
                             "lr": scheduled_rate(config.optimizer["lr"], settings.schedule, steps_per_epoch, total)}
         try:
             checkpoint_dir = Path(tempfile.mkdtemp(prefix="layerlab-run-"))
-            trainer = Trainer(network, data.training, config, checkpoint_dir=checkpoint_dir)
+            trainer = engine.training.Trainer(network, data.training, config, checkpoint_dir=checkpoint_dir)
             inference = engine.Network(spec, seed=config.seed, xp=np)
         except (ValueError, engine.SpecError) as exc:
             return self._fail(f"Could not start training: {exc}")
@@ -189,7 +188,7 @@ class RunController(QObject):
 
     def save_best(self, path) -> Path:
         """The best-validation checkpoint the trainer wrote (atomically) at the end of an epoch."""
-        best = self.run.checkpoint_dir / BEST_CHECKPOINT if self.run else None
+        best = self.run.checkpoint_dir / engine.training.BEST_CHECKPOINT if self.run else None
         if best is None or not best.exists():
             raise ValueError("no best checkpoint yet: it is written after an epoch with a validation split")
         network = engine.load(best)
@@ -214,22 +213,21 @@ class RunController(QObject):
         self.run.latest_snapshot = event
         self.snapshot_applied.emit(event)
 
-    def _final_snapshot(self) -> None:
+    def _final_snapshot(self, event) -> None:
         """After the run, the trainer's network is nobody else's: publish its final weights once."""
         if self.session.thread.wait(5_000):
-            trainer = self.session.trainer
-            gradients = {name: engine.backend.to_host(p.grad) for name, p in trainer.network.parameters().items()}
-            self._on_snapshot(engine.training.SnapshotEvent(trainer.step, trainer.batches.epoch,
-                                                            trainer.network.state_dict(), gradients))
+            network = self.session.trainer.network
+            gradients = {name: engine.backend.to_host(p.grad) for name, p in network.parameters().items()}
+            self._on_snapshot(engine.training.SnapshotEvent(event.step, event.epoch, network.state_dict(), gradients))
 
     def _on_finished(self, event) -> None:
-        self._final_snapshot()
+        self._final_snapshot(event)
         self._set_state("finished")
         self.status_changed.emit(f"Training {event.message} after {event.step} steps ({event.elapsed:.1f} s).")
         self.run_finished.emit(event)
 
     def _on_failed(self, event) -> None:
-        self._final_snapshot()
+        self._final_snapshot(event)
         self._fail(f"Training failed: {event.message}")
 
     def _fail(self, message: str) -> None:

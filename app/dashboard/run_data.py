@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 import engine
-from engine.training import TrainingData
 
 TOY_PREFIX = "toy:"
 TOY_POINTS = 600  # as many as TensorFlow Playground shows: enough for a boundary, fast to train
@@ -33,7 +32,7 @@ class DatasetChoice:
 @dataclass
 class RunData:
     name: str
-    training: TrainingData
+    training: engine.training.TrainingData
     test_images: np.ndarray
     test_labels: np.ndarray
     class_names: tuple[str, ...]
@@ -70,7 +69,8 @@ def load_run_data(key: str, *, validation: float, seed: int, train_limit: int | 
         keep = max(1, train_limit // 4)
         val_x, val_y = val_x[:keep], val_y[:keep]
     has_val = val_y is not None and len(val_y) > 0
-    training = TrainingData(train_x, train_y, val_x if has_val else None, val_y if has_val else None, key)
+    training = engine.training.TrainingData(train_x, train_y, val_x if has_val else None,
+                                            val_y if has_val else None, key)
     return RunData(key, training, splits.test_images, splits.test_labels, tuple(dataset.info.class_names), False)
 
 
@@ -82,6 +82,6 @@ def _toy_data(name: str, validation: float, seed: int) -> RunData:
     rest = len(labels) - num_test
     train = slice(0, rest - num_val)
     val = slice(rest - num_val, rest)
-    training = TrainingData(points[train], labels[train], points[val] if num_val else None,
+    training = engine.training.TrainingData(points[train], labels[train], points[val] if num_val else None,
                             labels[val] if num_val else None, TOY_PREFIX + name)
     return RunData(TOY_PREFIX + name, training, points[rest:], labels[rest:], toy.class_names, True)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 import engine
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import dataset_choices
-from engine.training import TrainingConfig
 
 # Settings every optimizer has, shown elsewhere in the form (or not at all).
 _SHARED_SETTINGS = {"self", "params", "lr", "weight_decay", "clipnorm", "clipvalue"}
@@ -123,7 +122,7 @@ class TrainingSettingsForm(QWidget):
     def settings(self) -> RunSettings:
         """What the form says (ValueError naming a bad field)."""
         limit = self.train_limit.value() or None
-        config = TrainingConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+        config = engine.training.TrainingConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
                                 optimizer=self._optimizer_config(), l2=self.l2.value(),
                                 seed=self.seed.value(),
                                 early_stopping_patience=self.early_stopping.value() or None)
