@@ -39,8 +39,9 @@ TICK_MS = 10
 
 
 def config(args) -> TrainingConfig:
+    """As ``layerlab train`` runs (no snapshots); the app turns its once-a-second snapshots on itself."""
     return TrainingConfig(epochs=1000, batch_size=args.batch_size, max_steps=args.steps,
-                          optimizer={"name": "adam", "lr": 1e-4})
+                          optimizer={"name": "adam", "lr": 1e-4}, snapshot_every_steps=None)
 
 
 def throughput(steps: list[StepEvent], skip: int, batch_size: int) -> float:

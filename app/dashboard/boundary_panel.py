@@ -62,7 +62,7 @@ class BoundaryPanel(QWidget):
             return
         if event is not None and not self.isVisible():
             return  # a hidden tab does no work per snapshot; showing it catches up
-        logits = self.run.inference_network.predict(self.grid, batch_size=GRID * GRID)
+        logits = self.run.latest_network().predict(self.grid, batch_size=GRID * GRID)
         logits = logits - logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum(axis=1, keepdims=True)

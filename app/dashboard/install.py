@@ -54,9 +54,11 @@ class Dashboard(QObject):
         for panel in panels:
             controller.run_started.connect(panel.begin_run)
         for panel in (self.filters, self.activations, self.histograms, self.boundary):
-            controller.snapshot_applied.connect(panel.refresh)
+            controller.snapshot_arrived.connect(panel.refresh)
         controller.steps_reported.connect(self.curves.add_steps)
         controller.epoch_finished.connect(self.curves.add_epoch)
+        controller.run_finished.connect(lambda _event: self.curves.redraw())
+        controller.run_failed.connect(lambda _message: self.curves.redraw())
         controller.run_finished.connect(lambda _event: self.evaluation.evaluate_latest())
         self.evaluation.set_run_source(lambda: controller.run)
         self.profile.set_run_source(lambda: controller.run)

@@ -2,12 +2,13 @@
 
     controller = RunController()
     controller.run_started.connect(panel.begin_run)        # ActiveRun: spec, data, settings, inference copy
-    controller.snapshot_applied.connect(panel.refresh)     # the inference copy now holds the snapshot
+    controller.snapshot_arrived.connect(panel.refresh)     # run.latest_snapshot is the new one
     controller.start(settings, spec)                       # loads data off the GUI thread, then trains
 
 The trainer runs on the worker thread of ``app.training.worker.TrainingSession``; the GUI only sees
-copies. Views that run the network (activations, decision boundary) use ``ActiveRun.inference_network``,
-a NumPy copy on the GUI thread that each snapshot is loaded into.
+copies. Views that run the network on the GUI thread (the decision boundary) call
+``ActiveRun.latest_network()``: a NumPy copy that the latest snapshot is loaded into when first asked
+for (a snapshot nobody looks at costs no copy).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import RunData, load_run_data
 from app.training.worker import TrainingSession
 
-SNAPSHOT_EVERY_SECONDS = 0.5  # live views refresh twice a second: often enough to watch, cheap to copy
+# Live views refresh once a second: often enough to watch weights change, and each snapshot (a copy of
+# every weight and gradient) costs the seed CNN ~25 MB of copying.
+SNAPSHOT_EVERY_SECONDS = 1.0
 SCHEDULES = {"constant": "Constant", "cosine": "Cosine decay over the run", "exponential": "Halve every epoch"}
 
 
@@ -46,11 +49,20 @@ class ActiveRun:
     spec: dict
     settings: RunSettings
     data: RunData
-    inference_network: engine.Network  # NumPy, GUI thread only
+    inference_network: engine.Network  # NumPy, GUI thread only: its structure; weights via latest_network()
     total_steps: int
     checkpoint_dir: Path
     latest_snapshot: object = None  # SnapshotEvent
     history: list = field(default_factory=list)  # EpochEvents
+    _loaded_step: int | None = None
+
+    def latest_network(self) -> engine.Network:
+        """The inference copy holding the latest snapshot's weights (loaded on first use after a snapshot)."""
+        snapshot = self.latest_snapshot
+        if snapshot is not None and self._loaded_step != snapshot.step:
+            self.inference_network.load_state_dict(snapshot.weights)
+            self._loaded_step = snapshot.step
+        return self.inference_network
 
     @property
     def input_shape(self) -> tuple:
@@ -64,7 +76,7 @@ class RunController(QObject):
     run_started = Signal(object)  # ActiveRun
     steps_reported = Signal(list)
     epoch_finished = Signal(object)
-    snapshot_applied = Signal(object)  # SnapshotEvent, already loaded into the inference network
+    snapshot_arrived = Signal(object)  # SnapshotEvent, already stored as run.latest_snapshot
     run_finished = Signal(object)  # FinishedEvent
     run_failed = Signal(str)
 
@@ -183,7 +195,7 @@ class RunController(QObject):
         """The latest snapshot's weights as a model file."""
         if self.run is None or self.run.latest_snapshot is None:
             raise ValueError("there are no trained weights yet: start a run first")
-        return engine.save(self.run.inference_network, path,
+        return engine.save(self.run.latest_network(), path,
                            metadata={"dataset": self.run.data.name, "step": self.run.latest_snapshot.step})
 
     def save_best(self, path) -> Path:
@@ -209,9 +221,8 @@ class RunController(QObject):
         self.epoch_finished.emit(event)
 
     def _on_snapshot(self, event) -> None:
-        self.run.inference_network.load_state_dict(event.weights)
         self.run.latest_snapshot = event
-        self.snapshot_applied.emit(event)
+        self.snapshot_arrived.emit(event)
 
     def _final_snapshot(self, event) -> None:
         """After the run, the trainer's network is nobody else's: publish its final weights once."""

@@ -80,7 +80,7 @@ def test_a_short_run_finishes_and_every_panel_follows(qtbot, make_dashboard):
     run = controller.run
     assert run.latest_snapshot.step == 12  # the final weights are published once the run ends
     kernel = run.latest_snapshot.weights["conv.kernel"]
-    np.testing.assert_array_equal(run.inference_network.parameters()["conv.kernel"].value, kernel)
+    np.testing.assert_array_equal(run.latest_network().parameters()["conv.kernel"].value, kernel)
     assert dashboard.filters.image.image is None  # a hidden tab does no work on snapshots...
     dashboard.views.setCurrentWidget(dashboard.filters)  # ...and catches up when shown
     assert dashboard.filters.image.image.shape == (2 * 3 + 1, 2 * 3 + 1)  # 4 kernels of 3x3, 2x2, 1-pixel gaps
