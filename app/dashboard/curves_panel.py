@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 from app.dashboard.run_history import RunRecord, write_csv
 
 # Steps arrive up to 30 times a second; redrawing two plots that often costs ~60 ms of GUI thread (and of
-# the GIL, which training needs) each time on a small CPU, so curves are redrawn at most 5 times a second.
-REDRAW_INTERVAL_MS = 200
+# the GIL, which training needs) each time on a small CPU, so curves are redrawn at most 3 times a second.
+REDRAW_INTERVAL_MS = 333
 MAX_EPOCH_MARKERS = 30  # past this, markers on every epoch hide the curve (a toy set's epochs are a few steps)
 RUN_COLORS = ("#3b4cca", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#1098ad", "#5c940d", "#e67700")
 
