@@ -41,6 +41,7 @@ class Dashboard(QObject):
         self.evaluation = EvaluationPanel(self.controller.tasks)
         self.boundary = BoundaryPanel()
         self.profile = ProfilePanel(self.controller.tasks)
+        self.docks: tuple[QDockWidget, ...] = ()  # set by install_dashboard
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         for panel, title in ((self.curves, "Curves"), (self.filters, "Filters"), (self.activations, "Activations"),
