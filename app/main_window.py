@@ -1,5 +1,5 @@
 """LayerLab's main window: palette left, the network canvas in the centre, inspector and problems right,
-summary and training panels below.
+summary and training (settings, controls and live views) below.
 
 It wires the parts together and owns the menus: the document is edited through ``self.editor``, the
 File menu's work is in ``ProjectController``, and each dock is its own module.
@@ -15,6 +15,7 @@ import engine
 from app.application import app_icon
 from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
+from app.dashboard.install import install_dashboard
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.formatting import format_count, format_flops
@@ -23,7 +24,6 @@ from app.palette_dock import PaletteDock
 from app.problems_dock import ProblemsDock
 from app.project_controller import START_TEMPLATE, ProjectController, example_names, example_title
 from app.summary_dock import SummaryDock
-from app.training_dock import TrainingDock
 from app.version import package_version
 
 
@@ -57,7 +57,6 @@ class MainWindow(QMainWindow):
         self.problems_dock.set_document(self.editor.document)
         self.summary_dock = SummaryDock(self)
         self.summary_dock.set_document(self.editor.document)
-        self.training_dock = TrainingDock(self)
         self._place_docks()
         self.project = ProjectController(self)
 
@@ -80,9 +79,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area.RightDockWidgetArea, self.inspector_dock)
         self.addDockWidget(area.RightDockWidgetArea, self.problems_dock)
         self.addDockWidget(area.BottomDockWidgetArea, self.summary_dock)
-        self.addDockWidget(area.BottomDockWidgetArea, self.training_dock)
+        # The dashboard adds its Training dock at the bottom; it shares a tab group with the summary.
+        document = self.editor.document
+        self.dashboard = install_dashboard(self, get_spec=document.spec,
+                                           get_dataset_name=lambda: document.training_settings.get("dataset"))
+        (self.training_dock,) = self.dashboard.docks
         self.tabifyDockWidget(self.summary_dock, self.training_dock)
-        self.summary_dock.raise_()
         # Side docks run full height; the bottom panels sit under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
@@ -92,6 +94,7 @@ class MainWindow(QMainWindow):
         if not self._docks_sized:
             # Sized at first show, for the size the window really has: a small window keeps the canvas usable.
             self._docks_sized = True
+            self.summary_dock.raise_()
             width, height = self.width(), self.height()
             self.resizeDocks([self.palette_dock, self.inspector_dock], [min(250, width // 5), min(300, width // 4)],
                              Qt.Orientation.Horizontal)
@@ -111,11 +114,20 @@ class MainWindow(QMainWindow):
         self.summary_dock.node_activated.connect(self.focus_node)
         self.problems_dock.node_activated.connect(self.focus_node)
         document.analysis_changed.connect(self._show_totals)
-        document.training_settings_changed.connect(self.training_dock.show_settings)
+        document.training_settings_changed.connect(self._show_training_settings)
         document.reset.connect(self._document_reset)
+        self.training_dock.visibilityChanged.connect(self._give_training_room)
+
+    def _give_training_room(self, visible: bool) -> None:
+        """The summary is a table; curves and feature maps need height: grow the bottom area for training."""
+        if visible and self._docks_sized:
+            self.resizeDocks([self.training_dock], [self.height() * 45 // 100], Qt.Orientation.Vertical)
+
+    def _show_training_settings(self, settings: dict) -> None:
+        self.dashboard.training_panel.form.load_settings(settings)
 
     def _document_reset(self) -> None:
-        self.training_dock.show_settings(self.editor.document.training_settings)
+        self._show_training_settings(self.editor.document.training_settings)
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -276,6 +288,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self.project.maybe_save():
             self.project.autosaver.discard()
+            self.dashboard.shutdown()  # stop a run and wait for its thread: nothing may outlive the window
             event.accept()
         else:
             event.ignore()

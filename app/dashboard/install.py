@@ -1,5 +1,5 @@
-"""Installing the training dashboard into a main window: a Training dock (settings and controls) and a
-Training views dock (curves, filters, activations, histograms, evaluation, decision boundary, profile).
+"""Installing the training dashboard into a main window: one Training dock holding the settings and controls
+beside the views (curves, filters, activations, histograms, evaluation, decision boundary, profile).
 
     dashboard = install_dashboard(window, get_spec=document.spec, get_dataset_name=lambda: "mnist")
     dashboard.activations.show_example(drawn_digit)
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget
 
 from app.dashboard.activations_panel import ActivationsPanel
 from app.dashboard.boundary_panel import BoundaryPanel
@@ -76,15 +76,27 @@ class Dashboard(QObject):
 
 def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],
                       get_dataset_name: Callable[[], str | None] | None = None) -> Dashboard:
-    """Add the Training dock (right) and the Training views dock (bottom) to ``window``."""
+    """Add one "Training" dock to the bottom of ``window``: the settings and controls on the left, the views
+    (curves, filters, ...) beside them, so what you set and what you watch sit together under the canvas.
+
+    One dock rather than two: tabifying a second group of docks leaves a stray duplicate tab bar in
+    PySide6 6.12's QMainWindow.
+    """
     dashboard = Dashboard(get_spec, get_dataset_name, window)
-    controls = QDockWidget("Training", window)
-    controls.setObjectName("DashboardTrainingDock")
-    controls.setWidget(dashboard.training_panel)
-    views = QDockWidget("Training views", window)
-    views.setObjectName("DashboardViewsDock")
-    views.setWidget(dashboard.views)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, controls)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, views)
-    dashboard.docks = (controls, views)
+    # Scrollable, so the form's height and width never set a minimum size for the whole window.
+    scroller = QScrollArea()
+    scroller.setWidgetResizable(True)
+    scroller.setFrameShape(QFrame.Shape.NoFrame)
+    scroller.setWidget(dashboard.training_panel)
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(scroller)
+    splitter.addWidget(dashboard.views)
+    splitter.setStretchFactor(0, 0)
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes([340, 900])
+    dock = QDockWidget("Training", window)
+    dock.setObjectName("DashboardTrainingDock")
+    dock.setWidget(splitter)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    dashboard.docks = (dock,)
     return dashboard

@@ -92,6 +92,23 @@ class TrainingSettingsForm(QWidget):
         if index >= 0:
             self.dataset.setCurrentIndex(index)
 
+    def load_settings(self, settings: dict) -> None:
+        """Show a project's training settings (TrainingConfig's names plus "dataset"); unknown keys are ignored."""
+        self.select_dataset(settings.get("dataset"))
+        optimizer = settings.get("optimizer") or {}
+        if isinstance(optimizer, str):
+            optimizer = {"name": optimizer}
+        names = {name.lower(): name for name in engine.optimizers.OPTIMIZERS}
+        if str(optimizer.get("name", "")).lower() in names:
+            self.optimizer.setCurrentText(names[optimizer["name"].lower()])
+        if isinstance(optimizer.get("lr"), (int, float)):
+            self.learning_rate.setValue(optimizer["lr"])
+        for key, box in (("epochs", self.epochs), ("batch_size", self.batch_size), ("seed", self.seed),
+                         ("l2", self.l2), ("early_stopping_patience", self.early_stopping)):
+            value = settings.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                box.setValue(value)
+
     def _show_optimizer_settings(self, name: str) -> None:
         for widget in self.optimizer_settings.values():
             self.form.removeRow(widget)

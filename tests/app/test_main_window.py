@@ -18,7 +18,9 @@ def test_a_new_window_opens_on_the_seed_cnn_with_mnist_selected(main_window):
     assert document.node_ids()[0] == "input" and len(document.node_ids()) == 9
     assert document.report.total_params == 3274634
     assert document.training_settings["dataset"] == "mnist"
-    assert "MNIST handwritten digits" in main_window.training_dock.settings_label.text()
+    form = main_window.dashboard.training_panel.form
+    assert form.dataset.currentData() == "mnist"
+    assert (form.optimizer.currentText(), form.learning_rate.value(), form.batch_size.value()) == ("Adam", 1e-4, 50)
     assert len(main_window.scene.node_items) == 9 and len(main_window.scene.edge_items) == 8
 
 

@@ -134,7 +134,7 @@ def test_save_as_then_open_round_trips_through_the_window(main_window, tmp_path)
     assert main_window.project.recent_files.paths()[0] == path.absolute()
     main_window._fill_recent_menu()
     assert main_window.recent_menu.actions()[0].text() == "mine.layerlab"
-    assert "3 epochs" in main_window.training_dock.settings_label.text()
+    assert main_window.dashboard.training_panel.form.epochs.value() == 3
 
 
 def test_opening_a_broken_or_newer_file_says_so_and_changes_nothing(main_window, tmp_path, monkeypatch):
