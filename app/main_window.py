@@ -117,11 +117,20 @@ class MainWindow(QMainWindow):
         document.training_settings_changed.connect(self._show_training_settings)
         document.reset.connect(self._document_reset)
         self.training_dock.visibilityChanged.connect(self._give_training_room)
+        # Settings edited in the training form belong to the project: saved with it, undoable.
+        self.dashboard.training_panel.form.settings_edited.connect(self._training_settings_edited)
 
     def _give_training_room(self, visible: bool) -> None:
         """The summary is a table; curves and feature maps need height: grow the bottom area for training."""
         if visible and self._docks_sized:
             self.resizeDocks([self.training_dock], [self.height() * 45 // 100], Qt.Orientation.Vertical)
+
+    def _training_settings_edited(self, edited: dict) -> None:
+        merged = {**self.editor.document.training_settings, **edited}
+        for optional in ("l2", "early_stopping_patience"):  # zero / "off" in the form: not set
+            if optional not in edited:
+                merged.pop(optional, None)
+        self.editor.set_training_settings(merged)
 
     def _show_training_settings(self, settings: dict) -> None:
         self.dashboard.training_panel.form.load_settings(settings)

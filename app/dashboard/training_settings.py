@@ -2,6 +2,9 @@
 
     form = TrainingSettingsForm()
     settings = form.settings()          # a RunSettings (ValueError naming the bad field)
+    form.load_settings(project_dict)    # show a project's settings
+    form.settings_edited.connect(...)   # the person changed one: the project's settings dict, to save
+
 
 The optimizer's own settings (momentum, beta_1, rho, ...) are read from its signature, so an
 optimizer added to the engine shows up here with its settings and defaults.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,8 +46,11 @@ def _spin(low, high, value, decimals=None, step=None):
 
 
 class TrainingSettingsForm(QWidget):
+    settings_edited = Signal(dict)  # a person changed a setting a project keeps: project_settings()
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._loading = False
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.dataset = QComboBox()
@@ -86,6 +93,26 @@ class TrainingSettingsForm(QWidget):
         self.optimizer.currentTextChanged.connect(self._show_optimizer_settings)
         self.optimizer.setCurrentText("Adam")
         self._show_optimizer_settings(self.optimizer.currentText())
+        self.dataset.currentIndexChanged.connect(self._edited)
+        self.optimizer.currentIndexChanged.connect(self._edited)
+        for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed):
+            box.valueChanged.connect(self._edited)
+
+    def _edited(self, *_args) -> None:
+        if not self._loading:
+            self.settings_edited.emit(self.project_settings())
+
+    def project_settings(self) -> dict:
+        """The settings a project file keeps, in its format (TrainingConfig's names plus "dataset")."""
+        settings = {"dataset": self.dataset.currentData(), "epochs": self.epochs.value(),
+                    "batch_size": self.batch_size.value(),
+                    "optimizer": {"name": self.optimizer.currentText().lower(), "lr": self.learning_rate.value()},
+                    "seed": self.seed.value()}
+        if self.l2.value():
+            settings["l2"] = self.l2.value()
+        if self.early_stopping.value():
+            settings["early_stopping_patience"] = self.early_stopping.value()
+        return settings
 
     def select_dataset(self, key: str | None) -> None:
         index = self.dataset.findData(key) if key else -1
@@ -93,7 +120,17 @@ class TrainingSettingsForm(QWidget):
             self.dataset.setCurrentIndex(index)
 
     def load_settings(self, settings: dict) -> None:
-        """Show a project's training settings (TrainingConfig's names plus "dataset"); unknown keys are ignored."""
+        """Show a project's training settings (TrainingConfig's names plus "dataset"); unknown keys are ignored.
+
+        Loading is not an edit: ``settings_edited`` stays quiet.
+        """
+        self._loading = True
+        try:
+            self._load(settings)
+        finally:
+            self._loading = False
+
+    def _load(self, settings: dict) -> None:
         self.select_dataset(settings.get("dataset"))
         optimizer = settings.get("optimizer") or {}
         if isinstance(optimizer, str):

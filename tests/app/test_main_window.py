@@ -177,3 +177,17 @@ def test_closing_with_changes_asks_and_cancel_keeps_the_window(main_window):
     main_window.close()
     assert asked and main_window.isVisible()
     main_window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard
+
+
+def test_training_form_edits_are_project_settings_and_undoable(main_window):
+    form = main_window.dashboard.training_panel.form
+    document = main_window.editor.document
+    form.epochs.setValue(7)
+    form.optimizer.setCurrentText("SGD")
+    assert document.training_settings["epochs"] == 7
+    assert document.training_settings["optimizer"]["name"] == "sgd"
+    assert main_window.isWindowModified()
+    main_window.editor.undo_stack.undo()  # the optimizer change
+    main_window.editor.undo_stack.undo()  # the epochs change
+    assert document.training_settings["epochs"] == 10 and form.epochs.value() == 10
+    assert document.training_settings["optimizer"]["name"] == "adam" and form.optimizer.currentText() == "Adam"
