@@ -24,11 +24,6 @@ def is_chwn(x) -> bool:
     )
 
 
-def chwn_memory(x):
-    """The (C, H, W, N) contiguous array behind a CHWN-stored ``x`` (a view, no copy)."""
-    return x.transpose(NCHW_TO_CHWN)
-
-
 def empty_chwn(xp, shape, dtype, fill_value=None):
     """A new logical-NCHW array of ``shape`` stored as CHWN; uninitialised when ``fill_value`` is None."""
     n, c, h, w = shape
