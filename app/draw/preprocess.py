@@ -1,0 +1,91 @@
+"""MNIST-style preprocessing of a drawing (NumPy only): what the network sees of what you drew.
+
+MNIST's digits were cropped to their ink, scaled to fit a 20x20 box keeping the aspect ratio with
+anti-aliasing, then placed in a 28x28 field so that their centre of mass is the field's centre. A network
+trained on MNIST reads a drawing well only if the drawing goes through the same steps::
+
+    digit = mnist_style(pad_pixels)         # (28, 28) float32 in [0, 1], ink bright on black
+    digit = mnist_style(pad_pixels, field=32, box=23)   # for a network whose input is 32x32
+
+Resampling is by area averaging: each output pixel is the mean of the input area it covers, which is
+the anti-aliasing MNIST's grey levels come from, and it lets the centring shift be fractional.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MNIST_FIELD = 28
+MNIST_BOX = 20
+INK_THRESHOLD = 0.02  # fainter pixels (anti-aliasing fringes, scanner noise) do not widen the crop
+
+
+def as_ink(image: np.ndarray) -> np.ndarray:
+    """``image`` (H, W) as float32 ink in [0, 1]: uint8 is divided by 255, floats are clipped.
+
+    >>> as_ink(np.array([[0, 255]], dtype=np.uint8)).tolist()
+    [[0.0, 1.0]]
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D (height, width) image; received shape {image.shape}")
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255.0
+    return np.clip(image.astype(np.float32), 0.0, 1.0)
+
+
+def ink_bounds(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[slice, slice] | None:
+    """The rows and columns holding ink (pixels above ``threshold``), or None for a blank image."""
+    inked = ink > threshold
+    rows = np.flatnonzero(inked.any(axis=1))
+    if len(rows) == 0:
+        return None
+    columns = np.flatnonzero(inked.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
+
+
+def area_weights(n_in: int, scale: float, offset: float, n_out: int) -> np.ndarray:
+    """(n_out, n_in) matrix: how much of output pixel j input pixel i covers, once input pixels are
+    ``scale`` output pixels wide and the first starts at ``offset``. ``W @ row`` area-averages a row.
+    """
+    starts = offset + np.arange(n_in) * scale
+    lows = np.arange(n_out)[:, None]
+    overlap = np.minimum(starts + scale, lows + 1) - np.maximum(starts, lows)
+    return np.clip(overlap, 0.0, None).astype(np.float32)
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """(row, column) of ``image``'s centre of mass, with pixel i's centre at i + 0.5; the field's centre
+    is (height / 2, width / 2). A blank image gives its geometric centre.
+    """
+    total = float(image.sum())
+    height, width = image.shape
+    if total <= 0:
+        return height / 2, width / 2
+    row = float(image.sum(axis=1) @ (np.arange(height) + 0.5)) / total
+    column = float(image.sum(axis=0) @ (np.arange(width) + 0.5)) / total
+    return row, column
+
+
+def mnist_style(image: np.ndarray, field: int = MNIST_FIELD, box: int = MNIST_BOX) -> np.ndarray:
+    """``image`` (H, W, ink bright on black, uint8 or float) as a (field, field) float32 digit in [0, 1]:
+    cropped to its ink, scaled so its longer side spans ``box`` pixels, centred by centre of mass.
+
+    A blank image gives an all-zero field. The centring shift stops where the digit would leave the
+    field, so a lopsided drawing stays whole (as MNIST's did).
+    """
+    ink = as_ink(image)
+    bounds = ink_bounds(ink)
+    if bounds is None:
+        return np.zeros((field, field), dtype=np.float32)
+    crop = ink[bounds]
+    height, width = crop.shape
+    scale = box / max(height, width)
+    mass_row, mass_column = centre_of_mass(crop)
+    # Choose each offset so the scaled centre of mass lands on the field's centre, within the field.
+    top = float(np.clip(field / 2 - mass_row * scale, 0.0, field - height * scale))
+    left = float(np.clip(field / 2 - mass_column * scale, 0.0, field - width * scale))
+    rows = area_weights(height, scale, top, field)
+    columns = area_weights(width, scale, left, field)
+    digit = rows @ crop @ columns.T
+    return np.clip(digit, 0.0, 1.0, out=digit).astype(np.float32, copy=False)
