@@ -1,5 +1,5 @@
-"""LayerLab's main window: palette left, the network canvas in the centre, inspector and problems right,
-summary and training (settings, controls and live views) below.
+"""LayerLab's main window: palette and the draw-a-digit pad left, the network canvas in the centre, inspector
+and problems right, summary and training (settings, controls and live views) below.
 
 It wires the parts together and owns the menus: the document is edited through ``self.editor``, the
 File menu's work is in ``ProjectController``, and each dock is its own module.
@@ -18,6 +18,7 @@ from app.canvas.view import CanvasView
 from app.dashboard.install import install_dashboard
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
+from app.draw.install import install_draw_panel
 from app.formatting import format_count, format_flops
 from app.inspector_dock import InspectorDock
 from app.palette_dock import PaletteDock
@@ -85,6 +86,10 @@ class MainWindow(QMainWindow):
                                            get_dataset_name=lambda: document.training_settings.get("dataset"))
         (self.training_dock,) = self.dashboard.docks
         self.tabifyDockWidget(self.summary_dock, self.training_dock)
+        # Draw a digit under the palette (the layer list leaves that space free); the network it reads is
+        # the bundled model until a training run publishes weights.
+        self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock)
+        self.draw_dock = self.draw_panel.dock
         # Side docks run full height; the bottom panels sit under the canvas only.
         self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
@@ -96,14 +101,18 @@ class MainWindow(QMainWindow):
             self._docks_sized = True
             self.summary_dock.raise_()
             width, height = self.width(), self.height()
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(250, width // 5), min(300, width // 4)],
+            # The left column also holds the draw pad with its preview beside it: ~330 px when there is room.
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(330, width // 4), min(300, width // 4)],
                              Qt.Orientation.Horizontal)
             self.resizeDocks([self.inspector_dock, self.problems_dock], [height * 7 // 10, height * 3 // 10],
                              Qt.Orientation.Vertical)
             self.resizeDocks([self.summary_dock], [min(230, height * 3 // 10)], Qt.Orientation.Vertical)
+            self.resizeDocks([self.palette_dock, self.draw_dock], [height * 45 // 100, height * 55 // 100],
+                             Qt.Orientation.Vertical)
 
     def docks(self):
-        return [self.palette_dock, self.inspector_dock, self.problems_dock, self.summary_dock, self.training_dock]
+        return [self.palette_dock, self.draw_dock, self.inspector_dock, self.problems_dock, self.summary_dock,
+                self.training_dock]
 
     def _connect_parts(self) -> None:
         document = self.editor.document

@@ -71,11 +71,12 @@ class DrawPanel(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.guesses = QLabel("Draw a digit.")
+        self.guesses.setWordWrap(True)  # it sits in the narrow column beside the pad
         font = self.guesses.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         self.guesses.setFont(font)
         self.preview_view = pg.GraphicsLayoutWidget()
-        self.preview_view.setFixedSize(120, 120)
+        self.preview_view.setFixedSize(84, 84)  # 3 screen pixels per MNIST pixel
         preview_box = self.preview_view.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
         self.preview = pg.ImageItem(axisOrder="row-major")
         preview_box.addItem(self.preview)
@@ -84,7 +85,7 @@ class DrawPanel(QWidget):
         self.bars_plot.setMenuEnabled(False)
         self.bars_plot.hideButtons()
         self.bars_plot.setYRange(0, 1, padding=0)
-        self.bars_plot.setMinimumHeight(140)
+        self.bars_plot.setMinimumHeight(110)
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush="#3d8bd9")
         self.bars_plot.addItem(self.bars)
 
@@ -98,10 +99,11 @@ class DrawPanel(QWidget):
         buttons = QGridLayout()
         for index, button in enumerate((self.clear_button, self.undo_button, self.eraser_button, self.load_button,
                                         self.save_button, self.activations_button)):
-            buttons.addWidget(button, *divmod(index, 3))
+            buttons.addWidget(button, *divmod(index, 2))  # two columns: the panel fits a narrow side dock
         side = QVBoxLayout()
-        side.addWidget(QLabel("What the network sees"))
+        side.addWidget(QLabel("Network sees"))
         side.addWidget(self.preview_view)
+        side.addWidget(self.guesses)
         side.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(self.pad, 1)
@@ -109,7 +111,6 @@ class DrawPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top, 3)
         layout.addLayout(buttons)
-        layout.addWidget(self.guesses)
         layout.addWidget(self.bars_plot, 2)
         layout.addWidget(self.note)
 
