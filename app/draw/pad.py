@@ -1,7 +1,7 @@
 """A drawing pad: white ink on black in a QImage, thick anti-aliased round strokes, mouse or pen.
 
     pad = DrawingPad()
-    pad.drawing_changed.connect(lambda: classify(pad.pixels()))   # at most once per screen frame
+    pad.drawing_changed.connect(lambda: classify(pad.pixels()))   # at most twice per screen frame
     pad.undo_last_stroke(); pad.set_erasing(True); pad.clear()
     pad.set_background(grey_uint8_array)                           # a loaded image to classify
 
@@ -32,7 +32,7 @@ class Stroke:
 
 
 class DrawingPad(QWidget):
-    drawing_changed = Signal()  # throttled to the screen's frame rate
+    drawing_changed = Signal()  # throttled to at most twice per screen frame
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -49,8 +49,11 @@ class DrawingPad(QWidget):
         screen = QGuiApplication.primaryScreen()
         rate = screen.refreshRate() if screen is not None and screen.refreshRate() > 0 else DEFAULT_FRAME_RATE
         self.frame_ms = max(1, int(1000 / rate))
-        # Leading-edge throttle: a change after a quiet frame is announced at once (no added latency);
-        # changes within a frame of the last announcement are coalesced into one at the frame's end.
+        # Leading-edge throttle: a change is announced at once when the last announcement is at least half
+        # a frame old, else coalesced with its neighbours until then. Half a frame, not a whole one: events
+        # that arrive at the frame rate (a 60 Hz mouse) must never wait for the next slot, or every
+        # prediction lands a frame late; and twice a frame still caps the work a 1 kHz mouse can cause.
+        self.min_interval_ms = max(1, self.frame_ms // 2)
         self._since_announced = QElapsedTimer()
         self._coalesce = QTimer(self)
         self._coalesce.setSingleShot(True)
@@ -179,15 +182,15 @@ class DrawingPad(QWidget):
         painter.drawImage(self._canvas_rect(), self.canvas)
         painter.end()
 
-    # -- announcing changes, at most once a frame ---------------------------------------------------
+    # -- announcing changes, at most twice a frame --------------------------------------------------
     def _changed(self) -> None:
         self.update()
         if self._coalesce.isActive():
             return
-        if not self._since_announced.isValid() or self._since_announced.elapsed() >= self.frame_ms:
+        if not self._since_announced.isValid() or self._since_announced.elapsed() >= self.min_interval_ms:
             self._announce()
         else:
-            self._coalesce.start(self.frame_ms - self._since_announced.elapsed())
+            self._coalesce.start(self.min_interval_ms - self._since_announced.elapsed())
 
     def _announce(self) -> None:
         self._since_announced.start()
