@@ -9,7 +9,6 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import resources
-from app.commands.command_error import CommandError
 from app.refcount_guard import protect_singletons
 from app.version import package_version
 
@@ -20,15 +19,6 @@ DESKTOP_FILE_NAME = "layerlab"
 
 def app_icon() -> QIcon:
     return QIcon(str(resources.path(ICON_RESOURCE)))
-
-
-def import_engine():
-    """Import the engine, turning a backend that cannot start (LAYERLAB_BACKEND=cupy without a GPU) into a message."""
-    try:
-        import engine
-    except RuntimeError as error:  # engine.backend.BackendError, raised while engine is being imported
-        raise CommandError(str(error)) from error
-    return engine
 
 
 def create_application() -> QApplication:

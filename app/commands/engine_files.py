@@ -74,6 +74,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a number > 0."""
+    return _number(text, lambda value: value > 0, "> 0")
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a number >= 0."""
+    return _number(text, lambda value: value >= 0, ">= 0")
+
+
+def _number(text: str, acceptable, bound: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and acceptable(value)):
+        raise argparse.ArgumentTypeError(f"expected a number {bound}; received {text!r}")
+    return value
+
+
 def shape_text(shape) -> str:
     """(1, 28, 28) -> "1x28x28", as the engine writes shapes in its messages."""
     return "x".join(str(size) for size in shape)

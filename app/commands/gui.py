@@ -25,7 +25,8 @@ def run(args=None) -> int:
             "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set); run it on a desktop, "
             "or save a picture of the window with `layerlab screenshot OUT.png`"
         )
-    from app.application import create_application, import_engine
+    from app.application import create_application
+    from app.commands.engine_files import import_engine
     from app.main_window import MainWindow
 
     import_engine()

@@ -91,7 +91,8 @@ def run(args) -> int:
 
     qInstallMessageHandler(print_qt_message)
 
-    from app.application import create_application, import_engine
+    from app.application import create_application
+    from app.commands.engine_files import import_engine
 
     engine = import_engine()
     from app.main_window import MainWindow

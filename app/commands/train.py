@@ -8,37 +8,24 @@ checkpoint written by ``--checkpoint-dir`` (or any model file saved by this comm
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
 from pathlib import Path
 
 from app.commands.command_error import CommandError
-from app.commands.engine_files import finite_or_null, import_engine, load_dataset, positive_int, shape_text
+from app.commands.engine_files import (
+    finite_or_null,
+    import_engine,
+    load_dataset,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    shape_text,
+)
 
 DEFAULT_OUTPUT = "model.llmodel"
 DEFAULT_EPOCHS = 10
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0; received {text!r}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0; received {text!r}")
-    return value
 
 
 def register(subparsers) -> None:
