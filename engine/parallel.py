@@ -9,6 +9,7 @@ otherwise single-threaded. CuPy work is never split: the GPU is parallel already
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ import numpy as np
 
 MAX_WORKERS = 4  # past a few threads these passes are limited by memory bandwidth, not cores
 MIN_ELEMENTS_PER_PIECE = 1 << 16  # below this, a thread hand-off costs more than it saves
+PIECES_PER_WORKER = 2
 
 _executor: ThreadPoolExecutor | None = None
 
@@ -37,25 +39,46 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def run_pieces(work: Callable, pieces: list) -> None:
-    """``work(piece)`` for every piece, in parallel; the calling thread does the first one itself."""
+    """``work(piece)`` for every piece, in parallel; the calling thread works through them too.
+
+    The pieces are shared, not assigned: each thread takes the next untaken piece until none are
+    left, and the caller never waits for a worker that has not started. When the other cores are
+    busy (another program, the GUI thread, a draw-a-digit inference), a worker may not be scheduled
+    for several milliseconds; the caller then simply does every piece itself instead of idling
+    until the worker wakes up, so a busy machine costs at most the parallel speed-up, never more.
+    """
     if len(pieces) <= 1:
         for piece in pieces:
             work(piece)
         return
-    futures = [_pool().submit(work, piece) for piece in pieces[1:]]
-    work(pieces[0])
-    for future in futures:
-        future.result()  # re-raises a worker's exception here
+    untaken = iter(pieces)
+    lock = threading.Lock()
+
+    def take_pieces():
+        while True:
+            with lock:
+                piece = next(untaken, None)
+            if piece is None:
+                return
+            work(piece)
+
+    helpers = [_pool().submit(take_pieces) for _ in range(min(cpu_workers(), len(pieces)) - 1)]
+    take_pieces()
+    for helper in helpers:
+        if not helper.cancel():  # a helper that never started has nothing to finish
+            helper.result()  # waits for the piece it took; re-raises a worker's exception here
 
 
 def for_ranges(xp, length: int, elements_per_index: int, work: Callable[[int, int], None]) -> None:
-    """``work(start, stop)`` over ``range(length)`` cut into one range per core (NumPy only).
+    """``work(start, stop)`` over ``range(length)`` cut into ranges shared between the cores (NumPy only).
 
     ``elements_per_index`` is how many array elements one index touches; small jobs run in one piece.
+    Two ranges per core let a late-starting worker still take a share (see ``run_pieces``).
     """
     parts = 1
     if xp is np:
-        parts = min(cpu_workers(), length, max(1, length * elements_per_index // MIN_ELEMENTS_PER_PIECE))
+        parts = min(PIECES_PER_WORKER * cpu_workers(), length,
+                    max(1, length * elements_per_index // MIN_ELEMENTS_PER_PIECE))
     bounds = [length * i // parts for i in range(parts + 1)]
     run_pieces(lambda piece: work(*piece), [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a])
 
