@@ -18,7 +18,13 @@ DESKTOP_FILE_NAME = "layerlab"
 
 
 def app_icon() -> QIcon:
-    return QIcon(str(resources.path(ICON_RESOURCE)))
+    """The icon in each size packaging/make_icons.py rendered (crisp, and shown even where Qt's SVG plugin is
+    missing), plus the SVG for any other size."""
+    icon = QIcon()
+    for png in sorted(resources.path("icons").glob("layerlab-*.png")):
+        icon.addFile(str(png))
+    icon.addFile(str(resources.path(ICON_RESOURCE)))
+    return icon
 
 
 def create_application() -> QApplication:
