@@ -9,36 +9,31 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QWidget
 
 import engine
+from app.about import AboutDialog
 from app.application import app_icon
 from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
 from app.dashboard.install import install_dashboard
+from app.dashboard.run_data import TOY_PREFIX
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.draw.install import install_draw_panel
+from app.first_run_guide import FirstRunGuide
 from app.formatting import format_count, format_flops
 from app.inspector_dock import InspectorDock
 from app.palette_dock import PaletteDock
+from app.preferences import Preferences
 from app.problems_dock import ProblemsDock
 from app.project_controller import START_TEMPLATE, ProjectController, example_names, example_title
 from app.summary_dock import SummaryDock
-from app.version import package_version
 
-
-def about_text() -> str:
-    backend = engine.backend.backend_name()
-    return (
-        f"<h3>LayerLab {package_version()}</h3>"
-        "<p>A desktop workbench for neural networks: assemble layers on a canvas, train on your own "
-        "machine (CPU through NumPy, NVIDIA GPU through CuPy) and watch it learn.</p>"
-        f"<p>Engine backend: {backend}.</p>"
-        "<p>LayerLab is MIT licensed. It is built on Qt for Python (PySide6, LGPLv3), pyqtgraph (MIT) "
-        "and NumPy (BSD). The MNIST handwritten digits, by Yann LeCun, Corinna Cortes and "
-        "Christopher J. C. Burges, are licensed CC BY-SA 3.0.</p>"
-    )
+TRAINING_FORM_WIDTH = 375
+TRAINING_DOCK_CHROME = 30  # the dock's title bar and margins around the training panel
+MIN_CANVAS_HEIGHT = 260
+MENU_AND_STATUS_BARS = 60
 
 
 class MainWindow(QMainWindow):
@@ -68,10 +63,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.totals_label)
         self.statusBar().addPermanentWidget(self.backend_label)
 
+        self.guide = FirstRunGuide(anchor=self.inspector_dock.widget(), parent=self)
+        self.preferences = Preferences()
         self.resize(1280, 800)
-        self._docks_sized = False
-        # A new window opens on the seed CNN with MNIST selected, ready to train.
+        # The layout the person left, else (first launch) docks sized at first show for the real window size.
+        self._docks_sized = self.preferences.restore_window(self)
+        # A new window opens on the seed CNN with MNIST (or the image set last trained on), ready to train.
         self.project.open_template(START_TEMPLATE)
+        self._select_last_dataset()
         self.statusBar().showMessage("Ready")
 
     def _place_docks(self) -> None:
@@ -86,13 +85,20 @@ class MainWindow(QMainWindow):
                                            get_dataset_name=lambda: document.training_settings.get("dataset"))
         (self.training_dock,) = self.dashboard.docks
         self.tabifyDockWidget(self.summary_dock, self.training_dock)
+        splitter = self.training_dock.widget()
+        if isinstance(splitter, QSplitter):
+            # The settings form needs ~360 px beside the views: narrower, it scrolls sideways and its scroller
+            # grows to the form's full height, pushing Start out of sight. (Not kept in the saved dock layout.)
+            splitter.setSizes([TRAINING_FORM_WIDTH, 4 * TRAINING_FORM_WIDTH])  # the views stretch into the rest
         # Draw a digit under the palette (the layer list leaves that space free); the network it reads is
         # the bundled model until a training run publishes weights.
         self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock)
         self.draw_dock = self.draw_panel.dock
-        # Side docks run full height; the bottom panels sit under the canvas only.
+        # The left column (layers over the draw pad) runs full height; the bottom panels run from it to the
+        # window's right edge, under the canvas and the inspector: the training form and its plots need that
+        # width far more than the inspector needs the height.
         self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, area.BottomDockWidgetArea)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -102,13 +108,24 @@ class MainWindow(QMainWindow):
             self.summary_dock.raise_()
             width, height = self.width(), self.height()
             # The left column also holds the draw pad with its preview beside it: ~330 px when there is room.
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(330, width // 4), min(300, width // 4)],
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(330, width // 4), min(290, width // 4)],
                              Qt.Orientation.Horizontal)
             self.resizeDocks([self.inspector_dock, self.problems_dock], [height * 7 // 10, height * 3 // 10],
                              Qt.Orientation.Vertical)
-            self.resizeDocks([self.summary_dock], [min(230, height * 3 // 10)], Qt.Orientation.Vertical)
-            self.resizeDocks([self.palette_dock, self.draw_dock], [height * 45 // 100, height * 55 // 100],
+            self.resizeDocks([self.summary_dock], [self._bottom_height(training=False)], Qt.Orientation.Vertical)
+            # The pad, its buttons and the probability bars want ~480 px; the layer list scrolls.
+            self.resizeDocks([self.palette_dock, self.draw_dock], [height * 31 // 100, height * 69 // 100],
                              Qt.Orientation.Vertical)
+
+    def _bottom_height(self, training: bool) -> int:
+        """The summary is a table: ~230 px. Training wants its whole panel in view (Start included, which its
+        scroller only shows at the panel's full height), as long as the canvas keeps ~260 px."""
+        height = self.height()
+        if not training:
+            return min(230, height * 3 // 10)
+        panel = self.dashboard.training_panel
+        wanted = panel.heightForWidth(max(panel.width(), TRAINING_FORM_WIDTH)) + TRAINING_DOCK_CHROME
+        return max(min(wanted, height - MIN_CANVAS_HEIGHT - MENU_AND_STATUS_BARS), height * 2 // 5)
 
     def docks(self):
         return [self.palette_dock, self.draw_dock, self.inspector_dock, self.problems_dock, self.summary_dock,
@@ -132,7 +149,7 @@ class MainWindow(QMainWindow):
     def _give_training_room(self, visible: bool) -> None:
         """The summary is a table; curves and feature maps need height: grow the bottom area for training."""
         if visible and self._docks_sized:
-            self.resizeDocks([self.training_dock], [self.height() * 45 // 100], Qt.Orientation.Vertical)
+            self.resizeDocks([self.training_dock], [self._bottom_height(training=True)], Qt.Orientation.Vertical)
 
     def _training_settings_edited(self, edited: dict) -> None:
         merged = {**self.editor.document.training_settings, **edited}
@@ -218,8 +235,9 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.reset_zoom_action, self.fit_action])
 
         help_menu = self.menuBar().addMenu("&Help")
+        self.guide_action = self._action("&Getting Started", keys.HelpContents, self.show_guide)
         self.about_action = self._action("&About LayerLab", None, self.show_about)
-        help_menu.addAction(self.about_action)
+        help_menu.addActions([self.guide_action, self.about_action])
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -307,9 +325,36 @@ class MainWindow(QMainWindow):
         if self.project.maybe_save():
             self.project.autosaver.discard()
             self.dashboard.shutdown()  # stop a run and wait for its thread: nothing may outlive the window
+            self.preferences.save_window(self)
+            self.preferences.last_dataset = self.editor.document.training_settings.get("dataset")
             event.accept()
         else:
             event.ignore()
 
+    def _select_last_dataset(self) -> None:
+        """Open the start network on the data set trained on last time, when it is one the network can read.
+
+        The seed CNN reads 28x28 images: any registered image set fits, a 2-D toy set does not.
+        """
+        dataset = self.preferences.last_dataset
+        settings = self.editor.document.training_settings
+        form = self.dashboard.training_panel.form
+        if dataset and not dataset.startswith(TOY_PREFIX) and form.dataset.findData(dataset) >= 0:
+            # Set on the document, not through the undo stack: the new window stays unmodified.
+            self.editor.document.set_training_settings({**settings, "dataset": dataset})
+
+    # -- help ---------------------------------------------------------------------------------------------
+
+    def show_guide(self) -> None:
+        self.guide.show()
+
+    def show_guide_on_first_run(self) -> bool:
+        """Show the getting-started guide if no earlier session has; True if it was shown now."""
+        if self.preferences.guide_shown:
+            return False
+        self.guide.show()
+        self.preferences.mark_guide_shown()  # seen once is enough: Help > Getting Started brings it back
+        return True
+
     def show_about(self) -> None:
-        QMessageBox.about(self, "About LayerLab", about_text())
+        AboutDialog(self).exec()

@@ -37,4 +37,5 @@ def run(args=None) -> int:
     window.show()
     # A recovery file left behind means the last session ended without closing: offer its changes back.
     window.project.offer_recovery_at_start()
+    window.show_guide_on_first_run()
     return qt_app.exec()

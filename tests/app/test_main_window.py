@@ -1,10 +1,12 @@
 """The main window: its areas, menus and shortcuts, the seed CNN it opens on, and how the parts talk."""
 
+import numpy
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 
 import engine
-from app import main_window as main_window_module
+import resources
+from app import about
 from app.canvas.view import CanvasView
 from app.inspector_dock import EMPTY_TEXT
 from app.version import package_version
@@ -69,10 +71,36 @@ def test_menus_have_standard_shortcuts(main_window):
     assert window.templates_menu.actions()[0].text() == "seed-cnn"
 
 
-def test_about_names_version_and_licenses():
-    text = main_window_module.about_text()
-    assert package_version() in text
-    assert "CC BY-SA 3.0" in text and "MIT" in text
+def test_about_names_version_backend_libraries_and_licenses():
+    text = about.about_text()
+    assert f"LayerLab {package_version()}" in text
+    assert f"**Engine backend:** {engine.backend.backend_name()}" in text
+    for library, license_name in (("PySide6", "LGPLv3"), ("pyqtgraph", "MIT"), ("NumPy", "BSD"),
+                                  ("platformdirs", "MIT"), ("Pillow", "MIT-CMU"), ("tqdm", "MPL-2.0"),
+                                  ("CuPy", "MIT")):
+        row = next(line for line in text.splitlines() if line.startswith("|") and library in line)
+        assert license_name in row, row
+    assert "NumPy " + numpy.__version__ in text  # the versions in use
+    assert "MNIST" in text and "CC BY-SA 3.0" in text and "yann.lecun.com" in text
+
+
+def test_about_lists_every_bundled_data_set_and_model():
+    text = about.about_text()
+    for folder in resources.path("datasets").iterdir():
+        if folder.is_dir():
+            assert f"`datasets/{folder.name}/`" in text
+    for model in resources.path("models").glob("*.llmodel"):
+        assert f"`models/{model.name}`" in text
+
+
+def test_help_menu_opens_the_about_box_and_the_guide(main_window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(about.AboutDialog, "exec", lambda dialog: shown.append(dialog.text.toPlainText()))
+    main_window.about_action.trigger()
+    assert shown and shown[0].startswith(f"LayerLab {package_version()}")
+    assert not main_window.guide.isVisible()
+    main_window.guide_action.trigger()
+    assert main_window.guide.isVisible()
 
 
 def test_clicking_a_palette_layer_describes_it_and_a_node_shows_its_settings(main_window, qtbot):

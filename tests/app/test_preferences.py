@@ -1,0 +1,100 @@
+"""Preferences kept between sessions: window size and dock layout, the last data set. Each test has its own
+settings folder (tests/app/conftest.py), so a window closed in a test is the "previous session" of the next
+window it opens."""
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.main_window import MainWindow
+from app.preferences import DOCK_LAYOUT_KEY, GEOMETRY_KEY, Preferences, use_scratch_settings
+
+
+def open_window(qtbot, size=None) -> MainWindow:
+    window = MainWindow()
+    window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(window)
+    if size:
+        window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_a_first_launch_has_nothing_to_restore(qtbot):
+    window = open_window(qtbot)
+    assert not Preferences().restore_window(window)
+    assert (window.width(), window.height()) == (1280, 800)
+    assert Preferences().last_dataset is None
+
+
+def test_window_size_and_dock_layout_come_back_next_session(qtbot):
+    first = open_window(qtbot, (1000, 700))
+    first.resizeDocks([first.palette_dock], [260], Qt.Orientation.Horizontal)
+    first.problems_dock.hide()
+    qtbot.wait(50)
+    palette_width = first.palette_dock.width()
+    first.close()
+    assert QSettings().contains(GEOMETRY_KEY) and QSettings().contains(DOCK_LAYOUT_KEY)
+
+    second = open_window(qtbot)
+    # Qt fits a restored window into its screen, and the offscreen screen is 800 wide: only the height shows.
+    assert second.height() == 700 and second.width() < 1280
+    assert not second.problems_dock.isVisible()
+    assert abs(second.palette_dock.width() - palette_width) <= 2
+    # The restored layout keeps the single bottom tab group (no stray second tab bar).
+    assert second.tabifiedDockWidgets(second.summary_dock) == [second.training_dock]
+
+
+def test_a_window_that_is_not_closed_saves_nothing(qtbot):
+    window = open_window(qtbot)
+    window.editor.add_node("Flatten", (300, 0))
+    window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Cancel
+    window.close()  # cancelled: the session goes on
+    assert not QSettings().contains(GEOMETRY_KEY)
+    window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard
+
+
+def test_a_layout_from_another_version_or_damaged_is_ignored(qtbot):
+    settings = QSettings()
+    settings.setValue(GEOMETRY_KEY, b"not a geometry")
+    settings.setValue(DOCK_LAYOUT_KEY, b"not a layout")
+    settings.sync()
+    window = open_window(qtbot)
+    assert (window.width(), window.height()) == (1280, 800)
+    assert window.palette_dock.isVisible() and window.summary_dock.isVisible()
+
+
+def test_the_last_image_data_set_is_selected_next_session(qtbot):
+    first = open_window(qtbot)
+    first.dashboard.training_panel.form.select_dataset("fashion-mnist")
+    assert first.editor.document.training_settings["dataset"] == "fashion-mnist"
+    first.close()
+    assert Preferences().last_dataset == "fashion-mnist"
+
+    second = open_window(qtbot)
+    assert second.editor.document.training_settings["dataset"] == "fashion-mnist"
+    assert second.dashboard.training_panel.form.dataset.currentData() == "fashion-mnist"
+    assert not second.isWindowModified()  # remembering is not an edit
+
+
+def test_a_toy_or_unknown_last_data_set_leaves_mnist(qtbot):
+    for remembered in ("toy:spiral", "no-such-set"):
+        Preferences().last_dataset = remembered
+        window = open_window(qtbot)
+        assert window.editor.document.training_settings["dataset"] == "mnist", remembered
+        window.close()
+
+
+def test_scratch_settings_leave_the_real_ones_alone(tmp_path):
+    real = QSettings()
+    real.setValue("marker", "real")
+    real.sync()
+    folder = use_scratch_settings()
+    try:
+        scratch = QSettings()
+        assert scratch.value("marker") is None
+        assert scratch.fileName().startswith(folder)
+    finally:
+        # Back to this test's own folder, as conftest set it, for the teardown of other fixtures.
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    assert QSettings().value("marker") == "real"
