@@ -2,6 +2,7 @@
 
     layerlab                      open the main window
     layerlab --version            print "layerlab <version>"
+    layerlab --smoke-test         open the window offscreen as a first launch, check it, render it, exit 0
     layerlab screenshot OUT.png   save a PNG of the main window, with or without a display
     layerlab train SPEC           train a network file on a data set, with a progress bar
     layerlab datasets             list the data sets and where they are
@@ -31,15 +32,27 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a command to open the main window.",
     )
     parser.add_argument("--version", action="version", version=f"layerlab {package_version()}")
+    parser.add_argument("--smoke-test", metavar="OUT.png", nargs="?", const="", default=None,
+                        help="check that the app works (the window opens offscreen as on a first launch, the "
+                             "bundled model reads MNIST and a drawn digit, the window renders) and exit 0; "
+                             "with OUT.png, also save the render")
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
     return parser
 
 
+def run_smoke_test(args) -> int:
+    from app.commands import smoke_test
+
+    return smoke_test.run(args.smoke_test or None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run = getattr(args, "run", gui.run)
+    if args.smoke_test is not None and not args.command:
+        run = run_smoke_test
     try:
         return run(args)
     except CommandError as error:

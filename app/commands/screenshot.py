@@ -1,24 +1,27 @@
 """``layerlab screenshot OUT.png``: render the main window (no display needed) and save it as a PNG.
 
-The README's pictures and every later issue's "look at it" step come from here.
+The README's pictures (docs/screenshots/readme_screenshots.py) and every later issue's "look at it" step
+come from here. Options put the window in the state to show: a project, a selected node, a few real
+training steps (the Training tab mid-run), a digit drawn on the Draw pad, the first-run guide.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 from app.commands.command_error import CommandError
+from app.commands.drawn_digits import DIGIT_STROKES
 
 DEFAULT_SIZE = "1280x800"
 MIN_SIZE = (640, 480)
 MAX_SIZE = (7680, 4320)
-# Long enough for docks, plots and fonts to lay out and paint after show().
-SETTLE_MS = 300
-# Qt's offscreen platform says this on every window; it is not a problem with the picture.
-OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
+MAX_TRAIN_STEPS = 5000
+# Loading MNIST and building the run takes seconds; each step of the seed CNN a fraction of one on a CPU.
+TRAIN_TIMEOUT_S = 120.0
+SECONDS_PER_STEP_ALLOWED = 2.0
+DRAW_TIMEOUT_S = 20.0
 
 
 def register(subparsers) -> None:
@@ -32,6 +35,12 @@ def register(subparsers) -> None:
                         help="a project (.layerlab) or network spec (layerlab-network JSON) to show; "
                              "default: the seed CNN a new window opens on")
     parser.add_argument("--select", metavar="NODE", help="select this node, so the inspector shows its settings")
+    parser.add_argument("--train-steps", metavar="N", type=int, default=0,
+                        help="train the network for N real steps with its project settings, pause, and show the "
+                             "Training tab mid-run")
+    parser.add_argument("--draw", metavar="DIGIT", type=int, choices=sorted(DIGIT_STROKES),
+                        help="draw this digit (0-9) on the Draw pad with the mouse, so the panel reads it")
+    parser.add_argument("--guide", action="store_true", help="show the getting-started guide of a first launch")
     parser.add_argument(
         "--size", metavar="WxH", default=DEFAULT_SIZE, help=f"window size in pixels (default {DEFAULT_SIZE})"
     )
@@ -63,16 +72,12 @@ def check_writable(output: str) -> Path:
     return path
 
 
-def use_offscreen_without_display() -> None:
-    """Render offscreen unless a display is there (e.g. under Xvfb) or a Qt platform was chosen."""
-    if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-
-
 def run(args) -> int:
     # Check everything that can be checked before Qt starts, so mistakes fail fast and cleanly.
     width, height = parse_size(args.size)
     output = check_writable(args.output)
+    if not 0 <= args.train_steps <= MAX_TRAIN_STEPS:
+        raise CommandError(f"--train-steps must be between 0 and {MAX_TRAIN_STEPS} (received {args.train_steps})", 2)
     project = None
     if args.project:
         from app.document.project_file import ProjectFileError, read_project
@@ -82,56 +87,78 @@ def run(args) -> int:
         except ProjectFileError as error:
             raise CommandError(str(error)) from None
 
-    use_offscreen_without_display()
-    from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer, qInstallMessageHandler
+    from app.commands import offscreen_window
 
-    def print_qt_message(mode, context, message):
-        if message != OFFSCREEN_NOISE:
-            print(message, file=sys.stderr)
-
-    qInstallMessageHandler(print_qt_message)
-
-    from app.application import create_application
-    from app.commands.engine_files import import_engine
-
-    engine = import_engine()
-    from app.main_window import MainWindow
-
-    qt_app = create_application()
-    window = MainWindow()
-    if project is not None:
-        window.project.show_project(project)
-    if args.select:
-        if args.select not in window.scene.node_items:
-            known = ", ".join(window.editor.document.node_ids())
-            raise CommandError(f"--select: there is no node {args.select!r}; expected one of: {known}", 2)
-        window.scene.select_nodes([args.select])
-    window.resize(width, height)
-    window.show()
-    QTimer.singleShot(SETTLE_MS, qt_app.quit)
-    qt_app.exec()
-    actual = window.size()
-    pixmap = window.grab()
-    window.editor.mark_saved()  # nothing was edited; closing must not ask
-    window.close()
+    offscreen_window.use_offscreen_without_display()
+    qt_app, window = offscreen_window.open_main_window()
+    try:
+        if project is not None:
+            window.project.show_project(project)
+        if args.select:
+            if args.select not in window.scene.node_items:
+                known = ", ".join(window.editor.document.node_ids())
+                raise CommandError(f"--select: there is no node {args.select!r}; expected one of: {known}", 2)
+            window.scene.select_nodes([args.select])
+        window.resize(width, height)
+        window.show()
+        offscreen_window.settle(qt_app)
+        if args.train_steps:
+            train_and_pause(qt_app, window, args.train_steps)
+        if args.draw is not None:
+            draw_and_read(qt_app, window, args.draw)
+        if args.guide:
+            window.show_guide()
+        offscreen_window.settle(qt_app)
+        actual = window.size()
+        pixmap = offscreen_window.render(window, (width, height))
+    finally:
+        offscreen_window.close_without_asking(window)
 
     if (actual.width(), actual.height()) != (width, height):
         # The window manager or the window's minimum size overruled us; say so rather than stretch.
         raise CommandError(f"the window came out {actual.width()}x{actual.height()}, not {width}x{height}")
-    if (pixmap.width(), pixmap.height()) != (width, height):
-        # A high-DPI screen has more pixels than the window's size; scale back to the size asked for.
-        pixmap = pixmap.scaled(
-            width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-    # Encoded in memory, then written through engine.atomic_write: an existing picture is never half-replaced.
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not pixmap.save(buffer, "PNG"):
+    data = offscreen_window.png_bytes(pixmap)
+    if not data:
         raise CommandError(f"cannot write {args.output}: Qt could not encode the PNG")
-    data = bytes(buffer.data())
+    # Written through engine.atomic_write: an existing picture is never half-replaced.
+    import engine
+
     try:
         engine.atomic_write(output, lambda handle: handle.write(data))
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
     print(f"saved {output} ({width}x{height})")
     return 0
+
+
+def train_and_pause(qt_app, window, steps: int) -> None:
+    """Start a real run from the Training tab, let it take ``steps`` steps, pause it, and let the views catch up."""
+    from app.commands.offscreen_window import wait
+
+    window.training_dock.raise_()
+    dashboard = window.dashboard
+    controller = dashboard.controller
+    reached = []
+    controller.steps_reported.connect(lambda reported: reached.append(reported[-1].step))
+    dashboard.training_panel.start()
+    timeout = TRAIN_TIMEOUT_S + steps * SECONDS_PER_STEP_ALLOWED
+    ended = ("idle", "finished")
+    wait(qt_app, timeout, until=lambda: (reached and reached[-1] >= steps) or controller.state in ended)
+    if controller.state in ended and not (reached and reached[-1] >= steps):
+        raise CommandError(f"--train-steps: the run stopped before step {steps}: "
+                           f"{dashboard.training_panel.status.text()}")
+    if not reached or reached[-1] < steps:
+        raise CommandError(f"--train-steps: step {steps} not reached within {timeout:.0f} s")
+    controller.pause()
+    wait(qt_app, 30, until=lambda: controller.state == "paused")
+    dashboard.curves.redraw()
+    wait(qt_app, 1.5)  # the views refresh from the latest snapshot a moment after it arrives
+
+
+def draw_and_read(qt_app, window, digit: int) -> None:
+    from app.commands.drawn_digits import draw_digit, wait_for_reading
+
+    window.draw_dock.raise_()
+    draw_digit(window.draw_panel.pad, digit)
+    if wait_for_reading(qt_app, window.draw_panel, DRAW_TIMEOUT_S) is None:
+        raise CommandError(f"--draw: the Draw panel did not read the drawing ({window.draw_panel.note.text()})")
