@@ -5,8 +5,9 @@
     LAYERLAB_BACKEND=cupy python benchmarks/bench_engine.py   # CuPy vs PyTorch CUDA (cuDNN)
 
 A training step is forward + loss + backward + optimizer update on real MNIST batches. Throughput
-is the median over timed windows of steps after warm-up, so one stall of a busy machine does not
-decide the figure. Latency is the forward pass of one image in inference mode (median and p99).
+is the median over timed windows of 10 steps after warm-up, so one stall of a busy machine does not
+decide the figure; the engine's and PyTorch's windows alternate, so a busy spell slows both sides.
+Latency is the forward pass of one image in inference mode (median and p99).
 "Memory growth" is the change in traced memory (tracemalloc; NumPy reports its arrays there) over
 10 further steps after the timing: it should be ~0.
 """
@@ -32,6 +33,8 @@ from models import MODELS, torch_model, torch_optimizer  # noqa: E402
 import engine  # noqa: E402
 from engine import backend  # noqa: E402
 
+STEPS_PER_WINDOW = 10
+
 
 @functools.cache
 def mnist_train_float():
@@ -53,26 +56,31 @@ def _synchronize(xp):
         xp.cuda.Device().synchronize()
 
 
-def measure_windows(step, batches, windows, steps_per_window, sync):
-    """Median seconds per step over ``windows`` timed windows (after the caller's warm-up)."""
-    per_step = []
+def measure_interleaved(runners, windows, steps_per_window):
+    """Median seconds per step of each runner, timing their windows in turn (A, B, A, B, ...).
+
+    Alternating keeps a busy moment of a shared machine from landing on one side of the comparison only.
+    Each runner is (step, batches, sync) and has been warmed up.
+    """
+    per_step = [[] for _ in runners]
     for _ in range(windows):
-        sync()
-        start = time.perf_counter()
-        for _ in range(steps_per_window):
-            step(*next(batches))
-        sync()
-        per_step.append((time.perf_counter() - start) / steps_per_window)
-    return statistics.median(per_step)
+        for times, (step, batches, sync) in zip(per_step, runners, strict=True):
+            sync()
+            start = time.perf_counter()
+            for _ in range(steps_per_window):
+                step(*next(batches))
+            sync()
+            times.append((time.perf_counter() - start) / steps_per_window)
+    return [statistics.median(times) for times in per_step]
 
 
-def engine_training(name, batch_size, steps, warmup=5):
+def engine_runner(name, batch_size, step_count, warmup=5):
+    """(step, batches, sync) for the engine, warmed up, with batches for ``step_count`` more steps."""
     make_spec, optimizer_name, lr = MODELS[name]
     net = engine.build(make_spec(), seed=0)
     opt = engine.optimizers.get(optimizer_name, net.parameters(), lr=lr)
     xp = net.xp
-    windows = max(3, steps // 10)
-    batches = mnist_batches(batch_size, warmup + windows * 10 + 12)
+    batches = mnist_batches(batch_size, warmup + step_count)
 
     def step(x, labels):
         logits = net.forward(xp.asarray(x), training=True)
@@ -82,42 +90,54 @@ def engine_training(name, batch_size, steps, warmup=5):
 
     for _ in range(warmup):
         step(*next(batches))
-    seconds = measure_windows(step, batches, windows, 10, lambda: _synchronize(xp))
-    growth = None
-    if backend.backend_name(xp) == "numpy":  # tracing slows every allocation: measure it after the timing
-        tracemalloc.start()
+    return step, batches, lambda: _synchronize(xp)
+
+
+def memory_growth(step, batches):
+    """Change in traced memory over 10 steps (NumPy reports its arrays to tracemalloc)."""
+    tracemalloc.start()  # tracing slows every allocation: measure it after the timing
+    step(*next(batches))
+    baseline = tracemalloc.get_traced_memory()[0]
+    for _ in range(10):
         step(*next(batches))
-        baseline = tracemalloc.get_traced_memory()[0]
-        for _ in range(10):
-            step(*next(batches))
-        growth = tracemalloc.get_traced_memory()[0] - baseline
-        tracemalloc.stop()
-    return batch_size / seconds, growth
+    growth = tracemalloc.get_traced_memory()[0] - baseline
+    tracemalloc.stop()
+    return growth
 
 
-def engine_latency(name, repeats=200):
+def engine_inference(name):
+    """One single-image inference of the model on the engine, its result back on the host."""
     make_spec, _, _ = MODELS[name]
     net = engine.build(make_spec(), seed=0)
-    x = np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32)
-    times = []
-    for i in range(repeats + 20):
-        start = time.perf_counter()
-        backend.to_host(net.forward(x, training=False))  # the result back on the host, as the draw panel needs
-        if i >= 20:
-            times.append(time.perf_counter() - start)
-    times.sort()
-    return statistics.median(times) * 1e3, times[int(0.99 * (len(times) - 1))] * 1e3
+    x = net.xp.asarray(np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32))
+    return lambda: backend.to_host(net.forward(x, training=False))  # on the host, as the draw panel needs
 
 
-def torch_training(name, batch_size, steps, device, warmup=5):
+def measure_latencies(inferences, repeats=200, warmup=20):
+    """(median, p99) milliseconds of each inference, calling them in turn so load hits all alike."""
+    times = [[] for _ in inferences]
+    for i in range(repeats + warmup):
+        for samples, infer in zip(times, inferences, strict=True):
+            start = time.perf_counter()
+            infer()
+            if i >= warmup:
+                samples.append(time.perf_counter() - start)
+    result = []
+    for samples in times:
+        samples.sort()
+        result.append((statistics.median(samples) * 1e3, samples[int(0.99 * (len(samples) - 1))] * 1e3))
+    return result
+
+
+def torch_runner(name, batch_size, step_count, device, warmup=5):
+    """(step, batches, sync) for the same model on PyTorch, warmed up."""
     import torch
 
     _, optimizer_name, lr = MODELS[name]
     model = torch_model(name).to(device)
     opt = torch_optimizer(optimizer_name, model.parameters(), lr)
-    windows = max(3, steps // 10)
     batches = ((torch.tensor(x, device=device), torch.tensor(y, device=device))
-               for x, y in mnist_batches(batch_size, warmup + windows * 10 + 1))
+               for x, y in mnist_batches(batch_size, warmup + step_count))
 
     def step(x, labels):
         opt.zero_grad(set_to_none=True)
@@ -130,23 +150,20 @@ def torch_training(name, batch_size, steps, device, warmup=5):
 
     for _ in range(warmup):
         step(*next(batches))
-    return batch_size / measure_windows(step, batches, windows, 10, sync)
+    return step, batches, sync
 
 
-def torch_latency(name, device, repeats=200):
+def torch_inference(name, device):
     import torch
 
     model = torch_model(name).to(device).eval()
     x = torch.rand(1, 1, 28, 28, device=device)
-    times = []
-    with torch.inference_mode():
-        for i in range(repeats + 20):
-            start = time.perf_counter()
-            model(x).cpu()
-            if i >= 20:
-                times.append(time.perf_counter() - start)
-    times.sort()
-    return statistics.median(times) * 1e3, times[int(0.99 * (len(times) - 1))] * 1e3
+
+    def infer():
+        with torch.inference_mode():
+            return model(x).cpu()
+
+    return infer
 
 
 def torch_device():
@@ -191,8 +208,15 @@ def main(argv=None):
     print("|---|---:|---:|---:|---:|---:|")
     for name in args.models:
         for batch_size in args.batch_sizes:
-            ours, growth = engine_training(name, batch_size, args.steps)
-            theirs = torch_training(name, batch_size, args.steps, device) if device else None
+            windows = max(3, args.steps // STEPS_PER_WINDOW)
+            step_count = windows * STEPS_PER_WINDOW + 12  # and 11 more for the memory measurement
+            runners = [engine_runner(name, batch_size, step_count)]
+            if device:
+                runners.append(torch_runner(name, batch_size, step_count, device))
+            seconds = measure_interleaved(runners, windows, STEPS_PER_WINDOW)
+            ours = batch_size / seconds[0]
+            theirs = batch_size / seconds[1] if device else None
+            growth = memory_growth(*runners[0][:2]) if backend.backend_name() == "numpy" else None
             ratio = f"{ours / theirs:.2f}x" if theirs else "—"
             growth_text = "—" if growth is None else f"{growth / 1024:+.0f} KiB"
             theirs_text = f"{theirs:,.0f}" if theirs else "—"
@@ -201,9 +225,10 @@ def main(argv=None):
     print("| model | engine latency median / p99 (ms) | PyTorch latency median / p99 (ms) |")
     print("|---|---:|---:|")
     for name in args.models:
-        median, p99 = engine_latency(name)
-        theirs = "—" if not device else "{:.3f} / {:.3f}".format(*torch_latency(name, device))
-        print(f"| {name} | {median:.3f} / {p99:.3f} | {theirs} |", flush=True)
+        inferences = [engine_inference(name)] + ([torch_inference(name, device)] if device else [])
+        latencies = measure_latencies(inferences)
+        theirs = "{:.3f} / {:.3f}".format(*latencies[1]) if device else "—"
+        print(f"| {name} | {latencies[0][0]:.3f} / {latencies[0][1]:.3f} | {theirs} |", flush=True)
 
 
 if __name__ == "__main__":
