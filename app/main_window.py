@@ -108,9 +108,10 @@ class MainWindow(QMainWindow):
             self.summary_dock.raise_()
             width, height = self.width(), self.height()
             # The left column also holds the draw pad with its preview beside it: ~330 px when there is room.
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(330, width // 4), min(290, width // 4)],
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(330, width // 4), min(310, width // 4)],
                              Qt.Orientation.Horizontal)
-            self.resizeDocks([self.inspector_dock, self.problems_dock], [height * 7 // 10, height * 3 // 10],
+            # A Conv2D's settings fill ~480 px; the problems list says "no problems" in one line, or counts them.
+            self.resizeDocks([self.inspector_dock, self.problems_dock], [height * 83 // 100, height * 17 // 100],
                              Qt.Orientation.Vertical)
             self.resizeDocks([self.summary_dock], [self._bottom_height(training=False)], Qt.Orientation.Vertical)
             # The pad, its buttons and the probability bars want ~480 px; the layer list scrolls.
