@@ -15,6 +15,9 @@ import os
 import sys
 import time
 
+from app.commands.command_error import CommandError
+from app.commands.screenshot import check_writable
+
 SIZE = (1280, 800)
 MNIST_EXAMPLES = 200  # enough to tell a working model (99%) from a broken one (10%) in well under a second
 MIN_MNIST_ACCURACY = 0.95
@@ -26,6 +29,7 @@ MIN_COLOURS = 50  # a real render has text, icons and plots; a blank or black wi
 
 def run(picture_path: str | None = None) -> int:
     started = time.monotonic()
+    picture = check_writable(picture_path) if picture_path else None  # a bad path fails before Qt starts
     if not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never flash a window, even on a desktop
     from app.commands import offscreen_window
@@ -49,11 +53,9 @@ def run(picture_path: str | None = None) -> int:
         check_drawing(qt_app, window, check, notes)
         pixmap = offscreen_window.render(window)
         check_render(pixmap, check, notes)
-        if picture_path:
-            data = offscreen_window.png_bytes(pixmap)
-            with open(picture_path, "wb") as handle:
-                handle.write(data)
-            notes.append(f"picture saved to {picture_path}")
+        if picture is not None:
+            save_picture(pixmap, picture)
+            notes.append(f"picture saved to {picture}")
     finally:
         offscreen_window.close_without_asking(window)
 
@@ -72,6 +74,17 @@ def run(picture_path: str | None = None) -> int:
         return 1
     print(f"smoke test passed in {elapsed:.1f} s")
     return 0
+
+
+def save_picture(pixmap, path) -> None:
+    import engine
+    from app.commands.offscreen_window import png_bytes
+
+    data = png_bytes(pixmap)
+    try:
+        engine.atomic_write(path, lambda handle: handle.write(data))
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def check_first_launch(window, guide_shown: bool, check) -> None:

@@ -46,6 +46,13 @@ def test_the_smoke_test_passes_on_the_installed_app_and_leaves_settings_alone(tm
     assert not any((Path(env["HOME"]) / ".config").glob("**/*.conf"))  # scratch settings only
 
 
+def test_the_smoke_test_refuses_a_picture_it_cannot_write_before_starting(tmp_path):
+    picture = tmp_path / "no-such-folder" / "smoke.png"
+    result = run_layerlab("--smoke-test", str(picture), env=home_env(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"layerlab: cannot write {picture}: folder {picture.parent} does not exist"
+
+
 def test_the_smoke_test_names_what_failed(qapp):
     from PySide6.QtGui import QColor, QPixmap
 
