@@ -2,7 +2,7 @@
 ``layerlab --smoke-test`` share.
 
     qt_app, window = open_main_window()
-    window.resize(1280, 800); window.show(); settle(qt_app)
+    window.resize(1280, 800); window.show(); settle()
     picture = render(window)
     close_without_asking(window)
 
@@ -60,7 +60,7 @@ def wait(qt_app, seconds: float, until=lambda: False) -> bool:
     return True
 
 
-def settle(qt_app, ms: int = SETTLE_MS) -> None:
+def settle(ms: int = SETTLE_MS) -> None:
     """Run an event loop a moment, so layouts, plots and paints catch up.
 
     A local loop, not ``qt_app.exec()``: ending that with ``quit()`` closes every window in Qt 6.

@@ -101,14 +101,14 @@ def run(args) -> int:
             window.scene.select_nodes([args.select])
         window.resize(width, height)
         window.show()
-        offscreen_window.settle(qt_app)
+        offscreen_window.settle()
         if args.train_steps:
             train_and_pause(qt_app, window, args.train_steps)
         if args.draw is not None:
             draw_and_read(qt_app, window, args.draw)
         if args.guide:
             window.show_guide()
-        offscreen_window.settle(qt_app)
+        offscreen_window.settle()
         actual = window.size()
         pixmap = offscreen_window.render(window, (width, height))
     finally:

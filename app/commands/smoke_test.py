@@ -47,7 +47,7 @@ def run(picture_path: str | None = None) -> int:
         window.resize(*SIZE)
         window.show()
         guide_shown = window.show_guide_on_first_run()
-        offscreen_window.settle(qt_app)
+        offscreen_window.settle()
         check_first_launch(window, guide_shown, check)
         check_bundled_data(check, notes)
         check_drawing(qt_app, window, check, notes)
