@@ -126,7 +126,7 @@ def test_the_desktop_entry_matches_the_app():
     assert entry["Name"] == "LayerLab" and entry["Terminal"] == "false"
 
 
-@pytest.mark.skipif(find_spec("PyInstaller") is None, reason="PyInstaller is not installed (pip install -e '.[package]')")
+@pytest.mark.skipif(find_spec("PyInstaller") is None, reason="no PyInstaller (pip install -e '.[package]')")
 @pytest.mark.skipif(os.environ.get("LAYERLAB_SKIP_FROZEN_BUILD") == "1", reason="LAYERLAB_SKIP_FROZEN_BUILD=1")
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the frozen build is checked on Linux")
 def test_a_frozen_build_passes_the_smoke_test(tmp_path):
