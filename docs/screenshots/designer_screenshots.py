@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.application import create_application
 from app.main_window import MainWindow
+from app.preferences import use_scratch_settings
 
 SIZE = (1280, 800)
 INVALID_DESIGN = {
@@ -50,6 +51,7 @@ def shoot(window: MainWindow, app: QApplication, path: Path) -> None:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    use_scratch_settings()  # the default layout, and closing the window must not overwrite the user's saved one
     app = create_application()
     window = MainWindow()
     window.resize(*SIZE)
