@@ -31,7 +31,6 @@ from app.project_controller import START_TEMPLATE, ProjectController, example_na
 from app.summary_dock import SummaryDock
 
 TRAINING_FORM_WIDTH = 375
-TRAINING_DOCK_CHROME = 30  # the dock's title bar and margins around the training panel
 MIN_CANVAS_HEIGHT = 260
 MENU_AND_STATUS_BARS = 60
 
@@ -119,14 +118,12 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Vertical)
 
     def _bottom_height(self, training: bool) -> int:
-        """The summary is a table: ~230 px. Training wants its whole panel in view (Start included, which its
-        scroller only shows at the panel's full height), as long as the canvas keeps ~260 px."""
+        """The summary is a table: ~230 px. Training wants its plots tall and its form in view: everything
+        the canvas can give while it keeps ~260 px (at least 2/5 of the window)."""
         height = self.height()
         if not training:
             return min(230, height * 3 // 10)
-        panel = self.dashboard.training_panel
-        wanted = panel.heightForWidth(max(panel.width(), TRAINING_FORM_WIDTH)) + TRAINING_DOCK_CHROME
-        return max(min(wanted, height - MIN_CANVAS_HEIGHT - MENU_AND_STATUS_BARS), height * 2 // 5)
+        return max(height - MIN_CANVAS_HEIGHT - MENU_AND_STATUS_BARS, height * 2 // 5)
 
     def docks(self):
         return [self.palette_dock, self.draw_dock, self.inspector_dock, self.problems_dock, self.summary_dock,

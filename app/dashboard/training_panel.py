@@ -32,6 +32,27 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+class StatusLabel(QLabel):
+    """A word-wrapped label that does not report height-for-width.
+
+    A wrapped QLabel makes its whole layout height-for-width, and a resizable QScrollArea then gives such a
+    widget its full preferred height instead of the viewport's: the settings form's own scroller never
+    shrank, and the buttons and progress bar scrolled out of a short dock. This label asks for three lines
+    instead, which any status message fits in the panel's width.
+    """
+
+    STATUS_LINES = 3
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * self.STATUS_LINES)
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class TrainingPanel(QWidget):
     def __init__(self, controller: RunController, get_spec: Callable[[], dict], parent: QWidget | None = None):
         super().__init__(parent)
@@ -55,8 +76,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("not started")
-        self.status = QLabel("Choose a data set and press Start.")
-        self.status.setWordWrap(True)
+        self.status = StatusLabel("Choose a data set and press Start.")
         self.save_button = QPushButton("Save model…")
         self.save_best_button = QPushButton("Save best…")
         self.save_best_button.setToolTip("The weights of the epoch with the best validation accuracy")
@@ -137,8 +157,13 @@ class TrainingPanel(QWidget):
         self.progress.setValue(min(last.step, self._total_steps))
         batch = self.controller.run.settings.config.batch_size
         remaining = (self._total_steps - last.step) * batch / max(last.samples_per_second, 1e-9)
-        self.progress.setFormat(f"epoch {last.epoch + 1}/{self._epochs} · step {last.step}/{self._total_steps}"
-                                f" · {last.samples_per_second:,.0f} samples/s · ETA {format_duration(remaining)}")
+        # Short enough for one line in a narrow panel; the words spelled out are in the tooltip.
+        eta = format_duration(remaining)
+        self.progress.setFormat(f"epoch {last.epoch + 1}/{self._epochs} · {last.step:,}/{self._total_steps:,}"
+                                f" · {last.samples_per_second:,.0f}/s · {eta} left")
+        self.progress.setToolTip(f"Epoch {last.epoch + 1} of {self._epochs}, step {last.step:,} of "
+                                 f"{self._total_steps:,}, {last.samples_per_second:,.0f} samples a second, "
+                                 f"about {eta} to go")
 
     def _save(self, save, suggested: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save model", suggested, MODEL_FILTER)
