@@ -6,12 +6,15 @@ trained on MNIST reads a drawing well only if the drawing goes through the same 
 
     digit = mnist_style(pad_pixels)         # (28, 28) float32 in [0, 1], ink bright on black
     digit = mnist_style(pad_pixels, field=32, box=23)   # for a network whose input is 32x32
+    digit, placement = mnist_placed(pad_pixels)         # and where the digit's square lies on the pad
 
 Resampling is by area averaging: each output pixel is the mean of the input area it covers, which is
 the anti-aliasing MNIST's grey levels come from, and it lets the centring shift be fractional.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,17 +70,24 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     return row, column
 
 
-def mnist_style(image: np.ndarray, field: int = MNIST_FIELD, box: int = MNIST_BOX) -> np.ndarray:
-    """``image`` (H, W, ink bright on black, uint8 or float) as a (field, field) float32 digit in [0, 1]:
-    cropped to its ink, scaled so its longer side spans ``box`` pixels, centred by centre of mass.
+@dataclass(frozen=True)
+class Placement:
+    """Where the (field, field) digit sits over the image it came from, in image pixels: the digit's
+    square spans columns ``left`` to ``left + side`` and rows ``top`` to ``top + side`` (a saliency map
+    over the digit is drawn there, over the drawing)."""
 
-    A blank image gives an all-zero field. The centring shift stops where the digit would leave the
-    field, so a lopsided drawing stays whole (as MNIST's did).
-    """
+    left: float
+    top: float
+    side: float
+
+
+def mnist_placed(image: np.ndarray, field: int = MNIST_FIELD,
+                 box: int = MNIST_BOX) -> tuple[np.ndarray, Placement | None]:
+    """``mnist_style(image)`` and where that digit lies over ``image`` (None for a blank image)."""
     ink = as_ink(image)
     bounds = ink_bounds(ink)
     if bounds is None:
-        return np.zeros((field, field), dtype=np.float32)
+        return np.zeros((field, field), dtype=np.float32), None
     crop = ink[bounds]
     height, width = crop.shape
     scale = box / max(height, width)
@@ -88,4 +98,16 @@ def mnist_style(image: np.ndarray, field: int = MNIST_FIELD, box: int = MNIST_BO
     rows = area_weights(height, scale, top, field)
     columns = area_weights(width, scale, left, field)
     digit = rows @ crop @ columns.T
-    return np.clip(digit, 0.0, 1.0, out=digit).astype(np.float32, copy=False)
+    digit = np.clip(digit, 0.0, 1.0, out=digit).astype(np.float32, copy=False)
+    placement = Placement(left=bounds[1].start - left / scale, top=bounds[0].start - top / scale, side=field / scale)
+    return digit, placement
+
+
+def mnist_style(image: np.ndarray, field: int = MNIST_FIELD, box: int = MNIST_BOX) -> np.ndarray:
+    """``image`` (H, W, ink bright on black, uint8 or float) as a (field, field) float32 digit in [0, 1]:
+    cropped to its ink, scaled so its longer side spans ``box`` pixels, centred by centre of mass.
+
+    A blank image gives an all-zero field. The centring shift stops where the digit would leave the
+    field, so a lopsided drawing stays whole (as MNIST's did).
+    """
+    return mnist_placed(image, field, box)[0]

@@ -1,0 +1,215 @@
+"""Reading drawings: preprocessing, the network's forward pass and saliency (NumPy and engine only, no Qt).
+
+``serve(control, requests)`` runs in a process of its own (see app/draw/reader_client.py for why), fed
+by the GUI process over two ``multiprocessing`` connections:
+
+    control, GUI -> reader   ("network", version, spec, [(name, shape, dtype), ...]), then one send_bytes
+                             per array; None: stop
+    requests, GUI -> reader  ("read", request_id, network_version, pixels, origin, method): pixels, the ink's
+                             box cut from the pad ((H, W) uint8) at origin (top, left); method, a key of
+                             SALIENCY_METHODS or None
+    control, reader -> GUI   ("network_loaded", version) or ("network_failed", version, why);
+                             ("reading", Reading) or ("read_failed", request_id, why), then for a read with
+                             a method ("saliency", Saliency)
+
+Two connections so the GUI thread can write a read itself, at once, while a thread of its own may be
+in the middle of writing megabytes of weights on the other. Readings are answered in order, one per read.
+A saliency map costs a backward pass (~3x the forward pass), so it is skipped (``Saliency.heat`` None)
+when a newer read is already waiting: the bars of the drawing as it is now matter more than the map of a
+drawing already gone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing.connection
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import engine
+from app.draw.preprocess import MNIST_BOX, MNIST_FIELD, Placement, mnist_placed
+from app.draw.saliency import GradCamTail, evidence, grad_cam, input_gradient, sensitivity
+
+SALIENCY_METHODS = {  # key: (short label, what it shows)
+    "evidence": ("Evidence", "Gradient x ink: the ink that raises the top guess's score"),
+    "gradient": ("Gradient", "|d score / d pixel|: where a change of ink would move the top guess's score most"),
+    "grad_cam": ("Grad-CAM", "Grad-CAM on the last convolution layer: where the features behind the top guess are"),
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    request_id: int
+    digit: np.ndarray  # (field, field) float32 in [0, 1]: what the network read
+    probabilities: np.ndarray  # one per class
+    placement: Placement | None  # where the digit's square lies on the pad
+    reader_seconds: float = 0.0  # preprocessing and forward pass, in the reader (benchmarks split latency by it)
+
+
+@dataclass(frozen=True)
+class Saliency:
+    request_id: int  # the read it explains
+    method: str
+    class_index: int
+    heat: np.ndarray | None  # (field, field) float32 in [0, 1]; None: skipped for a newer read, or unavailable
+    why_missing: str = ""
+
+
+def digit_field(input_shape: tuple) -> tuple[int | None, str]:
+    """The square field a network with ``input_shape`` reads a drawing as, or (None, why it cannot).
+
+    >>> digit_field((1, 28, 28))
+    (28, '')
+    """
+    shape = tuple(int(size) for size in input_shape)
+    if len(shape) == 3 and shape[0] == 1 and shape[1] == shape[2]:
+        return shape[1], ""
+    if len(shape) == 1 and round(shape[0] ** 0.5) ** 2 == shape[0]:  # a flattened square image (an MLP)
+        return round(shape[0] ** 0.5), ""
+    received = "x".join(map(str, shape))
+    if len(shape) == 3 and shape[0] != 1:
+        return None, (f"Drawing is disabled: this network reads {shape[0]}-channel images ({received}); "
+                      "a drawing has one channel.")
+    return None, (f"Drawing is disabled: this network's input is {received}; a drawing needs a square "
+                  "single-channel image (1xNxN, e.g. 1x28x28) or a flattened one (N*N values).")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max())
+    return shifted / shifted.sum()
+
+
+class DigitReader:
+    """One network reading drawings: ``load`` a spec and weights, ``read`` pixels, then ``saliency``."""
+
+    def __init__(self):
+        self.network: engine.Network | None = None
+        self.spec: dict | None = None
+        self.field = MNIST_FIELD
+        self._tail: GradCamTail | None = None
+        self._tail_built = False
+        self._weights: dict = {}
+        self._last: tuple | None = None  # (digit, class index, all outputs or None) of the latest read
+
+    def load(self, spec: dict, weights: dict) -> None:
+        """Read with ``spec``'s network holding ``weights``; rebuilt only when the spec changes."""
+        if self.network is None or spec != self.spec:
+            network = engine.Network(spec, xp=np)
+            field, why = digit_field(network.input_shape)
+            if field is None:
+                raise ValueError(why)
+            self.network, self.spec, self.field = network, spec, field
+            self._tail, self._tail_built = None, False
+        self.network.load_state_dict(weights)
+        self._weights = weights
+        if self._tail is not None:
+            self._tail.load_weights(weights)
+        self._last = None
+
+    def read(self, pixels: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray, Placement | None]:
+        """(digit, probabilities, placement) for the pad's ``pixels``; with a saliency ``method``, keeps what
+        ``saliency`` needs. A blank pad reads as all-zero probabilities."""
+        network = self.network
+        digit, placement = mnist_placed(pixels, field=self.field, box=round(self.field * MNIST_BOX / MNIST_FIELD))
+        classes = int(np.prod(network.output_shape))
+        if placement is None:
+            self._last = None
+            return digit, np.zeros(classes, dtype=np.float32), None
+        x = digit.reshape((1, *network.input_shape))
+        outputs = network.forward(x, training=False, keep_for_backward=method is not None,
+                                  return_all=method == "grad_cam")
+        logits = outputs[network.output_id] if isinstance(outputs, dict) else outputs
+        probabilities = softmax(np.asarray(logits, dtype=np.float64).reshape(-1)).astype(np.float32)
+        self._last = (digit, int(probabilities.argmax()), outputs if isinstance(outputs, dict) else None)
+        return digit, probabilities, placement
+
+    def saliency(self, method: str) -> tuple[np.ndarray | None, str]:
+        """The ``method``'s map for the latest read's top class, normalised to [0, 1], or (None, why not)."""
+        if self._last is None:
+            return None, "nothing drawn"
+        digit, class_index, outputs = self._last
+        self._last = None  # backward consumes what the forward pass kept
+        if method == "grad_cam":
+            tail = self._grad_cam_tail()
+            if tail is None or outputs is None:
+                return None, "Grad-CAM needs a Conv2D layer whose output alone leads to the scores"
+            feature_maps = np.asarray(outputs[tail.layer_id][0])
+            return grad_cam(tail, feature_maps, class_index, digit.shape), ""
+        gradient = input_gradient(self.network, class_index).reshape(digit.shape)
+        return (evidence(gradient, digit) if method == "evidence" else sensitivity(gradient)), ""
+
+    def _grad_cam_tail(self) -> GradCamTail | None:
+        if not self._tail_built:
+            self._tail_built = True
+            self._tail = GradCamTail.for_network(self.network)
+        return self._tail
+
+
+def serve(control, requests) -> None:
+    """Answer the GUI until it sends None on ``control`` or closes it: networks come on ``control``, reads on
+    ``requests`` (each naming the network version it was asked of), and every answer goes back on ``control``."""
+    if threading.current_thread() is threading.main_thread():  # a process of its own
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the app, which stops us
+    reader = DigitReader()
+    loaded = 0  # the version of the network last loaded (or that failed to load)
+    try:
+        while True:
+            ready = multiprocessing.connection.wait([control, requests])
+            if control in ready:  # networks first: a read waiting beside one was asked for after it
+                message = control.recv()
+                if message is None:
+                    return
+                loaded = _load_network(control, reader, *message[1:])
+                continue
+            request_id, version, pixels, origin, method = requests.recv()[1:]
+            while loaded < version:  # its network is still on its way
+                message = control.recv()
+                if message is None:
+                    return
+                loaded = _load_network(control, reader, *message[1:])
+            _read(control, requests, reader, request_id, pixels, origin, method)
+    except (EOFError, OSError):  # the GUI process has gone
+        return
+
+
+def _load_network(control, reader: DigitReader, version: int, spec: dict, layout: list) -> int:
+    weights = {}
+    for name, shape, dtype in layout:
+        array = np.empty(shape, dtype=dtype)
+        control.recv_bytes_into(array.reshape(-1))  # flat: a memoryview's len() is its first axis only
+        weights[name] = array
+    try:
+        reader.load(spec, weights)
+    except (engine.SpecError, ValueError) as exc:
+        reader.network = None
+        control.send(("network_failed", version, str(exc)))
+    else:
+        control.send(("network_loaded", version))
+    return version
+
+
+def _read(control, requests, reader: DigitReader, request_id: int, pixels: np.ndarray, origin: tuple,
+          method: str | None) -> None:
+    if reader.network is None:  # no usable network: the GUI has said why already
+        control.send(("read_failed", request_id, "no network to read with"))
+        return
+    started = time.perf_counter()
+    try:
+        digit, probabilities, placement = reader.read(pixels, method)
+    except Exception as exc:  # reported in the panel; the reader goes on serving
+        control.send(("read_failed", request_id, str(exc) or exc.__class__.__name__))
+        return
+    if placement is not None:  # the pixels were the ink's box, cut from the pad at ``origin`` (top, left)
+        placement = Placement(placement.left + origin[1], placement.top + origin[0], placement.side)
+    control.send(("reading", Reading(request_id, digit, probabilities, placement, time.perf_counter() - started)))
+    if method is None:
+        return
+    class_index = int(probabilities.argmax())
+    if requests.poll():  # a newer drawing is waiting: read it first
+        heat, why = None, "skipped for a newer drawing"
+    else:
+        heat, why = reader.saliency(method)
+    control.send(("saliency", Saliency(request_id, method, class_index, heat, why)))
