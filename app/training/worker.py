@@ -22,6 +22,7 @@ import time
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 import engine
+from app.training.priority import lower_training_priority
 
 STEP_EMIT_INTERVAL_S = 1 / 30
 
@@ -44,6 +45,7 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        lower_training_priority()  # the GUI and the draw reader come first when they need a core
         self.trainer.callback = self._on_event
         try:
             self.trainer.run()  # always ends with a Finished or Failed event

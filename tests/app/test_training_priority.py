@@ -1,0 +1,44 @@
+"""Training yields the CPU to the GUI (app/training/priority.py): on Linux the training thread and OpenBLAS's
+worker threads are niced when a run starts; elsewhere, or with LAYERLAB_TRAINING_NICENESS=0, nothing is."""
+
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from app.training.priority import NICENESS_VARIABLE, blas_worker_threads, lower_training_priority
+
+
+def run_on_a_new_thread(work):
+    result = {}
+
+    def target():
+        result["changed"] = work()
+        result["own"] = threading.get_native_id()
+        result["niceness"] = os.getpriority(os.PRIO_PROCESS, result["own"])
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return result
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_training_thread_is_niced_and_the_gui_thread_is_not(monkeypatch):
+    monkeypatch.setenv(NICENESS_VARIABLE, "7")
+    np.ones((300, 300)) @ np.ones((300, 300))  # OpenBLAS's workers exist once NumPy has loaded
+    gui_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    result = run_on_a_new_thread(lower_training_priority)
+    assert result["niceness"] >= 7
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_before  # only that thread
+    workers = blas_worker_threads()
+    assert os.getpid() not in workers and threading.get_native_id() not in workers
+    assert not {thread.native_id for thread in threading.enumerate()} & set(workers)
+    assert all(os.getpriority(os.PRIO_PROCESS, worker) >= 7 for worker in workers)
+
+
+def test_niceness_zero_leaves_training_alone(monkeypatch):
+    monkeypatch.setenv(NICENESS_VARIABLE, "0")
+    assert run_on_a_new_thread(lower_training_priority)["changed"] == []
