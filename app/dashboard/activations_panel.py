@@ -4,7 +4,8 @@ Conv/pool outputs show as a grid of feature maps, dense outputs as a heat strip 
 One example through the seed CNN takes ~1 ms on an idle machine but ~300 ms while training shares the
 cores (measured), so the forward pass runs on a background thread, on a network copy only that thread
 uses; while one is in flight, newer requests collapse into one follow-up. The draw panel can call
-``show_example(image)`` with its digit.
+``show_example(image)`` with its digit; before any run it lays out the model reading the drawing, given
+as a run numbered 0 (app/draw/install.py).
 """
 
 from __future__ import annotations
@@ -137,8 +138,9 @@ class ActivationsPanel(QWidget):
             probabilities /= probabilities.sum()
             guess = int(probabilities.argmax())
             step = snapshot.step if snapshot is not None else 0
+            weights = f"the weights of step {step}" if run.number else run.name  # number 0: a model, not a run
             self.caption.setText(f"{source}: predicted {run.data.class_names[guess]} ({probabilities[guess]:.0%}) "
-                                 f"with the weights of step {step}")
+                                 f"with {weights}")
         self._follow_up()
 
     def _show_failure(self, message: str) -> None:

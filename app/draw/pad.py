@@ -4,6 +4,7 @@
     pad.drawing_changed.connect(lambda: classify(pad.pixels()))   # at most twice per screen frame
     pad.undo_last_stroke(); pad.set_erasing(True); pad.clear()
     pad.set_background(grey_uint8_array)                           # a loaded image to classify
+    pad.set_overlay(heat_qimage, (left, top, side))                # a saliency map over the drawing
 
 Strokes are kept as point lists so undo repaints the canvas from the background and the remaining
 strokes. The canvas has a fixed size and is drawn scaled into the widget, so the ink's thickness relative
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -23,6 +24,7 @@ CANVAS_SIZE = 280  # pixels; ten per MNIST pixel, like the classic web demos
 STROKE_WIDTH = 22.0  # at full pressure: after scaling into 20x20, close to MNIST's 2-3 pixel strokes
 MIN_PRESSURE_FRACTION = 0.35  # a light pen touch still leaves a readable line
 DEFAULT_FRAME_RATE = 60.0
+OVERLAID_INK_OPACITY = 0.45  # under a saliency map the ink is dimmed to grey, so the map's colours stand out
 
 
 @dataclass
@@ -33,12 +35,14 @@ class Stroke:
 
 class DrawingPad(QWidget):
     drawing_changed = Signal()  # throttled to at most twice per screen frame
+    pointer_entered = Signal()  # the mouse or pen came over the pad: a stroke may follow
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(140, 140)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints its whole rect: skip the dock's background
         self.setAttribute(Qt.WidgetAttribute.WA_TabletTracking, False)
         self.canvas = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_RGB32)
         self.background = QImage(self.canvas)  # black, or a loaded image
@@ -46,6 +50,8 @@ class DrawingPad(QWidget):
         self.strokes: list[Stroke] = []
         self.erasing = False
         self._drawing: Stroke | None = None
+        self.overlay: QImage | None = None  # drawn over the canvas, not into it: the ink stays what it is
+        self.overlay_square = (0.0, 0.0, float(CANVAS_SIZE))  # where, in canvas pixels: left, top, side
         screen = QGuiApplication.primaryScreen()
         rate = screen.refreshRate() if screen is not None and screen.refreshRate() > 0 else DEFAULT_FRAME_RATE
         self.frame_ms = max(1, int(1000 / rate))
@@ -67,6 +73,11 @@ class DrawingPad(QWidget):
         view = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
         rows = view.reshape(image.height(), image.bytesPerLine())
         return rows[:, 1:4 * image.width():4].copy()  # the green byte of each BGRA pixel (grey ink)
+
+    @property
+    def change_pending(self) -> bool:
+        """A change not yet announced (held back by the twice-a-frame throttle)."""
+        return self._coalesce.isActive()
 
     def is_blank(self) -> bool:
         return not self.pixels().any()
@@ -97,6 +108,13 @@ class DrawingPad(QWidget):
 
     def set_erasing(self, erasing: bool) -> None:
         self.erasing = bool(erasing)
+
+    def set_overlay(self, image: QImage | None, square: tuple[float, float, float] | None = None) -> None:
+        """Show ``image`` stretched over ``square`` (left, top, side in canvas pixels), or nothing for None."""
+        self.overlay = image
+        if square is not None:
+            self.overlay_square = tuple(float(value) for value in square)
+        self.update()
 
     # -- painting strokes onto the canvas -----------------------------------------------------------
     def _repaint_canvas(self) -> None:
@@ -144,8 +162,18 @@ class DrawingPad(QWidget):
         painter = QPainter(self.canvas)
         self._paint_stroke(painter, stroke, len(stroke.points) - 1)  # only the new segment
         painter.end()
-        self.update()
-        self._changed()
+        self._changed(self._segment_rect(stroke))
+
+    def _segment_rect(self, stroke: Stroke) -> QRect:
+        """Where on the widget the stroke's newest segment was painted: repainting only that keeps each
+        mouse move cheap for the GUI thread (scaling the whole canvas costs ~0.5 ms a time)."""
+        start, end = stroke.points[-2][0] if len(stroke.points) > 1 else stroke.points[-1][0], stroke.points[-1][0]
+        reach = STROKE_WIDTH * (1.5 if stroke.erasing else 1.0) / 2 + 2
+        canvas = QRectF(start, end).normalized().adjusted(-reach, -reach, reach, reach)
+        rect = self._canvas_rect()
+        factor = rect.width() / CANVAS_SIZE
+        return QRectF(rect.x() + canvas.x() * factor, rect.y() + canvas.y() * factor,
+                      canvas.width() * factor, canvas.height() * factor).toAlignedRect().adjusted(-1, -1, 1, 1)
 
     def _end_stroke(self) -> None:
         self._drawing = None
@@ -175,16 +203,34 @@ class DrawingPad(QWidget):
             self._end_stroke()
         event.accept()
 
+    def enterEvent(self, event) -> None:
+        super().enterEvent(event)
+        self.pointer_entered.emit()
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawImage(self._canvas_rect(), self.canvas)
+        canvas_rect = self._canvas_rect()
+        if self.overlay is not None:
+            painter.fillRect(canvas_rect, Qt.GlobalColor.black)
+            painter.setOpacity(OVERLAID_INK_OPACITY)
+        painter.drawImage(canvas_rect, self.canvas)
+        painter.setOpacity(1.0)
+        if self.overlay is not None:
+            factor = canvas_rect.width() / CANVAS_SIZE
+            left, top, side = self.overlay_square
+            painter.setClipRect(canvas_rect)  # a digit near the edge has its square partly off the canvas
+            painter.drawImage(QRectF(canvas_rect.x() + left * factor, canvas_rect.y() + top * factor,
+                                     side * factor, side * factor), self.overlay)
         painter.end()
 
     # -- announcing changes, at most twice a frame --------------------------------------------------
-    def _changed(self) -> None:
-        self.update()
+    def _changed(self, dirty: QRect | None = None) -> None:
+        if dirty is None:
+            self.update()
+        else:
+            self.update(dirty)
         if self._coalesce.isActive():
             return
         if not self._since_announced.isValid() or self._since_announced.elapsed() >= self.min_interval_ms:

@@ -1,12 +1,13 @@
-"""The Draw panel: draw a digit and watch the network read it, bar by bar, as you draw.
+"""The Draw panel: draw a digit and watch the network read it, bar by bar, as you draw, and see why.
 
-    panel = DrawPanel()                          # the bundled seed CNN trained on MNIST
+    panel = DrawPanel()                            # the bundled seed CNN trained on MNIST
     panel.use_weights(run.spec, snapshot.weights)  # follow a training run's latest snapshot
     panel.activations_requested.connect(dashboard.show_example)
+    panel.saliency_button.setChecked(True)         # a heat map of what the top class rests on, over the drawing
 
-Inference runs on the GUI thread on the panel's own NumPy copy of the network: one example through the
-seed CNN takes ~1 ms on an idle machine, well inside a frame, and a copy only this panel uses is never
-touched by training.
+The network runs in a reader process of its own (app/draw/reader_client.py), never on the GUI thread: the
+panel sends each drawing and shows each answer when it comes, newest first; an answer older than one
+already shown (or than a clear) is dropped.
 """
 
 from __future__ import annotations
@@ -14,118 +15,128 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QPushButton,
+    QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 import engine
 import resources
+from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
+from app.draw.overlay import heat_rgba, rgba_image
 from app.draw.pad import DrawingPad
-from app.draw.preprocess import MNIST_BOX, MNIST_FIELD, mnist_style
+from app.draw.preprocess import MNIST_FIELD
+from app.draw.reader import SALIENCY_METHODS, digit_field
+from app.draw.reader_client import ReaderClient
 from app.refcount_guard import protect_singletons
 
 BUNDLED_MODEL = "models/seed-cnn-mnist.llmodel"
 
 
-def digit_field(input_shape: tuple) -> tuple[int | None, str]:
-    """The square field a network with ``input_shape`` reads a drawing as, or (None, why it cannot).
-
-    >>> digit_field((1, 28, 28))
-    (28, '')
-    """
-    shape = tuple(int(size) for size in input_shape)
-    if len(shape) == 3 and shape[0] == 1 and shape[1] == shape[2]:
-        return shape[1], ""
-    if len(shape) == 1 and round(shape[0] ** 0.5) ** 2 == shape[0]:  # a flattened square image (an MLP)
-        return round(shape[0] ** 0.5), ""
-    received = "x".join(map(str, shape))
-    if len(shape) == 3 and shape[0] != 1:
-        return None, (f"Drawing is disabled: this network reads {shape[0]}-channel images ({received}); "
-                      "a drawing has one channel.")
-    return None, (f"Drawing is disabled: this network's input is {received}; a drawing needs a square "
-                  "single-channel image (1xNxN, e.g. 1x28x28) or a flattened one (N*N values).")
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()
+def _tool_button(text: str, tip: str, checkable: bool = False) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setCheckable(checkable)
+    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    return button
 
 
 class DrawPanel(QWidget):
     activations_requested = Signal(object)  # the preprocessed digit, (field, field) float32 in [0, 1]
     prediction_updated = Signal(object)  # the class probabilities just shown
+    saliency_updated = Signal(object)  # the heat map just shown over the drawing, (field, field) in [0, 1]
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, reader_mode: str | None = None):
         super().__init__(parent)
-        protect_singletons()  # bar updates emit pyqtgraph signals many times a second
+        protect_singletons()  # readings arrive as signals many times a second
         self.pad = DrawingPad()
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.guesses = QLabel("Draw a digit.")
         self.guesses.setWordWrap(True)  # it sits in the narrow column beside the pad
-        font = self.guesses.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        self.guesses.setFont(font)
-        self.preview_view = pg.GraphicsLayoutWidget()
-        self.preview_view.setFixedSize(84, 84)  # 3 screen pixels per MNIST pixel
-        preview_box = self.preview_view.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
-        self.preview = pg.ImageItem(axisOrder="row-major")
-        preview_box.addItem(self.preview)
-        self.bars_plot = pg.PlotWidget()
-        self.bars_plot.setMouseEnabled(False, False)
-        self.bars_plot.setMenuEnabled(False)
-        self.bars_plot.hideButtons()
-        self.bars_plot.setYRange(0, 1, padding=0)
-        self.bars_plot.setMinimumHeight(110)
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush="#3d8bd9")
-        self.bars_plot.addItem(self.bars)
+        self.guesses.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # A fixed size: a label whose text changes with every reading would otherwise ask its dock and the
+        # whole window to lay themselves out again, up to 60 times a second.
+        self.guesses.setFixedSize(MNIST_FIELD * PREVIEW_SCALE, 4 * self.guesses.fontMetrics().lineSpacing())
+        self.guesses.setAutoFillBackground(True)  # and opaque: its repaints need not repaint the window under it
+        self.guesses.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.preview = DigitPreview()
+        self.bars = ProbabilityBars()
 
-        self.clear_button = QPushButton("Clear")
-        self.undo_button = QPushButton("Undo")
-        self.eraser_button = QPushButton("Eraser")
-        self.eraser_button.setCheckable(True)
-        self.load_button = QPushButton("Load image…")
-        self.save_button = QPushButton("Save PNG…")
-        self.activations_button = QPushButton("Show activations")
-        buttons = QGridLayout()
-        for index, button in enumerate((self.clear_button, self.undo_button, self.eraser_button, self.load_button,
-                                        self.save_button, self.activations_button)):
-            buttons.addWidget(button, *divmod(index, 2))  # two columns: the panel fits a narrow side dock
+        self.clear_button = _tool_button("Clear", "Wipe the pad")
+        self.undo_button = _tool_button("Undo", "Remove the last stroke")
+        self.eraser_button = _tool_button("Eraser", "Strokes erase while this is on", checkable=True)
+        self.load_button = _tool_button("Load…", "Classify an image file instead of a drawing")
+        self.save_button = _tool_button("Save…", "Save the drawing as a PNG")
+        self.saliency_button = _tool_button("Why?", "Show over the drawing what the top guess rests on",
+                                            checkable=True)
+        self.saliency_method = QComboBox()
+        for index, (key, (label, meaning)) in enumerate(SALIENCY_METHODS.items()):
+            self.saliency_method.addItem(label, key)
+            self.saliency_method.setItemData(index, meaning, Qt.ItemDataRole.ToolTipRole)
+        self.saliency_method.setToolTip("How the map is computed (hover over a choice for what it shows)")
+        self.activations_button = _tool_button("Layers", "Show every layer's response to the drawing "
+                                               "(the Activations tab of the training dashboard)")
+        tools = QGridLayout()
+        tools.setSpacing(3)
+        for column, button in enumerate((self.clear_button, self.undo_button, self.eraser_button, self.load_button,
+                                         self.save_button)):
+            tools.addWidget(button, 0, column)
+        tools.addWidget(self.saliency_button, 1, 0)
+        tools.addWidget(self.saliency_method, 1, 1, 1, 3)
+        tools.addWidget(self.activations_button, 1, 4)
         side = QVBoxLayout()
         side.addWidget(QLabel("Network sees"))
-        side.addWidget(self.preview_view)
+        side.addWidget(self.preview)
         side.addWidget(self.guesses)
         side.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(self.pad, 1)
         top.addLayout(side)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addLayout(top, 3)
-        layout.addLayout(buttons)
-        layout.addWidget(self.bars_plot, 2)
+        layout.addLayout(tools)
+        layout.addWidget(self.bars, 2)
         layout.addWidget(self.note)
 
-        self.network: engine.Network | None = None
         self.spec: dict | None = None
+        self.weights: dict = {}
         self.field: int | None = None
         self.class_names: list[str] = []
+        self.model_name = ""
         self.digit = np.zeros((MNIST_FIELD, MNIST_FIELD), dtype=np.float32)
         self.probabilities = np.zeros(0, dtype=np.float32)
+        self.heat: np.ndarray | None = None  # the saliency map shown, if any
+        self._placement = None  # where the shown digit's square lies on the pad
+        self._requested = 0  # the id of the newest drawing sent to the reader
+        self._shown = 0  # the id of the newest drawing whose reading is on screen (or of a clear)
+        self._network_version = 0
+        self.reader = ReaderClient(self, mode=reader_mode)
+        self.reader.reading_arrived.connect(self._show_reading)
+        self.reader.saliency_arrived.connect(self._show_saliency)
+        self.reader.read_failed.connect(self._read_failed)
+        self.reader.network_failed.connect(self._network_failed)
+        self.pad.pointer_entered.connect(self.reader.start)  # ~0.5 s start-up, hidden before the first stroke
         self.pad.drawing_changed.connect(self.classify)
         self.clear_button.clicked.connect(self.pad.clear)
         self.undo_button.clicked.connect(self.pad.undo_last_stroke)
         self.eraser_button.toggled.connect(self.pad.set_erasing)
         self.load_button.clicked.connect(self._choose_image)
         self.save_button.clicked.connect(self._choose_save_path)
+        self.saliency_button.toggled.connect(self._saliency_toggled)
+        self.saliency_method.currentIndexChanged.connect(lambda _index: self.classify())
         self.activations_button.clicked.connect(lambda: self.activations_requested.emit(self.digit.copy()))
         self.use_bundled_model()
 
@@ -137,72 +148,132 @@ class DrawPanel(QWidget):
         except (OSError, engine.ModelFileError) as exc:
             self._disable(f"Drawing is disabled: the bundled model could not be loaded ({exc}).")
             return
-        # Rebuilt on NumPy: the file loads onto the current backend, which may be the GPU.
         self.use_weights(bundled.spec, bundled.state_dict())
+        self.model_name = "the bundled seed CNN"
         self.note.setText("Read by the bundled seed CNN (trained on MNIST, 99.2% test accuracy).")
 
     def use_weights(self, spec: dict, state_dict: dict, class_names=None) -> None:
-        """Read drawings with ``spec``'s network holding ``state_dict`` (e.g. a training snapshot's weights).
-
-        The network is rebuilt only when the spec changes; otherwise the weights are copied into the
-        panel's own copy, so following snapshots costs one copy each.
-        """
-        if self.network is None or spec != self.spec:
-            try:
-                network = engine.Network(spec, xp=np)
-            except (engine.SpecError, ValueError) as exc:
-                return self._disable(f"Drawing is disabled: the network is not valid ({exc}).")
-            field, why = digit_field(network.input_shape)
-            if field is None or len(network.output_shape) != 1:
-                return self._disable(why or "Drawing is disabled: this network's output is not one score per class.")
-            self.network, self.spec, self.field = network, spec, field
+        """Read drawings with ``spec``'s network holding ``state_dict`` (e.g. a training snapshot's weights,
+        which nobody mutates: the reader is handed them as they are, not copied)."""
         try:
-            self.network.load_state_dict(state_dict)
-        except ValueError as exc:
-            return self._disable(f"Drawing is disabled: the weights do not fit the network ({exc}).")
-        classes = int(self.network.output_shape[0])
+            report = engine.infer_shapes(spec)
+        except engine.SpecError as exc:
+            return self._disable(f"Drawing is disabled: the network is not valid ({exc}).")
+        input_shape = next(info.output_shape for info in report.nodes.values() if info.type == "Input")
+        field, why = digit_field(input_shape)
+        if field is None or len(report.output_shape or ()) != 1:
+            return self._disable(why or "Drawing is disabled: this network's output is not one score per class.")
+        self.spec, self.weights, self.field = spec, state_dict, field
+        self._network_version = self.reader.set_network(spec, state_dict)
+        classes = int(report.output_shape[0])
         self.class_names = list(class_names) if class_names else [str(index) for index in range(classes)]
-        self.note.setText(f"Read by {self.network.name or 'the network'}"
-                          + ("" if self.field == MNIST_FIELD else f", the drawing resized to {self.field}x{self.field}")
-                          + ".")
+        self.model_name = spec.get("name") or "the network"
+        self.note.setText(f"Read by {self.model_name}"
+                          + ("" if field == MNIST_FIELD else f", the drawing resized to {field}x{field}") + ".")
         self._set_enabled(True)
-        self.bars.setOpts(x=np.arange(classes), height=np.zeros(classes))
-        self.bars_plot.getAxis("bottom").setTicks([list(enumerate(self.class_names))])
-        self.bars_plot.setXRange(-0.6, classes - 0.4, padding=0)
+        self.probabilities = np.zeros(classes, dtype=np.float32)
+        self.bars.set_probabilities(self.probabilities, self.class_names)
         self.classify()
 
     def _disable(self, why: str) -> None:
-        self.network = None
+        self.spec = None
         self.note.setText(why)
         self.guesses.setText("")
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.pad, self.bars_plot, self.activations_button, self.load_button):
+        for widget in (self.pad, self.bars, self.activations_button, self.load_button, self.saliency_button,
+                       self.saliency_method):
             widget.setEnabled(enabled)
 
+    def _network_failed(self, version: int, why: str) -> None:
+        if version == self._network_version:
+            self._disable(f"Drawing is disabled: the weights do not fit the network ({why}).")
+
     # -- reading the drawing ------------------------------------------------------------------------
+    @property
+    def chosen_saliency(self) -> str | None:
+        """The saliency method to ask for with each reading, or None while the map is off."""
+        return self.saliency_method.currentData() if self.saliency_button.isChecked() else None
+
+    @property
+    def reading_is_current(self) -> bool:
+        """The reading on screen is of the drawing as it is now: no change or answer is on its way."""
+        return not self.pad.change_pending and self._shown == self._requested
+
     def classify(self) -> None:
-        """Preprocess the drawing, show it, run the network and update the bars and guesses."""
-        if self.network is None:
+        """Send the drawing to the reader (returns at once); a blank pad is shown as blank right away."""
+        if self.spec is None:
             return
-        field = self.field
-        self.digit = mnist_style(self.pad.pixels(), field=field, box=round(field * MNIST_BOX / MNIST_FIELD))
-        self.preview.setImage(self.digit, levels=(0.0, 1.0))
-        if not self.digit.any():
-            self.probabilities = np.zeros(len(self.class_names), dtype=np.float32)
-            self.bars.setOpts(height=self.probabilities)
-            self.guesses.setText("Draw a digit.")
+        pixels = self.pad.pixels()
+        self._requested += 1
+        if not pixels.any():
+            self.reader.cancel()
+            self._shown = self._requested  # anything still on its way is older than this clear
+            self._show_blank()
             return
-        x = self.digit.reshape((1, *self.network.input_shape))
-        logits = np.asarray(self.network.forward(x, training=False)).reshape(-1)
-        self.probabilities = softmax(logits.astype(np.float64)).astype(np.float32)
-        self.bars.setOpts(height=self.probabilities)
+        self.reader.request(self._requested, pixels, self.chosen_saliency)
+
+    def _show_blank(self) -> None:
+        self.digit = np.zeros((self.field, self.field), dtype=np.float32)
+        self.preview.set_digit(self.digit)
+        self.probabilities = np.zeros(len(self.class_names), dtype=np.float32)
+        self.bars.set_probabilities(self.probabilities)
+        self.guesses.setText("Draw a digit.")
+        self._placement = None
+        self._show_heat(None)
+
+    def _show_reading(self, reading) -> None:
+        if reading.request_id <= self._shown or self.spec is None:
+            return  # a newer drawing, or a clear, is on screen already
+        if reading.placement is None:  # nothing but faint specks: the reader saw a blank pad
+            self._show_blank()
+            self._shown = reading.request_id
+            return
+        self._shown = reading.request_id
+        self.digit, self._placement = reading.digit, reading.placement
+        self.preview.set_digit(self.digit)
+        self.probabilities = reading.probabilities
+        self.bars.set_probabilities(self.probabilities)
         first, second = np.argsort(self.probabilities)[::-1][:2]
         names = self.class_names
-        self.guesses.setText(f"I read <b>{names[first]}</b> ({self.probabilities[first]:.0%}); "
-                             f"else {names[second]} ({self.probabilities[second]:.0%})")
+        self.guesses.setText(f"I read <b style='font-size:large'>{names[first]}</b> ({self.probabilities[first]:.0%})"
+                             f"<br>else {names[second]} ({self.probabilities[second]:.0%})")
         self.prediction_updated.emit(self.probabilities)
+
+    def _show_saliency(self, saliency) -> None:
+        if saliency.request_id != self._shown or self.chosen_saliency is None:
+            return  # explains a drawing no longer shown, or the map was switched off meanwhile
+        if saliency.heat is None:
+            if saliency.why_missing != "skipped for a newer drawing":
+                self.note.setText(f"No map: {saliency.why_missing}.")
+            return  # a skipped map keeps the last one, drawn over the square it was computed for
+        self._show_heat(saliency.heat)
+
+    def _show_heat(self, heat: np.ndarray | None) -> None:
+        self.heat = heat
+        if heat is None or self._placement is None:
+            self.preview.set_heat(None)
+            self.pad.set_overlay(None)
+            return
+        rgba = heat_rgba(heat)
+        self.preview.set_heat(rgba)
+        placement = self._placement
+        self.pad.set_overlay(rgba_image(rgba), (placement.left, placement.top, placement.side))
+        self.saliency_updated.emit(heat)
+
+    def _saliency_toggled(self, on: bool) -> None:
+        self.saliency_method.setEnabled(self.spec is not None)
+        if on:
+            self.classify()  # ask for the map of the drawing as it is
+        else:
+            self._show_heat(None)
+
+    def _read_failed(self, request_id: int, why: str) -> None:
+        if self.spec is None:
+            return  # disabled: the note says why already
+        if request_id == -1 or request_id > self._shown:
+            self.note.setText(f"Could not read the drawing: {why}")
 
     # -- files --------------------------------------------------------------------------------------
     def load_image(self, path) -> None:

@@ -1,0 +1,104 @@
+"""The Draw panel's two small read-outs, painted with plain QPainter calls: they repaint with every reading
+(up to 60 times a second, while training may be busy on both cores), and a pyqtgraph plot's repaint (axes,
+ticks, view box) cost several times more GUI-thread time than these.
+
+    bars = ProbabilityBars(); bars.set_probabilities(probabilities, class_names)   # top guess highlighted
+    preview = DigitPreview(); preview.set_digit(digit); preview.set_heat(rgba_or_None)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.draw.overlay import rgba_image
+from app.draw.preprocess import MNIST_FIELD
+
+BAR_COLOUR = QColor("#3d8bd9")
+TOP_BAR_COLOUR = QColor("#1f5fa8")
+PREVIEW_SCALE = 3  # screen pixels per pixel of the 28x28 field
+
+
+class ProbabilityBars(QWidget):
+    """One bar per class, 0 to 1, the class names under them."""
+
+    painted = Signal()  # a repaint has finished (benchmarks time a reading to here)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.probabilities = np.zeros(10, dtype=np.float32)
+        self.class_names = [str(index) for index in range(10)]
+        self.setMinimumHeight(70)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints every pixel: nothing under it to paint
+
+    def set_probabilities(self, probabilities: np.ndarray, class_names=None) -> None:
+        self.probabilities = np.asarray(probabilities, dtype=np.float32)
+        if class_names is not None:
+            self.class_names = [str(name) for name in class_names]
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        label_height = self.fontMetrics().height() + 2
+        plot = QRectF(4, 4, self.width() - 8, self.height() - 8 - label_height)
+        painter.setPen(palette.mid().color())
+        painter.drawLine(plot.bottomLeft(), plot.bottomRight())
+        painter.setPen(Qt.PenStyle.DotLine)
+        painter.drawLine(plot.left(), plot.center().y(), plot.right(), plot.center().y())  # the 50% line
+        count = max(len(self.probabilities), 1)
+        slot = plot.width() / count
+        heights = np.clip(self.probabilities, 0.0, 1.0) * plot.height()
+        top = int(self.probabilities.argmax()) if self.probabilities.any() else -1
+        enabled = self.isEnabled()
+        for index, height in enumerate(heights.tolist()):
+            colour = (TOP_BAR_COLOUR if index == top else BAR_COLOUR) if enabled else palette.mid().color()
+            painter.fillRect(QRectF(plot.left() + slot * (index + 0.15), plot.bottom() - height, slot * 0.7, height),
+                             colour)
+        painter.setPen(palette.text().color() if enabled else palette.mid().color())
+        centred = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        for index, name in enumerate(self.class_names[:count]):
+            painter.drawText(QRectF(plot.left() + slot * index, plot.bottom() + 2, slot, label_height), centred, name)
+        painter.end()
+        self.painted.emit()
+
+
+class DigitPreview(QWidget):
+    """The digit the network reads, 3 screen pixels per pixel, with the saliency map over it when shown."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.digit = np.zeros((MNIST_FIELD, MNIST_FIELD), dtype=np.float32)
+        self.heat: np.ndarray | None = None  # (H, W, 4) uint8 RGBA over the digit
+        self._digit_image = self._grey_image(self.digit)
+        self._heat_image: QImage | None = None
+        self.setFixedSize(MNIST_FIELD * PREVIEW_SCALE, MNIST_FIELD * PREVIEW_SCALE)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    @staticmethod
+    def _grey_image(digit: np.ndarray) -> QImage:
+        grey = np.ascontiguousarray(np.round(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8))
+        height, width = grey.shape
+        return QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+
+    def set_digit(self, digit: np.ndarray) -> None:
+        self.digit = digit
+        self._digit_image = self._grey_image(digit)
+        self.update()
+
+    def set_heat(self, rgba: np.ndarray | None) -> None:
+        self.heat = rgba
+        self._heat_image = rgba_image(rgba) if rgba is not None else None
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        target = QRectF(self.rect())
+        painter.drawImage(target, self._digit_image)  # unsmoothed: the pixels the network sees, as squares
+        if self._heat_image is not None:
+            painter.drawImage(target, self._heat_image)
+        painter.end()
