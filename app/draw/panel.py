@@ -171,7 +171,8 @@ class DrawPanel(QWidget):
         self.note.setText(f"Read by {self.model_name}"
                           + ("" if field == MNIST_FIELD else f", the drawing resized to {field}x{field}") + ".")
         self._set_enabled(True)
-        self.probabilities = np.zeros(classes, dtype=np.float32)
+        if len(self.probabilities) != classes:  # else the bars stay until the new weights' reading replaces them
+            self.probabilities = np.zeros(classes, dtype=np.float32)
         self.bars.set_probabilities(self.probabilities, self.class_names)
         self.classify()
 
