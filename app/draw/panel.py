@@ -68,8 +68,7 @@ class DrawPanel(QWidget):
         # A fixed size: a label whose text changes with every reading would otherwise ask its dock and the
         # whole window to lay themselves out again, up to 60 times a second.
         self.guesses.setFixedSize(MNIST_FIELD * PREVIEW_SCALE, 4 * self.guesses.fontMetrics().lineSpacing())
-        self.guesses.setAutoFillBackground(True)  # and opaque: its repaints need not repaint the window under it
-        self.guesses.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.guesses.setAutoFillBackground(True)  # opaque, so its repaints need not repaint the window under it
         self.preview = DigitPreview()
         self.bars = ProbabilityBars()
 

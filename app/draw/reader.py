@@ -15,8 +15,8 @@ by the GUI process over two ``multiprocessing`` connections:
 Two connections so the GUI thread can write a read itself, at once, while a thread of its own may be
 in the middle of writing megabytes of weights on the other. Readings are answered in order, one per read.
 A saliency map costs a backward pass (~3x the forward pass), so it is skipped (``Saliency.heat`` None)
-when a newer read is already waiting: the bars of the drawing as it is now matter more than the map of a
-drawing already gone.
+when a newer read comes within SALIENCY_SETTLE_S of the reading: the bars of the drawing as it is now
+matter more than the map of a drawing already gone, so while the pen moves the map waits for a pause.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ import engine
 from app.draw.preprocess import MNIST_BOX, MNIST_FIELD, Placement, mnist_placed
 from app.draw.saliency import GradCamTail, evidence, grad_cam, input_gradient, sensitivity
 
+# A map costs a backward pass (~3x the forward), which a read arriving meanwhile would wait for: while the
+# pen moves (a new drawing every frame) maps wait until it pauses this long, so the bars never wait for them.
+SALIENCY_SETTLE_S = 0.025
 SALIENCY_METHODS = {  # key: (short label, what it shows)
     "evidence": ("Evidence", "Gradient x ink: the ink that raises the top guess's score"),
     "gradient": ("Gradient", "|d score / d pixel|: where a change of ink would move the top guess's score most"),
@@ -208,7 +211,7 @@ def _read(control, requests, reader: DigitReader, request_id: int, pixels: np.nd
     if method is None:
         return
     class_index = int(probabilities.argmax())
-    if requests.poll():  # a newer drawing is waiting: read it first
+    if requests.poll(SALIENCY_SETTLE_S):  # a newer drawing came meanwhile: read it first
         heat, why = None, "skipped for a newer drawing"
     else:
         heat, why = reader.saliency(method)
