@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
         document.training_settings_changed.connect(self._show_training_settings)
         document.reset.connect(self._document_reset)
         self.training_dock.visibilityChanged.connect(self._give_training_room)
+        # While the pen is down on the draw pad the dashboard's plots hold their repaints (8-20 ms each on
+        # the GUI thread, which the pen's next events and the probability bars would wait for).
+        self.draw_panel.pen_down_changed.connect(self.dashboard.hold_redraws)
         # Settings edited in the training form belong to the project: saved with it, undoable.
         self.dashboard.training_panel.form.settings_edited.connect(self._training_settings_edited)
 

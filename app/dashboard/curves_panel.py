@@ -2,7 +2,8 @@
 
 Each run gets its curve items once (raw loss, smoothed loss, validation loss, smoothed batch accuracy,
 train and validation accuracy per epoch); new steps only call ``setData``. The run list's check
-boxes show and hide runs.
+boxes show and hide runs. While the pen is down on the draw pad, ``hold_redraws(True)`` postpones the
+redraws (the data keeps being recorded) until the pen lifts, so a repaint never delays the strokes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dashboard.redraw_hold import RedrawHold
 from app.dashboard.run_history import RunRecord, write_csv
 
 # Steps arrive up to 30 times a second; redrawing two plots that often costs ~60 ms of GUI thread (and of
@@ -51,6 +53,7 @@ class _RunCurves:
             accuracy_plot.plot([], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine), symbol="o",
                                symbolSize=6, symbolBrush=color),
         ]
+        self._markers_removed = False
         for item in self.items:
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="mean")
@@ -62,7 +65,9 @@ class _RunCurves:
         self.items[3].setData(steps, np.asarray(record.smoothed_accuracies))
 
     def update_epochs(self, record: RunRecord) -> None:
-        if len(record.epochs) == MAX_EPOCH_MARKERS + 1:
+        # ">", not "==": epochs that end while redraws are held are drawn together, skipping counts.
+        if len(record.epochs) > MAX_EPOCH_MARKERS and not self._markers_removed:
+            self._markers_removed = True
             for index in (2, 4, 5):
                 self.items[index].setSymbol(None)
         self.items[2].setData(*record.epoch_series("val_loss"))
@@ -128,7 +133,10 @@ class CurvesPanel(QWidget):
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_timer.timeout.connect(self._redraw_due)
+        self._hold = RedrawHold(self.redraw, self)
+        # Recorded but not yet on the plots: a redraw with nothing new would still cost a repaint.
+        self._steps_undrawn = self._epochs_undrawn = False
         self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
         self.run_list.itemChanged.connect(self._toggle_run)
         self.export_csv_button.clicked.connect(self._export_csv)
@@ -136,7 +144,7 @@ class CurvesPanel(QWidget):
 
     # -- following the run ----------------------------------------------------------------------------
     def begin_run(self, run) -> None:
-        self.redraw()  # the previous run's last steps
+        self.redraw()  # the previous run's last steps and epochs, before the new run's curves take over
         record = RunRecord(run.name, RUN_COLORS[len(self.records) % len(RUN_COLORS)])
         self.records.append(record)
         self._curves.append(_RunCurves(record, self.loss_plot, self.accuracy_plot))
@@ -149,20 +157,33 @@ class CurvesPanel(QWidget):
     def add_steps(self, steps: list) -> None:
         if self.records:
             self.records[-1].add_steps(steps)
+            self._steps_undrawn = True
             if not self._redraw_timer.isActive():
                 self._redraw_timer.start()
 
     def redraw(self) -> None:
-        """Show the steps recorded since the last redraw (also called when a run ends, so none is missed)."""
+        """Show what was recorded since the last redraw, now, held or not (also called when a run ends, so
+        none is missed)."""
         self._redraw_timer.stop()
         if self.records:
-            self._curves[-1].update_steps(self.records[-1])
+            if self._epochs_undrawn:
+                self._curves[-1].update_epochs(self.records[-1])
+            if self._steps_undrawn:
+                self._curves[-1].update_steps(self.records[-1])
+        self._steps_undrawn = self._epochs_undrawn = False
 
     def add_epoch(self, event) -> None:
         if self.records:
             self.records[-1].add_epoch(event)
-            self._curves[-1].update_epochs(self.records[-1])
-            self.redraw()
+            self._epochs_undrawn = True
+            self._hold.request()
+
+    def hold_redraws(self, held: bool) -> None:
+        """While held (the pen is down on the draw pad), record but do not draw; releasing draws once."""
+        self._hold.set_held(held)
+
+    def _redraw_due(self) -> None:
+        self._hold.request()
 
     def _toggle_run(self, item: QListWidgetItem) -> None:
         self._curves[self.run_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)

@@ -79,8 +79,8 @@ class HistogramsPanel(QWidget):
             self.tensor.addItem(f"{name} ({'x'.join(map(str, parameter.shape))})", name)
         self.tensor.blockSignals(False)
 
-    def refresh(self, event) -> None:
-        """Record a snapshot (always, so the history is complete) and redraw the tensor on show."""
+    def record(self, event) -> None:
+        """Keep a sample of every tensor of a snapshot (every one, shown or not, so the history is complete)."""
         for kind, arrays in (("weights", event.weights), ("gradients", event.gradients)):
             for index in range(self.tensor.count()):
                 name = self.tensor.itemData(index)
@@ -90,7 +90,10 @@ class HistogramsPanel(QWidget):
                 if key not in self.histories:
                     self.histories[key] = TensorHistory(arrays[name].size, seed=index)
                 self.histories[key].add(event.step, arrays[name])
-        if self.isVisible():
+
+    def refresh(self, event=None) -> None:
+        """Draw the recorded history; on a snapshot (``event``), only while the tab is showing."""
+        if event is None or self.isVisible():
             self.redraw()
 
     def redraw(self) -> None:

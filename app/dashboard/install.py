@@ -20,6 +20,7 @@ from app.dashboard.evaluation_panel import EvaluationPanel
 from app.dashboard.filters_panel import FiltersPanel
 from app.dashboard.histograms_panel import HistogramsPanel
 from app.dashboard.profile_panel import ProfilePanel
+from app.dashboard.redraw_hold import RedrawHold
 from app.dashboard.run_controller import RunController
 from app.dashboard.training_panel import TrainingPanel
 from app.refcount_guard import protect_singletons
@@ -54,8 +55,11 @@ class Dashboard(QObject):
                   self.profile)
         for panel in panels:
             controller.run_started.connect(panel.begin_run)
-        for panel in (self.filters, self.activations, self.histograms, self.boundary):
-            controller.snapshot_arrived.connect(panel.refresh)
+        # Every snapshot is recorded, but the views that draw it wait while the pen is down on the draw pad.
+        controller.snapshot_arrived.connect(self.histograms.record)
+        controller.snapshot_arrived.connect(self._snapshot_arrived)
+        self._latest_snapshot = None
+        self._snapshot_views_hold = RedrawHold(self._refresh_snapshot_views, self)
         controller.steps_reported.connect(self.curves.add_steps)
         controller.epoch_finished.connect(self.curves.add_epoch)
         controller.run_finished.connect(lambda _event: self.curves.redraw())
@@ -63,6 +67,23 @@ class Dashboard(QObject):
         controller.run_finished.connect(lambda _event: self.evaluation.evaluate_latest())
         self.evaluation.set_run_source(lambda: controller.run)
         self.profile.set_run_source(lambda: controller.run)
+
+    def hold_redraws(self, held: bool) -> None:
+        """While held (the pen is down on the draw pad), views record what training sends but repaint only
+        when the hold ends (or once a second during a long stroke): a plot's repaint takes the GUI thread
+        for 8-20 ms, which the pen's next events would wait for."""
+        self.curves.hold_redraws(held)
+        self._snapshot_views_hold.set_held(held)
+
+    def _snapshot_arrived(self, event) -> None:
+        self._latest_snapshot = event
+        self._snapshot_views_hold.request()
+
+    def _refresh_snapshot_views(self) -> None:
+        """The views that show the latest snapshot (each one only while its tab shows)."""
+        event, self._latest_snapshot = self._latest_snapshot, None  # the run keeps it; no second reference
+        for panel in (self.filters, self.activations, self.histograms, self.boundary):
+            panel.refresh(event)
 
     def show_example(self, image) -> None:
         """Show every layer's response to ``image`` (e.g. the draw panel's digit) in the Activations tab."""

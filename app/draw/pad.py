@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -36,6 +36,8 @@ class Stroke:
 class DrawingPad(QWidget):
     drawing_changed = Signal()  # throttled to at most twice per screen frame
     pointer_entered = Signal()  # the mouse or pen came over the pad: a stroke may follow
+    stroke_started = Signal()  # the pen (or mouse button) went down on the pad
+    stroke_finished = Signal()  # it lifted (or the pad was hidden or disabled mid-stroke)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -150,8 +152,11 @@ class DrawingPad(QWidget):
         return QPointF((position.x() - rect.x()) * factor, (position.y() - rect.y()) * factor)
 
     def _begin_stroke(self, position: QPointF, pressure: float) -> None:
+        already_drawing = self._drawing is not None  # a press without its release: one stroke for listeners
         self._drawing = Stroke(self.erasing)
         self.strokes.append(self._drawing)
+        if not already_drawing:
+            self.stroke_started.emit()
         self._extend_stroke(position, pressure)
 
     def _extend_stroke(self, position: QPointF, pressure: float) -> None:
@@ -176,7 +181,9 @@ class DrawingPad(QWidget):
                       canvas.width() * factor, canvas.height() * factor).toAlignedRect().adjusted(-1, -1, 1, 1)
 
     def _end_stroke(self) -> None:
-        self._drawing = None
+        if self._drawing is not None:
+            self._drawing = None
+            self.stroke_finished.emit()
 
     # -- events -------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
@@ -202,6 +209,15 @@ class DrawingPad(QWidget):
         elif kind == event.Type.TabletRelease:
             self._end_stroke()
         event.accept()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._end_stroke()  # the release will go elsewhere: nobody may wait for it
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange and not self.isEnabled():
+            self._end_stroke()  # a disabled pad gets no release
 
     def enterEvent(self, event) -> None:
         super().enterEvent(event)

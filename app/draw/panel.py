@@ -4,6 +4,7 @@
     panel.use_weights(run.spec, snapshot.weights)  # follow a training run's latest snapshot
     panel.activations_requested.connect(dashboard.show_example)
     panel.saliency_button.setChecked(True)         # a heat map of what the top class rests on, over the drawing
+    panel.pen_down_changed.connect(dashboard.hold_redraws)  # no plot repaints in the middle of a stroke
 
 The network runs in a reader process of its own (app/draw/reader_client.py), never on the GUI thread: the
 panel sends each drawing and shows each answer when it comes, newest first; an answer older than one
@@ -55,6 +56,7 @@ class DrawPanel(QWidget):
     activations_requested = Signal(object)  # the preprocessed digit, (field, field) float32 in [0, 1]
     prediction_updated = Signal(object)  # the class probabilities just shown
     saliency_updated = Signal(object)  # the heat map just shown over the drawing, (field, field) in [0, 1]
+    pen_down_changed = Signal(bool)  # True: a stroke started on the pad; False: it finished (e.g. hold redraws)
 
     def __init__(self, parent: QWidget | None = None, reader_mode: str | None = None):
         super().__init__(parent)
@@ -129,6 +131,8 @@ class DrawPanel(QWidget):
         self.reader.network_failed.connect(self._network_failed)
         self.pad.pointer_entered.connect(self.reader.start)  # ~0.5 s start-up, hidden before the first stroke
         self.pad.drawing_changed.connect(self.classify)
+        self.pad.stroke_started.connect(lambda: self.pen_down_changed.emit(True))
+        self.pad.stroke_finished.connect(lambda: self.pen_down_changed.emit(False))
         self.clear_button.clicked.connect(self.pad.clear)
         self.undo_button.clicked.connect(self.pad.undo_last_stroke)
         self.eraser_button.toggled.connect(self.pad.set_erasing)
