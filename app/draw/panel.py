@@ -124,6 +124,8 @@ class DrawPanel(QWidget):
         self._requested = 0  # the id of the newest drawing sent to the reader
         self._shown = 0  # the id of the newest drawing whose reading is on screen (or of a clear)
         self._network_version = 0
+        self._shapes_spec: dict | None = None  # the spec whose shapes ``_shapes`` holds
+        self._shapes: tuple = ((), None)
         self.reader = ReaderClient(self, mode=reader_mode)
         self.reader.reading_arrived.connect(self._show_reading)
         self.reader.saliency_arrived.connect(self._show_saliency)
@@ -159,16 +161,15 @@ class DrawPanel(QWidget):
         """Read drawings with ``spec``'s network holding ``state_dict`` (e.g. a training snapshot's weights,
         which nobody mutates: the reader is handed them as they are, not copied)."""
         try:
-            report = engine.infer_shapes(spec)
+            input_shape, output_shape = self._shapes_of(spec)
         except engine.SpecError as exc:
             return self._disable(f"Drawing is disabled: the network is not valid ({exc}).")
-        input_shape = next(info.output_shape for info in report.nodes.values() if info.type == "Input")
         field, why = digit_field(input_shape)
-        if field is None or len(report.output_shape or ()) != 1:
+        if field is None or len(output_shape or ()) != 1:
             return self._disable(why or "Drawing is disabled: this network's output is not one score per class.")
         self.spec, self.weights, self.field = spec, state_dict, field
         self._network_version = self.reader.set_network(spec, state_dict)
-        classes = int(report.output_shape[0])
+        classes = int(output_shape[0])
         self.class_names = list(class_names) if class_names else [str(index) for index in range(classes)]
         self.model_name = spec.get("name") or "the network"
         self.note.setText(f"Read by {self.model_name}"
@@ -178,6 +179,16 @@ class DrawPanel(QWidget):
             self.probabilities = np.zeros(classes, dtype=np.float32)
         self.bars.set_probabilities(self.probabilities, self.class_names)
         self.classify()
+
+    def _shapes_of(self, spec: dict) -> tuple[tuple, tuple | None]:
+        """(input shape, output shape) of ``spec``'s network, kept for the same spec object: a training run
+        sends its one spec with every snapshot, and shape inference takes the GUI thread 1.5-2 ms (raises
+        engine.SpecError for an invalid network)."""
+        if spec is not self._shapes_spec:
+            report = engine.infer_shapes(spec)
+            input_shape = next(info.output_shape for info in report.nodes.values() if info.type == "Input")
+            self._shapes_spec, self._shapes = spec, (input_shape, report.output_shape)
+        return self._shapes
 
     def _disable(self, why: str) -> None:
         self.spec = None
