@@ -137,7 +137,8 @@ def check_drawing(qt_app, window, check, notes: list[str]) -> None:
     draw_digit(panel.pad, DRAWN_DIGIT)
     read = wait_for_reading(qt_app, panel, DRAWING_TIMEOUT_S)
     if check(read == DRAWN_DIGIT, f"a {DRAWN_DIGIT} drawn on the pad was read as {read} ({panel.note.text()})"):
-        notes.append(f"a {DRAWN_DIGIT} drawn on the Draw pad is read as {read}")
+        # Where it was read: a frozen app that cannot start its reader process falls back to a thread.
+        notes.append(f"a {DRAWN_DIGIT} drawn on the Draw pad is read as {read} (reader in a {panel.reader.mode})")
 
 
 def check_render(pixmap, check, notes: list[str]) -> None:

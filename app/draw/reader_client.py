@@ -16,8 +16,8 @@ pass on another thread of that process measured p50 8 ms / p99 99 ms: it waits f
 multi-threaded GEMMs from two threads one at a time), for the engine's shared thread pool and for the
 GIL. The same pass in a process of its own, with single-threaded BLAS (one 28x28 image gains nothing from
 threads): p50 4 ms / p99 15 ms (both measured without Qt, 300 passes 16 ms apart). Where a process cannot
-be started (a frozen app, LAYERLAB_DRAW_READER=thread, or one that dies) the same reader runs on a thread
-of this process instead: slower while training, but the GUI thread still never waits for it.
+be started (LAYERLAB_DRAW_READER=thread, a system that refuses, or one that dies) the same reader runs on a
+thread of this process instead: slower while training, but the GUI thread still never waits for it.
 """
 
 from __future__ import annotations

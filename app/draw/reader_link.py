@@ -35,12 +35,11 @@ SINGLE_THREADED_BLAS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MK
 
 
 def default_mode() -> str:
-    """"process", except in a frozen app (where a child process would start the app again unless its entry
-    point calls multiprocessing.freeze_support()) or where LAYERLAB_DRAW_READER=thread."""
+    """"process", unless LAYERLAB_DRAW_READER=thread. The frozen app too: its entry point
+    (packaging/frozen_main.py) calls multiprocessing.freeze_support() first, so the child it spawns (the
+    app's own executable again) becomes the reader instead of opening a second window."""
     wanted = os.environ.get(READER_MODE_VARIABLE, "").strip().lower()
-    if wanted in ("process", "thread"):
-        return wanted
-    return "thread" if getattr(sys, "frozen", False) else "process"
+    return wanted if wanted in ("process", "thread") else "process"
 
 
 def ink_box(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:

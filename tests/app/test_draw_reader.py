@@ -133,10 +133,10 @@ def test_weights_that_do_not_fit_are_reported_with_their_version(qtbot, bundled)
         client.close()
 
 
-def test_the_reader_runs_in_a_process_unless_told_or_frozen(monkeypatch):
+def test_the_reader_runs_in_a_process_unless_told_even_frozen(monkeypatch):
     monkeypatch.delenv(READER_MODE_VARIABLE, raising=False)
     assert default_mode() == "process"
     monkeypatch.setattr(reader_link.sys, "frozen", True, raising=False)
-    assert default_mode() == "thread"  # a frozen app's child would start the app again
-    monkeypatch.setenv(READER_MODE_VARIABLE, "process")
-    assert default_mode() == "process"
+    assert default_mode() == "process"  # packaging/frozen_main.py calls freeze_support() for its child
+    monkeypatch.setenv(READER_MODE_VARIABLE, "thread")
+    assert default_mode() == "thread"

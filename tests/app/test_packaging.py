@@ -138,5 +138,6 @@ def test_a_frozen_build_passes_the_smoke_test(tmp_path):
     assert f"LayerLab {package_version()}, frozen (PyInstaller)" in result.stdout  # its metadata was bundled
     assert f"MNIST found in {dist}" in result.stdout  # the app's own copy, not the checkout's
     assert "smoke test passed" in result.stdout
+    assert "(reader in a process)" in result.stdout  # freeze_support(): the app's child reads, not a thread
     with Image.open(work / "smoke-test.png") as image:
         assert image.size == (1280, 800)
