@@ -24,7 +24,7 @@ LICENSES_RESOURCE = "LICENSES.md"
 # (name shown, module whose __version__ says which one is in use); a frozen app has no package metadata,
 # so the modules are asked, not importlib.metadata.
 LIBRARIES = (("PySide6", "PySide6"), ("pyqtgraph", "pyqtgraph"), ("NumPy", "numpy"), ("Pillow", "PIL"),
-             ("platformdirs", "platformdirs"), ("tqdm", "tqdm"))
+             ("platformdirs", "platformdirs"), ("tqdm", "tqdm"), ("threadpoolctl", "threadpoolctl"))
 
 
 def library_versions() -> list[tuple[str, str]]:

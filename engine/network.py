@@ -9,15 +9,19 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import numpy as np
 
 from engine import backend
 from engine.layers import make_layer
 from engine.layers.core import Dropout
+from engine.parallel import engine_threads
 from engine.parameter import ParameterStore
 from engine.shapes import infer_shapes
 from engine.spec import SPEC_FORMAT, SPEC_VERSION, parse_graph
+
+SMALL_BATCH = 8  # at most this many examples run on BLAS's own threads (see ``Network._threads_for``)
 
 DTYPES = ("float32", "float64")
 
@@ -81,6 +85,15 @@ class Network:
         return spec
 
     # -- running ----------------------------------------------------------------------------------
+    def _threads_for(self, batch_size: int):
+        """The engine shares the cores itself through a whole pass over a training-size batch
+        (``engine_threads``): BLAS single-threaded, large products and convolutions cut into pieces.
+        A BLAS call on BLAS's own threads in between would leave them spinning, taking a core from the
+        engine's workers, for a good while after. A few images (a drawing being read) are left to
+        BLAS's own threads, whose spinning makes their hand-offs faster than our pool's.
+        """
+        return engine_threads() if batch_size > SMALL_BATCH and self.xp is np else nullcontext()
+
     def forward(self, x, training: bool = False, keep_for_backward: bool | None = None, return_all: bool = False,
                 timings: dict | None = None):
         """The output for a batch ``x`` (N, *input_shape); host arrays are moved to the device.
@@ -96,22 +109,23 @@ class Network:
             expected = "x".join(map(str, self.input_shape))
             raise ValueError(f"{self.name}: input must be a batch of shape N x {expected}; "
                              f"received {tuple(x.shape)}")
-        outputs = {}
-        unread = {node_id: len(self.graph.consumers[node_id]) for node_id in self.order}
-        for node_id in self.order:
-            layer = self.layers[node_id]
-            sources = self.graph.inputs[node_id]
-            inputs = [outputs[s] for s in sources] if sources else [x]
-            started = self._clock() if timings is not None else 0.0
-            outputs[node_id] = layer.forward(inputs, training)
-            if timings is not None:
-                timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
-            if not keep:
-                layer.forget()
-            for s in sources:
-                unread[s] -= 1
-                if unread[s] == 0 and not return_all:
-                    del outputs[s]  # no later node reads it
+        with self._threads_for(len(x)):
+            outputs = {}
+            unread = {node_id: len(self.graph.consumers[node_id]) for node_id in self.order}
+            for node_id in self.order:
+                layer = self.layers[node_id]
+                sources = self.graph.inputs[node_id]
+                inputs = [outputs[s] for s in sources] if sources else [x]
+                started = self._clock() if timings is not None else 0.0
+                outputs[node_id] = layer.forward(inputs, training)
+                if timings is not None:
+                    timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
+                if not keep:
+                    layer.forget()
+                for s in sources:
+                    unread[s] -= 1
+                    if unread[s] == 0 and not return_all:
+                        del outputs[s]  # no later node reads it
         return outputs if return_all else outputs[self.output_id]
 
     def backward(self, dy, input_grad: bool = True, timings: dict | None = None):
@@ -122,24 +136,25 @@ class Network:
         With a ``timings`` dict, each node's backward seconds are added to ``timings[node_id]``.
         """
         grads = {self.output_id: self.xp.asarray(dy, dtype=self.dtype)}
-        dx = None
-        for node_id in reversed(self.order):
-            grad = grads.pop(node_id, None)
-            if grad is None:
-                continue
-            sources = self.graph.inputs[node_id]
-            if not sources:  # the Input node
-                dx = grad
-                continue
-            need = input_grad or any(self._depends_on_parameters[s] for s in sources)
-            started = self._clock() if timings is not None else 0.0
-            input_grads = self.layers[node_id].backward(grad, need)
-            if timings is not None:
-                timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
-            for source, g in zip(sources, input_grads, strict=True):
-                if g is None or not (input_grad or self._depends_on_parameters[source]):
+        with self._threads_for(len(grads[self.output_id])):
+            dx = None
+            for node_id in reversed(self.order):
+                grad = grads.pop(node_id, None)
+                if grad is None:
                     continue
-                grads[source] = g if source not in grads else grads[source] + g
+                sources = self.graph.inputs[node_id]
+                if not sources:  # the Input node
+                    dx = grad
+                    continue
+                need = input_grad or any(self._depends_on_parameters[s] for s in sources)
+                started = self._clock() if timings is not None else 0.0
+                input_grads = self.layers[node_id].backward(grad, need)
+                if timings is not None:
+                    timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started
+                for source, g in zip(sources, input_grads, strict=True):
+                    if g is None or not (input_grad or self._depends_on_parameters[source]):
+                        continue
+                    grads[source] = g if source not in grads else grads[source] + g
         return dx
 
     def _clock(self) -> float:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.backend import array_module
 from engine.layers.base import REQUIRED, Layer, ParamSpec, check_bool, check_int, check_number, describe_shape
 from engine.ops.activations import get_activation
+from engine.parallel import matmul
 
 DEFAULT_KERNEL_INITIALIZER = "glorot_uniform"
 DEFAULT_BIAS_INITIALIZER = "zeros"
@@ -90,7 +90,7 @@ class Dense(Layer):
 
     def forward(self, inputs, training):
         x = inputs[0]
-        z = x @ self._params["kernel"].value
+        z = matmul(x, self._params["kernel"].value)
         if self.use_bias:
             z += self._params["bias"].value
         y, self._saved = self._activation.forward(z, inplace=True)
@@ -98,13 +98,12 @@ class Dense(Layer):
         return y
 
     def backward(self, dy, need_input_grads=True):
-        xp = array_module(dy)
         dz = self._activation.backward(dy, self._saved)
         kernel = self._params["kernel"]
-        xp.matmul(self._x.T, dz, out=kernel.grad)
+        matmul(self._x.T, dz, out=kernel.grad)
         if self.use_bias:
             dz.sum(axis=0, out=self._params["bias"].grad)
-        dx = dz @ kernel.value.T if need_input_grads else None
+        dx = matmul(dz, kernel.value.T) if need_input_grads else None
         self._x = self._saved = None
         return [dx]
 

@@ -15,6 +15,7 @@ from engine.backend import array_module
 class Workspace:
     def __init__(self):
         self._buffers = {}
+        self._children = {}
 
     def get(self, name: str, shape: tuple, dtype, like):
         """An uninitialised buffer ``name`` of ``shape`` and ``dtype`` on the device of ``like``."""
@@ -27,5 +28,12 @@ class Workspace:
             self._buffers[name] = buffer
         return buffer
 
+    def child(self, name: str) -> Workspace:
+        """A workspace of its own for a sub-operation (its buffer names cannot clash with ours)."""
+        if name not in self._children:
+            self._children[name] = Workspace()
+        return self._children[name]
+
     def clear(self) -> None:
         self._buffers.clear()
+        self._children.clear()

@@ -77,6 +77,7 @@ def test_about_names_version_backend_libraries_and_licenses():
     assert f"**Engine backend:** {engine.backend.backend_name()}" in text
     for library, license_name in (("PySide6", "LGPLv3"), ("pyqtgraph", "MIT"), ("NumPy", "BSD"),
                                   ("platformdirs", "MIT"), ("Pillow", "MIT-CMU"), ("tqdm", "MPL-2.0"),
+                                  ("threadpoolctl", "BSD"),
                                   ("CuPy", "MIT")):
         row = next(line for line in text.splitlines() if line.startswith("|") and library in line)
         assert license_name in row, row

@@ -57,3 +57,69 @@ def test_the_caller_does_the_work_itself_when_every_worker_is_busy():
         release.set()
         for blocker in blockers:
             blocker.result()
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+
+
+def test_engine_threads_make_blas_single_threaded_and_give_its_threads_back():
+    before = blas_threads()
+    with parallel.engine_threads():
+        assert all(threads == 1 for threads in blas_threads())
+        with parallel.engine_threads():  # nested blocks (a convolution inside a network's pass)
+            pass
+        assert all(threads == 1 for threads in blas_threads())
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize("shape", [(300, 200, 50), (40, 300, 900), (9, 64, 9)])
+def test_matmul_in_blocks_equals_one_product(monkeypatch, shape):
+    monkeypatch.setattr(parallel, "MIN_FLOPS_PER_GEMM_PIECE", 1)  # cut even small products
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k)).astype(np.float32).T  # a transposed operand, as in backward
+    expected = a @ b
+    with parallel.engine_threads():
+        np.testing.assert_allclose(parallel.matmul(a, b), expected, rtol=1e-5, atol=1e-4)
+        out = np.full((m, n), np.nan, dtype=np.float32)
+        assert parallel.matmul(a, b, out=out) is out
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(parallel.matmul(a, b), expected, rtol=1e-5, atol=1e-4)  # outside: one call
+
+
+def test_a_training_batch_gives_the_same_gradients_as_blas_threads(monkeypatch):
+    """A seed-CNN-like pass over 16 images on the engine's own threads (BLAS single-threaded, products in
+    blocks, convolutions in chunks) equals the same pass left whole on BLAS's own threads."""
+    import engine
+    from engine import network as network_module
+    from engine.ops import conv as conv_ops
+
+    spec = {"format": "layerlab-network", "version": 1, "name": "small-cnn", "nodes": [
+        {"id": "input", "type": "Input", "shape": [1, 12, 12]},
+        {"id": "conv1", "type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+        {"id": "pool1", "type": "MaxPooling2D"},
+        {"id": "conv2", "type": "Conv2D", "filters": 6, "kernel_size": 3, "padding": "same", "activation": "relu"},
+        {"id": "flatten", "type": "Flatten"},
+        {"id": "fc1", "type": "Dense", "units": 20, "activation": "relu"},
+        {"id": "logits", "type": "Dense", "units": 3}]}
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 1, 12, 12)).astype(np.float32)
+    dy = rng.standard_normal((16, 3)).astype(np.float32)
+
+    def gradients():
+        net = engine.build(spec, seed=0)
+        y = net.forward(x, training=True)
+        dx = net.backward(dy)
+        return [y, dx] + [p.grad.copy() for p in net.parameters().values()]
+
+    monkeypatch.setattr(network_module, "SMALL_BATCH", 100)
+    whole = gradients()
+    monkeypatch.setattr(network_module, "SMALL_BATCH", 8)
+    monkeypatch.setattr(parallel, "MIN_FLOPS_PER_GEMM_PIECE", 1)
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)  # a chunk per output position
+    for ours, reference in zip(gradients(), whole, strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
