@@ -7,7 +7,8 @@
 A training step is forward + loss + backward + optimizer update on real MNIST batches. Throughput
 is the median over timed windows of 10 steps after warm-up, so one stall of a busy machine does not
 decide the figure; the engine's and PyTorch's windows alternate, so a busy spell slows both sides.
-Latency is the forward pass of one image in inference mode (median and p99).
+Latency is the forward pass of one image in inference mode (median and p99), in alternating
+windows of calls (see ``measure_latencies``).
 "Memory growth" is the change in traced memory (tracemalloc; NumPy reports its arrays there) over
 10 further steps after the timing: it should be ~0.
 """
@@ -113,15 +114,25 @@ def engine_inference(name):
     return lambda: backend.to_host(net.forward(x, training=False))  # on the host, as the draw panel needs
 
 
-def measure_latencies(inferences, repeats=200, warmup=20):
-    """(median, p99) milliseconds of each inference, calling them in turn so load hits all alike."""
+def measure_latencies(inferences, windows=10, calls_per_window=25, settling_calls=5):
+    """(median, p99) milliseconds of each inference, in alternating windows of calls.
+
+    Windows rather than call by call: each side's thread pool spins for a while after a call
+    (OpenBLAS's, PyTorch's OpenMP), and calling the other side right then measures the two fighting
+    over the cores. The first calls of each window, made while the other side's threads still spin,
+    are not counted; a busy spell of the machine still hits both sides alike.
+    """
     times = [[] for _ in inferences]
-    for i in range(repeats + warmup):
-        for samples, infer in zip(times, inferences, strict=True):
-            start = time.perf_counter()
+    for infer in inferences:  # warm-up
+        for _ in range(settling_calls):
             infer()
-            if i >= warmup:
-                samples.append(time.perf_counter() - start)
+    for _ in range(windows):
+        for samples, infer in zip(times, inferences, strict=True):
+            for call in range(calls_per_window):
+                start = time.perf_counter()
+                infer()
+                if call >= settling_calls:
+                    samples.append(time.perf_counter() - start)
     result = []
     for samples in times:
         samples.sort()

@@ -9,11 +9,12 @@ gets every cycle nobody else wants. The Draw panel's stroke-to-bars latency whil
 times shorter at the 99th percentile with this than without (benchmarks/bench_draw_latency.py
 --training; the figures are in benchmarks/RESULTS.md, "Draw").
 
-Linux only: there a thread's nice value is its own, and threads it starts (the engine's worker pool) inherit
-it; elsewhere (and where the OS refuses) nothing changes. A plain user may lower a priority but not raise
-it back, so the BLAS workers stay niced for the process's life: idle, that costs nothing; while something
-else in the app uses BLAS beside another busy program, that work gets a smaller share. Set
-LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
+Linux only: there a thread's nice value is its own, and threads it starts inherit it. The engine's worker
+pool, which does half of each training step, may have been started by another thread, so it is niced
+through ``engine.parallel``. Elsewhere (and where the OS refuses) nothing changes. A plain user may lower a
+priority but not raise it back, so the BLAS and engine workers stay niced for the process's life: idle,
+that costs nothing; while something else in the app uses them beside another busy program, that work gets
+a smaller share. Set LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import os
 import sys
 import threading
 from pathlib import Path
+
+from engine import parallel as engine_parallel
 
 NICENESS_VARIABLE = "LAYERLAB_TRAINING_NICENESS"
 DEFAULT_NICENESS = 10  # a CPU weight ~1/10 of a normal thread's when both want a core
@@ -39,6 +42,7 @@ def lower_training_priority() -> list[int]:
     niceness = training_niceness()
     if not sys.platform.startswith("linux") or niceness == 0:
         return []
+    engine_parallel.set_worker_niceness(niceness)  # the engine's own workers do half of each step
     changed = []
     for thread in [threading.get_native_id(), *blas_worker_threads()]:
         try:

@@ -42,3 +42,15 @@ def test_the_training_thread_is_niced_and_the_gui_thread_is_not(monkeypatch):
 def test_niceness_zero_leaves_training_alone(monkeypatch):
     monkeypatch.setenv(NICENESS_VARIABLE, "0")
     assert run_on_a_new_thread(lower_training_priority)["changed"] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_engines_workers_are_niced_whoever_started_them(monkeypatch):
+    from engine import parallel
+
+    monkeypatch.setenv(NICENESS_VARIABLE, "7")
+    parallel.run_pieces(lambda piece: None, list(range(8)))  # this (GUI) thread starts the pool first
+    run_on_a_new_thread(lower_training_priority)
+    parallel.run_pieces(lambda piece: threading.Event().wait(0.05), list(range(8)))  # every worker started
+    workers = [t.native_id for t in threading.enumerate() if t.name.startswith(parallel.WORKER_THREAD_NAME)]
+    assert workers and all(os.getpriority(os.PRIO_PROCESS, worker) >= 7 for worker in workers)
