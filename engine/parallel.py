@@ -153,13 +153,13 @@ def elementwise(xp, operation: Callable, *arrays) -> None:
 
 
 class _BlasThreads:
-    """NumPy's BLAS set to one thread while any engine code runs its own split (counted, so threads nest)."""
+    """BLAS set to one thread while any engine code runs its own split (counted, so blocks nest)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._depth = 0
         self._saved = None
-        self._controllers = None  # found on first use: NumPy's BLAS libraries that threadpoolctl can steer
+        self._controllers = None  # found on first use: the BLAS libraries loaded then that threadpoolctl can steer
 
     def _blas(self):
         if self._controllers is None:
@@ -193,7 +193,8 @@ _blas_threads = _BlasThreads()
 
 @contextmanager
 def engine_threads():
-    """The engine shares the cores itself inside this block: BLAS runs one thread per call, NumPy's only.
+    """The engine shares the cores itself inside this block: BLAS runs one thread per call (every BLAS
+    library threadpoolctl found loaded at the first such block: NumPy's, and any other).
 
     Other code in the process gets its usual BLAS threads back when the last such block ends. Where no
     BLAS library can be steered (threadpoolctl finds none), BLAS keeps its threads: still correct, slower.

@@ -46,7 +46,7 @@ class ConvCache:
     strides: tuple
     pads: tuple
     out_hw: tuple
-    chunks: list  # [(first output row, end row)]
+    chunks: list  # [(first row, end row, first column, end column)] of output positions
 
 
 def chunks_of_outputs(xp, out_hw: tuple, bytes_per_position: int) -> list[tuple]:
@@ -92,11 +92,13 @@ def _windows(x_padded, kernel_hw, strides, out_hw):
 class _Scratch:
     """Per-core scratch buffers for the chunks: a chunk borrows a slot, so two chunks never share one.
 
-    Buffers come from the layer's workspace in training (reused from step to step), fresh otherwise.
+    Buffers come from the layer's workspace in training (reused from step to step); without one (inference)
+    they are allocated once per call and slot, not once per chunk.
     """
 
     def __init__(self, xp, workspace, like, slots: int):
         self._xp, self._workspace, self._like = xp, workspace, like
+        self._own = {}
         self._free = queue.SimpleQueue()
         for slot in range(slots):
             self._free.put(slot)
@@ -111,12 +113,13 @@ class _Scratch:
                 self._free.put(slot)
         run_pieces(one, chunks)
 
-    def get(self, name, slot, size, dtype=None):
-        """A flat buffer of ``size`` elements for ``slot``."""
-        dtype = dtype or self._like.dtype
-        if self._workspace is None:
-            return self._xp.empty(size, dtype=dtype)
-        return self._workspace.get(f"{name}.{slot}", (size,), dtype, self._like)
+    def get(self, name, slot, size):
+        """A flat buffer of ``size`` elements for ``slot`` (each name is always asked for one size)."""
+        if self._workspace is not None:
+            return self._workspace.get(f"{name}.{slot}", (size,), self._like.dtype, self._like)
+        if (name, slot) not in self._own:
+            self._own[name, slot] = self._xp.empty(size, dtype=self._like.dtype)
+        return self._own[name, slot]
 
 
 def _gather(windows, chunk, buffer, share=False):
