@@ -39,15 +39,27 @@ WORKER_THREAD_NAME = "layerlab-worker"
 
 _executor: ThreadPoolExecutor | None = None
 _worker_niceness = 0  # see set_worker_niceness
+_core_limit: int | None = None  # see set_core_limit
 
 
 def cpu_workers() -> int:
-    """Cores this process may use (its affinity mask where the OS has one), at most MAX_WORKERS."""
+    """Cores this process may use (its affinity mask where the OS has one), at most MAX_WORKERS and at most
+    the limit an app set (``set_core_limit``)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_WORKERS))
+    return max(1, min(cores, MAX_WORKERS, _core_limit or MAX_WORKERS))
+
+
+def set_core_limit(cores: int | None) -> None:
+    """Share work between at most ``cores`` threads from the next split on (None: as many as there are).
+
+    An app lowers it to 1 to leave the other cores to something that must answer quickly (the draw pad
+    while training runs): a training step then runs on the calling thread alone, BLAS single-threaded.
+    """
+    global _core_limit
+    _core_limit = cores
 
 
 def _pool() -> ThreadPoolExecutor:

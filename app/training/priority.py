@@ -66,3 +66,10 @@ def blas_worker_threads() -> list[int]:
                 and (task / "comm").read_text() == process_name]
     except (OSError, ValueError):
         return []
+
+
+def leave_a_core_to_the_pen(pen_down: bool) -> None:
+    """While the pen is down on the draw pad, training's work is not shared between cores: its step runs on
+    the training thread alone, so the GUI thread and the draw reader have a core of their own. Training
+    goes on at about half speed during a stroke and at full speed again when the pen lifts."""
+    engine_parallel.set_core_limit(1 if pen_down else None)

@@ -124,16 +124,20 @@ def test_the_pad_says_when_a_stroke_starts_and_finishes(qtbot):
     assert events[-1] == "finished" and len(events) == 4
 
 
-def test_drawing_in_the_main_window_holds_the_dashboard_until_the_pen_lifts(qtbot, main_window):
+def test_drawing_in_the_main_window_holds_the_dashboard_and_a_core_until_the_pen_lifts(qtbot, main_window):
+    from engine import parallel
+
     dashboard, pad = main_window.dashboard, main_window.draw_panel.pad
     curves = dashboard.curves
+    shared = parallel.cpu_workers()
     held = []
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(60, 60))
-    held.append((curves._hold.held, dashboard._snapshot_views_hold.held))
+    held.append((curves._hold.held, dashboard._snapshot_views_hold.held, parallel.cpu_workers()))
     QTest.mouseMove(pad, QPoint(90, 120))
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(90, 120))
-    held.append((curves._hold.held, dashboard._snapshot_views_hold.held))
-    assert held == [(True, True), (False, False)]
+    held.append((curves._hold.held, dashboard._snapshot_views_hold.held, parallel.cpu_workers()))
+    # and training's work stays on one core meanwhile (app.training.priority.leave_a_core_to_the_pen)
+    assert held == [(True, True, 1), (False, False, shared)]
 
 
 def test_snapshot_views_wait_for_the_pen_and_then_show_the_latest_snapshot(qtbot):

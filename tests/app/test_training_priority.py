@@ -54,3 +54,19 @@ def test_the_engines_workers_are_niced_whoever_started_them(monkeypatch):
     parallel.run_pieces(lambda piece: threading.Event().wait(0.05), list(range(8)))  # every worker started
     workers = [t.native_id for t in threading.enumerate() if t.name.startswith(parallel.WORKER_THREAD_NAME)]
     assert workers and all(os.getpriority(os.PRIO_PROCESS, worker) >= 7 for worker in workers)
+
+
+def test_training_leaves_a_core_to_the_pen():
+    from app.training.priority import leave_a_core_to_the_pen
+    from engine import parallel
+
+    shared = parallel.cpu_workers()
+    leave_a_core_to_the_pen(True)
+    try:
+        assert parallel.cpu_workers() == 1
+        threads = set()
+        parallel.run_pieces(lambda piece: threads.add(threading.get_ident()), list(range(8)))
+        assert threads == {threading.get_ident()}  # every piece on the calling thread
+    finally:
+        leave_a_core_to_the_pen(False)
+    assert parallel.cpu_workers() == shared
