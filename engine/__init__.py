@@ -18,6 +18,7 @@ from engine.errors import ModelFileError, SpecError
 from engine.files import atomic_write
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
+from engine.parallel import set_core_limit, set_worker_niceness
 from engine.parameter import Parameter
 from engine.profiling import NodeTiming, profile_step
 from engine.serialization import Checkpoint, load, load_checkpoint, save
@@ -45,6 +46,8 @@ __all__ = [
     "Network",
     "build",
     "Parameter",
+    "set_core_limit",
+    "set_worker_niceness",
     "NodeTiming",
     "profile_step",
     "Checkpoint",

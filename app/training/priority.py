@@ -11,7 +11,7 @@ times shorter at the 99th percentile with this than without (benchmarks/bench_dr
 
 Linux only: there a thread's nice value is its own, and threads it starts inherit it. The engine's worker
 pool, which does half of each training step, may have been started by another thread, so it is niced
-through ``engine.parallel``. Elsewhere (and where the OS refuses) nothing changes. A plain user may lower a
+through ``engine.set_worker_niceness``. Elsewhere (and where the OS refuses) nothing changes. A plain user may lower a
 priority but not raise it back, so the BLAS and engine workers stay niced for the process's life: idle,
 that costs nothing; while something else in the app uses them beside another busy program, that work gets
 a smaller share. Set LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
@@ -24,7 +24,7 @@ import sys
 import threading
 from pathlib import Path
 
-from engine import parallel as engine_parallel
+import engine
 
 NICENESS_VARIABLE = "LAYERLAB_TRAINING_NICENESS"
 DEFAULT_NICENESS = 10  # a CPU weight ~1/10 of a normal thread's when both want a core
@@ -42,7 +42,7 @@ def lower_training_priority() -> list[int]:
     niceness = training_niceness()
     if not sys.platform.startswith("linux") or niceness == 0:
         return []
-    engine_parallel.set_worker_niceness(niceness)  # the engine's own workers do half of each step
+    engine.set_worker_niceness(niceness)  # the engine's own workers do half of each step
     changed = []
     for thread in [threading.get_native_id(), *blas_worker_threads()]:
         try:
@@ -72,4 +72,4 @@ def leave_a_core_to_the_pen(pen_down: bool) -> None:
     """While the pen is down on the draw pad, training's work is not shared between cores: its step runs on
     the training thread alone, so the GUI thread and the draw reader have a core of their own. Training
     goes on at about half speed during a stroke and at full speed again when the pen lifts."""
-    engine_parallel.set_core_limit(1 if pen_down else None)
+    engine.set_core_limit(1 if pen_down else None)
