@@ -79,7 +79,8 @@ def set_worker_niceness(niceness: int) -> None:
     global _worker_niceness
     _worker_niceness = niceness
     for thread in threading.enumerate():
-        if thread.name.startswith(WORKER_THREAD_NAME):
+        # A worker just starting has no native id yet; it applies the niceness itself (_apply_worker_niceness).
+        if thread.name.startswith(WORKER_THREAD_NAME) and thread.native_id is not None:
             _renice(thread.native_id, niceness)
 
 

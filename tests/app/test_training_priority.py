@@ -70,3 +70,14 @@ def test_training_leaves_a_core_to_the_pen():
     finally:
         leave_a_core_to_the_pen(False)
     assert parallel.cpu_workers() == shared
+
+
+def test_a_worker_still_starting_is_left_to_nice_itself(monkeypatch):
+    from engine import parallel
+
+    class Starting:  # in threading.enumerate() between start() and its first instruction: no native id yet
+        name = parallel.WORKER_THREAD_NAME + "_3"
+        native_id = None
+
+    monkeypatch.setattr(parallel.threading, "enumerate", lambda: [Starting()])
+    parallel.set_worker_niceness(parallel._worker_niceness)  # must not raise (it once killed a training run)
