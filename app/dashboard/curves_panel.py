@@ -102,6 +102,11 @@ class CurvesPanel(QWidget):
 
         self.run_list = QListWidget()
         self.run_list.setToolTip("Runs: untick one to hide its curves")
+        # The column is narrow (below): long run names wrap onto more lines instead of hiding behind a
+        # horizontal scroll bar ("run 1: seed-cn" at 1280x800).
+        self.run_list.setWordWrap(True)
+        self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.run_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.log_scale = QCheckBox("Log-scale loss")
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_png_button = QPushButton("Export PNG…")
@@ -150,6 +155,7 @@ class CurvesPanel(QWidget):
         self._curves.append(_RunCurves(record, self.loss_plot, self.accuracy_plot))
         item = QListWidgetItem(record.name)
         item.setForeground(pg.mkColor(record.color))
+        item.setToolTip(record.name)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked)
         self.run_list.addItem(item)
