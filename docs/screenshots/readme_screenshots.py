@@ -1,6 +1,6 @@
 """The README's screenshots, each made by the real app through `layerlab screenshot` (no display needed).
 
-    python docs/screenshots/readme_screenshots.py [out_dir]     # about two minutes on a laptop CPU
+    python docs/screenshots/readme_screenshots.py [out_dir]     # about half a minute on a 2-core CPU
 
 main-window.png        designing: the seed CNN, conv2 selected so the inspector shows its settings
 first-launch.png       what a new user meets: the getting-started guide over the empty inspector
