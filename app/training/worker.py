@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -45,7 +46,10 @@ class TrainingWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        lower_training_priority()  # the GUI and the draw reader come first when they need a core
+        try:
+            lower_training_priority()  # the GUI and the draw reader come first when they need a core
+        except Exception as exc:  # a courtesy to the GUI: training runs without it, never hangs on it
+            warnings.warn(f"training runs at normal priority: {exc!r}", RuntimeWarning, stacklevel=1)
         self.trainer.callback = self._on_event
         try:
             self.trainer.run()  # always ends with a Finished or Failed event

@@ -89,3 +89,18 @@ def test_shutdown_while_training_leaves_no_thread_running(qtbot, session_for):
         session.start()
     assert session.shutdown(timeout_ms=10_000)
     assert not session.running
+
+
+def test_a_failure_to_lower_the_priority_does_not_stop_the_run(qtbot, session_for, monkeypatch):
+    from app.training import worker
+
+    def refuse():
+        raise TypeError("as os.getpriority(None) once did")
+
+    monkeypatch.setattr(worker, "lower_training_priority", refuse)
+    session = session_for(epochs=1)
+    with pytest.warns(RuntimeWarning, match="normal priority"):
+        with qtbot.waitSignal(session.worker.training_finished, timeout=60_000) as finished:
+            session.start()
+        qtbot.waitUntil(lambda: not session.running, timeout=10_000)
+    assert finished.args[0].reason == "completed"
