@@ -140,8 +140,7 @@ def for_ranges(xp, length: int, elements_per_index: int, work: Callable[[int, in
     if xp is np:
         parts = min(PIECES_PER_WORKER * cpu_workers(), length,
                     max(1, length * elements_per_index // MIN_ELEMENTS_PER_PIECE))
-    bounds = [length * i // parts for i in range(parts + 1)]
-    run_pieces(lambda piece: work(*piece), [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a])
+    run_pieces(lambda piece: work(*piece), _ranges(length, parts))
 
 
 def _dense_flat(array):
@@ -245,5 +244,6 @@ def matmul(a, b, out=None):
 
 
 def _ranges(length: int, parts: int) -> list[tuple[int, int]]:
+    """``range(length)`` cut into ``parts`` near-equal (start, stop) ranges, empty ones left out."""
     bounds = [length * i // parts for i in range(parts + 1)]
     return [(start, stop) for start, stop in zip(bounds, bounds[1:], strict=False) if stop > start]

@@ -11,10 +11,11 @@ times shorter at the 99th percentile with this than without (benchmarks/bench_dr
 
 Linux only: there a thread's nice value is its own, and threads it starts inherit it. The engine's worker
 pool, which does half of each training step, may have been started by another thread, so it is niced
-through ``engine.set_worker_niceness``. Elsewhere (and where the OS refuses) nothing changes. A plain user may lower a
-priority but not raise it back, so the BLAS and engine workers stay niced for the process's life: idle,
-that costs nothing; while something else in the app uses them beside another busy program, that work gets
-a smaller share. Set LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
+through ``engine.set_worker_niceness``. Elsewhere (and where the OS refuses) nothing changes. A plain
+user may lower a priority but not raise it back, so the BLAS and engine workers stay niced for the
+process's life: idle, that costs nothing; while something else in the app uses them beside another busy
+program, that work gets a smaller share. Set LAYERLAB_TRAINING_NICENESS=0 to keep training at normal
+priority.
 """
 
 from __future__ import annotations

@@ -7,13 +7,14 @@ into cols (C*kh*kw, out_h*out_w*N), and y = kernel2d @ cols, which is y in CHWN 
 its logical-NCHW view. Backward: dkernel = dy2d @ cols.T; dx by one GEMM into column space and a
 col2im scatter-add of kh*kw shifted blocks. The first layer of a network never needs dx and skips it.
 
-On the CPU the work is cut into chunks of output positions (``chunks_of_outputs``), and the cores take chunks
-in turn, each doing the whole job for its chunk: gather the columns, multiply (single-threaded BLAS,
-see ``engine.parallel``), and in backward scatter the gradient back. A chunk's columns are a few MB
-and stay in that core's cache; the whole cols matrix of the seed CNN's second convolution is 80 MB
-at batch 128, and writing it, reading it back and the same again for its gradient ran at main-memory
-speed. Backward gathers each chunk's columns again from the input rather than keeping them all from
-forward. On a GPU the whole matrix is one chunk, and col2im adds straight into dx.
+On the CPU a large convolution is cut into chunks of output positions (``chunks_of_outputs``), and
+the cores take chunks in turn, each doing the whole job for its chunk: gather the columns, multiply
+(single-threaded BLAS, see ``engine.parallel``), add the bias. A chunk's columns are a few MB and stay
+in that core's cache; the whole cols matrix of the seed CNN's second convolution is 80 MB at batch
+128. Backward gathers each chunk's columns again from the input rather than keeping them all from
+forward, and gets dx of a stride-1 convolution as a forward correlation of dy (``_dx_by_correlation``);
+other strides scatter each chunk's column gradient through a patch of its own. On a GPU, and for small
+inputs, the whole matrix is one chunk, and col2im adds straight into dx.
 """
 
 from __future__ import annotations
