@@ -29,7 +29,6 @@ from app.preferences import Preferences
 from app.problems_dock import ProblemsDock
 from app.project_controller import START_TEMPLATE, ProjectController, example_names, example_title
 from app.summary_dock import SummaryDock
-from app.training.priority import leave_a_core_to_the_pen
 
 TRAINING_FORM_WIDTH = 375
 MIN_CANVAS_HEIGHT = 260
@@ -145,7 +144,7 @@ class MainWindow(QMainWindow):
         # While the pen is down on the draw pad the dashboard's plots hold their repaints (8-20 ms each on
         # the GUI thread, which the pen's next events and the probability bars would wait for).
         self.draw_panel.pen_down_changed.connect(self.dashboard.hold_redraws)
-        self.draw_panel.pen_down_changed.connect(leave_a_core_to_the_pen)
+        self.draw_panel.pen_down_changed.connect(self.dashboard.controller.pen_down_changed)
         # Settings edited in the training form belong to the project: saved with it, undoable.
         self.dashboard.training_panel.form.settings_edited.connect(self._training_settings_edited)
 

@@ -5,8 +5,8 @@
     controller.snapshot_arrived.connect(panel.refresh)     # run.latest_snapshot is the new one
     controller.start(settings, spec)                       # loads data off the GUI thread, then trains
 
-The trainer runs on the worker thread of ``app.training.worker.TrainingSession``; the GUI only sees
-copies. Views that run the network on the GUI thread (the decision boundary) call
+The trainer runs in a process of its own, reached through ``app.training.worker.TrainingSession``; the
+GUI only sees copies. Views that run the network on the GUI thread (the decision boundary) call
 ``ActiveRun.latest_network()``: a NumPy copy that the latest snapshot is loaded into when first asked
 for (a snapshot nobody looks at costs no copy).
 """
@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject, Signal
 import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import RunData, load_run_data
-from app.training.worker import TrainingSession
+from app.training.priority import leave_a_core_to_the_pen
+from app.training.worker import TrainingJob, TrainingSession
 
 # Live views refresh once a second: often enough to watch weights change, and each snapshot (a copy of
 # every weight and gradient) costs the seed CNN ~25 MB of copying.
@@ -89,6 +90,7 @@ class RunController(QObject):
         self._runs_started = 0
         self._backend_note = ""
         self._shut_down = False
+        self._pen_down = False
 
     # -- starting -----------------------------------------------------------------------------------
     def start(self, settings: RunSettings, spec: dict) -> None:
@@ -103,12 +105,10 @@ class RunController(QObject):
         self.status_changed.emit(f"Loading {settings.dataset}…")
 
         def prepare(report):
-            data = load_run_data(settings.dataset, validation=settings.validation, seed=settings.config.seed,
+            return load_run_data(settings.dataset, validation=settings.validation, seed=settings.config.seed,
                                  train_limit=settings.train_limit, progress=report)
-            network = engine.Network(spec, seed=settings.config.seed, xp=engine.backend.current())
-            return data, network
 
-        self.tasks.submit(prepare, lambda result: self._begin(settings, spec, *result),
+        self.tasks.submit(prepare, lambda data: self._begin(settings, spec, data),
                           lambda message: self._fail(f"Could not prepare the run: {message}"),
                           self.download_progressed.emit)
 
@@ -122,7 +122,7 @@ class RunController(QObject):
             self._backend_note = f" The GPU is unavailable, so this run uses the CPU: {exc}"
             return "numpy"
 
-    def _begin(self, settings: RunSettings, spec: dict, data: RunData, network) -> None:
+    def _begin(self, settings: RunSettings, spec: dict, data: RunData) -> None:
         if self._shut_down:  # the window closed while the data was loading
             return
         config = settings.config
@@ -135,9 +135,8 @@ class RunController(QObject):
                             "lr": scheduled_rate(config.optimizer["lr"], settings.schedule, steps_per_epoch, total)}
         try:
             checkpoint_dir = Path(tempfile.mkdtemp(prefix="layerlab-run-"))
-            trainer = engine.training.Trainer(network, data.training, config, checkpoint_dir=checkpoint_dir)
             inference = engine.Network(spec, seed=config.seed, xp=np)
-        except (ValueError, engine.SpecError) as exc:
+        except (OSError, ValueError, engine.SpecError) as exc:
             return self._fail(f"Could not start training: {exc}")
         self._runs_started += 1
         optimizer = config.optimizer
@@ -145,14 +144,15 @@ class RunController(QObject):
                 f"lr={_rate_text(optimizer.get('lr'))}, batch {config.batch_size}")
         self.run = ActiveRun(self._runs_started, name, spec, settings, data, inference, total, checkpoint_dir)
         if self.session is not None:
-            self.session.deleteLater()  # the previous run's thread has ended; let its trainer and data go
-        self.session = session = TrainingSession(trainer, self)
+            self.session.deleteLater()  # the previous run has ended; let its data go
+        job = TrainingJob(spec, config.seed, settings.backend, config, data.training, str(checkpoint_dir))
+        self.session = session = TrainingSession(job, self)
         worker = session.worker
         worker.steps_reported.connect(self._on_steps)
         worker.epoch_finished.connect(self._on_epoch)
         worker.snapshot_published.connect(self._on_snapshot)
-        # Bound methods of this GUI-thread object, never lambdas: a lambda connected to the worker runs on
-        # the training thread (the worker's), and would touch the GUI from there.
+        # Bound methods of this GUI-thread object, never lambdas: the signals are emitted on the session's
+        # receiver thread, and a lambda would run there and touch the GUI from it.
         worker.paused.connect(self._on_paused)
         worker.training_finished.connect(self._on_finished)
         worker.training_failed.connect(self._on_failed)
@@ -161,6 +161,8 @@ class RunController(QObject):
         self.status_changed.emit(f"Training {name} on {data.num_train:,} examples "
                                  f"({'GPU' if settings.backend == 'cupy' else 'CPU'}).{self._backend_note}")
         session.start()
+        if self._pen_down:
+            session.set_core_limit(1)
 
     # -- steering -----------------------------------------------------------------------------------
     def pause(self) -> None:
@@ -184,8 +186,16 @@ class RunController(QObject):
         if self.session and self.state in ("running", "paused"):
             self.session.set_learning_rate(value)
 
+    def pen_down_changed(self, pen_down: bool) -> None:
+        """While the pen is down on the draw pad, training (and this process's own engine work) keeps to one
+        core, so the GUI thread and the draw reader have the other; full speed again when the pen lifts."""
+        self._pen_down = pen_down
+        leave_a_core_to_the_pen(pen_down)
+        if self.session is not None:
+            self.session.set_core_limit(1 if pen_down else None)
+
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop any run and wait for its thread and the background tasks; True when all ended."""
+        """Stop any run and wait for its process and the background tasks; True when all ended."""
         self._shut_down = True
         ended = self.session.shutdown(timeout_ms) if self.session else True
         return self.tasks.wait_for_all(timeout_ms) and ended
@@ -224,21 +234,12 @@ class RunController(QObject):
         self.run.latest_snapshot = event
         self.snapshot_arrived.emit(event)
 
-    def _final_snapshot(self, event) -> None:
-        """After the run, the trainer's network is nobody else's: publish its final weights once."""
-        if self.session.thread.wait(5_000):
-            network = self.session.trainer.network
-            gradients = {name: engine.backend.to_host(p.grad) for name, p in network.parameters().items()}
-            self._on_snapshot(engine.training.SnapshotEvent(event.step, event.epoch, network.state_dict(), gradients))
-
-    def _on_finished(self, event) -> None:
-        self._final_snapshot(event)
+    def _on_finished(self, event) -> None:  # the final weights came just before, as a snapshot
         self._set_state("finished")
         self.status_changed.emit(f"Training {event.message} after {event.step} steps ({event.elapsed:.1f} s).")
         self.run_finished.emit(event)
 
     def _on_failed(self, event) -> None:
-        self._final_snapshot(event)
         self._fail(f"Training failed: {event.message}")
 
     def _fail(self, message: str) -> None:

@@ -1,1 +1,2 @@
-"""Training inside the app: the engine's Trainer driven on a worker thread, reporting through Qt signals."""
+"""Training inside the app: the engine's Trainer in a process of its own (a thread where none can be had), reporting
+through Qt signals."""

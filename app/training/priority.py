@@ -70,7 +70,8 @@ def blas_worker_threads() -> list[int]:
 
 
 def leave_a_core_to_the_pen(pen_down: bool) -> None:
-    """While the pen is down on the draw pad, training's work is not shared between cores: its step runs on
-    the training thread alone, so the GUI thread and the draw reader have a core of their own. Training
-    goes on at about half speed during a stroke and at full speed again when the pen lifts."""
+    """While the pen is down on the draw pad, this process's engine work is not shared between cores: it runs
+    on the calling thread alone, so the GUI thread and the draw reader have a core of their own. The app
+    calls it in its own process and, through ``TrainingSession.set_core_limit``, in the training's;
+    training goes on at about half speed during a stroke and at full speed again when the pen lifts."""
     engine.set_core_limit(1 if pen_down else None)

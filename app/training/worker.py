@@ -1,130 +1,102 @@
-"""Runs an ``engine.training.Trainer`` on a QThread and re-emits its events as Qt signals (DESIGN.md seam 4).
+"""A training run as Qt signals (DESIGN.md seam 4): the engine's Trainer runs in a process of its own
+(app/training/process.py, reached through app/training/link.py) and this object re-emits what it reports.
 
-The trainer calls ``_on_event`` on the training thread; this object only re-emits, never touches a widget.
-Every event already carries host copies (frozen dataclasses, NumPy arrays nobody mutates), so the GUI
-may keep them. Step events arrive hundreds of times a second, more than a person can see and enough to
-flood the event queue, so they are batched: ``steps_reported`` carries the steps since the last emission,
-at most ``STEP_EMIT_INTERVAL_S`` apart (and flushed at every epoch end, pause and finish).
+Every event carries host copies (frozen dataclasses, NumPy arrays nobody mutates), so the GUI may keep
+them. Step events arrive hundreds of times a second, more than a person can see and enough to flood the
+event queue, so the training side batches them: ``steps_reported`` carries the steps since the last
+emission, at most ``STEP_REPORT_INTERVAL_S`` apart (and flushed before every other event).
 
-    session = TrainingSession(trainer)
+    session = TrainingSession(TrainingJob(spec, seed, "numpy", config, data, checkpoint_dir))
     session.worker.steps_reported.connect(plot.add_steps)
     session.start()
     ...
     session.pause(); session.step_once(); session.resume(); session.stop()
-    session.shutdown()          # stops the run and joins the thread (window closing)
+    session.set_core_limit(1)   # e.g. while the pen is down on the draw pad
+    session.shutdown()          # stops the run and waits for it to end (window closing)
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import warnings
+from PySide6.QtCore import QObject, Signal
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from app.training.link import MODE_VARIABLE, TrainingLink, default_mode
+from app.training.process import STEP_REPORT_INTERVAL_S, TrainingJob
 
-import engine
-from app.training.priority import lower_training_priority
-
-STEP_EMIT_INTERVAL_S = 1 / 30
+__all__ = ["MODE_VARIABLE", "STEP_REPORT_INTERVAL_S", "TrainingJob", "TrainingSession", "TrainingSignals",
+           "default_mode"]
 
 
-class TrainingWorker(QObject):
+class TrainingSignals(QObject):
+    """What the run reports, queued to the GUI thread (they are emitted on the link's receiver thread)."""
+
     steps_reported = Signal(list)  # [StepEvent, ...] since the previous emission
     epoch_finished = Signal(object)  # EpochEvent
-    snapshot_published = Signal(object)  # SnapshotEvent (host copies of every weight)
+    snapshot_published = Signal(object)  # SnapshotEvent (host copies of every weight and gradient)
     paused = Signal(object)  # PausedEvent: the pause took effect
-    training_finished = Signal(object)  # FinishedEvent
-    training_failed = Signal(object)  # FailedEvent
-    done = Signal()  # after finished or failed: the thread may quit
-
-    def __init__(self, trainer):
-        super().__init__()
-        self.trainer = trainer
-        self._pending_steps: list = []
-        self._last_step_emit = 0.0
-        self._lock = threading.Lock()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            lower_training_priority()  # the GUI and the draw reader come first when they need a core
-        except Exception as exc:  # a courtesy to the GUI: training runs without it, never hangs on it
-            warnings.warn(f"training runs at normal priority: {exc!r}", RuntimeWarning, stacklevel=1)
-        self.trainer.callback = self._on_event
-        try:
-            self.trainer.run()  # always ends with a Finished or Failed event
-        finally:
-            self.done.emit()
-
-    def _on_event(self, event) -> None:
-        training = engine.training
-        if isinstance(event, training.StepEvent):
-            with self._lock:
-                self._pending_steps.append(event)
-            if time.perf_counter() - self._last_step_emit >= STEP_EMIT_INTERVAL_S:
-                self._flush_steps()
-            return
-        self._flush_steps()
-        if isinstance(event, training.EpochEvent):
-            self.epoch_finished.emit(event)
-        elif isinstance(event, training.SnapshotEvent):
-            self.snapshot_published.emit(event)
-        elif isinstance(event, training.PausedEvent):
-            self.paused.emit(event)
-        elif isinstance(event, training.FinishedEvent):
-            self.training_finished.emit(event)
-        elif isinstance(event, training.FailedEvent):
-            self.training_failed.emit(event)
-
-    def _flush_steps(self) -> None:
-        with self._lock:
-            steps, self._pending_steps = self._pending_steps, []
-        if steps:
-            self._last_step_emit = time.perf_counter()
-            self.steps_reported.emit(steps)
+    training_finished = Signal(object)  # FinishedEvent, after a snapshot of the final weights
+    training_failed = Signal(object)  # FailedEvent, after a snapshot of the weights kept
+    done = Signal()  # after finished or failed: the run's process has ended
 
 
 class TrainingSession(QObject):
-    """Owns the thread and the worker of one run; the GUI steers the run through it."""
+    """One run: its process, and the GUI's way to steer it."""
 
-    def __init__(self, trainer, parent: QObject | None = None):
+    def __init__(self, job: TrainingJob, parent: QObject | None = None, mode: str | None = None):
         super().__init__(parent)
-        self.trainer = trainer
-        self.thread = QThread()
-        self.thread.setObjectName("layerlab-training")
-        self.worker = TrainingWorker(trainer)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread, which
-        # may itself be blocked in shutdown() waiting for this thread.
-        self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.job = job
+        self.worker = TrainingSignals(self)
+        self.link = TrainingLink(self._emit, mode)
+        self._signals = {"steps": self.worker.steps_reported, "epoch": self.worker.epoch_finished,
+                         "snapshot": self.worker.snapshot_published, "paused": self.worker.paused,
+                         "finished": self.worker.training_finished, "failed": self.worker.training_failed}
+
+    def _emit(self, kind: str, payload) -> None:
+        """Called on the link's receiver thread."""
+        try:
+            if kind == "done":
+                self.worker.done.emit()
+            else:
+                self._signals[kind].emit(payload)
+        except RuntimeError:  # the window closed and Qt deleted these objects: nobody is listening
+            pass
 
     def start(self) -> None:
-        self.thread.start()
+        self.link.start(self.job)
+
+    @property
+    def mode(self) -> str:
+        """"process", or "thread" where no process could be started."""
+        return self.link.mode
 
     @property
     def running(self) -> bool:
-        return self.thread.isRunning()
+        return self.link.running
 
-    # Trainer's control methods are thread-safe and take effect between steps.
+    # Commands take effect between steps.
     def pause(self) -> None:
-        self.trainer.request_pause()
+        self.link.command("pause")
 
     def resume(self) -> None:
-        self.trainer.resume()
+        self.link.command("resume")
 
     def step_once(self) -> None:
-        self.trainer.request_single_step()
+        self.link.command("step")
 
     def stop(self) -> None:
-        self.trainer.request_stop()
+        self.link.command("stop")
 
     def set_learning_rate(self, value: float) -> None:
-        self.trainer.set_learning_rate(value)
+        self.link.command("learning_rate", value)
+
+    def set_core_limit(self, cores: int | None) -> None:
+        """Let training's work use at most ``cores`` cores (None: all) from its next step on."""
+        self.link.command("core_limit", cores)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop the run and wait for the thread to end (e.g. the window is closing); True when it ended."""
-        if not self.thread.isRunning():
+        """Stop the run and wait for it to end (e.g. the window is closing); True when it ended. A process
+        that does not stop in time is terminated (its last snapshot is all that is kept)."""
+        self.link.command("stop")
+        if self.link.join(timeout_ms / 1000):
             return True
-        self.trainer.request_stop()
-        return self.thread.wait(timeout_ms)
+        self.link.terminate()
+        return self.link.join(5)

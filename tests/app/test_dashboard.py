@@ -106,9 +106,10 @@ def test_pause_step_resume_and_stop_through_the_buttons(qtbot, make_dashboard):
     qtbot.waitUntil(lambda: steps[-1] == at_pause + 1, timeout=TIMEOUT_MS)
     click(qtbot, panel.pause_button)  # resume
     qtbot.waitUntil(lambda: steps[-1] > at_pause + 3, timeout=TIMEOUT_MS)
+    rates = []
+    controller.steps_reported.connect(lambda steps: rates.extend(step.learning_rate for step in steps))
     panel.form.learning_rate.setValue(0.0005)  # live: the next steps use it
-    qtbot.waitUntil(lambda: controller.session.trainer.optimizer.learning_rate == pytest.approx(0.0005),
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(rates) and rates[-1] == pytest.approx(0.0005), timeout=TIMEOUT_MS)
     with qtbot.waitSignal(controller.run_finished, timeout=TIMEOUT_MS) as finished:
         click(qtbot, panel.stop_button)
     assert finished.args[0].reason == "stopped"
@@ -142,7 +143,7 @@ def test_shutdown_while_training_leaves_no_thread_running(qtbot, make_dashboard)
         dashboard.training_panel.start()
     dashboard.evaluation.evaluate_latest()  # a background task in flight too
     assert dashboard.shutdown(timeout_ms=20_000)
-    assert not dashboard.controller.session.thread.isRunning()
+    assert not dashboard.controller.session.running
     assert not dashboard.controller.tasks.busy or dashboard.controller.tasks.pool.activeThreadCount() == 0
     window.close()
 
