@@ -27,6 +27,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from app.draw.reader import serve
+from app.transfer import array_layout, send_arrays
 
 READER_MODE_VARIABLE = "LAYERLAB_DRAW_READER"  # "process" (default) or "thread"
 # One 28x28 image gains nothing from BLAS threads, and threads that spin waiting for work would take
@@ -185,10 +186,8 @@ class ReaderLink:
         try:
             while (network := self._next_network(control)) is not None:
                 version, spec, weights = network
-                arrays = {name: np.ascontiguousarray(value) for name, value in weights.items()}
-                control.send(("network", version, spec, [(name, a.shape, a.dtype.str) for name, a in arrays.items()]))
-                for array in arrays.values():
-                    control.send_bytes(array)  # written from the array's memory, the GIL released
+                control.send(("network", version, spec, array_layout(weights)))
+                send_arrays(control, weights)  # from the arrays' memory, the GIL released
             control.send(None)
         except (OSError, ValueError):  # the reader has gone; the receiver says so
             return

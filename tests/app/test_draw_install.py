@@ -69,6 +69,19 @@ def test_the_panel_follows_a_training_snapshot(window_with_inspector, qtbot, see
     assert "<b style='font-size:large'>class " in panel.guesses.text()  # the run's class names
 
 
+def test_a_snapshot_waits_for_the_pen_to_lift(window_with_inspector, qtbot, seed_spec):
+    dashboard = FakeDashboard()
+    panel = install_draw_panel(window_with_inspector, dashboard)
+    bundled = panel.weights
+    zeroed = {name: np.zeros_like(value) for name, value in panel.weights.items()}
+    dashboard.controller.run = FakeRun(seed_spec)
+    panel.pen_down_changed.emit(True)
+    dashboard.controller.snapshot_arrived.emit(engine.training.SnapshotEvent(step=7, epoch=0, weights=zeroed))
+    assert panel.weights is bundled  # the reader keeps its weights while the stroke goes on...
+    panel.pen_down_changed.emit(False)
+    assert panel.weights is zeroed  # ...and takes the held snapshot when the pen lifts
+
+
 def test_layers_before_any_run_shows_the_bundled_models_activations(qtbot, seed_spec):
     window = QMainWindow()
     window.setCentralWidget(QLabel("canvas"))

@@ -15,6 +15,7 @@ from app.draw.panel import BUNDLED_MODEL
 from app.draw.reader import serve
 from app.draw.reader_client import ReaderClient
 from app.draw.reader_link import READER_MODE_VARIABLE, default_mode, ink_box
+from app.transfer import array_layout, send_arrays
 
 TIMEOUT_MS = 20_000
 
@@ -60,9 +61,8 @@ def test_saliency_gives_way_to_a_newer_drawing():
     weights = engine.Network(spec, seed=0, xp=np).state_dict()
     control, their_control = multiprocessing.Pipe()
     requests, their_requests = multiprocessing.Pipe()
-    control.send(("network", 1, spec, [(name, array.shape, array.dtype.str) for name, array in weights.items()]))
-    for array in weights.values():
-        control.send_bytes(np.ascontiguousarray(array))
+    control.send(("network", 1, spec, array_layout(weights)))
+    send_arrays(control, weights)
     crop, origin = ink_box(ring_pixels())
     requests.send(("read", 1, 1, crop, origin, "evidence"))
     requests.send(("read", 2, 1, crop, origin, "evidence"))
@@ -91,9 +91,8 @@ def test_a_read_waits_for_the_network_it_was_asked_of_and_is_placed_on_the_pad(b
     crop, origin = ink_box(pixels)
     assert origin == (140 - 80 + 1, 140 - 80 + 1) and crop.shape[0] < 280
     requests.send(("read", 7, 1, crop, origin, None))
-    control.send(("network", 1, spec, [(name, array.shape, array.dtype.str) for name, array in weights.items()]))
-    for array in weights.values():
-        control.send_bytes(np.ascontiguousarray(array))
+    control.send(("network", 1, spec, array_layout(weights)))
+    send_arrays(control, weights)
     answers = [control.recv() for _ in range(2)]
     control.send(None)
     server.join(10)
