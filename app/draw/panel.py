@@ -35,6 +35,7 @@ import resources
 from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
 from app.draw.overlay import heat_rgba, rgba_image
 from app.draw.pad import DrawingPad
+from app.draw.pen_state import PenState
 from app.draw.preprocess import MNIST_FIELD
 from app.draw.reader import SALIENCY_METHODS, digit_field
 from app.draw.reader_client import ReaderClient
@@ -56,7 +57,7 @@ class DrawPanel(QWidget):
     activations_requested = Signal(object)  # the preprocessed digit, (field, field) float32 in [0, 1]
     prediction_updated = Signal(object)  # the class probabilities just shown
     saliency_updated = Signal(object)  # the heat map just shown over the drawing, (field, field) in [0, 1]
-    pen_down_changed = Signal(bool)  # True: a stroke started on the pad; False: it finished (e.g. hold redraws)
+    pen_down_changed = Signal(bool)  # True: a stroke started; False: it finished and is read (app/draw/pen_state.py)
 
     def __init__(self, parent: QWidget | None = None, reader_mode: str | None = None):
         super().__init__(parent)
@@ -124,6 +125,7 @@ class DrawPanel(QWidget):
         self._requested = 0  # the id of the newest drawing sent to the reader
         self._shown = 0  # the id of the newest drawing whose reading is on screen (or of a clear)
         self._network_version = 0
+        self._shown_version = 0  # the network version that read the drawing on screen
         self._shapes_spec: dict | None = None  # the spec whose shapes ``_shapes`` holds
         self._shapes: tuple = ((), None)
         self.reader = ReaderClient(self, mode=reader_mode)
@@ -131,10 +133,14 @@ class DrawPanel(QWidget):
         self.reader.saliency_arrived.connect(self._show_saliency)
         self.reader.read_failed.connect(self._read_failed)
         self.reader.network_failed.connect(self._network_failed)
+        self.reader.network_loaded.connect(self._network_loaded)
         self.pad.pointer_entered.connect(self.reader.start)  # ~0.5 s start-up, hidden before the first stroke
         self.pad.drawing_changed.connect(self.classify)
-        self.pad.stroke_started.connect(lambda: self.pen_down_changed.emit(True))
-        self.pad.stroke_finished.connect(lambda: self.pen_down_changed.emit(False))
+        self.pen = PenState(lambda: self.reading_is_current, self)
+        self.pad.stroke_started.connect(self.pen.stroke_started)
+        self.pad.stroke_finished.connect(self.pen.stroke_finished)
+        self.pen.changed.connect(self.pen_down_changed)
+        self.bars.painted.connect(self.pen.reading_shown)  # once the reading is on screen, not before its paint
         self.clear_button.clicked.connect(self.pad.clear)
         self.undo_button.clicked.connect(self.pad.undo_last_stroke)
         self.eraser_button.toggled.connect(self.pad.set_erasing)
@@ -213,8 +219,15 @@ class DrawPanel(QWidget):
 
     @property
     def reading_is_current(self) -> bool:
-        """The reading on screen is of the drawing as it is now: no change or answer is on its way."""
-        return not self.pad.change_pending and self._shown == self._requested
+        """The reading on screen is of the drawing as it is now, by the network as it is now: no change or
+        answer is on its way."""
+        return (not self.pad.change_pending and self._shown == self._requested
+                and (self._shown_version >= self._network_version or self.pad.is_blank()))
+
+    def _network_loaded(self, version: int) -> None:
+        """The reader has the newest weights in: read the drawing again if older ones read what is shown."""
+        if version == self._network_version and self._shown_version < version and not self.pad.is_blank():
+            self.classify()
 
     def classify(self) -> None:
         """Send the drawing to the reader (returns at once); a blank pad is shown as blank right away."""
@@ -243,9 +256,9 @@ class DrawPanel(QWidget):
             return  # a newer drawing, or a clear, is on screen already
         if reading.placement is None:  # nothing but faint specks: the reader saw a blank pad
             self._show_blank()
-            self._shown = reading.request_id
+            self._shown, self._shown_version = reading.request_id, reading.network_version
             return
-        self._shown = reading.request_id
+        self._shown, self._shown_version = reading.request_id, reading.network_version
         self.digit, self._placement = reading.digit, reading.placement
         self.preview.set_digit(self.digit)
         self.probabilities = reading.probabilities

@@ -5,11 +5,12 @@ by the GUI process over two ``multiprocessing`` connections:
 
     control, GUI -> reader   ("network", version, spec, [(name, shape, dtype), ...]), then each array's
                              bytes (app/transfer.py); None: stop
-    requests, GUI -> reader  ("read", request_id, network_version, pixels, origin, method): pixels, the ink's
-                             box cut from the pad ((H, W) uint8) at origin (top, left); method, a key of
-                             SALIENCY_METHODS or None
+    requests, GUI -> reader  ("read", request_id, oldest_version, pixels, origin, method): oldest_version,
+                             the oldest network it may be read with; pixels, the ink's box cut from the pad
+                             ((H, W) uint8) at origin (top, left); method, a key of SALIENCY_METHODS or None
     control, reader -> GUI   ("network_loaded", version) or ("network_failed", version, why);
-                             ("reading", Reading) or ("read_failed", request_id, why), then for a read with
+                             ("reading", Reading: it names the network version that read it) or
+                             ("read_failed", request_id, why), then for a read with
                              a method ("saliency", Saliency)
 
 Two connections so the GUI thread can write a read itself, at once, while a thread of its own may be
@@ -51,6 +52,7 @@ class Reading:
     probabilities: np.ndarray  # one per class
     placement: Placement | None  # where the digit's square lies on the pad
     reader_seconds: float = 0.0  # preprocessing and forward pass, in the reader (benchmarks split latency by it)
+    network_version: int = 0  # the network that read it (ReaderLink.set_network's number)
 
 
 @dataclass(frozen=True)
@@ -154,45 +156,81 @@ class DigitReader:
 
 def serve(control, requests) -> None:
     """Answer the GUI until it sends None on ``control`` or closes it: networks come on ``control``, reads on
-    ``requests`` (each naming the network version it was asked of), and every answer goes back on ``control``."""
+    ``requests``, and every answer goes back on ``control``.
+
+    A read names the oldest network version it may be read with (the first of the network's current design:
+    new weights for the same design need not be waited for). Networks are taken in by a thread of their own
+    while reads go on with the network already loaded, and the newest one that has come in is swapped in
+    before the next read: taking in a snapshot's 13 MB took 11-19 ms while training, and a reading that
+    waited for it was the slowest 2-3% (benchmarks/RESULTS.md, "Draw")."""
     if threading.current_thread() is threading.main_thread():  # a process of its own
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the app, which stops us
     reader = DigitReader()
-    loaded = 0  # the version of the network last loaded (or that failed to load)
+    inbox = NetworkInbox(control)
     try:
         while True:
-            ready = multiprocessing.connection.wait([control, requests])
-            if control in ready:  # networks first: a read waiting beside one was asked for after it
-                message = control.recv()
-                if message is None:
-                    return
-                loaded = _load_network(control, reader, *message[1:])
+            ready = multiprocessing.connection.wait([requests, inbox.arrived])
+            if not inbox.apply_newest(reader):
+                return
+            if requests not in ready and not requests.poll():
                 continue
-            request_id, version, pixels, origin, method = requests.recv()[1:]
-            while loaded < version:  # its network is still on its way
-                message = control.recv()
-                if message is None:
+            request_id, oldest_version, pixels, origin, method = requests.recv()[1:]
+            while inbox.applied < oldest_version:  # its network is still on its way
+                multiprocessing.connection.wait([inbox.arrived])
+                if not inbox.apply_newest(reader):
                     return
-                loaded = _load_network(control, reader, *message[1:])
-            _read(control, requests, reader, request_id, pixels, origin, method)
+            _read(control, requests, reader, request_id, pixels, origin, method, inbox.applied)
     except (EOFError, OSError):  # the GUI process has gone
         return
 
 
-def _load_network(control, reader: DigitReader, version: int, spec: dict, layout: list) -> int:
-    weights = receive_arrays(control, layout)  # straight into fresh arrays: a 13 MB network loads sooner
-    try:
-        reader.load(spec, weights)
-    except (engine.SpecError, ValueError) as exc:
-        reader.network = None
-        control.send(("network_failed", version, str(exc)))
-    else:
-        control.send(("network_loaded", version))
-    return version
+class NetworkInbox:
+    """Takes networks in from ``control`` on a thread of its own; the newest one waits to be applied."""
+
+    def __init__(self, control):
+        self.control = control
+        self.applied = 0  # the version of the network last applied (or that failed to)
+        self._pending = None  # (version, spec, weights): the newest network in, not yet applied
+        self._open = True  # False once the GUI said stop or went away
+        self._lock = threading.Lock()
+        self.arrived, self._signal = multiprocessing.Pipe(duplex=False)  # a byte per network in (or the end)
+        threading.Thread(target=self._take_in, name="layerlab-draw-networks", daemon=True).start()
+
+    def _take_in(self) -> None:
+        try:
+            while (message := self.control.recv()) is not None:
+                _, version, spec, layout = message
+                weights = receive_arrays(self.control, layout)  # straight into fresh arrays, the GIL released
+                with self._lock:
+                    self._pending = (version, spec, weights)
+                self._signal.send_bytes(b"n")
+        except (EOFError, OSError):
+            pass
+        with self._lock:
+            self._open = False
+        self._signal.send_bytes(b"e")
+
+    def apply_newest(self, reader: DigitReader) -> bool:
+        """Load the newest network that has come in, if any, and say so to the GUI; False once stopped."""
+        while self.arrived.poll():
+            self.arrived.recv_bytes()
+        with self._lock:
+            pending, self._pending, still_open = self._pending, None, self._open
+        if pending is not None:
+            version, spec, weights = pending
+            try:
+                reader.load(spec, weights)
+            except (engine.SpecError, ValueError) as exc:
+                reader.network = None
+                self.control.send(("network_failed", version, str(exc)))
+            else:
+                self.control.send(("network_loaded", version))
+            self.applied = version
+        return still_open
 
 
 def _read(control, requests, reader: DigitReader, request_id: int, pixels: np.ndarray, origin: tuple,
-          method: str | None) -> None:
+          method: str | None, network_version: int) -> None:
     if reader.network is None:  # no usable network: the GUI has said why already
         control.send(("read_failed", request_id, "no network to read with"))
         return
@@ -204,7 +242,8 @@ def _read(control, requests, reader: DigitReader, request_id: int, pixels: np.nd
         return
     if placement is not None:  # the pixels were the ink's box, cut from the pad at ``origin`` (top, left)
         placement = Placement(placement.left + origin[1], placement.top + origin[0], placement.side)
-    control.send(("reading", Reading(request_id, digit, probabilities, placement, time.perf_counter() - started)))
+    control.send(("reading", Reading(request_id, digit, probabilities, placement, time.perf_counter() - started,
+                                     network_version)))
     if method is None:
         return
     class_index = int(probabilities.argmax())

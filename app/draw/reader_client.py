@@ -4,6 +4,7 @@
     client.reading_arrived.connect(show_bars)          # Reading, on the GUI thread, in request order
     client.saliency_arrived.connect(show_heat)         # Saliency, after its Reading
     client.network_failed.connect(disable)             # (version, why)
+    client.network_loaded.connect(read_again)          # version: readings of older weights may be redone
     version = client.set_network(spec, weights)        # e.g. each training snapshot
     client.request(request_id, pad_pixels, "evidence") # returns at once; a newer request replaces an unsent one
     client.close()                                     # also when ``parent`` is destroyed
@@ -35,6 +36,7 @@ class ReaderClient(QObject):
     saliency_arrived = Signal(object)  # app.draw.reader.Saliency
     read_failed = Signal(int, str)  # request id (-1: the reader stopped), why
     network_failed = Signal(int, str)  # version, why
+    network_loaded = Signal(int)  # version: readings from now on use it (or a newer one)
 
     def __init__(self, parent: QObject | None = None, mode: str | None = None):
         super().__init__(parent)
@@ -46,7 +48,8 @@ class ReaderClient(QObject):
     def _emit(self, kind: str, *payload) -> None:
         """Called on the receiver thread; the signals queue the answer to the GUI thread."""
         signal = {"reading": self.reading_arrived, "saliency": self.saliency_arrived,
-                  "read_failed": self.read_failed, "network_failed": self.network_failed}.get(kind)
+                  "read_failed": self.read_failed, "network_failed": self.network_failed,
+                  "network_loaded": self.network_loaded}.get(kind)
         if signal is not None:
             signal.emit(*payload)
 

@@ -2,7 +2,7 @@
 
     link = ReaderLink(emit)                  # emit(kind, *payload) is called on the receiver thread
     version = link.set_network(spec, weights)
-    link.request(request_id, pixels, version, "evidence")   # returns at once, never waits for the reader
+    link.request(request_id, pixels, "evidence")   # returns at once, never waits for the reader
     link.close()
 
 Reads go out at once from the caller's thread, at most one at a time: while one is being read, a newer
@@ -82,6 +82,7 @@ class ReaderLink:
         self._read_in_flight = False
         self._last_read = None  # the read sent last: sent again if the reader dies before answering it
         self._version = 0
+        self._design_version = 0  # the first version of the current network's design (spec)
         self._closed = False
         self._control = self._requests = None  # our ends of the two connections
         self.worker = None  # the reader's Process or Thread
@@ -96,10 +97,14 @@ class ReaderLink:
                 self._launch()
 
     def set_network(self, spec: dict, weights: dict) -> int:
-        """Read with ``spec``'s network holding ``weights`` (host arrays nobody mutates, e.g. a snapshot's)
-        from the next read on; returns this network's version, which a network_failed answer names."""
+        """Read with ``spec``'s network holding ``weights`` (host arrays nobody mutates, e.g. a snapshot's);
+        returns this network's version, which network_loaded and network_failed answers name. A new design
+        is waited for by the next read; new weights for the same design are used from when the reader has
+        them in (network_loaded), and readings name the version that read them."""
         with self._state:
             self._version += 1
+            if self._network is None or spec is not self._network[1] and spec != self._network[1]:
+                self._design_version = self._version  # a new design: reads must wait for it
             self._network = (self._version, spec, weights)
             self._network_unsent = True
             self._state.notify_all()
@@ -113,7 +118,9 @@ class ReaderLink:
                 return
             if self.worker is None:
                 self._launch()
-            read = ("read", request_id, self._version, crop, origin, method)
+            # New weights for the same design need not be waited for: the reader answers with the network it
+            # has, names it, and says when the newer one is in (network_loaded), and the panel reads again.
+            read = ("read", request_id, self._design_version, crop, origin, method)
             if self._read_in_flight:
                 self._waiting_read = read
             else:

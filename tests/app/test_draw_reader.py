@@ -139,3 +139,36 @@ def test_the_reader_runs_in_a_process_unless_told_even_frozen(monkeypatch):
     assert default_mode() == "process"  # packaging/frozen_main.py calls freeze_support() for its child
     monkeypatch.setenv(READER_MODE_VARIABLE, "thread")
     assert default_mode() == "thread"
+
+
+def test_new_weights_for_the_same_design_are_not_waited_for(bundled):
+    """While a newer network's bytes are still on their way, a read of the same design is answered at once
+    by the network the reader has, naming it; once the newer one is in, it reads."""
+    spec, weights = bundled
+    zeroed = {name: np.zeros_like(value) for name, value in weights.items()}
+    control, their_control = multiprocessing.Pipe()
+    requests, their_requests = multiprocessing.Pipe()
+    server = threading.Thread(target=serve, args=(their_control, their_requests))
+    server.start()
+    try:
+        crop, origin = ink_box(ring_pixels())
+        control.send(("network", 1, spec, array_layout(weights)))
+        send_arrays(control, weights)
+        assert control.recv() == ("network_loaded", 1)
+        names = list(zeroed)
+        control.send(("network", 2, spec, array_layout(zeroed)))
+        send_arrays(control, {name: zeroed[name] for name in names[:1]})  # the rest is still on its way
+        requests.send(("read", 1, 1, crop, origin, None))
+        assert control.poll(10)
+        kind, reading = control.recv()
+        assert kind == "reading" and reading.network_version == 1 and reading.probabilities.argmax() == 0
+        send_arrays(control, {name: zeroed[name] for name in names[1:]})
+        assert control.recv() == ("network_loaded", 2)  # swapped in while the reader had nothing to read
+        requests.send(("read", 2, 1, crop, origin, None))
+        kind, reading = control.recv()
+        assert kind == "reading" and reading.network_version == 2
+        np.testing.assert_allclose(reading.probabilities, 0.1, atol=1e-6)  # all-zero weights
+    finally:
+        control.send(None)
+        server.join(10)
+    assert not server.is_alive()
