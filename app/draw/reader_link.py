@@ -22,12 +22,12 @@ import os
 import sys
 import threading
 import weakref
-from contextlib import contextmanager
 
 import numpy as np
 
 from app.draw.reader import serve
 from app.transfer import array_layout, send_arrays
+from app.worker_process import start_worker
 
 READER_MODE_VARIABLE = "LAYERLAB_DRAW_READER"  # "process" (default) or "thread"
 # One 28x28 image gains nothing from BLAS threads, and threads that spin waiting for work would take
@@ -51,21 +51,6 @@ def ink_box(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         return pixels[:0, :0].copy(), (0, 0)
     top, left = int(rows[0]), int(columns[0])
     return pixels[top:rows[-1] + 1, left:columns[-1] + 1].copy(), (top, left)
-
-
-@contextmanager
-def _environment(values: dict):
-    """Set environment variables for a child about to be spawned (it inherits them), then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class ReaderLink:
@@ -153,23 +138,8 @@ class ReaderLink:
         # Used one way, but duplex: on POSIX that is a socket pair, whose buffer (~200 KB) holds any read
         # message whole, where a one-way pipe's (64 KB) might make the GUI thread wait for the reader.
         requests, their_requests = multiprocessing.Pipe()
-        worker = None
-        if self.mode == "process":
-            context = multiprocessing.get_context("spawn")  # fork would copy Qt's threads' locks
-            worker = context.Process(target=serve, args=(their_control, their_requests),
-                                     name="layerlab-draw-reader", daemon=True)
-            try:
-                with _environment(SINGLE_THREADED_BLAS):
-                    worker.start()
-            except (OSError, RuntimeError):  # no processes here: read on a thread instead
-                self.mode, worker = "thread", None
-            else:
-                their_control.close()  # the child holds its ends; ours see EOF when it dies
-                their_requests.close()
-        if worker is None:
-            worker = threading.Thread(target=serve, args=(their_control, their_requests),
-                                      name="layerlab-draw-reader", daemon=True)
-            worker.start()
+        worker, self.mode = start_worker(serve, (their_control, their_requests), "layerlab-draw-reader",
+                                         self.mode, environment=SINGLE_THREADED_BLAS)
         self._control, self._requests, self.worker = control, requests, worker
         self._network_in_flight = self._read_in_flight = False
         self._network_unsent = self._network is not None

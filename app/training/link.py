@@ -22,6 +22,7 @@ import threading
 import engine
 from app.training.process import TrainingJob, send_job, serve_training
 from app.transfer import receive_arrays
+from app.worker_process import start_worker
 
 MODE_VARIABLE = "LAYERLAB_TRAINING_PROCESS"  # "process" (default) or "thread"
 
@@ -76,22 +77,8 @@ class TrainingLink:
         # Duplex pipes: on POSIX socket pairs, whose buffer (~200 KB) takes any command at once.
         control, their_control = multiprocessing.Pipe()
         data, their_data = multiprocessing.Pipe()
-        worker = None
-        if self.mode == "process":
-            context = multiprocessing.get_context("spawn")  # fork would copy Qt's threads' locks
-            worker = context.Process(target=serve_training, args=(their_control, their_data),
-                                     name="layerlab-training", daemon=True)
-            try:
-                worker.start()
-            except (OSError, RuntimeError):  # no processes here: train on a thread instead
-                self.mode, worker = "thread", None
-            else:
-                their_control.close()  # the child holds its ends; ours see EOF when it ends
-                their_data.close()
-        if worker is None:
-            worker = threading.Thread(target=serve_training, args=(their_control, their_data),
-                                      name="layerlab-training", daemon=True)
-            worker.start()
+        worker, self.mode = start_worker(serve_training, (their_control, their_data), "layerlab-training",
+                                         self.mode)
         with self._send_lock:
             self._control, self.worker = control, worker
         threading.Thread(target=self._send_job, args=(data,), name="layerlab-training-sender", daemon=True).start()
