@@ -44,10 +44,10 @@ def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget |
 
 def _wire_dashboard(panel: DrawPanel, dashboard) -> None:
     controller = dashboard.controller
-    # While the pen is down a new snapshot waits for it to lift: handing the reader new weights mid-stroke
-    # would make the next reading wait while it takes in megabytes (the seed CNN's 13 MB, about once a
-    # second while training), the slowest 2-3% of readings. The drawing is read again with the new weights
-    # as soon as the pen lifts.
+    # While the pen is down a new snapshot waits for it to lift: new weights mid-stroke cost the reader a
+    # swap (~2.5 ms) and a second reading of a drawing the pen has already changed (network_loaded makes
+    # the panel read again), work that the stroke's next readings would wait behind. Before the reader took
+    # networks in on a thread of its own, readings that waited for a snapshot's 13 MB were the slowest 2-3%.
     held = {"pen_down": False, "snapshot": None}
 
     def follow_snapshot(snapshot) -> None:

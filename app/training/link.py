@@ -41,7 +41,7 @@ class TrainingLink:
         self._send_lock = threading.Lock()  # commands come from the GUI thread, a retry from the receiver
         self._job: TrainingJob | None = None
         self._last_step = self._last_epoch = 0
-        self._ended = threading.Event()  # the final event and "done" have been emitted
+        self._ended = threading.Event()  # the run is over: set just before its final event is emitted
 
     # -- the GUI's side ------------------------------------------------------------------------------
     def start(self, job: TrainingJob) -> None:
@@ -63,7 +63,7 @@ class TrainingLink:
         return self.worker is not None and not self._ended.is_set()
 
     def join(self, timeout_s: float) -> bool:
-        """Wait up to ``timeout_s`` for the run to end and be reported; True when it has."""
+        """Wait up to ``timeout_s`` for the run's process (or thread) to end; True when it has."""
         return self._ended.wait(timeout_s) if self.worker is not None else True
 
     def terminate(self) -> None:

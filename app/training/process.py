@@ -1,11 +1,14 @@
 """The training run's own side: a process of its own (or a thread, where no process can be had) that receives
 the job, builds the network and the engine's Trainer, trains, and reports every event back. No Qt here.
 
-Why a process. The app's GUI thread and the draw reader's answers need Python's GIL for moments at a time;
-a training thread in the app's process holds it between its NumPy calls, and on a 2-core machine it is
-niced, so it may be waiting for a core while it holds the GIL everyone else waits for. Drawing while the
-seed CNN trained on a thread measured p99 31-48 ms from stroke to bars; with the same training in a process
-of its own, 18 ms (benchmarks/bench_draw_latency.py; the figures are in benchmarks/RESULTS.md, "Draw").
+Why a process. The app's GUI thread and the draw reader's answers need Python's GIL for moments at a
+time; a training thread in the app's process holds it between its NumPy calls, and it is niced, so on a
+2-core machine it may wait for a core while it holds the GIL everyone else waits for. A run that crashes
+in native code or runs out of memory also takes only its own process down, and a run that does not stop
+when the window closes can be terminated. Measured (benchmarks/bench_draw_latency.py --training, 3
+rounds; benchmarks/RESULTS.md, "Draw"): stroke-to-bars p99 while training 12.3-13.6 ms with training in
+a process, 14.0 ms (max 23.6 against 16-17) on a thread: a small gain, within the host's noise; what
+brought the p99 from ~40 ms to the target were the draw reader's changes measured beside it.
 
 The conversation, on two connections (``data`` carries the job's megabytes, so that ``control`` is always
 free for a command):
