@@ -50,6 +50,14 @@ class ConvCache:
     chunks: list  # [(first row, end row, first column, end column)] of output positions
 
 
+def columns_bytes(x_shape: tuple, kernel_shape: tuple, strides, padding, itemsize: int) -> int:
+    """Bytes of the whole column (im2col) matrix of a convolution of ``x_shape`` (N, C, H, W) input."""
+    n, c, h, w = x_shape
+    _, _, kh, kw = kernel_shape
+    out_h, out_w, _ = conv_geometry(h, w, (kh, kw), pair(strides, "strides"), normalize_padding(padding))
+    return c * kh * kw * max(out_h, 0) * max(out_w, 0) * n * itemsize
+
+
 def chunks_of_outputs(xp, out_hw: tuple, bytes_per_position: int) -> list[tuple]:
     """Output positions cut into equal chunks (first row, end row, first column, end column) of at most
     ~CHUNK_BYTES of columns: whole rows, or equal parts of every row when one row is more. One chunk on a

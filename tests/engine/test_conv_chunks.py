@@ -59,3 +59,25 @@ def test_chunks_fit_the_cache():
     assert len(batch_128) == 28 and batch_128[:2] == [(0, 1, 0, 7), (0, 1, 7, 14)]
     assert chunks(np, (28, 28), 25 * 50 * 4) == [(0, 14, 0, 28), (14, 28, 0, 28)]  # even parts, not 22 + 6
     assert chunks(object(), (14, 14), 800 * 128 * 4) == [(0, 14, 0, 14)]  # CuPy: the GPU wants one big GEMM
+
+
+def test_inference_keeps_only_small_column_buffers_between_calls():
+    """A few images reuse one small column buffer from call to call (fresh pages cost more than the product);
+    a big inference batch keeps nothing once it is done; both give the same answer as training's path."""
+    import engine
+    from tests.engine.specs import seed_cnn
+
+    network = engine.Network(seed_cnn(), seed=0, xp=np)
+    conv2 = network.layers["conv2"]
+    rng = np.random.default_rng(0)
+    one = rng.random((1, 1, 28, 28), dtype=np.float32)
+    first = network.forward(one)
+    held = {name: buffer for name, buffer in conv2._inference_workspace._buffers.items()}
+    assert held and all(buffer.nbytes <= conv_ops.CHUNK_BYTES for buffer in held.values())
+    np.testing.assert_array_equal(network.forward(one), first)
+    assert all(conv2._inference_workspace._buffers[name] is buffer for name, buffer in held.items())  # reused
+    many = rng.random((64, 1, 28, 28), dtype=np.float32)  # 40 MB of conv2 columns
+    assert conv_ops.columns_bytes(many.shape, (64, 32, 5, 5), 1, "same", 4) > conv_ops.CHUNK_BYTES
+    batch = network.forward(many)
+    assert all(buffer.nbytes <= conv_ops.CHUNK_BYTES for buffer in conv2._inference_workspace._buffers.values())
+    np.testing.assert_allclose(network.forward(many[:1]), batch[:1], rtol=1e-5, atol=1e-5)
