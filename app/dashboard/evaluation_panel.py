@@ -2,7 +2,7 @@
 the most confidently wrong test images.
 
 The full evaluation runs on a background thread, on its own NumPy copy of the network loaded with the
-latest snapshot, so neither the GUI nor the training thread waits for it.
+latest snapshot, so neither the GUI nor training waits for it.
 """
 
 from __future__ import annotations

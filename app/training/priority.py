@@ -1,7 +1,10 @@
-"""Training yields the CPU to the GUI: on Linux the training thread and the BLAS worker threads that do part
-of its matrix products get a lower priority (a higher nice value) when a run starts.
+"""Training yields the CPU to the GUI: on Linux the thread that trains and the BLAS and engine worker threads
+that do part of its matrix products get a lower priority (a higher nice value) when a run starts.
 
-    lower_training_priority()      # on the training thread, before the first step
+    lower_training_priority()      # on the thread that trains, before the first step
+
+In the app that thread is the main thread of training's own process (app/training/process.py), or a
+thread of the app's process where no process can be had; the CLI's ``layerlab train`` does not call it.
 
 Why: on a 2-core machine training keeps both cores busy, and everything the GUI does (painting, the draw
 reader's forward pass in its own process) then waits for a time slice at every hop. Niced, training still
@@ -14,7 +17,8 @@ pool, which does half of each training step, may have been started by another th
 through ``engine.set_worker_niceness``. Elsewhere (and where the OS refuses) nothing changes. A plain
 user may lower a priority but not raise it back, so the BLAS and engine workers stay niced for the
 process's life: idle, that costs nothing; while something else in the app uses them beside another busy
-program, that work gets a smaller share. Set LAYERLAB_TRAINING_NICENESS=0 to keep training at normal
+program, that work gets a smaller share (in training's own process, nothing else uses them). Set
+LAYERLAB_TRAINING_NICENESS=0 to keep training at normal
 priority.
 """
 

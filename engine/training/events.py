@@ -1,6 +1,6 @@
 """What a training run reports, as plain values: floats, ints, strings and host NumPy copies.
 
-The trainer hands each event to its callback on the training thread; the GUI's worker re-emits them
+The trainer hands each event to its callback on the thread that trains; the app sends them on to its GUI
 as Qt signals. Nothing here refers to arrays the trainer will go on mutating.
 """
 
