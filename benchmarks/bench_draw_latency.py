@@ -17,6 +17,8 @@ a warm-up; the run is stopped after each measurement.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_draw_latency.py --training [--rounds 3] [--strokes 20]
         [--saliency evidence] [--reader thread]
+
+LAYERLAB_TRAINING_PROCESS=thread trains on a thread of the app's process instead of a process of its own.
 """
 
 from __future__ import annotations
@@ -204,7 +206,8 @@ def main() -> None:
         print(summary("training (this round)", *measured)
               + f"   ({state}; {steps_after - steps_before} steps meanwhile, by the snapshots)", flush=True)
     dashboard.shutdown()
-    print(f"\nstroke event -> updated bars, seed CNN, reader in a {panel.reader.mode}, saliency "
+    training_in = f", training in a {controller.session.mode}" if controller.session is not None else ""
+    print(f"\nstroke event -> updated bars, seed CNN, reader in a {panel.reader.mode}{training_in}, saliency "
           f"{args.saliency or 'off'}, one event every {args.interval_ms:.1f} ms ({args.pause_ms:.0f} ms pen up "
           f"between digits), {os.cpu_count()} CPUs, "
           f"{args.rounds} round(s)")
