@@ -20,6 +20,12 @@ import threading
 from contextlib import contextmanager
 
 
+def mode_from_environment(variable: str) -> str:
+    """"process", unless ``variable`` says "thread"."""
+    wanted = os.environ.get(variable, "").strip().lower()
+    return wanted if wanted in ("process", "thread") else "process"
+
+
 def start_worker(target, args: tuple, name: str, mode: str, environment: dict | None = None):
     """(the started Process or Thread, the mode it runs in: "process" or "thread")."""
     if mode == "process":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
-import os
 import sys
 import threading
 import weakref
@@ -27,7 +26,7 @@ import numpy as np
 
 from app.draw.reader import serve
 from app.transfer import array_layout, send_arrays
-from app.worker_process import start_worker
+from app.worker_process import mode_from_environment, start_worker
 
 READER_MODE_VARIABLE = "LAYERLAB_DRAW_READER"  # "process" (default) or "thread"
 # One 28x28 image gains nothing from BLAS threads, and threads that spin waiting for work would take
@@ -39,8 +38,7 @@ def default_mode() -> str:
     """"process", unless LAYERLAB_DRAW_READER=thread. The frozen app too: its entry point
     (packaging/frozen_main.py) calls multiprocessing.freeze_support() first, so the child it spawns (the
     app's own executable again) becomes the reader instead of opening a second window."""
-    wanted = os.environ.get(READER_MODE_VARIABLE, "").strip().lower()
-    return wanted if wanted in ("process", "thread") else "process"
+    return mode_from_environment(READER_MODE_VARIABLE)
 
 
 def ink_box(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:

@@ -16,20 +16,18 @@ No Qt here: app/training/worker.py turns ``emit`` into signals.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 
 import engine
 from app.training.process import TrainingJob, send_job, serve_training
 from app.transfer import receive_arrays
-from app.worker_process import start_worker
+from app.worker_process import mode_from_environment, start_worker
 
 MODE_VARIABLE = "LAYERLAB_TRAINING_PROCESS"  # "process" (default) or "thread"
 
 
 def default_mode() -> str:
-    wanted = os.environ.get(MODE_VARIABLE, "").strip().lower()
-    return wanted if wanted in ("process", "thread") else "process"
+    return mode_from_environment(MODE_VARIABLE)
 
 
 class TrainingLink:

@@ -40,9 +40,6 @@ from app.training.priority import lower_training_priority
 from app.transfer import array_layout, receive_arrays, send_arrays
 
 training = engine.training
-EpochEvent, FailedEvent, FinishedEvent = training.EpochEvent, training.FailedEvent, training.FinishedEvent
-PausedEvent, SnapshotEvent, StepEvent = training.PausedEvent, training.SnapshotEvent, training.StepEvent
-Trainer, TrainingConfig, TrainingData = training.Trainer, training.TrainingConfig, training.TrainingData
 
 STEP_REPORT_INTERVAL_S = 1 / 30  # hundreds of steps a second would flood the GUI's event queue
 DATA_ARRAYS = ("train_images", "train_labels", "val_images", "val_labels")
@@ -55,8 +52,8 @@ class TrainingJob:
     spec: dict
     seed: int
     backend: str  # "numpy" or "cupy"
-    config: TrainingConfig
-    data: TrainingData
+    config: training.TrainingConfig
+    data: training.TrainingData
     checkpoint_dir: str | None = None
 
 
@@ -70,8 +67,8 @@ def send_job(data_connection, job: TrainingJob) -> None:
 def receive_job(data_connection) -> TrainingJob:
     _, spec, seed, backend, config, checkpoint_dir, name, layout = data_connection.recv()
     arrays = receive_arrays(data_connection, layout)
-    data = TrainingData(*(arrays.get(array) for array in DATA_ARRAYS), name=name)
-    return TrainingJob(spec, seed, backend, TrainingConfig.from_dict(config), data, checkpoint_dir)
+    data = training.TrainingData(*(arrays.get(array) for array in DATA_ARRAYS), name=name)
+    return TrainingJob(spec, seed, backend, training.TrainingConfig.from_dict(config), data, checkpoint_dir)
 
 
 def serve_training(control, data_connection) -> None:
@@ -93,16 +90,16 @@ def serve_training(control, data_connection) -> None:
     try:
         engine.backend.set_backend(job.backend)
         network = engine.Network(job.spec, seed=job.seed, xp=engine.backend.current())
-        trainer = Trainer(network, job.data, job.config, reporter, job.checkpoint_dir)
+        trainer = training.Trainer(network, job.data, job.config, reporter, job.checkpoint_dir)
     except Exception as exc:  # e.g. an optimizer setting the engine refuses: the run ends, saying why
-        reporter(FailedEvent(f"could not start training: {exc}", 0, 0))
+        reporter(training.FailedEvent(f"could not start training: {exc}", 0, 0))
         return
-    reporter.network = network
+    reporter.trainer = trainer
     threading.Thread(target=obey, args=(control, trainer), name="layerlab-training-commands", daemon=True).start()
     trainer.run()  # always ends with a Finished or Failed event, which the reporter sends last
 
 
-def obey(control, trainer: Trainer) -> None:
+def obey(control, trainer: training.Trainer) -> None:
     """The GUI's commands, until its end closes; the trainer's control methods are thread-safe."""
     while True:
         try:
@@ -132,8 +129,8 @@ class Reporter:
 
     def __init__(self, control):
         self.control = control
-        self.network = None  # set once built: its final weights go out before the final event
-        self._steps: list[StepEvent] = []
+        self.trainer = None  # set once built: its final weights go out before the final event
+        self._steps: list[training.StepEvent] = []
         self._last_steps_sent = 0.0
 
     def __call__(self, event) -> None:
@@ -143,23 +140,22 @@ class Reporter:
             raise SystemExit(0) from None
 
     def _report(self, event) -> None:
-        if isinstance(event, StepEvent):
+        if isinstance(event, training.StepEvent):
             self._steps.append(event)
             if time.perf_counter() - self._last_steps_sent >= STEP_REPORT_INTERVAL_S:
                 self._send_steps()
             return
         self._send_steps()
-        if isinstance(event, SnapshotEvent):
+        if isinstance(event, training.SnapshotEvent):
             self._send_snapshot(event)
-        elif isinstance(event, EpochEvent):
+        elif isinstance(event, training.EpochEvent):
             self.control.send(("epoch", event))
-        elif isinstance(event, PausedEvent):
+        elif isinstance(event, training.PausedEvent):
             self.control.send(("paused", event))
-        elif isinstance(event, (FinishedEvent, FailedEvent)):
-            if self.network is not None:  # the weights the run ends with (the best, after early stopping)
-                gradients = {name: engine.backend.to_host(p.grad) for name, p in self.network.parameters().items()}
-                self._send_snapshot(SnapshotEvent(event.step, event.epoch, self.network.state_dict(), gradients))
-            self.control.send(("finished" if isinstance(event, FinishedEvent) else "failed", event))
+        elif isinstance(event, (training.FinishedEvent, training.FailedEvent)):
+            if self.trainer is not None:  # the weights the run ends with (the best, after early stopping)
+                self._send_snapshot(self.trainer.snapshot(event.epoch))
+            self.control.send(("finished" if isinstance(event, training.FinishedEvent) else "failed", event))
 
     def _send_steps(self) -> None:
         if self._steps:
@@ -167,7 +163,7 @@ class Reporter:
             self._steps = []
             self._last_steps_sent = time.perf_counter()
 
-    def _send_snapshot(self, event: SnapshotEvent) -> None:
+    def _send_snapshot(self, event: training.SnapshotEvent) -> None:
         self.control.send(("snapshot", event.step, event.epoch, array_layout(event.weights),
                            array_layout(event.gradients)))
         send_arrays(self.control, event.weights)

@@ -239,8 +239,13 @@ class Trainer:
         due = due or (every_seconds is not None and now - self._last_snapshot_time >= every_seconds)
         if due:
             self._last_snapshot_time = now
-            gradients = {name: to_host(p.grad) for name, p in self.network.parameters().items()}
-            self._emit(SnapshotEvent(self.step, epoch, self.network.state_dict(), gradients))
+            self._emit(self.snapshot(epoch))
+
+    def snapshot(self, epoch: int | None = None) -> SnapshotEvent:
+        """Host copies of the network's weights and of the last step's gradients, as a SnapshotEvent."""
+        gradients = {name: to_host(p.grad) for name, p in self.network.parameters().items()}
+        epoch = self.batches.epoch if epoch is None else epoch
+        return SnapshotEvent(self.step, epoch, self.network.state_dict(), gradients)
 
     def _end_epoch(self) -> None:
         epoch = self.batches.epoch
