@@ -1,6 +1,8 @@
-"""Preferences kept between sessions: window size and dock layout, the last data set. Each test has its own
-settings folder (tests/app/conftest.py), so a window closed in a test is the "previous session" of the next
-window it opens."""
+"""Preferences kept between sessions: window size and dock layout, the last data set, recent files, and the
+first-run guide once dismissed. Each test has its own settings folder (tests/app/conftest.py), so a window
+closed in a test is the "previous session" of the next window it opens."""
+
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
@@ -98,3 +100,42 @@ def test_scratch_settings_leave_the_real_ones_alone(tmp_path):
         # Back to this test's own folder, as conftest set it, for the teardown of other fixtures.
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     assert QSettings().value("marker") == "real"
+
+
+def test_recent_files_come_back_next_session(qtbot, tmp_path):
+    first = open_window(qtbot)
+    older, newer = tmp_path / "older.layerlab", tmp_path / "newer.layerlab"
+    assert first.project.save_to(older) and first.project.save_to(newer)
+    first.close()
+
+    second = open_window(qtbot)
+    assert second.project.recent_files.paths() == [newer, older]
+    second.recent_menu.aboutToShow.emit()  # what opening File > Open Recent does
+    actions = second.recent_menu.actions()
+    assert [action.text() for action in actions] == ["newer.layerlab", "older.layerlab"]
+    actions[1].trigger()
+    assert second.windowTitle() == "older.layerlab[*] — LayerLab"
+
+
+def test_a_single_recent_file_written_by_an_earlier_session_reads_as_one_path(qtbot, tmp_path):
+    # An earlier process wrote one path; INI settings read it back as a plain string, not a one-item list.
+    # (Within one process QSettings hands back the list it cached, so the file is written here directly.)
+    only = tmp_path / "only.layerlab"
+    settings_file = Path(QSettings().fileName())
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text(f"[General]\nrecent_files={only}\n", encoding="utf-8")
+    assert open_window(qtbot).project.recent_files.paths() == [only]
+
+
+def test_the_dismissed_guide_stays_dismissed_next_session(qtbot):
+    first = open_window(qtbot)
+    assert first.show_guide_on_first_run()
+    first.guide.close_button.click()
+    assert not first.guide.isVisible()
+    first.close()
+
+    second = open_window(qtbot)
+    assert not second.show_guide_on_first_run()
+    assert not second.guide.isVisible()
+    second.guide_action.trigger()  # Help > Getting Started still brings it back
+    assert second.guide.isVisible()
