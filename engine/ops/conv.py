@@ -14,7 +14,8 @@ in that core's cache; the whole cols matrix of the seed CNN's second convolution
 128. Backward gathers each chunk's columns again from the input rather than keeping them all from
 forward, and gets dx of a stride-1 convolution as a forward correlation of dy (``_dx_by_correlation``);
 other strides scatter each chunk's column gradient through a patch of its own. On a GPU, and for small
-inputs, the whole matrix is one chunk, and col2im adds straight into dx.
+inputs, the whole matrix is one chunk, and col2im adds straight into dx. One image through a stride-1
+convolution takes ``conv_one_image``'s path: column rows as long as the image, not as one output row.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.backend import array_module
+from engine.ops.conv_one_image import forward_one_image, wide_columns_size
 from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 from engine.parallel import cpu_workers, engine_threads, for_ranges, matmul, run_pieces
@@ -172,6 +174,10 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
         raise ValueError(f"kernel {kh}x{kw} does not fit a {h}x{w} input with padding {padding!r}")
     chunks = chunks_of_outputs(xp, (out_h, out_w), c * kh * kw * n * x.itemsize)
     x_padded = pad_to_chwn(x, pads, 0)
+    y = _forward_one_image(x_padded, kernel, bias, strides, (out_h, out_w), workspace)
+    if y is not None:  # backward gathers its columns from x_padded, as after a chunked forward
+        cache = ConvCache((n, c, h, w), x_padded, None, workspace, kernel, strides, pads, (out_h, out_w), chunks)
+        return y, cache if keep_cache else None
     windows = _windows(x_padded, (kh, kw), strides, (out_h, out_w))
     kernel2d = kernel.reshape(f, -1)
     chunk_size = _chunk_size(kernel, chunks, n)
@@ -198,6 +204,21 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     if keep_cache:
         cache = ConvCache((n, c, h, w), x_padded, cols, workspace, kernel, strides, pads, (out_h, out_w), chunks)
     return y, cache
+
+
+def _forward_one_image(x_padded, kernel, bias, strides, out_hw, workspace):
+    """``forward_one_image`` for one image through a stride-1 convolution whose image-long columns fit in
+    CHUNK_BYTES; None otherwise (a batch, a stride, or a large image: cut into chunks instead)."""
+    n, c, hp, wp = x_padded.shape
+    size = wide_columns_size(c, kernel.shape[2:], out_hw, wp)
+    if n != 1 or strides != (1, 1) or size * x_padded.itemsize > CHUNK_BYTES:
+        return None
+    xp = array_module(x_padded)
+    if workspace is None:
+        buffer = xp.empty(size, x_padded.dtype)
+    else:
+        buffer = workspace.get("wide cols", (size,), x_padded.dtype, x_padded)
+    return forward_one_image(x_padded.reshape(c, hp, wp), kernel, bias, out_hw, buffer)
 
 
 def conv2d_backward(dy, cache: ConvCache, need_dx=True, dkernel_out=None, dbias_out=None):

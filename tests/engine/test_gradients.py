@@ -31,14 +31,15 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.parametrize("batch", [2, 1], ids=["batch", "one-image"])  # one image: conv_one_image's forward
 @pytest.mark.parametrize("chunk_bytes", [None, 1], ids=["whole", "position-by-position"])
 @pytest.mark.parametrize("input_shape,kernel,strides,padding", CONV_CASES)
-def test_conv2d_gradients(xp, monkeypatch, input_shape, kernel, strides, padding, chunk_bytes):
+def test_conv2d_gradients(xp, monkeypatch, input_shape, kernel, strides, padding, chunk_bytes, batch):
     if chunk_bytes is not None:  # the CPU path of large convolutions, one output position a chunk
         monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk_bytes)
     spec = chain("conv", input_shape, {"type": "Conv2D", "filters": 3, "kernel_size": kernel, "strides": strides,
                                        "padding": padding, "bias_initializer": {"name": "constant", "value": 0.1}})
-    check_network_gradients(spec)
+    check_network_gradients(spec, batch=batch)
 
 
 @pytest.mark.parametrize("layer_type", ["MaxPooling2D", "AveragePooling2D"])

@@ -1,0 +1,51 @@
+"""One image through a stride-1 convolution, its columns gathered as rows the length of the image.
+
+A batch's columns (``conv2d_forward``) are copied in runs of out_w * N contiguous values, the batch
+being innermost in memory. For one image a run is only out_w values (14 in the seed CNN's second
+convolution), and the gather spends more time starting copies than copying. Here a column row is
+one run over the whole padded channel instead: row (c, i, j) is padded channel c read from offset
+i * Wp + j, (out_h - 1) * Wp + out_w values long. Read that way, output (h, w) sits at position
+h * Wp + w of the product, and the kw - 1 positions between one output row and the next are computed
+and thrown away: a product longer by Wp / out_w (18/14 for that convolution), paid for many times
+over by the copy. Measured on the development machine, one thread: the seed CNN's first convolution
+138 -> 85 us, its second 753 -> 429 us. This is the path of single-image inference and of every
+draw-a-digit reading.
+"""
+
+from __future__ import annotations
+
+from engine.backend import array_module
+from engine.ops.layout import CHWN_TO_NCHW
+
+
+def wide_columns_size(channels: int, kernel_hw: tuple, out_hw: tuple, padded_width: int) -> int:
+    """Elements of the column matrix of ``forward_one_image``."""
+    (kh, kw), (out_h, out_w) = kernel_hw, out_hw
+    return channels * kh * kw * ((out_h - 1) * padded_width + out_w)
+
+
+def forward_one_image(padded, kernel, bias, out_hw: tuple, columns_buffer):
+    """The stride-1 convolution of one padded image ``padded`` (C, Hp, Wp), contiguous, as a logical
+    (1, F, out_h, out_w) array stored CHWN (for one image: plain FHW).
+
+    ``columns_buffer`` is flat scratch of at least ``wide_columns_size`` elements; it is free again on return.
+    """
+    xp = array_module(padded)
+    c, _, wp = padded.shape
+    f, _, kh, kw = kernel.shape
+    out_h, out_w = out_hw
+    length = (out_h - 1) * wp + out_w
+    s_c, s_h, s_w = padded.strides
+    rows = xp.lib.stride_tricks.as_strided(padded, shape=(c, kh, kw, length), strides=(s_c, s_h, s_w, s_w))
+    columns = columns_buffer[:c * kh * kw * length].reshape(c, kh, kw, length)
+    xp.copyto(columns, rows)
+    product = xp.matmul(kernel.reshape(f, -1), columns.reshape(c * kh * kw, length))
+    item = product.itemsize  # output (h, w) is at h * wp + w of its row of the product
+    outputs = xp.lib.stride_tricks.as_strided(product, shape=(f, out_h, out_w),
+                                              strides=(length * item, wp * item, item))
+    y = xp.empty((f, out_h, out_w, 1), dtype=product.dtype)
+    if bias is None:
+        xp.copyto(y[..., 0], outputs)
+    else:
+        xp.add(outputs, bias[:, None, None], out=y[..., 0])
+    return y.transpose(CHWN_TO_NCHW)
