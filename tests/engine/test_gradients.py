@@ -222,11 +222,12 @@ def test_erf_is_accurate_for_each_dtype(xp):
 
 
 def test_relu_of_a_large_array_matches_maximum_exactly(xp, rng):
-    # Large arrays take a faster NumPy path (a broadcast row of zeros); it must agree with
-    # maximum(x, 0) bit for bit, NaN included, also for a length that is not a whole number of rows.
+    # NumPy arrays take a faster path (maximum against pieces of a zeros array); it must agree with
+    # maximum(x, 0) bit for bit, NaN and -0.0 included, also for a length that is not a whole number of pieces.
     relu = ACTIVATIONS["relu"]
     values = rng.standard_normal(300_001).astype(np.float32)
-    values[[0, 4096, 300_000]] = np.nan
+    values[[0, 4096, 65_536, 300_000]] = np.nan
+    values[[1, 70_000]] = -0.0
     x = xp.asarray(values)
     expected = to_numpy(xp.maximum(x, 0))
     y, _ = relu.forward(x.copy(), inplace=True)
