@@ -117,6 +117,7 @@ class Network:
                 sources = self.graph.inputs[node_id]
                 inputs = [outputs[s] for s in sources] if sources else [x]
                 started = self._clock() if timings is not None else 0.0
+                layer.keep_for_backward = keep
                 outputs[node_id] = layer.forward(inputs, training)
                 if timings is not None:
                     timings[node_id] = timings.get(node_id, 0.0) + self._clock() - started

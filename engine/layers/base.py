@@ -39,6 +39,9 @@ class Layer:
     fields: ClassVar[dict[str, Any]] = {}  # config field -> default (or REQUIRED)
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    # Whether a backward pass may follow the next forward: the network sets it before each pass, so a
+    # layer whose record for backward costs work of its own (max pooling's winners) can skip it.
+    keep_for_backward: bool = True
 
     def __init__(self, node_id: str, config: dict):
         self.id = node_id

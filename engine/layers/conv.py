@@ -136,7 +136,8 @@ class MaxPooling2D(_Pooling2D):
     type_name = "MaxPooling2D"
 
     def forward(self, inputs, training):
-        y, self._cache = max_pool2d_forward(inputs[0], self._pool, self._strides, self._padding)
+        y, self._cache = max_pool2d_forward(inputs[0], self._pool, self._strides, self._padding,
+                                            keep_cache=self.keep_for_backward)
         return y
 
     def backward(self, dy, need_input_grads=True):
