@@ -53,6 +53,17 @@ def test_conv2d_gradients(xp, monkeypatch, input_shape, kernel, strides, padding
 def test_pooling_gradients(xp, layer_type, input_shape, pool, strides, padding):
     spec = chain("pool", input_shape, {"type": layer_type, "pool_size": pool, "strides": strides, "padding": padding})
     check_network_gradients(spec)
+    check_network_gradients(spec, training=False)  # an inference pass kept for backward (saliency maps)
+
+
+def test_an_inference_pass_kept_for_backward_or_not_gives_the_same_output(xp):
+    spec = chain("pools", (2, 6, 6), {"type": "MaxPooling2D"}, {"type": "Conv2D", "filters": 2, "kernel_size": 3},
+                 {"type": "MaxPooling2D", "pool_size": 2, "padding": "same"})
+    net = build(spec, seed=0)
+    x = xp.asarray(np.random.default_rng(0).standard_normal((3, 2, 6, 6)), dtype=net.dtype)
+    kept = to_numpy(net.forward(x, keep_for_backward=True))
+    np.testing.assert_array_equal(to_numpy(net.forward(x)), kept)
+    assert net.layers["n2"]._cache is None  # nothing kept after a plain inference pass
 
 
 def test_max_pool_gradient_goes_to_one_input_on_ties(xp):
