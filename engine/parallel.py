@@ -22,9 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from engine.backend import array_module
+
+try:  # a dependency of the package; optional here, so that `import engine` needs only NumPy (a bare GPU box)
+    from threadpoolctl import ThreadpoolController
+except ImportError:
+    ThreadpoolController = None
 
 MAX_WORKERS = 4  # past a few threads these passes are limited by memory bandwidth, not cores
 MIN_ELEMENTS_PER_PIECE = 1 << 16  # below this, a thread hand-off costs more than it saves
@@ -175,7 +179,10 @@ class _BlasThreads:
 
     def _blas(self):
         if self._controllers is None:
-            self._controllers = ThreadpoolController().select(user_api="blas").lib_controllers
+            if ThreadpoolController is None:  # no threadpoolctl: BLAS keeps its threads (see engine_threads)
+                self._controllers = []
+            else:
+                self._controllers = ThreadpoolController().select(user_api="blas").lib_controllers
         return self._controllers
 
     @property
@@ -209,7 +216,8 @@ def engine_threads():
     library threadpoolctl found loaded at the first such block: NumPy's, and any other).
 
     Other code in the process gets its usual BLAS threads back when the last such block ends. Where no
-    BLAS library can be steered (threadpoolctl finds none), BLAS keeps its threads: still correct, slower.
+    BLAS library can be steered (threadpoolctl finds none, or is not installed), BLAS keeps its threads:
+    still correct, slower.
     """
     _blas_threads.enter()
     try:

@@ -55,3 +55,31 @@ def test_no_engine_source_file_imports_qt():
             offenders += [f"{source.relative_to(ENGINE_DIR)}:{node.lineno} imports {name}"
                           for name in names if name.split(".")[0] in QT_PACKAGES]
     assert offenders == []
+
+
+def test_the_engine_trains_with_numpy_alone():
+    """`import engine` needs only NumPy (a bare GPU box for the CuPy checks may have nothing else):
+    without threadpoolctl, BLAS keeps its own threads and a training step still runs."""
+    code = """
+import sys
+for name in ("threadpoolctl", "platformdirs", "PIL", "tqdm"):
+    sys.modules[name] = None  # makes any import of them fail
+import numpy as np, engine
+spec = {"format": "layerlab-network", "version": 1, "name": "tiny", "nodes": [
+    {"id": "input", "type": "Input", "shape": [1, 8, 8]},
+    {"id": "conv", "type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"id": "pool", "type": "MaxPooling2D"}, {"id": "flat", "type": "Flatten"},
+    {"id": "out", "type": "Dense", "units": 3}]}
+net = engine.build(spec, seed=0)
+opt = engine.optimizers.Adam(net.parameters(), lr=1e-2)
+x = np.random.default_rng(0).random((32, 1, 8, 8), dtype=np.float32)
+labels = np.arange(32) % 3
+for _ in range(3):
+    loss, grad = engine.losses.softmax_cross_entropy(net.forward(x, training=True), labels)
+    net.backward(grad, input_grad=False)
+    opt.step()
+print(float(loss))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip()) > 0

@@ -60,8 +60,7 @@ def test_the_caller_does_the_work_itself_when_every_worker_is_busy():
 
 
 def blas_threads():
-    from threadpoolctl import threadpool_info
-
+    threadpool_info = pytest.importorskip("threadpoolctl").threadpool_info
     return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from engine.datasets import DatasetError, import_csv, import_idx_folder, import_image_folder, write_idx
 
@@ -65,6 +64,8 @@ def test_idx_folder_prefers_the_raw_twin_of_a_gz_and_refuses_real_ambiguity(tmp_
 
 
 def _image(path, size, mode="RGB", value=128):
+    # Pillow is the app's (and the importer's) dependency; a bare engine box (GPU checks) may lack it
+    Image = pytest.importorskip("PIL.Image")
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new(mode, size, value if mode in ("L", "I") else (value, 20, 200)[: len(mode)]).save(path)
 
@@ -115,7 +116,7 @@ def test_image_folder_refuses_when_nothing_usable_is_left(tmp_path):
 def test_image_folder_refuses_decompression_bombs(tmp_path, monkeypatch):
     _image(tmp_path / "a" / "ok.png", (4, 4))
     _image(tmp_path / "b" / "huge.png", (64, 64))
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64*64 now counts as a bomb
+    monkeypatch.setattr(pytest.importorskip("PIL.Image"), "MAX_IMAGE_PIXELS", 1000)  # 64*64 now counts as a bomb
     data = import_image_folder(tmp_path, size=(4, 4), test_fraction=0)
     assert data.num_train == 1
     assert any("huge.png: skipped" in w for w in data.warnings)
