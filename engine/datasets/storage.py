@@ -13,6 +13,7 @@ import hashlib
 import importlib.resources
 import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from engine.datasets.errors import DatasetError
@@ -45,9 +46,14 @@ def bundled_folder(info: DatasetInfo) -> Path | None:
     return Path(str(root)) if root.is_dir() and Path(str(root)).is_dir() else None
 
 
-def candidate_folders(info: DatasetInfo) -> list[Path]:
-    folders = [bundled_folder(info), download_folder(info), *(Path(p) for p in info.system_folders)]
-    return [folder for folder in folders if folder is not None]
+def candidate_folders(info: DatasetInfo) -> Iterator[Path]:
+    """The folders to search, in order; each is found only when the ones before did not do (the download
+    folder needs platformdirs, which a bare GPU box running the bundled MNIST may not have)."""
+    bundled = bundled_folder(info)
+    if bundled is not None:
+        yield bundled
+    yield download_folder(info)
+    yield from (Path(p) for p in info.system_folders)
 
 
 def find_file(folder: Path, data_file: DataFile) -> Path | None:

@@ -1,5 +1,7 @@
 """Importing the user's own data: IDX folders, image folders and pixel CSVs, good files and bad."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -63,13 +65,18 @@ def test_idx_folder_prefers_the_raw_twin_of_a_gz_and_refuses_real_ambiguity(tmp_
 # ---------------------------------------------------------------- image folders
 
 
+# Pillow is the app's dependency, and the image importer's; a bare engine box (the GPU checks) may lack it.
+needs_pillow = pytest.mark.skipif(importlib.util.find_spec("PIL") is None, reason="Pillow is not installed")
+
+
 def _image(path, size, mode="RGB", value=128):
-    # Pillow is the app's (and the importer's) dependency; a bare engine box (GPU checks) may lack it
-    Image = pytest.importorskip("PIL.Image")
+    from PIL import Image
+
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new(mode, size, value if mode in ("L", "I") else (value, 20, 200)[: len(mode)]).save(path)
 
 
+@needs_pillow
 def test_image_folder_resizes_and_reports_bad_files(tmp_path):
     _image(tmp_path / "cat" / "a.png", (40, 30))
     _image(tmp_path / "cat" / "b.jpg", (10, 10), mode="L", value=200)
@@ -92,6 +99,7 @@ def test_image_folder_resizes_and_reports_bad_files(tmp_path):
     assert rgb.info.shape == (3, 8, 8)
 
 
+@needs_pillow
 def test_image_folder_with_train_and_test_subfolders(tmp_path):
     for split, count in (("train", 3), ("test", 1)):
         for name in ("left", "right"):
@@ -101,6 +109,7 @@ def test_image_folder_with_train_and_test_subfolders(tmp_path):
     assert (data.num_train, data.num_test) == (6, 2) and data.info.class_names == ("left", "right")
 
 
+@needs_pillow
 def test_image_folder_refuses_when_nothing_usable_is_left(tmp_path):
     (tmp_path / "cat").mkdir()
     (tmp_path / "cat" / "a.png").write_bytes(b"garbage")
@@ -113,10 +122,13 @@ def test_image_folder_refuses_when_nothing_usable_is_left(tmp_path):
         import_image_folder(tmp_path, color="cmyk")
 
 
+@needs_pillow
 def test_image_folder_refuses_decompression_bombs(tmp_path, monkeypatch):
     _image(tmp_path / "a" / "ok.png", (4, 4))
     _image(tmp_path / "b" / "huge.png", (64, 64))
-    monkeypatch.setattr(pytest.importorskip("PIL.Image"), "MAX_IMAGE_PIXELS", 1000)  # 64*64 now counts as a bomb
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64*64 now counts as a bomb
     data = import_image_folder(tmp_path, size=(4, 4), test_fraction=0)
     assert data.num_train == 1
     assert any("huge.png: skipped" in w for w in data.warnings)
