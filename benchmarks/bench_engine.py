@@ -7,6 +7,8 @@
 A training step is forward + loss + backward + optimizer update on real MNIST batches. Throughput
 is the median over timed windows of 10 steps after warm-up, so one stall of a busy machine does not
 decide the figure; the engine's and PyTorch's windows alternate, so a busy spell slows both sides.
+The ratio is the median over pairs of neighbouring windows of one side's time over the other's, with
+its quartiles in brackets: the spread says how far a single run's ratio can be trusted (``paired_ratio``).
 Latency is the forward pass of one image in inference mode (median and p99), in alternating
 windows of calls (see ``measure_latencies``).
 "Memory growth" is the change in traced memory (tracemalloc; NumPy reports its arrays there) over
@@ -58,7 +60,7 @@ def _synchronize(xp):
 
 
 def measure_interleaved(runners, windows, steps_per_window):
-    """Median seconds per step of each runner, timing their windows in turn (A, B, A, B, ...).
+    """Seconds per step of each runner in each window, timing their windows in turn (A, B, A, B, ...).
 
     Alternating keeps a busy moment of a shared machine from landing on one side of the comparison only.
     Each runner is (step, batches, sync) and has been warmed up.
@@ -72,7 +74,16 @@ def measure_interleaved(runners, windows, steps_per_window):
                 step(*next(batches))
             sync()
             times.append((time.perf_counter() - start) / steps_per_window)
-    return [statistics.median(times) for times in per_step]
+    return per_step
+
+
+def paired_ratio(ours, theirs):
+    """How many times faster we are, window by window: (median, first quartile, third quartile) of
+    their seconds over ours in each pair of neighbouring windows. A pair shares the machine's mood of the
+    moment, so a host that slows down for a while moves the spread, not the median."""
+    ratios = sorted(t / o for o, t in zip(ours, theirs, strict=True))
+    quartiles = statistics.quantiles(ratios, n=4, method="inclusive")
+    return statistics.median(ratios), quartiles[0], quartiles[2]
 
 
 def engine_runner(name, batch_size, step_count, warmup=5):
@@ -215,7 +226,8 @@ def main(argv=None):
     device = None if args.no_torch else torch_device()
     print(f"# Engine benchmark — backend {backend.backend_name()}; {machine_line()}")
     print()
-    print("| model | batch | engine samples/s | PyTorch samples/s | engine / PyTorch | memory growth |")
+    print("| model | batch | engine samples/s | PyTorch samples/s | engine / PyTorch (windows' quartiles) "
+          "| memory growth |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in args.models:
         for batch_size in args.batch_sizes:
@@ -224,11 +236,11 @@ def main(argv=None):
             runners = [engine_runner(name, batch_size, step_count)]
             if device:
                 runners.append(torch_runner(name, batch_size, step_count, device))
-            seconds = measure_interleaved(runners, windows, STEPS_PER_WINDOW)
-            ours = batch_size / seconds[0]
-            theirs = batch_size / seconds[1] if device else None
+            window_seconds = measure_interleaved(runners, windows, STEPS_PER_WINDOW)
+            ours = batch_size / statistics.median(window_seconds[0])
+            theirs = batch_size / statistics.median(window_seconds[1]) if device else None
             growth = memory_growth(*runners[0][:2]) if backend.backend_name() == "numpy" else None
-            ratio = f"{ours / theirs:.2f}x" if theirs else "—"
+            ratio = "{:.2f}x ({:.2f}-{:.2f})".format(*paired_ratio(*window_seconds)) if device else "—"
             growth_text = "—" if growth is None else f"{growth / 1024:+.0f} KiB"
             theirs_text = f"{theirs:,.0f}" if theirs else "—"
             print(f"| {name} | {batch_size} | {ours:,.0f} | {theirs_text} | {ratio} | {growth_text} |", flush=True)
