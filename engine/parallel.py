@@ -157,12 +157,19 @@ def _dense_flat(array):
 def elementwise(xp, operation: Callable, *arrays) -> None:
     """``operation(*pieces)`` over matching pieces of ``arrays`` (inputs and output, same shape and layout).
 
-    Splits only NumPy arrays that share one dense memory layout; anything else gets one call.
+    Splits only NumPy arrays that share one dense memory layout; anything else gets one call. Arrays too
+    small to split get one call too, flat when they are C-contiguous (finding another layout's flat view
+    costs ~10 us, as much as the operation on a few thousand elements).
     """
-    flats = None
-    if xp is np and all(a.strides == arrays[0].strides and a.shape == arrays[0].shape for a in arrays):
-        flats = [_dense_flat(a) for a in arrays]
-    if flats is None or any(f is None for f in flats):
+    same_layout = all(a.strides == arrays[0].strides and a.shape == arrays[0].shape for a in arrays)
+    if xp is not np or not same_layout:
+        operation(*arrays)
+        return
+    if arrays[0].size < 2 * MIN_ELEMENTS_PER_PIECE:  # one piece in any case (see for_ranges)
+        operation(*(a.reshape(-1) for a in arrays) if arrays[0].flags.c_contiguous else arrays)
+        return
+    flats = [_dense_flat(a) for a in arrays]
+    if any(f is None for f in flats):
         operation(*arrays)
         return
     for_ranges(xp, flats[0].size, 1, lambda start, stop: operation(*(f[start:stop] for f in flats)))

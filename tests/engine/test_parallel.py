@@ -122,3 +122,32 @@ def test_a_training_batch_gives_the_same_gradients_as_blas_threads(monkeypatch):
     monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)  # a chunk per output position
     for ours, reference in zip(gradients(), whole, strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
+
+
+def _recording_square(calls):
+    def operation(source, out):
+        calls.append((source.shape, source.ndim))
+        np.square(source, out=out)
+    return operation
+
+
+@pytest.mark.parametrize("layout", ["c-contiguous", "chwn", "mismatched"])
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_elementwise_covers_every_element_once(layout, size):
+    from engine.ops.layout import empty_chwn
+
+    shape = (2, 3, 4, 5) if size == "small" else (16, 8, 32, 64)  # 120 or 262,144 elements
+    values = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    source = values.copy() if layout == "c-contiguous" else empty_chwn(np, shape, np.float32)
+    source[...] = values
+    out = np.empty_like(values) if layout == "mismatched" else np.empty_like(source)
+    calls = []
+    parallel.elementwise(np, _recording_square(calls), source, out)
+    np.testing.assert_array_equal(out, values ** 2)
+    if layout == "mismatched":  # the two layouts differ: one call on the arrays as they are
+        assert calls == [(shape, 4)]
+    elif size == "small":  # one call; flat when C-contiguous (no layout search)
+        assert calls == [((values.size,), 1)] if layout == "c-contiguous" else calls == [(shape, 4)]
+    else:  # flat pieces shared between the cores
+        assert len(calls) > 1 and all(ndim == 1 for _, ndim in calls)
+        assert sum(shape[0] for shape, _ in calls) == values.size
