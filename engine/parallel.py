@@ -166,7 +166,8 @@ def elementwise(xp, operation: Callable, *arrays) -> None:
         operation(*arrays)
         return
     if arrays[0].size < 2 * MIN_ELEMENTS_PER_PIECE:  # one piece in any case (see for_ranges)
-        operation(*(a.reshape(-1) for a in arrays) if arrays[0].flags.c_contiguous else arrays)
+        flat = arrays[0].flags.c_contiguous  # the arrays share one layout, so all of them or none
+        operation(*(a.reshape(-1) if flat else a for a in arrays))
         return
     flats = [_dense_flat(a) for a in arrays]
     if any(f is None for f in flats):
