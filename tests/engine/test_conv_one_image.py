@@ -14,6 +14,7 @@ from engine.ops.workspace import Workspace
     (3, (9, 7), 3, "valid"),
     (2, (6, 5), (3, 2), 1),
     (4, (5, 5), 1, "valid"),
+    (2, (7, 6), 4, "same"),  # an even kernel: TensorFlow's 'same' pads one more at the bottom and right
 ])
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_one_image_matches_the_batch_path(monkeypatch, channels, size, kernel, padding, with_bias):
