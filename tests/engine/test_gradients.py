@@ -28,6 +28,7 @@ CONV_CASES = [
     ((2, 5, 5), 3, 2, 1),
     ((1, 4, 4), 1, 1, "valid"),
     ((2, 5, 6), 4, 3, "same"),
+    ((2, 5, 6), 4, 1, "same"),  # even kernel, stride 1: uneven 'same' pads
 ]
 
 
