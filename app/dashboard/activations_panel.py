@@ -54,7 +54,8 @@ class ActivationsPanel(QWidget):
         layout.addWidget(self.caption)
         self.run = None
         self.tasks = BackgroundTasks(self)
-        self._network = None  # the background thread's own copy
+        self._network = None  # the background thread's own copy (see _background_network)
+        self._network_run = None  # the run it was built for
         self._computing = self._pending = False
         self.drawn_image: np.ndarray | None = None
         self._images: dict[str, pg.ImageItem] = {}
@@ -67,7 +68,6 @@ class ActivationsPanel(QWidget):
     def begin_run(self, run) -> None:
         """Lay out one image per node (created once per run; snapshots only update them)."""
         self.run = run
-        self._network = engine.Network(run.spec, xp=np)
         self.plots.clear()
         self._images, self._labels = {}, {}
         network = run.inference_network
@@ -110,7 +110,7 @@ class ActivationsPanel(QWidget):
             self._pending = True
             return
         self._computing = True
-        network, snapshot = self._network, run.latest_snapshot
+        snapshot = run.latest_snapshot
         if self.drawn_image is not None:
             source = "the drawn image"
         else:
@@ -118,6 +118,7 @@ class ActivationsPanel(QWidget):
             source = f"test example #{self.example.value()} (label {label})"
 
         def forward(_report):
+            network = self._background_network(run)
             if snapshot is not None:
                 network.load_state_dict(snapshot.weights)
             outputs = network.forward(x, training=False, return_all=True)
@@ -125,6 +126,14 @@ class ActivationsPanel(QWidget):
 
         self.tasks.submit(forward, lambda outputs: self._show(run, outputs, source, snapshot),
                           self._show_failure)
+
+    def _background_network(self, run) -> engine.Network:
+        """The background thread's own copy of ``run``'s network, built there at the run's first refresh rather
+        than on the GUI thread at its start (initialising the seed CNN's weights takes ~100 ms). Only tasks
+        call it, and they never overlap (``_computing``)."""
+        if self._network_run is not run:
+            self._network, self._network_run = engine.Network(run.spec, xp=np), run
+        return self._network
 
     def _show(self, run, outputs: dict, source: str, snapshot) -> None:
         self._computing = False

@@ -18,8 +18,7 @@ through ``engine.set_worker_niceness``. Elsewhere (and where the OS refuses) not
 user may lower a priority but not raise it back, so the BLAS and engine workers stay niced for the
 process's life: idle, that costs nothing; while something else in the app uses them beside another busy
 program, that work gets a smaller share (in training's own process, nothing else uses them). Set
-LAYERLAB_TRAINING_NICENESS=0 to keep training at normal
-priority.
+LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
 """
 
 from __future__ import annotations

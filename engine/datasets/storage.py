@@ -47,8 +47,8 @@ def bundled_folder(info: DatasetInfo) -> Path | None:
 
 
 def candidate_folders(info: DatasetInfo) -> Iterator[Path]:
-    """The folders to search, in order; each is found only when the ones before did not do (the download
-    folder needs platformdirs, which a bare GPU box running the bundled MNIST may not have)."""
+    """The folders to search, in order, each worked out only when the search gets to it: the download
+    folder needs platformdirs, which a bare GPU box reading the bundled MNIST may not have."""
     bundled = bundled_folder(info)
     if bundled is not None:
         yield bundled

@@ -210,8 +210,10 @@ def _forward_one_image(x_padded, kernel, bias, strides, out_hw, workspace):
     """``forward_one_image`` for one image through a stride-1 convolution whose image-long columns fit in
     CHUNK_BYTES; None otherwise (a batch, a stride, or a large image: cut into chunks instead)."""
     n, c, hp, wp = x_padded.shape
+    if n != 1 or strides != (1, 1):
+        return None
     size = wide_columns_size(c, kernel.shape[2:], out_hw, wp)
-    if n != 1 or strides != (1, 1) or size * x_padded.itemsize > CHUNK_BYTES:
+    if size * x_padded.itemsize > CHUNK_BYTES:
         return None
     xp = array_module(x_padded)
     if workspace is None:
