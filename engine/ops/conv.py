@@ -28,7 +28,7 @@ import numpy as np
 
 from engine.backend import array_module
 from engine.ops.conv_one_image import forward_one_image, wide_columns_size
-from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn
+from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn, strided_view
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 from engine.parallel import cpu_workers, engine_threads, for_ranges, matmul, run_pieces
 
@@ -91,13 +91,11 @@ def _columns(chunk, out_w: int, n: int) -> slice:
 
 def _windows(x_padded, kernel_hw, strides, out_hw):
     """A strided (C, kh, kw, out_h, out_w, N) view: [c, i, j, h, w] is input pixel (c, h*sh+i, w*sw+j)."""
-    xp = array_module(x_padded)
     memory = x_padded.transpose(NCHW_TO_CHWN)  # (C, Hp, Wp, N), contiguous
     c, _, _, n = memory.shape
     (kh, kw), (sh, sw), (out_h, out_w) = kernel_hw, strides, out_hw
     s_c, s_h, s_w, s_n = memory.strides
-    return xp.lib.stride_tricks.as_strided(
-        memory, shape=(c, kh, kw, out_h, out_w, n), strides=(s_c, s_h, s_w, s_h * sh, s_w * sw, s_n))
+    return strided_view(memory, (c, kh, kw, out_h, out_w, n), (s_c, s_h, s_w, s_h * sh, s_w * sw, s_n))
 
 
 class _Scratch:

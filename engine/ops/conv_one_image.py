@@ -15,7 +15,7 @@ draw-a-digit reading.
 from __future__ import annotations
 
 from engine.backend import array_module
-from engine.ops.layout import CHWN_TO_NCHW
+from engine.ops.layout import CHWN_TO_NCHW, strided_view
 
 
 def wide_columns_size(channels: int, kernel_hw: tuple, out_hw: tuple, padded_width: int) -> int:
@@ -36,16 +36,12 @@ def forward_one_image(padded, kernel, bias, out_hw: tuple, columns_buffer):
     out_h, out_w = out_hw
     length = (out_h - 1) * wp + out_w
     s_c, s_h, s_w = padded.strides
-    rows = xp.lib.stride_tricks.as_strided(padded, shape=(c, kh, kw, length), strides=(s_c, s_h, s_w, s_w))
     columns = columns_buffer[:c * kh * kw * length].reshape(c, kh, kw, length)
-    xp.copyto(columns, rows)
+    xp.copyto(columns, strided_view(padded, (c, kh, kw, length), (s_c, s_h, s_w, s_w)))
     product = xp.matmul(kernel.reshape(f, -1), columns.reshape(c * kh * kw, length))
+    if bias is not None:  # over the whole contiguous product: 3x faster than over the strided outputs
+        product += bias[:, None]
     item = product.itemsize  # output (h, w) is at h * wp + w of its row of the product
-    outputs = xp.lib.stride_tricks.as_strided(product, shape=(f, out_h, out_w),
-                                              strides=(length * item, wp * item, item))
     y = xp.empty((f, out_h, out_w, 1), dtype=product.dtype)
-    if bias is None:
-        xp.copyto(y[..., 0], outputs)
-    else:
-        xp.add(outputs, bias[:, None, None], out=y[..., 0])
+    xp.copyto(y[..., 0], strided_view(product, (f, out_h, out_w), (length * item, wp * item, item)))
     return y.transpose(CHWN_TO_NCHW)

@@ -64,3 +64,12 @@ def test_a_large_image_and_strided_convolutions_keep_the_chunked_path(monkeypatc
     big = (1, 8, 200, 200)  # its image-long columns would be 11 MB: past CHUNK_BYTES, so it is cut into chunks
     conv_ops.conv2d(np.zeros(big, np.float32), np.zeros((2, 8, 3, 3), np.float32), None, 1, "same")
     assert not taken
+
+
+def test_a_strided_view_of_any_array_matches_as_strided():
+    from engine.ops.layout import strided_view
+
+    memory = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    for array in (memory, memory[:, ::2]):  # contiguous (the fast path), then not
+        expected = np.lib.stride_tricks.as_strided(array, shape=(3, 2, 3), strides=array.strides[:2] + (4,))
+        np.testing.assert_array_equal(strided_view(array, (3, 2, 3), array.strides[:2] + (4,)), expected)
