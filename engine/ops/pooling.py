@@ -78,6 +78,30 @@ def _max_pool_2x2_forward(x, keep_cache):
     return y_memory.transpose(CHWN_TO_NCHW), right_wins, bottom_wins
 
 
+def _max_pool_2x2_values(x):
+    """The 2x2 maximum alone (no backward follows): over row pairs first, then column pairs.
+
+    Row pairs are whole contiguous rows of W * N values, so the first pass, on all the data, runs at
+    SIMD speed; only the second, on half of it, steps through runs of N. Columns first is the order
+    ``_max_pool_2x2_forward`` needs for PyTorch's tie rule; ties do not matter here, the maximum is the
+    same whichever input holds it. Measured on the development machine, an inference batch of 128 through
+    the seed CNN's pool1: 2.5 -> 1.4 ms (pool2: 1.0 -> 0.63 ms); one image: 32 -> 29 us.
+    """
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    row_pairs = x.transpose(NCHW_TO_CHWN).reshape(c, h // 2, 2, w * n)
+    rows = xp.empty((c, h // 2, w * n), dtype=x.dtype)
+    y_memory = xp.empty((c, h // 2, w // 2, n), dtype=x.dtype)
+
+    def pool_channels(start, stop):
+        xp.maximum(row_pairs[start:stop, :, 0], row_pairs[start:stop, :, 1], out=rows[start:stop])
+        column_pairs = rows[start:stop].reshape(stop - start, h // 2, w // 2, 2, n)
+        xp.maximum(column_pairs[..., 0, :], column_pairs[..., 1, :], out=y_memory[start:stop])
+
+    for_ranges(xp, c, h * w * n, pool_channels)
+    return y_memory.transpose(CHWN_TO_NCHW)
+
+
 def _max_pool_2x2_backward(dy, cache: PoolCache):
     # Multiplying by a boolean mask is several times faster than where(); the loser's share is
     # dy - winner's share, which is exactly 0 or dy.
@@ -101,6 +125,8 @@ def _max_pool_2x2_backward(dy, cache: PoolCache):
 def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid", keep_cache=True):
     xp = array_module(x)
     pool, strides, pads, out_hw = _geometry(x, pool_size, strides, padding)
+    if _fast_2x2(x, pool, strides, pads) and not keep_cache:
+        return _max_pool_2x2_values(x), None
     if _fast_2x2(x, pool, strides, pads):
         y, right_wins, bottom_wins = _max_pool_2x2_forward(x, keep_cache)
         cache = PoolCache(x.shape, None, pool, strides, pads, out_hw, right_wins=right_wins,

@@ -222,6 +222,23 @@ def test_max_pool_fast_path_matches_the_general_path(xp, rng, padding):
                                   to_numpy(max_pool2d_backward(dy, cache_general)))
 
 
+# One image; a batch; one large enough to be shared between the cores.
+@pytest.mark.parametrize("shape", [(1, 4, 6, 8), (3, 4, 6, 8), (64, 8, 28, 28)])
+def test_max_pool_without_backward_gives_the_same_maximum(xp, rng, shape):
+    # With no backward to follow, the 2x2 fast path pools row pairs first (faster, different tie
+    # order); the maximum itself must not change.
+    from engine.ops.layout import empty_chwn, is_chwn
+    from engine.ops.pooling import max_pool2d_forward
+
+    values = rng.integers(0, 5, shape).astype(np.float32)
+    chwn = empty_chwn(xp, shape, np.float32)
+    chwn[...] = xp.asarray(values)
+    y, cache = max_pool2d_forward(chwn, 2, 2, "valid", keep_cache=False)
+    n, c, h, w = shape
+    assert cache is None and is_chwn(y)
+    np.testing.assert_array_equal(to_numpy(y), values.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5)))
+
+
 def test_erf_is_accurate_for_each_dtype(xp):
     import math
 
