@@ -2,9 +2,10 @@
 
 NumPy releases the GIL inside its loops over large arrays, so one big copy or element-wise pass
 split into a piece per core, run on a small thread pool, uses every core. The same goes for GEMMs:
-inside ``engine_threads()`` (a network's pass over a training batch) BLAS runs single-threaded and
-the engine splits the work itself: a large matrix product into blocks (``matmul``), a convolution
-into cache-sized chunks that each core takes whole (gather, multiply, scatter back).
+inside ``engine_threads()`` (a convolutional network's pass over a training batch) BLAS runs
+single-threaded and the engine splits the work itself: a large matrix product into blocks (``matmul``),
+a convolution into cache-sized chunks that each core takes whole (gather, multiply, scatter back).
+A network of dense layers alone leaves its products to BLAS's threads (``Network._threads_for``).
 
 Why not let BLAS thread its own GEMMs: after each threaded call, OpenBLAS's threads spin for a good
 while waiting for the next one, and on a 2-core machine they take the core our workers need for the
@@ -64,6 +65,11 @@ def set_core_limit(cores: int | None) -> None:
     """
     global _core_limit
     _core_limit = cores
+
+
+def cores_are_limited() -> bool:
+    """True while an app keeps the engine to fewer cores than it has (``set_core_limit``)."""
+    return _core_limit is not None
 
 
 def _pool() -> ThreadPoolExecutor:

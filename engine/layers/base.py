@@ -42,6 +42,9 @@ class Layer:
     # Whether a backward pass may follow the next forward: the network sets it before each pass, so a
     # layer whose record for backward costs work of its own (max pooling's winners) can skip it.
     keep_for_backward: bool = True
+    # True where the engine cuts this layer's passes into pieces for the cores itself (convolution,
+    # pooling); a network with such a layer keeps BLAS to one thread per call (``Network._threads_for``).
+    shares_out_its_work: ClassVar[bool] = False
 
     def __init__(self, node_id: str, config: dict):
         self.id = node_id

@@ -38,6 +38,7 @@ class Conv2D(Layer):
     """Learned filters slid over the image; kernel (filters, in_channels, kh, kw)."""
 
     type_name = "Conv2D"
+    shares_out_its_work = True
     fields = {
         "filters": REQUIRED,
         "kernel_size": REQUIRED,
@@ -114,6 +115,7 @@ class Conv2D(Layer):
 
 class _Pooling2D(Layer):
     fields = {"pool_size": 2, "strides": None, "padding": "valid"}
+    shares_out_its_work = True
 
     def configure(self, pool_size, strides, padding):
         self.pool_size = pool_size

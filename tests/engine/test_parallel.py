@@ -124,6 +124,29 @@ def test_a_training_batch_gives_the_same_gradients_as_blas_threads(monkeypatch):
         np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind,core_limit,engine_shares", [
+    ("dense", None, False),  # products are all the work: BLAS's own threads share them
+    ("dense", 1, True),  # an app keeps the engine to one core: BLAS too
+    ("conv", None, True),  # convolutions are cut into pieces for the engine's workers
+])
+def test_who_shares_the_cores_in_a_training_pass(monkeypatch, kind, core_limit, engine_shares):
+    import engine
+
+    nodes = [{"id": "input", "type": "Input", "shape": [1, 6, 6]}]
+    if kind == "conv":
+        nodes.append({"id": "conv", "type": "Conv2D", "filters": 2, "kernel_size": 3})
+    nodes += [{"id": "flatten", "type": "Flatten"}, {"id": "logits", "type": "Dense", "units": 3}]
+    net = engine.build({"format": "layerlab-network", "version": 1, "name": kind, "nodes": nodes})
+    seen = []
+    dense = net.layers["logits"]
+    monkeypatch.setattr(dense, "forward", lambda *args: seen.append(parallel._blas_threads.active)
+                        or type(dense).forward(dense, *args))
+    monkeypatch.setattr(parallel, "_core_limit", core_limit)
+    net.forward(np.zeros((16, 1, 6, 6), np.float32), training=True)
+    net.forward(np.zeros((1, 1, 6, 6), np.float32))  # one image: BLAS's threads whatever the network
+    assert seen == [engine_shares, False]
+
+
 def _recording_square(calls):
     def operation(source, out):
         calls.append((source.shape, source.ndim))
