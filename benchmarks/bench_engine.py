@@ -6,7 +6,8 @@
 
 A training step is forward + loss + backward + optimizer update on real MNIST batches. Throughput
 is the median over timed windows of 10 steps after warm-up, so one stall of a busy machine does not
-decide the figure; the engine's and PyTorch's windows alternate, so a busy spell slows both sides.
+decide the figure; the engine's and PyTorch's windows alternate, so a busy spell slows both sides, and
+each side steps untimed for a moment before each of its windows, until the other's threads are quiet.
 The ratio is the median over pairs of neighbouring windows of one side's time over the other's, with
 its quartiles in brackets: the spread says how far a single run's ratio can be trusted (``paired_ratio``).
 Latency is the forward pass of one image in inference mode (median and p99), in alternating
@@ -37,6 +38,13 @@ import engine  # noqa: E402
 from engine import backend  # noqa: E402
 
 STEPS_PER_WINDOW = 10
+# Each side runs untimed for LEAD_IN_SECONDS before each of its timed windows. After its last call each
+# side's threads keep spinning for a while (OpenBLAS's ~110 ms, PyTorch's OpenMP ~10 ms, measured here)
+# and take a core from the other side's window: a contest no user sees, who runs one library in a
+# process. Timed straight after the switch, the MLP on BLAS's threads (engine/network.py) and PyTorch
+# each ran at 1/3 to 2/3 of their speed alone. A pause instead of the lead-in is no better: after
+# 150 ms idle, the engine took ~30 MLP steps to get back to full speed.
+LEAD_IN_SECONDS = 0.15
 
 
 @functools.cache
@@ -46,10 +54,11 @@ def mnist_train_float():
     return engine.datasets.to_float(data.train_images), data.train_labels
 
 
-def mnist_batches(batch_size, count, seed=0):
+def mnist_batches(batch_size, seed=0):
+    """Random training batches (images, labels), endlessly."""
     images, labels = mnist_train_float()
     rng = np.random.default_rng(seed)
-    for _ in range(count):
+    while True:
         index = rng.integers(0, len(images), batch_size)
         yield images[index], labels[index]
 
@@ -59,15 +68,20 @@ def _synchronize(xp):
         xp.cuda.Device().synchronize()
 
 
-def measure_interleaved(runners, windows, steps_per_window):
+def measure_interleaved(runners, windows, steps_per_window, lead_in_seconds=LEAD_IN_SECONDS):
     """Seconds per step of each runner in each window, timing their windows in turn (A, B, A, B, ...).
 
     Alternating keeps a busy moment of a shared machine from landing on one side of the comparison only.
-    Each runner is (step, batches, sync) and has been warmed up.
+    Each runner is (step, batches, sync) and has been warmed up. Before each timed window its runner
+    steps untimed for ``lead_in_seconds``, while the other side's threads stop spinning (0: no lead-in,
+    as before 2026-11-23).
     """
     per_step = [[] for _ in runners]
     for _ in range(windows):
         for times, (step, batches, sync) in zip(per_step, runners, strict=True):
+            lead_in_ends = time.perf_counter() + lead_in_seconds
+            while time.perf_counter() < lead_in_ends:
+                step(*next(batches))
             sync()
             start = time.perf_counter()
             for _ in range(steps_per_window):
@@ -86,13 +100,13 @@ def paired_ratio(ours, theirs):
     return statistics.median(ratios), quartiles[0], quartiles[2]
 
 
-def engine_runner(name, batch_size, step_count, warmup=5):
-    """(step, batches, sync) for the engine, warmed up, with batches for ``step_count`` more steps."""
+def engine_runner(name, batch_size, warmup=5):
+    """(step, batches, sync) for the engine, warmed up."""
     make_spec, optimizer_name, lr = MODELS[name]
     net = engine.build(make_spec(), seed=0)
     opt = engine.optimizers.get(optimizer_name, net.parameters(), lr=lr)
     xp = net.xp
-    batches = mnist_batches(batch_size, warmup + step_count)
+    batches = mnist_batches(batch_size)
 
     def step(x, labels):
         logits = net.forward(xp.asarray(x), training=True)
@@ -151,7 +165,7 @@ def measure_latencies(inferences, windows=10, calls_per_window=25, settling_call
     return result
 
 
-def torch_runner(name, batch_size, step_count, device, warmup=5):
+def torch_runner(name, batch_size, device, warmup=5):
     """(step, batches, sync) for the same model on PyTorch, warmed up."""
     import torch
 
@@ -159,7 +173,7 @@ def torch_runner(name, batch_size, step_count, device, warmup=5):
     model = torch_model(name).to(device)
     opt = torch_optimizer(optimizer_name, model.parameters(), lr)
     batches = ((torch.tensor(x, device=device), torch.tensor(y, device=device))
-               for x, y in mnist_batches(batch_size, warmup + step_count))
+               for x, y in mnist_batches(batch_size))
 
     def step(x, labels):
         opt.zero_grad(set_to_none=True)
@@ -221,6 +235,8 @@ def main(argv=None):
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[50, 128])
     parser.add_argument("--steps", type=int, default=60, help="timed training steps per measurement")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    parser.add_argument("--lead-in", type=float, default=LEAD_IN_SECONDS,
+                        help="seconds of untimed steps before each timed window (0: none, as before 2026-11-23)")
     args = parser.parse_args(argv)
 
     device = None if args.no_torch else torch_device()
@@ -232,11 +248,10 @@ def main(argv=None):
     for name in args.models:
         for batch_size in args.batch_sizes:
             windows = max(3, args.steps // STEPS_PER_WINDOW)
-            step_count = windows * STEPS_PER_WINDOW + 12  # and 11 more for the memory measurement
-            runners = [engine_runner(name, batch_size, step_count)]
+            runners = [engine_runner(name, batch_size)]
             if device:
-                runners.append(torch_runner(name, batch_size, step_count, device))
-            window_seconds = measure_interleaved(runners, windows, STEPS_PER_WINDOW)
+                runners.append(torch_runner(name, batch_size, device))
+            window_seconds = measure_interleaved(runners, windows, STEPS_PER_WINDOW, args.lead_in)
             ours = batch_size / statistics.median(window_seconds[0])
             theirs = batch_size / statistics.median(window_seconds[1]) if device else None
             growth = memory_growth(*runners[0][:2]) if backend.backend_name() == "numpy" else None
