@@ -16,7 +16,10 @@ its Training dock's Start button (its default settings: Adam, batch 50), the Cur
 a warm-up; the run is stopped after each measurement.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_draw_latency.py --training [--rounds 3] [--strokes 20]
-        [--saliency evidence] [--reader thread]
+        [--saliency evidence] [--reader thread] [--design resources/examples/mlp-784-128-10.json]
+
+``--design`` trains another network spec instead (for 50 epochs, so that a small one is still training when
+the strokes come); the reader then reads with that network's snapshots.
 
 LAYERLAB_TRAINING_PROCESS=thread trains on a thread of the app's process instead of a process of its own.
 """
@@ -160,6 +163,8 @@ def main() -> None:
     parser.add_argument("--training", action="store_true", help="also measure while the window trains")
     parser.add_argument("--saliency", choices=list(SALIENCY_METHODS), help="with the saliency map on")
     parser.add_argument("--reader", choices=("process", "thread"), help="where the reader runs (default: process)")
+    parser.add_argument("--design", type=Path, help="train this network spec instead of the seed CNN "
+                        "(e.g. resources/examples/mlp-784-128-10.json)")
     args = parser.parse_args()
     if args.reader:
         os.environ[READER_MODE_VARIABLE] = args.reader
@@ -172,6 +177,10 @@ def main() -> None:
     window = MainWindow()
     window.project.ask_to_save_changes = lambda: None  # nothing to save when the benchmark ends
     window.show()
+    if args.design:
+        if not window.project.open_file(args.design):
+            raise SystemExit(f"{args.design}: not a network spec the app can open")
+        window.dashboard.training_panel.form.epochs.setValue(50)  # a small design must not finish mid-measurement
     panel = window.draw_panel
     if args.saliency:
         panel.saliency_method.setCurrentIndex(list(SALIENCY_METHODS).index(args.saliency))
@@ -207,7 +216,8 @@ def main() -> None:
               + f"   ({state}; {steps_after - steps_before} steps meanwhile, by the snapshots)", flush=True)
     dashboard.shutdown()
     training_in = f", training in a {controller.session.mode}" if controller.session is not None else ""
-    print(f"\nstroke event -> updated bars, seed CNN, reader in a {panel.reader.mode}{training_in}, saliency "
+    design = args.design.name if args.design else "seed CNN"
+    print(f"\nstroke event -> updated bars, design {design}, reader in a {panel.reader.mode}{training_in}, saliency "
           f"{args.saliency or 'off'}, one event every {args.interval_ms:.1f} ms ({args.pause_ms:.0f} ms pen up "
           f"between digits), {os.cpu_count()} CPUs, "
           f"{args.rounds} round(s)")
