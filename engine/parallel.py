@@ -68,7 +68,7 @@ def set_core_limit(cores: int | None) -> None:
 
 
 def cores_are_limited() -> bool:
-    """True while an app keeps the engine to fewer cores than it has (``set_core_limit``)."""
+    """True while an app has set a core limit (``set_core_limit``), whatever its value."""
     return _core_limit is not None
 
 
