@@ -185,13 +185,14 @@ def elementwise(xp, operation: Callable, *arrays) -> None:
 class _BlasThreads:
     """BLAS set to one thread while any engine code runs its own split (counted, so blocks nest).
 
-    Measured with OpenBLAS 0.3.31 (NumPy 2.4's): once the main thread has set a thread count, a count set
-    from any other thread is ignored (its products keep BLAS's threads, and get_num_threads says so).
-    A block entered on a background thread after that shares the cores with BLAS's threads: correct,
-    but a background evaluation of 5,000 MNIST test images with the seed CNN took 3.2-4.0 s instead of
-    2.0-2.4 s. The app's GUI thread never enters a block (training runs in its own process, on that
-    process's main thread), so its background evaluations keep the limit; a notebook that trains on
-    the main thread and evaluates on another does not. Not worked around yet.
+    Measured with OpenBLAS 0.3.31 (NumPy 2.4's): a thread count set from one thread is sometimes ignored
+    after another thread has set one: a background thread's set(1) after the main thread's (its products
+    keep BLAS's threads, and get_num_threads says so), and, in the test suite, the main thread's after the
+    app tests' background threads'. The rule is not pinned down. Background threads in turn, with the main
+    thread never setting one, keep the limit (three evaluations, each on a thread of its own). An ignored
+    limit is still correct, but slower: a background evaluation of 5,000 MNIST test images with the seed
+    CNN took 3.2-4.0 s instead of 2.0-2.4 s after the main thread had set a count. The app's GUI thread
+    never enters a block (training runs on its own process's main thread). Not worked around yet.
     """
 
     def __init__(self):

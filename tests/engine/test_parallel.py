@@ -77,8 +77,8 @@ assert blas_threads() == before, (blas_threads(), before)
 
 
 def test_engine_threads_make_blas_single_threaded_and_give_its_threads_back():
-    # In a fresh interpreter: OpenBLAS 0.3.31 ignores a thread count set from any other thread once the main
-    # thread has set one (see engine.parallel._BlasThreads), and earlier tests in this process may have.
+    # In a fresh interpreter: OpenBLAS 0.3.31 at times ignores a thread count set after another thread has set
+    # one (see engine.parallel._BlasThreads), and earlier tests in this process have set theirs.
     import subprocess
     import sys
     from pathlib import Path
