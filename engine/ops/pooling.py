@@ -51,8 +51,9 @@ def _fast_2x2(x, pool, strides, pads) -> bool:
         and x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0
 
 
-def _max_pool_2x2_forward(x, keep_cache):
-    """Max over column pairs, then over row pairs, with the batch as the contiguous inner run.
+def _max_pool_2x2_forward(x):
+    """Max over column pairs, then over row pairs, with the batch as the contiguous inner run, recording
+    which of each pair won for backward (``_max_pool_2x2_values`` when no backward follows).
 
     Ties go to the left column, then the top row: the first maximum in row-major order, as PyTorch.
     Channels are shared out between the cores.
@@ -61,17 +62,15 @@ def _max_pool_2x2_forward(x, keep_cache):
     n, c, h, w = x.shape
     pairs = x.transpose(NCHW_TO_CHWN).reshape(c, h, w // 2, 2, n)
     y_memory = xp.empty((c, h // 2, w // 2, n), dtype=x.dtype)
-    right_wins = xp.empty((c, h, w // 2, n), dtype=bool) if keep_cache else None
-    bottom_wins = xp.empty((c, h // 2, w // 2, n), dtype=bool) if keep_cache else None
+    right_wins = xp.empty((c, h, w // 2, n), dtype=bool)
+    bottom_wins = xp.empty((c, h // 2, w // 2, n), dtype=bool)
 
     def pool_channels(start, stop):
         left, right = pairs[start:stop, :, :, 0], pairs[start:stop, :, :, 1]
-        if keep_cache:
-            xp.greater(right, left, out=right_wins[start:stop])  # strict: the left one keeps ties
+        xp.greater(right, left, out=right_wins[start:stop])  # strict: the left one keeps ties
         rows = xp.maximum(left, right).reshape(stop - start, h // 2, 2, w // 2, n)
         top, bottom = rows[:, :, 0], rows[:, :, 1]
-        if keep_cache:
-            xp.greater(bottom, top, out=bottom_wins[start:stop])
+        xp.greater(bottom, top, out=bottom_wins[start:stop])
         xp.maximum(top, bottom, out=y_memory[start:stop])
 
     for_ranges(xp, c, h * w * n, pool_channels)
@@ -125,13 +124,12 @@ def _max_pool_2x2_backward(dy, cache: PoolCache):
 def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid", keep_cache=True):
     xp = array_module(x)
     pool, strides, pads, out_hw = _geometry(x, pool_size, strides, padding)
-    if _fast_2x2(x, pool, strides, pads) and not keep_cache:
-        return _max_pool_2x2_values(x), None
     if _fast_2x2(x, pool, strides, pads):
-        y, right_wins, bottom_wins = _max_pool_2x2_forward(x, keep_cache)
-        cache = PoolCache(x.shape, None, pool, strides, pads, out_hw, right_wins=right_wins,
-                          bottom_wins=bottom_wins) if keep_cache else None
-        return y, cache
+        if not keep_cache:
+            return _max_pool_2x2_values(x), None
+        y, right_wins, bottom_wins = _max_pool_2x2_forward(x)
+        return y, PoolCache(x.shape, None, pool, strides, pads, out_hw, right_wins=right_wins,
+                            bottom_wins=bottom_wins)
     x_padded = pad_like_layout(x, pads, -xp.inf)
     offsets = _offsets(pool)
     rows, cols = window_slice(*offsets[0], strides, out_hw)
