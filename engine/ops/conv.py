@@ -16,6 +16,8 @@ forward, and gets dx of a stride-1 convolution as a forward correlation of dy (`
 other strides scatter each chunk's column gradient through a patch of its own. On a GPU, and for small
 inputs, the whole matrix is one chunk, and col2im adds straight into dx. One image through a stride-1
 convolution takes ``conv_one_image``'s path: column rows as long as the image, not as one output row.
+A stride-1 convolution over many channels and a big batch on the CPU (the seed CNN's second, in training)
+takes ``conv_fourier``'s path instead, where ``fourier_pays`` says it costs well under im2col's FLOPs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.backend import array_module
+from engine.ops.conv_fourier import FourierCache, fourier_backward, fourier_forward, fourier_pays
 from engine.ops.conv_one_image import forward_one_image, wide_columns_size
 from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn, strided_view
 from engine.ops.padding import conv_geometry, normalize_padding, pair
@@ -156,11 +159,19 @@ def _chunk_size(kernel, chunks, n):
     return c * kh * kw * n * max((end_row - first_row) * (end - first) for first_row, end_row, first, end in chunks)
 
 
-def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=True, workspace=None):
+ALGORITHMS = ("auto", "columns", "fourier")
+
+
+def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=True, workspace=None,
+                   algorithm="auto"):
     """y, cache. ``strides`` an int or pair, ``padding`` 'valid', 'same' or int/pair.
 
-    With a ``workspace`` (training), the column buffers are reused from step to step.
+    With a ``workspace`` (training), the column buffers are reused from step to step. ``algorithm``:
+    'columns' (im2col + GEMM), 'fourier' (stride 1 only, see ``conv_fourier``) or 'auto', which takes
+    the Fourier path where it costs well under the columns' FLOPs.
     """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}; received {algorithm!r}")
     xp = array_module(x)
     strides = pair(strides, "strides")
     n, c, h, w = x.shape
@@ -170,6 +181,11 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     out_h, out_w, pads = conv_geometry(h, w, (kh, kw), strides, normalize_padding(padding))
     if out_h < 1 or out_w < 1:
         raise ValueError(f"kernel {kh}x{kw} does not fit a {h}x{w} input with padding {padding!r}")
+    if algorithm == "fourier" and strides != (1, 1):
+        raise ValueError(f"the Fourier path takes stride 1 only; received strides {strides}")
+    if algorithm == "fourier" or (
+            algorithm == "auto" and fourier_pays(xp, x.shape, kernel.shape, strides, pads, (out_h, out_w))):
+        return fourier_forward(x, kernel, bias, pads, (out_h, out_w), keep_cache, workspace)
     chunks = chunks_of_outputs(xp, (out_h, out_w), c * kh * kw * n * x.itemsize)
     x_padded = pad_to_chwn(x, pads, 0)
     y = _forward_one_image(x_padded, kernel, bias, strides, (out_h, out_w), workspace)
@@ -221,7 +237,7 @@ def _forward_one_image(x_padded, kernel, bias, strides, out_hw, workspace):
     return forward_one_image(x_padded.reshape(c, hp, wp), kernel, bias, out_hw, buffer)
 
 
-def conv2d_backward(dy, cache: ConvCache, need_dx=True, dkernel_out=None, dbias_out=None):
+def conv2d_backward(dy, cache: ConvCache | FourierCache, need_dx=True, dkernel_out=None, dbias_out=None):
     """(dx or None, dkernel, dbias). Writes into ``dkernel_out`` / ``dbias_out`` when given."""
     xp = array_module(dy)
     kernel = cache.kernel
@@ -236,6 +252,8 @@ def conv2d_backward(dy, cache: ConvCache, need_dx=True, dkernel_out=None, dbias_
         dbias = dy2d.sum(axis=1)
     dkernel2d = dkernel_out.reshape(f, -1) if dkernel_out is not None else xp.empty((f, c * kh * kw), dy.dtype)
     dkernel = dkernel_out if dkernel_out is not None else dkernel2d.reshape(kernel.shape)
+    if isinstance(cache, FourierCache):
+        return fourier_backward(dy, cache, need_dx, dkernel), dkernel, dbias
     if need_dx and cache.cols is None and _dx_is_a_correlation(cache):
         _backward_in_chunks(dy2d, cache, dkernel2d, None)
         return _dx_by_correlation(dy, cache), dkernel, dbias

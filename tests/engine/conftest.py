@@ -30,3 +30,13 @@ def to_numpy(array):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def fourier_everywhere(monkeypatch):
+    """Every stride-1 convolution takes the Fourier path (``engine.ops.conv_fourier``), which 'auto' picks
+    only where it pays: big batches with many channels."""
+    from engine.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "fourier_pays",
+                        lambda xp, x_shape, kernel_shape, strides, pads, out_hw: tuple(strides) == (1, 1))

@@ -43,6 +43,17 @@ def test_conv2d_gradients(xp, monkeypatch, input_shape, kernel, strides, padding
     check_network_gradients(spec, batch=batch)
 
 
+STRIDE_1_CONV_CASES = [(shape, kernel, padding) for shape, kernel, strides, padding in CONV_CASES if strides == 1]
+
+
+@pytest.mark.parametrize("batch", [2, 1], ids=["batch", "one-image"])
+@pytest.mark.parametrize("input_shape,kernel,padding", STRIDE_1_CONV_CASES)
+def test_conv2d_gradients_through_the_fourier_path(xp, fourier_everywhere, input_shape, kernel, padding, batch):
+    spec = chain("conv", input_shape, {"type": "Conv2D", "filters": 3, "kernel_size": kernel, "padding": padding,
+                                       "bias_initializer": {"name": "constant", "value": 0.1}})
+    check_network_gradients(spec, batch=batch)
+
+
 @pytest.mark.parametrize("layer_type", ["MaxPooling2D", "AveragePooling2D"])
 @pytest.mark.parametrize("input_shape,pool,strides,padding", [
     ((2, 4, 4), 2, None, "valid"),

@@ -61,6 +61,12 @@ def test_forward_and_gradients_match_pytorch(xp, make_spec):
                                    err_msg=name)
 
 
+@pytest.mark.parametrize("make_spec", [seed_cnn, small_cnn_with_everything], ids=["seed-cnn", "every-layer"])
+def test_the_fourier_path_matches_pytorch(xp, fourier_everywhere, make_spec):
+    """The same check with every stride-1 convolution through ``engine.ops.conv_fourier``."""
+    test_forward_and_gradients_match_pytorch(xp, make_spec)
+
+
 TORCH_OPTIMIZERS = {
     "adam": (lambda ps: optimizers.Adam(ps, lr=1e-3), lambda ts: torch.optim.Adam(ts, lr=1e-3)),
     "sgd-momentum": (lambda ps: optimizers.Momentum(ps, lr=0.05, momentum=0.9),
@@ -99,3 +105,19 @@ def test_float32_seed_cnn_agrees_with_pytorch_to_float32_precision(xp):
     params = torch_parameters(net)
     expected = to_numpy(torch_forward(net, torch.tensor(x), params))
     np.testing.assert_allclose(backend.to_host(net.forward(x)), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_a_float32_training_batch_agrees_with_pytorch(xp):
+    """Batch 64 in float32: the size at which the seed CNN's conv2 takes the Fourier path on the CPU."""
+    net = engine.build(_without_dropout(seed_cnn()), seed=0)
+    rng = np.random.default_rng(3)
+    x = rng.random((64, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 64)
+    _, dlogits = engine.losses.softmax_cross_entropy(net.forward(x, training=True), xp.asarray(labels))
+    net.backward(dlogits, input_grad=False)
+    params = torch_parameters(net)
+    torch.nn.functional.cross_entropy(torch_forward(net, torch.tensor(x), params), torch.tensor(labels)).backward()
+    for name, p in net.parameters().items():
+        expected = to_numpy(params[name].grad)
+        np.testing.assert_allclose(backend.to_host(p.grad), expected, rtol=0, atol=1e-4 * np.abs(expected).max(),
+                                   err_msg=name)
