@@ -237,20 +237,18 @@ def _per_frequency(spectrum):
     return spectrum.reshape(2 * c, q, n).transpose(1, 0, 2)
 
 
-def _kernel_spectrum(kernel, geometry: FourierGeometry, out):
-    """The conj(K) product matrices (Q, 2F, 2C) into ``out``: rows (filter, part), columns (channel, part)."""
+def _kernel_spectrum(kernel, geometry: FourierGeometry, out, start: int, stop: int):
+    """Frequencies ``start``..``stop`` of the conj(K) product matrices into ``out`` (Q, 2F, 2C): rows
+    (filter, part), columns (channel, part)."""
     xp = array_module(kernel)
     f, c, kh, kw = kernel.shape
-    q = geometry.frequencies
-    taps = _on(xp, _kernel_to_spectrum(geometry, kernel.dtype.str))
-    spectrum = xp.matmul(taps, kernel.reshape(f * c, kh * kw).T).reshape(2, q, f, c)
-    real, imaginary = spectrum
-    blocks = out.reshape(q, f, 2, c, 2)
+    taps = _on(xp, _kernel_to_spectrum(geometry, kernel.dtype.str)).reshape(2, -1, kh * kw)[:, start:stop]
+    real, imaginary = xp.matmul(taps, kernel.reshape(f * c, kh * kw).T).reshape(2, stop - start, f, c)
+    blocks = out[start:stop].reshape(stop - start, f, 2, c, 2)
     blocks[:, :, 0, :, 0] = real
     blocks[:, :, 0, :, 1] = imaginary
     xp.negative(imaginary, out=blocks[:, :, 1, :, 0])
     blocks[:, :, 1, :, 1] = real
-    return out
 
 
 def _scratch_size(c: int, f: int, geometry: FourierGeometry) -> int:
@@ -281,10 +279,10 @@ def fourier_forward(x, kernel, bias, pads, out_hw, keep_cache=True, workspace=No
     y = xp.empty((f, out_h, out_w, n), dtype=x.dtype)
     with engine_threads():
         _to_spectrum(memory, geometry.leading_pads, geometry, x_spectrum, scratch)
-        _kernel_spectrum(kernel, geometry, kernel_spectrum)
         x_rows, y_rows = _per_frequency(x_spectrum), _per_frequency(y_spectrum)
 
         def multiply(start, stop):
+            _kernel_spectrum(kernel, geometry, kernel_spectrum, start, stop)
             xp.matmul(kernel_spectrum[start:stop], x_rows[start:stop], out=y_rows[start:stop])
 
         for_ranges(xp, q, 4 * f * c + 2 * (c + f) * n, multiply)
@@ -312,20 +310,29 @@ def fourier_backward(dy, cache: FourierCache, need_dx, dkernel_out):
         dx_spectrum = _buffer(xp, workspace, "dx spectrum", (c, 2, q, n), dy) if need_dx else None
         dx_rows = None if dx_spectrum is None else _per_frequency(dx_spectrum)
 
+        correlation = _buffer(xp, workspace, "correlation", (2, q, f * c), dy)  # sum of x conj(dy): re, im
+
         def multiply(start, stop):
             # sum over the batch of dy conj-paired with x, for every (filter, part) x (channel, part) pair
-            xp.matmul(dy_rows[start:stop], x_rows[start:stop].transpose(0, 2, 1), out=products[start:stop])
+            pairs = xp.matmul(dy_rows[start:stop], x_rows[start:stop].transpose(0, 2, 1), out=products[start:stop])
+            blocks = pairs.reshape(stop - start, f, 2, c, 2)
+            xp.add(blocks[:, :, 0, :, 0], blocks[:, :, 1, :, 1], out=correlation[0, start:stop].reshape(-1, f, c))
+            xp.subtract(blocks[:, :, 0, :, 1], blocks[:, :, 1, :, 0],
+                        out=correlation[1, start:stop].reshape(-1, f, c))
             if dx_rows is not None:
                 xp.matmul(cache.kernel_spectrum[start:stop].transpose(0, 2, 1), dy_rows[start:stop],
                           out=dx_rows[start:stop])
 
         for_ranges(xp, q, 4 * f * c + 2 * (c + f) * n, multiply)
-        blocks = products.reshape(q, f, 2, c, 2)
-        correlation = xp.empty((2, q, f, c), dtype=dy.dtype)  # sum of x conj(dy): real, imaginary
-        xp.add(blocks[:, :, 0, :, 0], blocks[:, :, 1, :, 1], out=correlation[0])
-        xp.subtract(blocks[:, :, 0, :, 1], blocks[:, :, 1, :, 0], out=correlation[1])
-        taps = xp.matmul(_on(xp, _spectrum_to_kernel(geometry, dy.dtype.str)), correlation.reshape(2 * q, f * c))
-        xp.copyto(dkernel_out.reshape(f * c, kh * kw), taps.T)
+        to_taps = _on(xp, _spectrum_to_kernel(geometry, dy.dtype.str))
+        taps = _buffer(xp, workspace, "kernel taps", (kh * kw, f * c), dy)
+        pairs = correlation.reshape(2 * q, f * c)
+
+        def filters(start, stop):
+            xp.matmul(to_taps, pairs[:, start * c:stop * c], out=taps[:, start * c:stop * c])
+            xp.copyto(dkernel_out[start:stop].reshape((stop - start) * c, kh * kw), taps[:, start * c:stop * c].T)
+
+        for_ranges(xp, f, 2 * q * c + kh * kw * c, filters)
         if need_dx:
             dx = xp.empty((c, h, w, n), dtype=dy.dtype)
             _from_spectrum(dx_spectrum, geometry.leading_pads, (h, w), geometry, dx, scratch)
