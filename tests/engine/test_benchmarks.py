@@ -29,3 +29,12 @@ def test_the_engine_benchmark_runs(bench_engine, capsys):
     bench_engine.main(["--models", "softmax", "--batch-sizes", "16", "--steps", "3", "--no-torch"])
     out = capsys.readouterr().out
     assert "| softmax | 16 |" in out and "engine latency" in out
+
+
+def test_the_convolution_algorithm_benchmark_runs():
+    path = BENCHMARK.with_name("bench_conv_algorithms.py")
+    spec = importlib.util.spec_from_file_location("bench_conv_algorithms", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    columns, fourier, auto = module.time_both(2, 3, 4, 6, 3, "same", repeats=1)
+    assert columns > 0 and fourier > 0 and auto is False  # two images: the columns' path
