@@ -184,7 +184,7 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     if algorithm == "fourier" and strides != (1, 1):
         raise ValueError(f"the Fourier path takes stride 1 only; received strides {strides}")
     if algorithm == "fourier" or (
-            algorithm == "auto" and fourier_pays(xp, x.shape, kernel.shape, strides, pads, (out_h, out_w))):
+            algorithm == "auto" and fourier_pays(xp, x.shape, kernel.shape, strides, pads, (out_h, out_w), x.itemsize)):
         return fourier_forward(x, kernel, bias, pads, (out_h, out_w), keep_cache, workspace)
     chunks = chunks_of_outputs(xp, (out_h, out_w), c * kh * kw * n * x.itemsize)
     x_padded = pad_to_chwn(x, pads, 0)

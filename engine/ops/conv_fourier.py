@@ -44,6 +44,10 @@ FLOPS_PER_SMALL_PRODUCT = 50_000
 # (forward and again in backward) and scattering its gradient. Fitted to forward + backward timings of 20
 # stride-1 shapes (float32, 2 cores): with it, the Fourier path is taken only where it measured faster.
 FLOPS_PER_COLUMN_ELEMENT = 32
+# The Fourier path holds whole spectra while the column path cuts its columns into ~3 MB chunks; past this
+# the memory is not worth it (the seed CNN's conv2 at batch 128 holds ~45 MB; 64 -> 64 channels of 32x32
+# images at batch 128, ~240 MB).
+MAX_FOURIER_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,26 @@ def fourier_flops(n: int, c: int, f: int, geometry: FourierGeometry) -> int:
     return arithmetic + small_products * FLOPS_PER_SMALL_PRODUCT
 
 
-def fourier_pays(xp, x_shape, kernel_shape, strides, pads, out_hw) -> bool:
-    """True when a stride-1 convolution on the CPU costs less this way than through its column matrix."""
+def fourier_bytes(n: int, c: int, f: int, geometry: FourierGeometry, itemsize: int) -> int:
+    """Bytes of the buffers a training step through the Fourier path holds (``fourier_forward`` and
+    ``fourier_backward``): spectra of x, y (then dy) and dx, the kernel's, its products with dy, their sums
+    and taps, and the transforms' scratch."""
+    q = geometry.frequencies
+    spectra = 2 * q * n * (2 * c + f)
+    kernels = (4 * q * 2 + 2 * q + geometry.kernel_hw[0] * geometry.kernel_hw[1]) * f * c
+    return itemsize * (spectra + kernels + _scratch_size(c, f, geometry) * n)
+
+
+def fourier_pays(xp, x_shape, kernel_shape, strides, pads, out_hw, itemsize=4) -> bool:
+    """True when a stride-1 convolution on the CPU costs less this way than through its column matrix,
+    and its spectra fit MAX_FOURIER_BYTES."""
     n, c, h, w = x_shape
     f, _, kh, kw = kernel_shape
     if xp is not np or tuple(strides) != (1, 1):
         return False
     geometry = FourierGeometry.of((h, w), (kh, kw), pads, out_hw)
+    if fourier_bytes(n, c, f, geometry, itemsize) > MAX_FOURIER_BYTES:
+        return False
     column_elements = n * c * kh * kw * out_hw[0] * out_hw[1]
     return fourier_flops(n, c, f, geometry) < column_elements * (2 * f + FLOPS_PER_COLUMN_ELEMENT)
 

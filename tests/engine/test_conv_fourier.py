@@ -108,6 +108,24 @@ def test_auto_takes_the_fourier_path_where_it_pays():
     assert not isinstance(cache, FourierCache)
 
 
+def test_what_a_step_holds_is_known_and_bounded(monkeypatch):
+    """``fourier_bytes`` is what a training step's workspace holds; past MAX_FOURIER_BYTES, the columns."""
+    from engine.ops import conv_fourier
+
+    rng = np.random.default_rng(3)
+    x = chwn(rng.random((16, 32, 14, 14), dtype=np.float32))
+    kernel = rng.random((64, 32, 5, 5), dtype=np.float32)
+    workspace = Workspace()
+    y, cache = conv_ops.conv2d_forward(x, kernel, None, 1, "same", workspace=workspace)
+    conv_ops.conv2d_backward(y, cache, True, np.empty_like(kernel))
+    assert isinstance(cache, FourierCache)
+    held = sum(buffer.nbytes for buffer in workspace._buffers.values())
+    assert held == conv_fourier.fourier_bytes(16, 32, 64, cache.geometry, 4)
+    monkeypatch.setattr(conv_fourier, "MAX_FOURIER_BYTES", held - 1)
+    _, cache = conv_ops.conv2d_forward(x, kernel, None, 1, "same")
+    assert not isinstance(cache, FourierCache)
+
+
 def test_the_algorithm_is_checked():
     x = np.zeros((1, 1, 5, 5))
     kernel = np.zeros((1, 1, 3, 3))
