@@ -17,7 +17,7 @@ other strides scatter each chunk's column gradient through a patch of its own. O
 inputs, the whole matrix is one chunk, and col2im adds straight into dx. One image through a stride-1
 convolution takes ``conv_one_image``'s path: column rows as long as the image, not as one output row.
 A stride-1 convolution over many channels and a big batch on the CPU (the seed CNN's second, in training)
-takes ``conv_fourier``'s path instead, where ``fourier_pays`` says it costs well under im2col's FLOPs.
+takes ``conv_fourier``'s path instead, where ``fourier_pays`` says it costs less than the columns.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
 
     With a ``workspace`` (training), the column buffers are reused from step to step. ``algorithm``:
     'columns' (im2col + GEMM), 'fourier' (stride 1 only, see ``conv_fourier``) or 'auto', which takes
-    the Fourier path where it costs well under the columns' FLOPs.
+    the Fourier path where ``fourier_pays`` says it costs less.
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}; received {algorithm!r}")

@@ -24,7 +24,8 @@ How:
 The chosen transforms: along W, real signal to half spectrum (per channel and row, batched products);
 along H, complex to complex (per channel, one product mixing real and imaginary rows); back again in
 the reverse order. Work is shared between the cores by channels (transforms) and by frequencies
-(products). NumPy only: on a GPU the column path's one big GEMM stays (this one is unmeasured there).
+(products). 'auto' takes it on NumPy only: on a GPU the column path's one big GEMM stays (this path is
+written against ``xp`` but unmeasured there).
 """
 
 from __future__ import annotations
@@ -327,7 +328,6 @@ def fourier_backward(dy, cache: FourierCache, need_dx, dkernel_out):
         dy_rows, x_rows = _per_frequency(dy_spectrum), _per_frequency(cache.x_spectrum)
         dx_spectrum = _buffer(xp, workspace, "dx spectrum", (c, 2, q, n), dy) if need_dx else None
         dx_rows = None if dx_spectrum is None else _per_frequency(dx_spectrum)
-
         correlation = _buffer(xp, workspace, "correlation", (2, q, f * c), dy)  # sum of x conj(dy): re, im
 
         def multiply(start, stop):

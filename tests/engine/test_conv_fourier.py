@@ -20,7 +20,7 @@ CASES = [
     ((2, 1, 5, 5), (3, 1, 3, 3), (2, 1)),  # more padding than 'same'
     ((1, 2, 4, 4), (2, 2, 1, 1), "valid"),  # one image, a 1x1 kernel
     ((2, 2, 3, 3), (2, 2, 3, 3), "valid"),  # one output pixel
-    ((2, 2, 6, 7), (3, 2, 2, 2), "valid"),  # even period along both axes: a Nyquist frequency
+    ((2, 2, 7, 6), (3, 2, 2, 2), "valid"),  # odd period down, even across: the half spectrum's Nyquist term
 ]
 
 
@@ -73,7 +73,7 @@ def test_seed_cnn_second_convolution_in_float32_reusing_its_buffers():
     as_float32 = [a.astype(np.float32) for a in (x, kernel, bias, dy)]
     workspace = Workspace()
     for step in range(2):
-        _, ours = forward_and_backward(*as_float32[:3], as_float32[3], "same", True, "fourier", workspace)
+        _, ours = forward_and_backward(*as_float32, "same", True, "fourier", workspace)
         if step == 0:
             buffers = dict(workspace._buffers)
         for name, got, want in zip(["y", "dx", "dkernel", "dbias"], ours, expected, strict=True):
@@ -88,14 +88,14 @@ def test_auto_takes_the_fourier_path_where_it_pays():
         out = size + pads[0] + pads[1] - kernel + 1
         return fourier_pays(xp, (n, c, size, size), (f, c, kernel, kernel), strides, pads, (out, out))
 
-    # Each measured (forward + backward, float32, 2 cores) as the Fourier path's time over the columns'
-    assert pays(128, 32, 64, 14, 5, "same")  # the seed CNN's conv2 in training: 0.48
+    # In brackets, the Fourier path's time over the columns' (benchmarks/RESULTS.md, bench_conv_algorithms.py)
+    assert pays(128, 32, 64, 14, 5, "same")  # the seed CNN's conv2 in training (0.42)
     assert pays(50, 32, 64, 14, 5, "same")
-    assert pays(128, 6, 16, 14, 5, "valid")  # LeNet-5's c3: 0.58
-    assert pays(128, 32, 64, 26, 3, "valid")  # the Keras example's conv2: 0.80
-    assert not pays(4, 32, 64, 14, 5, "same")  # a few images: hundreds of tiny products (1.78)
-    assert not pays(1, 32, 64, 14, 5, "same")  # one image (4.6)
-    assert not pays(128, 1, 32, 28, 5, "same")  # conv1: one input channel, little to save in the products (1.06)
+    assert pays(128, 6, 16, 14, 5, "valid")  # LeNet-5's c3 (0.50)
+    assert pays(128, 32, 64, 26, 3, "valid")  # the Keras example's conv2 (0.60)
+    assert not pays(4, 32, 64, 14, 5, "same")  # a few images: hundreds of tiny products (1.51)
+    assert not pays(1, 32, 64, 14, 5, "same")  # one image (3.10)
+    assert not pays(128, 1, 32, 28, 5, "same")  # conv1: one input channel, little to save in the products (1.07)
     assert not pays(128, 32, 64, 14, 5, "same", strides=(2, 2))
     assert not pays(128, 32, 64, 14, 5, "same", xp=object())  # CuPy: cuBLAS's one big GEMM stays
 

@@ -108,7 +108,10 @@ def test_float32_seed_cnn_agrees_with_pytorch_to_float32_precision(xp):
 
 
 def test_a_float32_training_batch_agrees_with_pytorch(xp):
-    """Batch 64 in float32: the size at which the seed CNN's conv2 takes the Fourier path on the CPU."""
+    """Batch 64 in float32, at which the seed CNN's conv2 takes the Fourier path on the CPU."""
+    from engine.ops.conv_fourier import fourier_pays
+
+    assert fourier_pays(np, (64, 32, 14, 14), (64, 32, 5, 5), (1, 1), (2, 2, 2, 2), (14, 14))
     net = engine.build(_without_dropout(seed_cnn()), seed=0)
     rng = np.random.default_rng(3)
     x = rng.random((64, 1, 28, 28), dtype=np.float32)
