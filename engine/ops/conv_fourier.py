@@ -118,12 +118,20 @@ def fourier_bytes(n: int, c: int, f: int, geometry: FourierGeometry, itemsize: i
 def fourier_pays(xp, x_shape, kernel_shape, strides, pads, out_hw, itemsize=4) -> bool:
     """True when a stride-1 convolution on the CPU costs less this way than through its column matrix,
     and its spectra fit MAX_FOURIER_BYTES."""
-    n, c, h, w = x_shape
-    f, _, kh, kw = kernel_shape
     if xp is not np or tuple(strides) != (1, 1):
         return False
+    return _fourier_pays(tuple(x_shape), tuple(kernel_shape), tuple(pads), tuple(out_hw), itemsize,
+                         MAX_FOURIER_BYTES)
+
+
+@lru_cache(maxsize=256)
+def _fourier_pays(x_shape, kernel_shape, pads, out_hw, itemsize, max_bytes) -> bool:
+    """``fourier_pays`` for a stride-1 convolution on the CPU, cached: every convolution asks, and working
+    it out is ~3 us of Python, 1% of a single-image pass through the seed CNN."""
+    n, c, h, w = x_shape
+    f, _, kh, kw = kernel_shape
     geometry = FourierGeometry.of((h, w), (kh, kw), pads, out_hw)
-    if fourier_bytes(n, c, f, geometry, itemsize) > MAX_FOURIER_BYTES:
+    if fourier_bytes(n, c, f, geometry, itemsize) > max_bytes:
         return False
     column_elements = n * c * kh * kw * out_hw[0] * out_hw[1]
     return fourier_flops(n, c, f, geometry) < column_elements * (2 * f + FLOPS_PER_COLUMN_ELEMENT)
