@@ -33,6 +33,7 @@ from engine.ops.conv_fourier import FourierCache, fourier_backward, fourier_forw
 from engine.ops.conv_one_image import forward_one_image, wide_columns_size
 from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn, strided_view
 from engine.ops.padding import conv_geometry, normalize_padding, pair
+from engine.ops.workspace import scratch_buffer
 from engine.parallel import cpu_workers, engine_threads, for_ranges, matmul, run_pieces
 
 # One chunk's columns. Copies with working sets up to ~4 MB run at ~70 GB/s on the development machine,
@@ -229,11 +230,7 @@ def _forward_one_image(x_padded, kernel, bias, strides, out_hw, workspace):
     size = wide_columns_size(c, kernel.shape[2:], out_hw, wp)
     if size * x_padded.itemsize > CHUNK_BYTES:
         return None
-    xp = array_module(x_padded)
-    if workspace is None:
-        buffer = xp.empty(size, x_padded.dtype)
-    else:
-        buffer = workspace.get("wide cols", (size,), x_padded.dtype, x_padded)
+    buffer = scratch_buffer(workspace, "wide cols", (size,), x_padded)
     return forward_one_image(x_padded.reshape(c, hp, wp), kernel, bias, out_hw, buffer)
 
 

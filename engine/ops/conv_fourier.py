@@ -37,6 +37,7 @@ import numpy as np
 
 from engine.backend import array_module
 from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN
+from engine.ops.workspace import scratch_buffer
 from engine.parallel import engine_threads, for_ranges
 
 # A small product's fixed cost inside NumPy's batched matmul, in FLOP-equivalents (~1 us at ~50 GFLOP/s).
@@ -283,12 +284,6 @@ def _scratch_size(c: int, f: int, geometry: FourierGeometry) -> int:
     return max(c * geometry.in_hw[0], f * geometry.out_hw[0]) * 2 * geometry.half_width
 
 
-def _buffer(xp, workspace, name, shape, like):
-    if workspace is None:
-        return xp.empty(shape, dtype=like.dtype)
-    return workspace.get(name, shape, like.dtype, like)
-
-
 def fourier_forward(x, kernel, bias, pads, out_hw, keep_cache=True, workspace=None):
     """y (logical NCHW, stored CHWN) and a FourierCache (None without ``keep_cache``) of a stride-1
     convolution with ``pads`` (top, bottom, left, right) and output ``out_hw``."""
@@ -298,11 +293,11 @@ def fourier_forward(x, kernel, bias, pads, out_hw, keep_cache=True, workspace=No
     geometry = FourierGeometry.of((h, w), (kh, kw), pads, out_hw)
     q = geometry.frequencies
     memory = xp.ascontiguousarray(x.transpose(NCHW_TO_CHWN))
-    x_spectrum = _buffer(xp, workspace, "x spectrum", (c, 2, q, n), x)
-    kernel_spectrum = _buffer(xp, workspace, "kernel spectrum", (q, 2 * f, 2 * c), x)
-    y_spectrum = _buffer(xp, workspace, "y spectrum", (f, 2, q, n), x)
+    x_spectrum = scratch_buffer(workspace, "x spectrum", (c, 2, q, n), x)
+    kernel_spectrum = scratch_buffer(workspace, "kernel spectrum", (q, 2 * f, 2 * c), x)
+    y_spectrum = scratch_buffer(workspace, "y spectrum", (f, 2, q, n), x)
     out_h, out_w = out_hw
-    scratch = _buffer(xp, workspace, "transform", (_scratch_size(c, f, geometry) * n,), x)
+    scratch = scratch_buffer(workspace, "transform", (_scratch_size(c, f, geometry) * n,), x)
     y = xp.empty((f, out_h, out_w, n), dtype=x.dtype)
     with engine_threads():
         _to_spectrum(memory, geometry.leading_pads, geometry, x_spectrum, scratch)
@@ -327,16 +322,16 @@ def fourier_backward(dy, cache: FourierCache, need_dx, dkernel_out):
     q = geometry.frequencies
     dy_memory = xp.ascontiguousarray(dy.transpose(NCHW_TO_CHWN))
     workspace = cache.workspace
-    dy_spectrum = _buffer(xp, workspace, "y spectrum", (f, 2, q, n), dy)
-    products = _buffer(xp, workspace, "kernel products", (q, 2 * f, 2 * c), dy)
-    scratch = _buffer(xp, workspace, "transform", (_scratch_size(c, f, geometry) * n,), dy)
+    dy_spectrum = scratch_buffer(workspace, "y spectrum", (f, 2, q, n), dy)
+    products = scratch_buffer(workspace, "kernel products", (q, 2 * f, 2 * c), dy)
+    scratch = scratch_buffer(workspace, "transform", (_scratch_size(c, f, geometry) * n,), dy)
     dx = None
     with engine_threads():
         _to_spectrum(dy_memory, (0, 0), geometry, dy_spectrum, scratch)
         dy_rows, x_rows = _per_frequency(dy_spectrum), _per_frequency(cache.x_spectrum)
-        dx_spectrum = _buffer(xp, workspace, "dx spectrum", (c, 2, q, n), dy) if need_dx else None
+        dx_spectrum = scratch_buffer(workspace, "dx spectrum", (c, 2, q, n), dy) if need_dx else None
         dx_rows = None if dx_spectrum is None else _per_frequency(dx_spectrum)
-        correlation = _buffer(xp, workspace, "correlation", (2, q, f * c), dy)  # sum of x conj(dy): re, im
+        correlation = scratch_buffer(workspace, "correlation", (2, q, f * c), dy)  # sum of x conj(dy): re, im
 
         def multiply(start, stop):
             # sum over the batch of dy conj-paired with x, for every (filter, part) x (channel, part) pair
@@ -351,7 +346,7 @@ def fourier_backward(dy, cache: FourierCache, need_dx, dkernel_out):
 
         for_ranges(xp, q, 4 * f * c + 2 * (c + f) * n, multiply)
         to_taps = _on(xp, _spectrum_to_kernel(geometry, dy.dtype.str))
-        taps = _buffer(xp, workspace, "kernel taps", (kh * kw, f * c), dy)
+        taps = scratch_buffer(workspace, "kernel taps", (kh * kw, f * c), dy)
         pairs = correlation.reshape(2 * q, f * c)
 
         def filters(start, stop):

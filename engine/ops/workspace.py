@@ -37,3 +37,11 @@ class Workspace:
     def clear(self) -> None:
         self._buffers.clear()
         self._children.clear()
+
+
+def scratch_buffer(workspace: Workspace | None, name: str, shape: tuple, like):
+    """Buffer ``name`` of ``workspace`` (reused between steps), or a fresh one without a workspace
+    (inference); uninitialised, with ``like``'s dtype and device."""
+    if workspace is None:
+        return array_module(like).empty(shape, dtype=like.dtype)
+    return workspace.get(name, shape, like.dtype, like)
