@@ -79,10 +79,11 @@ def array_module(array) -> ModuleType:
 
 
 def to_host(array) -> np.ndarray:
-    """A NumPy copy of ``array`` that nothing else mutates (safe to hand to another thread)."""
+    """A C-ordered NumPy copy of ``array`` that nothing else mutates (safe to hand to another thread, to send
+    or to save as it is: a Dense kernel, stored transposed, comes back in its logical order)."""
     if type(array).__module__.startswith("cupy"):
-        return array.get()
-    return np.array(array, copy=True)
+        return array.get(order="C")
+    return np.array(array, copy=True, order="C")
 
 
 def to_device(array, xp: ModuleType | None = None):

@@ -52,7 +52,9 @@ class ParameterStore:
         self.grads = xp.zeros(total_size, dtype=dtype)
         self._offset = 0
 
-    def take(self, shape: tuple[int, ...], regularize: bool = True) -> Parameter:
+    def take(self, shape: tuple[int, ...], regularize: bool = True, transposed: bool = False) -> Parameter:
+        """The next ``prod(shape)`` elements as a Parameter of ``shape``; with ``transposed``, stored as the
+        transpose of ``shape`` (column-major), which is what a product reading the parameter's columns wants."""
         size = 1
         for dim in shape:
             size *= int(dim)
@@ -60,7 +62,17 @@ class ParameterStore:
         if stop > self.values.size:
             raise ValueError(f"ParameterStore overflow: asked for {stop} of {self.values.size} elements")
         self._offset = stop
-        return Parameter(self.values[start:stop].reshape(shape), self.grads[start:stop].reshape(shape), regularize)
+        return Parameter(_shaped(self.values[start:stop], shape, transposed),
+                         _shaped(self.grads[start:stop], shape, transposed), regularize)
+
+
+def _shaped(flat, shape: tuple, transposed: bool):
+    return flat.reshape(tuple(shape)[::-1]).T if transposed else flat.reshape(shape)
+
+
+def shaped_like(flat, like):
+    """A view of 1-D ``flat`` with the shape and memory order of parameter array ``like`` (C or F order)."""
+    return _shaped(flat, like.shape, transposed=like.ndim > 1 and not like.flags.c_contiguous)
 
 
 def flat_buffers(params: Iterable[Parameter]):
@@ -79,7 +91,7 @@ def flat_buffers(params: Iterable[Parameter]):
     for p in params:
         if p.value.base is not values or p.grad.base is not grads:
             return None
-        if not (p.value.flags.c_contiguous and p.grad.flags.c_contiguous):
+        if not (_dense(p.value) and _dense(p.grad)):
             return None
         if (_address(p.value) - _address(values) != expected_bytes
                 or _address(p.grad) - _address(grads) != expected_bytes):
@@ -88,6 +100,11 @@ def flat_buffers(params: Iterable[Parameter]):
     if expected_bytes != values.nbytes or expected_bytes != grads.nbytes:
         return None
     return values, grads
+
+
+def _dense(array) -> bool:
+    """True when ``array`` fills one block of memory in C or F order (a parameter's two layouts)."""
+    return bool(array.flags.c_contiguous or array.flags.f_contiguous)
 
 
 def _address(array) -> int:

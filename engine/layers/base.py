@@ -30,6 +30,7 @@ class ParamSpec:
     initializer: Any  # an initializer config (str or dict), resolved by engine.initializers.get
     fans: tuple[int, int]  # (fan_in, fan_out) for variance-scaling initialisers
     regularize: bool = True
+    transposed: bool = False  # stored as its transpose (see Dense); the shape seen is always ``shape``
 
 
 class Layer:
@@ -103,7 +104,7 @@ class Layer:
         from engine import initializers
 
         for name, spec in self.param_shapes(input_shapes).items():
-            param = store.take(spec.shape, spec.regularize)
+            param = store.take(spec.shape, spec.regularize, spec.transposed)
             init = initializers.get(spec.initializer)
             param.value[...] = xp.asarray(init(spec.shape, spec.fans[0], spec.fans[1], rng, dtype))
             self._params[name] = param

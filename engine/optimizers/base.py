@@ -15,7 +15,7 @@ from typing import ClassVar
 from engine import checks, schedules
 from engine.backend import array_module, to_device, to_host
 from engine.optimizers.layout import Segment, flat_lanes, parameter_lanes, regularize_runs, run_lanes
-from engine.parameter import Parameter, flat_buffers
+from engine.parameter import Parameter, flat_buffers, shaped_like
 
 STATE_FORMAT = "layerlab-optimizer-state"
 STATE_VERSION = 1
@@ -181,7 +181,7 @@ class Optimizer:
             self._parameter_states, offset = [], 0
             for param in self._parameters:
                 stop = offset + param.size
-                self._parameter_states.append({n: b[offset:stop].reshape(param.shape) for n, b in buffers.items()})
+                self._parameter_states.append({n: shaped_like(b[offset:stop], param.value) for n, b in buffers.items()})
                 offset = stop
             if self.hyperparameters["weight_decay"]:
                 runs = regularize_runs(self._parameters)

@@ -16,16 +16,18 @@ ATOL = 1e-7
 
 
 def numeric_gradient(f, array, indices, eps=EPSILON):
-    """Central differences of scalar ``f()`` w.r.t. ``array`` at flat ``indices`` (array mutated and restored)."""
-    flat = array.reshape(-1)
+    """Central differences of scalar ``f()`` w.r.t. ``array`` at flat (C-order) ``indices`` (array mutated and
+    restored). Indexed element by element: ``reshape(-1)`` of a parameter stored transposed (a Dense kernel)
+    is a copy."""
     grads = []
     for i in indices:
-        original = flat[i].item()
-        flat[i] = original + eps
+        index = np.unravel_index(int(i), array.shape)
+        original = array[index].item()
+        array[index] = original + eps
         plus = f()
-        flat[i] = original - eps
+        array[index] = original - eps
         minus = f()
-        flat[i] = original
+        array[index] = original
         grads.append((plus - minus) / (2 * eps))
     return np.array(grads)
 

@@ -14,6 +14,7 @@ from engine.parameter import Parameter, ParameterStore
 
 # (shape, regularize): kernels decay, biases don't, interleaved so weight decay must follow the flags.
 SHAPES = [((5, 4), True), ((4,), False), ((3, 2, 2, 2), True), ((3,), False)]
+TRANSPOSED = {0}  # the (5, 4) kernel is stored transposed in the flat store, as a Dense kernel is
 STEPS = 5
 
 # (our name, our arguments, torch class, torch arguments). Weight decay reaches regularised params only.
@@ -46,7 +47,8 @@ def make_params(xp, dtype, values, flat=True):
     """Parameters holding ``values``: views of one flat store (flat=True) or separate arrays."""
     if flat:
         store = ParameterStore(xp, dtype, sum(v.size for v in values))
-        params = [store.take(shape, regularize) for shape, regularize in SHAPES]
+        params = [store.take(shape, regularize, transposed=i in TRANSPOSED)
+                  for i, (shape, regularize) in enumerate(SHAPES)]
         for param, value in zip(params, values, strict=True):
             param.value[...] = xp.asarray(value)
     else:

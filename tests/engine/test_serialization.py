@@ -35,6 +35,21 @@ def test_round_trip_preserves_spec_weights_buffers_and_outputs(xp, tmp_path):
     np.testing.assert_array_equal(backend.to_host(loaded.forward(x)), backend.to_host(net.forward(x)))
 
 
+def test_dense_kernels_are_stored_transposed_but_seen_saved_and_loaded_as_in_out(xp, tmp_path):
+    """A Dense kernel lives (out, in) in the flat store (fast one-image products) and is (in, out) everywhere
+    else: to the user, in state_dict (C-ordered host copies) and in files, as Keras has it."""
+    net = engine.build(seed_cnn(), seed=0)
+    kernel = net.parameters()["fc1.kernel"]
+    assert kernel.shape == (3136, 1024) and kernel.value.T.flags.c_contiguous and kernel.grad.T.flags.c_contiguous
+    logical = np.arange(kernel.size, dtype=np.float32).reshape(kernel.shape) / kernel.size
+    kernel.value[...] = xp.asarray(logical)
+    saved = net.state_dict()["fc1.kernel"]
+    assert saved.flags.c_contiguous
+    np.testing.assert_array_equal(saved, logical)
+    loaded = engine.load(save(net, tmp_path / "seed.llmodel"))
+    np.testing.assert_array_equal(backend.to_host(loaded.parameters()["fc1.kernel"].value), logical)
+
+
 def test_the_file_is_a_zip_of_json_and_npy_without_pickles(tmp_path):
     path = save(engine.build(seed_cnn()), tmp_path / "seed.llmodel")
     with zipfile.ZipFile(path) as archive:
