@@ -16,6 +16,7 @@ import numpy as np
 from engine import backend
 from engine.layers import make_layer
 from engine.layers.core import Dropout
+from engine.one_image import OneImagePlan
 from engine.parallel import cores_are_limited, engine_threads
 from engine.parameter import ParameterStore
 from engine.shapes import infer_shapes
@@ -49,6 +50,7 @@ class Network:
         self.output_id = self.order[-1]
         self.input_shape = report[self.input_id].output_shape
         self.output_shape = report[self.output_id].output_shape
+        self._plan = None  # see _one_image_plan
         self._build()
 
     def _build(self) -> None:
@@ -120,6 +122,8 @@ class Network:
             expected = "x".join(map(str, self.input_shape))
             raise ValueError(f"{self.name}: input must be a batch of shape N x {expected}; "
                              f"received {tuple(x.shape)}")
+        if len(x) == 1 and self.xp is np and not (training or keep or return_all or timings is not None):
+            return self._one_image_plan().run(x)  # every drawn digit's reading
         with self._threads_for(len(x)):
             outputs = {}
             unread = {node_id: len(self.graph.consumers[node_id]) for node_id in self.order}
@@ -139,6 +143,12 @@ class Network:
                     if unread[s] == 0 and not return_all:
                         del outputs[s]  # no later node reads it
         return outputs if return_all else outputs[self.output_id]
+
+    def _one_image_plan(self) -> OneImagePlan:
+        """The compiled single-image inference plan (``engine.one_image``), made at its first use."""
+        if self._plan is None:
+            self._plan = OneImagePlan(self)
+        return self._plan
 
     def backward(self, dy, input_grad: bool = True, timings: dict | None = None):
         """Back-propagate ``dy`` (d loss / d output): sets every parameter's grad; returns d(input).

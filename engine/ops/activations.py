@@ -56,6 +56,11 @@ def _maximum_with_zero(xp, a, out):
     return out
 
 
+def relu_in_place(flat):
+    """max(flat, 0) into 1-D ``flat`` itself, by the fast path above on NumPy."""
+    return _maximum_with_zero(array_module(flat), flat, flat)
+
+
 def _relu_forward(x, inplace=False):
     xp = array_module(x)
     y = x if inplace else xp.empty_like(x)

@@ -31,17 +31,29 @@ def forward_one_image(padded, kernel, bias, out_hw: tuple, columns_buffer):
     ``columns_buffer`` is flat scratch of at least ``wide_columns_size`` elements; it is free again on return.
     """
     xp = array_module(padded)
+    product = wide_product(padded, kernel, out_hw, columns_buffer)
+    if bias is not None:  # over the whole contiguous product: 3x faster than over the strided outputs
+        product += bias[:, None]
+    y = xp.empty((kernel.shape[0], *out_hw, 1), dtype=product.dtype)
+    xp.copyto(y[..., 0], valid_outputs(product, out_hw, padded.shape[2]))
+    return y.transpose(CHWN_TO_NCHW)
+
+
+def wide_product(padded, kernel, out_hw: tuple, columns_buffer, out=None):
+    """kernel @ wide columns of ``padded`` (C, Hp, Wp), contiguous: (F, (out_h - 1) * Wp + out_w), bias not added;
+    ``valid_outputs`` picks the outputs from it. Written into ``out`` when given."""
+    xp = array_module(padded)
     c, _, wp = padded.shape
     f, _, kh, kw = kernel.shape
-    out_h, out_w = out_hw
-    length = (out_h - 1) * wp + out_w
+    length = (out_hw[0] - 1) * wp + out_hw[1]
     s_c, s_h, s_w = padded.strides
     columns = columns_buffer[:c * kh * kw * length].reshape(c, kh, kw, length)
     xp.copyto(columns, strided_view(padded, (c, kh, kw, length), (s_c, s_h, s_w, s_w)))
-    product = xp.matmul(kernel.reshape(f, -1), columns.reshape(c * kh * kw, length))
-    if bias is not None:  # over the whole contiguous product: 3x faster than over the strided outputs
-        product += bias[:, None]
-    item = product.itemsize  # output (h, w) is at h * wp + w of its row of the product
-    y = xp.empty((f, out_h, out_w, 1), dtype=product.dtype)
-    xp.copyto(y[..., 0], strided_view(product, (f, out_h, out_w), (length * item, wp * item, item)))
-    return y.transpose(CHWN_TO_NCHW)
+    return xp.matmul(kernel.reshape(f, -1), columns.reshape(c * kh * kw, length), out=out)
+
+
+def valid_outputs(product, out_hw: tuple, padded_width: int):
+    """The (F, out_h, out_w) strided view of ``wide_product``'s outputs: output (h, w) is at h * Wp + w of its row."""
+    f, length = product.shape
+    item = product.itemsize
+    return strided_view(product, (f, *out_hw), (length * item, padded_width * item, item))

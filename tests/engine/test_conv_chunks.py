@@ -63,18 +63,19 @@ def test_chunks_fit_the_cache():
 
 def test_inference_keeps_only_small_column_buffers_between_calls():
     """A few images reuse one small column buffer from call to call (fresh pages cost more than the product);
-    a big inference batch keeps nothing once it is done; both give the same answer as training's path."""
+    a big inference batch keeps nothing once it is done; both give the same answer as training's path.
+    (One image takes the network's one-image plan, with buffers of its own: tests/engine/test_one_image.py.)"""
     import engine
     from tests.engine.specs import seed_cnn
 
     network = engine.Network(seed_cnn(), seed=0, xp=np)
     conv2 = network.layers["conv2"]
     rng = np.random.default_rng(0)
-    one = rng.random((1, 1, 28, 28), dtype=np.float32)
-    first = network.forward(one)
+    few = rng.random((2, 1, 28, 28), dtype=np.float32)
+    first = network.forward(few)
     held = {name: buffer for name, buffer in conv2._inference_workspace._buffers.items()}
     assert held and all(buffer.nbytes <= conv_ops.CHUNK_BYTES for buffer in held.values())
-    np.testing.assert_array_equal(network.forward(one), first)
+    np.testing.assert_array_equal(network.forward(few), first)
     assert all(conv2._inference_workspace._buffers[name] is buffer for name, buffer in held.items())  # reused
     many = rng.random((64, 1, 28, 28), dtype=np.float32)  # 40 MB of conv2 columns
     assert conv_ops.columns_bytes(many.shape, (64, 32, 5, 5), 1, "same", 4) > conv_ops.CHUNK_BYTES

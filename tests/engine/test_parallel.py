@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine import parallel
+from engine.one_image import OneImagePlan
 
 
 def test_every_piece_runs_exactly_once():
@@ -157,9 +158,12 @@ def test_who_shares_the_cores_in_a_training_pass(monkeypatch, kind, core_limit, 
     dense = net.layers["logits"]
     monkeypatch.setattr(dense, "forward", lambda *args: seen.append(parallel._blas_threads.active)
                         or type(dense).forward(dense, *args))
+    run_one_image = OneImagePlan.run
+    monkeypatch.setattr(OneImagePlan, "run", lambda plan, x: seen.append(parallel._blas_threads.active)
+                        or run_one_image(plan, x))
     monkeypatch.setattr(parallel, "_core_limit", core_limit)
     net.forward(np.zeros((16, 1, 6, 6), np.float32), training=True)
-    net.forward(np.zeros((1, 1, 6, 6), np.float32))  # one image: BLAS's threads whatever the network
+    net.forward(np.zeros((1, 1, 6, 6), np.float32))  # one image (its plan): BLAS's threads whatever the network
     assert seen == [engine_shares, False]
 
 

@@ -1,0 +1,187 @@
+"""One image through a network in inference mode, as a plan compiled once and run for every reading.
+
+One image is what the Draw panel reads at every stroke. Layer by layer, a seed-CNN pass makes ~60 NumPy
+calls and a dozen fresh arrays; its two products and fc1's read of 12.8 MB of weights are only about half
+of its time, and the calls and copies between the layers are the rest. The plan keeps what does not change
+from one call to the next and fuses what it can:
+
+- a stride-1 convolution keeps its zero-bordered input, its column buffer and its product, so a call copies
+  the image into the border's interior and multiplies (``conv_one_image``'s wide columns);
+- a 2x2 max pooling that is the only reader of a linear or ReLU convolution pools straight from that
+  product, and the bias and ReLU come after the pooling, on a quarter of the values. Both orders give the
+  same bits: rounding is monotone, so max(a + b, c + b) = max(a, c) + b, and ReLU commutes with max;
+- a Dense layer multiplies into a buffer of its own;
+- Flatten and Dropout (inference) cost nothing.
+
+Every other node runs its layer's own forward. The result is the layer-by-layer pass's, bit for bit where
+the same products run (tests/engine/test_one_image.py). Measured on the development machine, the seed CNN
+alternated in one process: 877 -> 543 us median. Like the layers' inference buffers, a plan serves one
+caller at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.layers.conv import Conv2D, MaxPooling2D
+from engine.layers.core import Dense, Dropout, Flatten
+from engine.ops.activations import relu_in_place
+from engine.ops.conv import CHUNK_BYTES
+from engine.ops.conv_one_image import valid_outputs, wide_columns_size, wide_product
+from engine.ops.padding import conv_geometry
+
+# Activations that commute with a max pooling of their input (and so may run after it).
+_MONOTONE_FUSABLE = ("linear", "relu")
+
+
+class OneImagePlan:
+    """``plan.run(x)`` for x of shape (1, *input_shape) on NumPy: the network's inference output, a fresh array."""
+
+    def __init__(self, network):
+        self._input_id = network.input_id
+        self._output_id = network.output_id
+        self._steps = []  # (node id, step, source ids), in run order
+        pooled_by_convolution = {}  # pool node id -> its convolution's node id
+        for node_id in network.order:
+            pool_id = _pool_reading(network, node_id)
+            if pool_id is not None:
+                pooled_by_convolution[pool_id] = node_id
+        for node_id in network.order:
+            sources = network.graph.inputs[node_id]
+            if not sources:  # the Input node
+                continue
+            layer = network.layers[node_id]
+            if node_id in pooled_by_convolution.values():
+                continue  # runs inside the step of the pooling that alone reads it
+            if node_id in pooled_by_convolution:
+                convolution_id = pooled_by_convolution[node_id]
+                step = _Convolution(network.layers[convolution_id], _input_shape(network, convolution_id),
+                                    network.dtype, pool=True)
+                sources = network.graph.inputs[convolution_id]
+            else:
+                step = _step_for(network, node_id, layer)
+            self._steps.append((node_id, step, sources))
+
+    def run(self, x):
+        values = {self._input_id: x}
+        for node_id, step, sources in self._steps:
+            values[node_id] = step([values[s] for s in sources])
+        return values[self._output_id].copy()  # the last step's buffer is overwritten by the next call
+
+
+def _input_shape(network, node_id) -> tuple:
+    return network.shapes[network.graph.inputs[node_id][0]].output_shape
+
+
+def _runs_wide(network, node_id) -> bool:
+    """True for a stride-1 Conv2D whose one-image wide columns fit a chunk (``conv2d_forward``'s own rule)."""
+    layer = network.layers[node_id]
+    if not isinstance(layer, Conv2D) or layer._strides != (1, 1):
+        return False
+    c, h, w = _input_shape(network, node_id)
+    out_h, out_w, (top, bottom, left, right) = conv_geometry(h, w, layer._kernel, (1, 1), layer._padding)
+    size = wide_columns_size(c, layer._kernel, (out_h, out_w), w + left + right)
+    return size * network.dtype.itemsize <= CHUNK_BYTES
+
+
+def _pool_reading(network, node_id):
+    """The id of the 2x2, stride-2, unpadded max pooling that is the only reader of convolution ``node_id``
+    when the two can run as one step; else None."""
+    consumers = network.graph.consumers[node_id]
+    if len(consumers) != 1 or not _runs_wide(network, node_id):
+        return None
+    layer, pool = network.layers[node_id], network.layers[consumers[0]]
+    if layer._activation.name not in _MONOTONE_FUSABLE or not isinstance(pool, MaxPooling2D):
+        return None
+    _, out_h, out_w = network.shapes[node_id].output_shape
+    _, _, pads = conv_geometry(out_h, out_w, pool._pool, pool._strides, pool._padding)
+    if pool._pool != (2, 2) or pool._strides != (2, 2) or any(pads) or out_h % 2 or out_w % 2:
+        return None
+    return consumers[0]
+
+
+def _step_for(network, node_id, layer):
+    if isinstance(layer, Flatten):
+        return lambda inputs: inputs[0].reshape(1, -1)
+    if isinstance(layer, Dropout):
+        return lambda inputs: inputs[0]
+    if isinstance(layer, Dense):
+        return _Dense(layer, network.dtype)
+    if _runs_wide(network, node_id):
+        return _Convolution(layer, _input_shape(network, node_id), network.dtype, pool=False)
+    return _LayerForward(layer)
+
+
+def _activate(layer, y):
+    """The layer's activation applied to ``y`` (a contiguous buffer of the plan's) in place where it can be."""
+    name = layer._activation.name
+    if name == "linear":
+        return y
+    if name == "relu":
+        relu_in_place(y.reshape(-1))
+        return y
+    return layer._activation.forward(y, inplace=True)[0]
+
+
+class _Convolution:
+    """A stride-1 Conv2D on one image through its wide columns, its buffers kept; with ``pool``, followed by
+    the 2x2 max pooling that alone reads it, the bias and activation then applied to the pooled values."""
+
+    def __init__(self, layer, input_shape, dtype, pool: bool):
+        c, h, w = input_shape
+        self._layer, self._pool = layer, pool
+        f = layer.filters
+        out_h, out_w, (top, bottom, left, right) = conv_geometry(h, w, layer._kernel, (1, 1), layer._padding)
+        self._out_hw = (out_h, out_w)
+        self._padded = np.zeros((c, h + top + bottom, w + left + right), dtype)  # the border stays zero
+        self._interior = self._padded[:, top:top + h, left:left + w]
+        padded_width = self._padded.shape[2]
+        self._columns = np.empty(wide_columns_size(c, layer._kernel, self._out_hw, padded_width), dtype)
+        self._product = np.empty((f, (out_h - 1) * padded_width + out_w), dtype)
+        self._valid = valid_outputs(self._product, self._out_hw, padded_width)
+        if pool:
+            self._row_maxima = np.empty((f, out_h // 2, out_w), dtype)
+            self._y = np.empty((1, f, out_h // 2, out_w // 2), dtype)
+        else:
+            self._y = np.empty((1, f, out_h, out_w), dtype)
+
+    def __call__(self, inputs):
+        layer, y = self._layer, self._y
+        np.copyto(self._interior, inputs[0][0])
+        wide_product(self._padded, layer.parameters()["kernel"].value, self._out_hw, self._columns, out=self._product)
+        if self._pool:
+            np.maximum(self._valid[:, 0::2], self._valid[:, 1::2], out=self._row_maxima)
+            np.maximum(self._row_maxima[..., 0::2], self._row_maxima[..., 1::2], out=y[0])
+        else:
+            np.copyto(y[0], self._valid)
+        if layer.use_bias:
+            np.add(y[0], layer.parameters()["bias"].value[:, None, None], out=y[0])
+        return _activate(layer, y)
+
+
+class _Dense:
+    """x @ kernel + bias into a buffer of its own, then the activation."""
+
+    def __init__(self, layer, dtype):
+        self._layer = layer
+        self._y = np.empty((1, layer.units), dtype)
+
+    def __call__(self, inputs):
+        layer, y = self._layer, self._y
+        np.matmul(inputs[0].reshape(1, -1), layer.parameters()["kernel"].value, out=y)
+        if layer.use_bias:
+            np.add(y, layer.parameters()["bias"].value, out=y)
+        return _activate(layer, y)
+
+
+class _LayerForward:
+    """Any other node: its layer's own inference forward, nothing kept for backward."""
+
+    def __init__(self, layer):
+        self._layer = layer
+
+    def __call__(self, inputs):
+        self._layer.keep_for_backward = False
+        y = self._layer.forward(inputs, False)
+        self._layer.forget()
+        return y
