@@ -3,7 +3,10 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from engine import backend
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_engine.py"
 
@@ -38,3 +41,17 @@ def test_the_convolution_algorithm_benchmark_runs():
     spec.loader.exec_module(module)
     columns, fourier, auto = module.time_both(2, 3, 4, 6, 3, "same", repeats=1)
     assert columns > 0 and fourier > 0 and auto is False  # two images: the columns' path
+
+
+def test_the_one_image_benchmark_runs(capsys):
+    path = BENCHMARK.with_name("bench_one_image.py")
+    spec = importlib.util.spec_from_file_location("bench_one_image", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--model", "mlp", "--turns", "1", "--calls", "3", "--settle", "1"])
+    module.main(["--model", "softmax", "--trees", str(BENCHMARK.parents[1]), "--turns", "1", "--calls", "3",
+                 "--settle", "1"])
+    out = capsys.readouterr().out
+    assert "| one-image plan |" in out and "| layer by layer |" in out and f"| {BENCHMARK.parents[1]} |" in out
+    if backend.current() is np:  # the plan's steps are timed on NumPy only (the plan is NumPy's)
+        assert "| hidden | Dense |" in out
