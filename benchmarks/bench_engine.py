@@ -139,13 +139,16 @@ def engine_inference(name):
     return lambda: backend.to_host(net.forward(x, training=False))  # on the host, as the draw panel needs
 
 
-def measure_latencies(inferences, windows=10, calls_per_window=25, settling_calls=5):
+def measure_latencies(inferences, windows=10, calls_per_window=60, settling_calls=30):
     """(median, p99) milliseconds of each inference, in alternating windows of calls.
 
     Windows rather than call by call: each side's thread pool spins for a while after a call
     (OpenBLAS's, PyTorch's OpenMP), and calling the other side right then measures the two fighting
     over the cores. The first calls of each window, made while the other side's threads still spin,
-    are not counted; a busy spell of the machine still hits both sides alike.
+    are not counted; a busy spell of the machine still hits both sides alike. Their effect lasts tens of
+    milliseconds: measured on the development machine (seed CNN, three rounds), with 5 of 25 calls not
+    counted each side read ~10% over its figure alone (engine 0.52-0.55 against 0.45-0.49 ms, PyTorch
+    1.17-1.24 against 0.93-1.07); with 30 of 60, 0.50-0.51 and 1.03-1.10.
     """
     times = [[] for _ in inferences]
     for infer in inferences:  # warm-up
