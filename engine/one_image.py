@@ -41,25 +41,23 @@ class OneImagePlan:
         self._input_id = network.input_id
         self._output_id = network.output_id
         self._steps = []  # (node id, step, source ids), in run order
-        pooled_by_convolution = {}  # pool node id -> its convolution's node id
+        fused = {}  # pool node id -> the convolution it alone reads, the two run as one step
         for node_id in network.order:
             pool_id = _pool_reading(network, node_id)
             if pool_id is not None:
-                pooled_by_convolution[pool_id] = node_id
+                fused[pool_id] = node_id
+        run_by_their_pooling = set(fused.values())
         for node_id in network.order:
             sources = network.graph.inputs[node_id]
-            if not sources:  # the Input node
+            if not sources or node_id in run_by_their_pooling:  # the Input node has no step
                 continue
-            layer = network.layers[node_id]
-            if node_id in pooled_by_convolution.values():
-                continue  # runs inside the step of the pooling that alone reads it
-            if node_id in pooled_by_convolution:
-                convolution_id = pooled_by_convolution[node_id]
+            if node_id in fused:
+                convolution_id = fused[node_id]
                 step = _Convolution(network.layers[convolution_id], _input_shape(network, convolution_id),
                                     network.dtype, pool=True)
                 sources = network.graph.inputs[convolution_id]
             else:
-                step = _step_for(network, node_id, layer)
+                step = _step_for(network, node_id, network.layers[node_id])
             self._steps.append((node_id, step, sources))
 
     def run(self, x):
@@ -139,9 +137,11 @@ class _Convolution:
         self._columns = np.empty(wide_columns_size(c, layer._kernel, self._out_hw, padded_width), dtype)
         self._product = np.empty((f, (out_h - 1) * padded_width + out_w), dtype)
         self._valid = valid_outputs(self._product, self._out_hw, padded_width)
-        if pool:
+        if pool:  # the views are made once: each costs as much as a small pass
             self._row_maxima = np.empty((f, out_h // 2, out_w), dtype)
             self._y = np.empty((1, f, out_h // 2, out_w // 2), dtype)
+            self._row_pairs = (self._valid[:, 0::2], self._valid[:, 1::2], self._row_maxima)
+            self._column_pairs = (self._row_maxima[..., 0::2], self._row_maxima[..., 1::2], self._y[0])
         else:
             self._y = np.empty((1, f, out_h, out_w), dtype)
 
@@ -150,8 +150,10 @@ class _Convolution:
         np.copyto(self._interior, inputs[0][0])
         wide_product(self._padded, layer.parameters()["kernel"].value, self._out_hw, self._columns, out=self._product)
         if self._pool:
-            np.maximum(self._valid[:, 0::2], self._valid[:, 1::2], out=self._row_maxima)
-            np.maximum(self._row_maxima[..., 0::2], self._row_maxima[..., 1::2], out=y[0])
+            top, bottom, row_maxima = self._row_pairs
+            np.maximum(top, bottom, out=row_maxima)
+            left, right, pooled = self._column_pairs
+            np.maximum(left, right, out=pooled)
         else:
             np.copyto(y[0], self._valid)
         if layer.use_bias:

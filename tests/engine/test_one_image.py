@@ -25,13 +25,33 @@ def _chain(name, input_shape, *layers):
     return {"format": "layerlab-network", "version": 1, "name": name, "nodes": nodes}
 
 
+def _fused_pools(network) -> set:
+    return {node_id for node_id, step, _ in network._one_image_plan()._steps
+            if isinstance(step, _Convolution) and step._pool}
+
+
 def test_the_seed_cnn_gives_the_same_bits_with_both_pools_fused():
     network = engine.build(seed_cnn(), seed=0)
     x = _image(network)
     np.testing.assert_array_equal(network.forward(x), _layer_by_layer(network, x))
-    fused = {node_id for node_id, step, _ in network._one_image_plan()._steps
-             if isinstance(step, _Convolution) and step._pool}
-    assert fused == {"pool1", "pool2"}  # each convolution runs inside the step of the pooling that reads it
+    assert _fused_pools(network) == {"pool1", "pool2"}  # each convolution runs inside its pooling's step
+
+
+@pytest.mark.parametrize("activation,pool,fused", [
+    ("relu", {"type": "MaxPooling2D"}, True),
+    (None, {"type": "MaxPooling2D", "padding": "same"}, True),  # 'same' on an even size pads nothing
+    ("tanh", {"type": "MaxPooling2D"}, False),  # left to its layer (tanh before the max, as written)
+    ("relu", {"type": "MaxPooling2D", "pool_size": 3}, False),
+    ("relu", {"type": "MaxPooling2D", "strides": 1}, False),
+    ("relu", {"type": "AveragePooling2D"}, False),
+])
+def test_only_a_2x2_max_pool_after_a_linear_or_relu_convolution_is_fused(activation, pool, fused):
+    spec = _chain("fusion", (2, 8, 8), {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": "same",
+                                        "activation": activation}, pool, {"type": "Flatten"})
+    network = engine.build(spec, seed=0)
+    assert _fused_pools(network) == ({"n1"} if fused else set())
+    x = _image(network)
+    np.testing.assert_array_equal(network.forward(x), _layer_by_layer(network, x))
 
 
 @pytest.mark.parametrize("spec", [
