@@ -116,7 +116,7 @@ class Network:
         With ``return_all`` the result is a dict: node id -> that node's output (for activation views).
         With a ``timings`` dict, each node's forward seconds are added to ``timings[node_id]``.
         One NumPy image in inference, with none of these options, runs the network's compiled plan
-        (``engine.one_image``): the same result, in about 60% of the time.
+        (``engine.one_image``): the same result, in about two thirds of the time.
         """
         keep = training if keep_for_backward is None else keep_for_backward
         x = self.xp.asarray(x, dtype=self.dtype)
