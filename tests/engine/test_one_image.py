@@ -15,6 +15,12 @@ def _layer_by_layer(network, x):
     return network.forward(x, return_all=True)[network.output_id]
 
 
+def assert_same_reading(plan_output, layer_by_layer):
+    """The plan's products run over other column counts than the layers' (rows sharing their padding), so
+    OpenBLAS may sum in another order: equal to float32 rounding, not bit for bit."""
+    np.testing.assert_allclose(plan_output, layer_by_layer, rtol=1e-5, atol=1e-5 * float(np.abs(layer_by_layer).max()))
+
+
 def _image(network, seed=0, dtype=np.float32):
     return np.random.default_rng(seed).standard_normal((1, *network.input_shape)).astype(dtype)
 
@@ -30,10 +36,10 @@ def _fused_pools(network) -> set:
             if isinstance(step, _Convolution) and step._pool}
 
 
-def test_the_seed_cnn_gives_the_same_bits_with_both_pools_fused():
+def test_the_seed_cnn_reads_the_same_with_both_pools_fused():
     network = engine.build(seed_cnn(), seed=0)
     x = _image(network)
-    np.testing.assert_array_equal(network.forward(x), _layer_by_layer(network, x))
+    assert_same_reading(network.forward(x), _layer_by_layer(network, x))
     assert _fused_pools(network) == {"pool1", "pool2"}  # each convolution runs inside its pooling's step
 
 
@@ -51,7 +57,7 @@ def test_only_a_2x2_max_pool_after_a_linear_or_relu_convolution_is_fused(activat
     network = engine.build(spec, seed=0)
     assert _fused_pools(network) == ({"n1"} if fused else set())
     x = _image(network)
-    np.testing.assert_array_equal(network.forward(x), _layer_by_layer(network, x))
+    assert_same_reading(network.forward(x), _layer_by_layer(network, x))
 
 
 @pytest.mark.parametrize("spec", [
@@ -65,6 +71,10 @@ def test_only_a_2x2_max_pool_after_a_linear_or_relu_convolution_is_fused(activat
            {"type": "MaxPooling2D", "padding": "same"},
            {"type": "Conv2D", "filters": 2, "kernel_size": [2, 3], "padding": 1},
            {"type": "Flatten"}, {"type": "Dropout", "rate": 0.5}, {"type": "Dense", "units": 3, "activation": "gelu"}),
+    _chain("uneven 'same' pads (1 left, 2 right) and a wide input", (2, 10, 13),
+           {"type": "Conv2D", "filters": 3, "kernel_size": [4, 4], "padding": "same", "activation": "relu"},
+           {"type": "Conv2D", "filters": 2, "kernel_size": [3, 4], "padding": "same", "activation": "relu"},
+           {"type": "Flatten"}, {"type": "Dense", "units": 2}),
     _chain("a strided convolution and a linear one pooled", (1, 12, 12),
            {"type": "Conv2D", "filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
            {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": "same"},
@@ -90,7 +100,7 @@ def test_each_result_is_a_fresh_array_and_weights_are_read_at_every_call():
     assert not np.shares_memory(first, second)
     # Weights changed in place (an optimizer step) and replaced (a loaded state) are both seen by the next call.
     network.parameters()["conv2.kernel"].value[...] *= 0.5
-    np.testing.assert_array_equal(network.forward(x), _layer_by_layer(network, x))
+    assert_same_reading(network.forward(x), _layer_by_layer(network, x))
     other = engine.build(seed_cnn(), seed=7)
     network.load_state_dict(other.state_dict())
     np.testing.assert_array_equal(network.forward(x), other.forward(x))
