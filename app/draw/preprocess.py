@@ -37,9 +37,14 @@ def as_ink(image: np.ndarray) -> np.ndarray:
     return np.clip(image.astype(np.float32), 0.0, 1.0)
 
 
-def ink_bounds(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[slice, slice] | None:
-    """The rows and columns holding ink (pixels above ``threshold``), or None for a blank image."""
-    inked = ink > threshold
+def ink_bounds(image: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[slice, slice] | None:
+    """The rows and columns holding ink (pixels above ``threshold`` once ``as_ink``), or None for a blank image.
+
+    Read from ``image`` as it is (uint8 or float), without converting it: ``as_ink`` of the whole pad costs
+    more than the rest of a reading (a 280x280 pad: two fresh 300 KB arrays, their pages faulted in each time).
+    """
+    image = np.asarray(image)
+    inked = image > (threshold * 255 if image.dtype == np.uint8 else threshold)  # clipping moves no pixel across
     rows = np.flatnonzero(inked.any(axis=1))
     if len(rows) == 0:
         return None
@@ -84,11 +89,13 @@ class Placement:
 def mnist_placed(image: np.ndarray, field: int = MNIST_FIELD,
                  box: int = MNIST_BOX) -> tuple[np.ndarray, Placement | None]:
     """``mnist_style(image)`` and where that digit lies over ``image`` (None for a blank image)."""
-    ink = as_ink(image)
-    bounds = ink_bounds(ink)
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D (height, width) image; received shape {image.shape}")
+    bounds = ink_bounds(image)
     if bounds is None:
         return np.zeros((field, field), dtype=np.float32), None
-    crop = ink[bounds]
+    crop = as_ink(image[bounds])  # only the inked rectangle becomes float (measured, 280x280 pad: 0.79 -> 0.36 ms)
     height, width = crop.shape
     scale = box / max(height, width)
     mass_row, mass_column = centre_of_mass(crop)

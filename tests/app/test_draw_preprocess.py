@@ -49,3 +49,20 @@ def test_area_weights_preserve_total_coverage():
     weights = area_weights(280, 20 / 280, 4.0, 28)
     assert np.isclose(weights.sum(), 20.0)  # 280 input pixels of width 1/14 cover 20 output pixels
     assert np.allclose(weights.sum(axis=1)[4:24], 1.0)
+
+
+def test_the_crop_is_found_alike_in_uint8_and_float_and_faint_pixels_do_not_widen_it():
+    """Bounds are read from the image as given (only the inked crop is converted): grey 5 of 255 (0.0196) is
+    below the 0.02 ink threshold, grey 6 (0.0235) above, in either dtype."""
+    from app.draw.preprocess import ink_bounds, mnist_placed
+
+    drawing = ring()
+    drawing[10, 10] = 5  # fainter than ink: ignored
+    as_float = drawing.astype(np.float32) / 255.0
+    assert ink_bounds(drawing) == ink_bounds(as_float) == (slice(21, 180), slice(91, 250))
+    digit, placement = mnist_placed(drawing)
+    float_digit, float_placement = mnist_placed(as_float)
+    np.testing.assert_array_equal(digit, float_digit)
+    assert placement == float_placement
+    drawing[10, 10] = 6  # just over the threshold: now part of the ink
+    assert ink_bounds(drawing) == ink_bounds(drawing.astype(np.float32) / 255.0) == (slice(10, 180), slice(10, 250))
