@@ -91,7 +91,7 @@ def flat_buffers(params: Iterable[Parameter]):
     for p in params:
         if p.value.base is not values or p.grad.base is not grads:
             return None
-        if not (_dense(p.value) and _dense(p.grad)):
+        if not _dense(p.value) or p.grad.strides != p.value.strides:  # element i of both buffers: one weight
             return None
         if (_address(p.value) - _address(values) != expected_bytes
                 or _address(p.grad) - _address(grads) != expected_bytes):

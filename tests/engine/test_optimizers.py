@@ -10,7 +10,7 @@ from engine import optimizers
 from engine.backend import array_module
 from engine.backend import to_host as to_numpy
 from engine.optimizers import layout
-from engine.parameter import Parameter, ParameterStore
+from engine.parameter import Parameter, ParameterStore, flat_buffers
 
 # (shape, regularize): kernels decay, biases don't, interleaved so weight decay must follow the flags.
 SHAPES = [((5, 4), True), ((4,), False), ((3, 2, 2, 2), True), ((3,), False)]
@@ -187,6 +187,14 @@ def test_flat_and_per_parameter_paths_agree(xp, rng, monkeypatch, name):
         results.append(run_steps(optimizer, params, grads))
     # the global norm is summed in a different order on the two paths: last-bit differences only
     assert_same(results[0], results[1], rtol=2e-6, atol=1e-7)
+
+
+def test_the_flat_path_needs_each_value_and_its_grad_in_one_memory_order():
+    store = ParameterStore(np, np.float32, 20)
+    kernel = store.take((5, 4), transposed=True)  # a Dense kernel's layout: (out, in) in memory
+    assert flat_buffers([kernel]) is not None
+    same_bytes_other_order = Parameter(kernel.value, store.grads.reshape(5, 4))
+    assert flat_buffers([same_bytes_other_order]) is None  # element i of the two buffers would be two weights
 
 
 def test_flat_path_uses_chunks_and_lanes_on_numpy(monkeypatch, rng):
