@@ -71,20 +71,15 @@ def compare_in_process(model: str, turns: int, calls: int, settle: int) -> None:
 
 
 def print_plan_steps(network, calls: int) -> None:
-    """Each step of the plan timed on its own, in a pass like ``OneImagePlan.run``."""
+    """Each step of the plan, timed by ``OneImagePlan.run`` itself."""
     plan = network._one_image_plan()
     x = np.random.default_rng(0).random((1, *network.input_shape), dtype=np.float32)
-    steps = {node_id: [] for node_id, _, _ in plan._steps}
+    timings = {}
     for _ in range(calls):
-        values = {plan._input_id: x}
-        for node_id, step, sources in plan._steps:
-            start = time.perf_counter()
-            values[node_id] = step([values[s] for s in sources])
-            steps[node_id].append(time.perf_counter() - start)
-    print("\n| plan step (named by the node whose output it gives) | kind | median (us) |\n|---|---|---:|")
-    kinds = {node_id: type(step).__name__.strip("_") for node_id, step, _ in plan._steps}
-    for node_id, seconds in steps.items():
-        print(f"| {node_id} | {kinds[node_id]} | {np.median(seconds) * 1e6:,.1f} |")
+        plan.run(x, timings)
+    print("\n| plan step (named by the node whose output it gives) | kind | mean (us) |\n|---|---|---:|")
+    for node_id, kind in plan.step_kinds().items():
+        print(f"| {node_id} | {kind} | {timings[node_id] / calls * 1e6:,.1f} |")
 
 
 def compare_trees(trees: list[Path], model: str, turns: int, calls: int, settle: int) -> None:

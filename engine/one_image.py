@@ -23,14 +23,15 @@ in one process): 0.55 ms median against 0.86 layer by layer, before the rows sha
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from engine.layers.conv import Conv2D, MaxPooling2D
 from engine.layers.core import Dense, Dropout, Flatten
 from engine.ops.activations import relu_in_place
-from engine.ops.conv import CHUNK_BYTES
-from engine.ops.conv_one_image import valid_outputs, wide_columns_size
-from engine.ops.layout import strided_view
+from engine.ops.conv import wide_columns_fit
+from engine.ops.conv_one_image import valid_outputs, wide_windows
 from engine.ops.padding import conv_geometry
 
 # Activations that commute with a max pooling of their input (and so may run after it).
@@ -63,11 +64,20 @@ class OneImagePlan:
                 step = _step_for(network, node_id, network.layers[node_id])
             self._steps.append((node_id, step, sources))
 
-    def run(self, x):
+    def run(self, x, timings: dict | None = None):
+        """The output for ``x``; with a ``timings`` dict, each step's seconds are added under its node's id
+        (a fused convolution's under its pooling's)."""
         values = {self._input_id: x}
         for node_id, step, sources in self._steps:
+            started = time.perf_counter() if timings is not None else 0.0
             values[node_id] = step([values[s] for s in sources])
+            if timings is not None:
+                timings[node_id] = timings.get(node_id, 0.0) + time.perf_counter() - started
         return values[self._output_id].copy()  # the last step's buffer is overwritten by the next call
+
+    def step_kinds(self) -> dict:
+        """Node id -> what runs there ("Convolution", "Dense", "LayerForward", "function"), in run order."""
+        return {node_id: type(step).__name__.strip("_") for node_id, step, _ in self._steps}
 
 
 def _input_shape(network, node_id) -> tuple:
@@ -80,9 +90,8 @@ def _runs_wide(network, node_id) -> bool:
     if not isinstance(layer, Conv2D) or layer._strides != (1, 1):
         return False
     c, h, w = _input_shape(network, node_id)
-    out_h, out_w, (top, bottom, left, right) = conv_geometry(h, w, layer._kernel, (1, 1), layer._padding)
-    size = wide_columns_size(c, layer._kernel, (out_h, out_w), w + left + right)
-    return size * network.dtype.itemsize <= CHUNK_BYTES
+    out_h, out_w, (_, _, left, right) = conv_geometry(h, w, layer._kernel, (1, 1), layer._padding)
+    return wide_columns_fit(c, layer._kernel, (out_h, out_w), w + left + right, network.dtype.itemsize)
 
 
 def _pool_reading(network, node_id):
@@ -143,10 +152,9 @@ class _Convolution:
         rows = top + h + bottom + 1  # a last zero row: the last window reaches `right` columns past its row
         self._planes = np.zeros((c, rows, stride), dtype)  # everything but the interior stays zero
         self._interior = self._planes[:, top:top + h, gap:gap + w]
-        length = (out_h - 1) * stride + out_w
         first = self._planes.reshape(-1)[gap - left:]  # where the first window starts
-        item = first.itemsize
-        self._windows = strided_view(first, (c, kh, kw, length), (rows * stride * item, stride * item, item, item))
+        self._windows = wide_windows(first, c, rows * stride, stride, (kh, kw), self._out_hw)
+        length = self._windows.shape[-1]
         self._columns = np.empty((c * kh * kw, length), dtype)
         self._product = np.empty((f, length), dtype)
         self._valid = valid_outputs(self._product, self._out_hw, stride)

@@ -30,8 +30,6 @@ def as_ink(image: np.ndarray) -> np.ndarray:
     [[0.0, 1.0]]
     """
     image = np.asarray(image)
-    if image.ndim != 2:
-        raise ValueError(f"expected a 2-D (height, width) image; received shape {image.shape}")
     if image.dtype == np.uint8:
         return image.astype(np.float32) / 255.0
     return np.clip(image.astype(np.float32), 0.0, 1.0)

@@ -221,16 +221,19 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     return y, cache
 
 
+def wide_columns_fit(channels: int, kernel_hw: tuple, out_hw: tuple, padded_width: int, itemsize: int) -> bool:
+    """True when one image's image-long columns (``conv_one_image``) fit in CHUNK_BYTES; a larger image is
+    cut into chunks instead. The single-image plan (``engine.one_image``) follows the same rule."""
+    return wide_columns_size(channels, kernel_hw, out_hw, padded_width) * itemsize <= CHUNK_BYTES
+
+
 def _forward_one_image(x_padded, kernel, bias, strides, out_hw, workspace):
-    """``forward_one_image`` for one image through a stride-1 convolution whose image-long columns fit in
-    CHUNK_BYTES; None otherwise (a batch, a stride, or a large image: cut into chunks instead)."""
+    """``forward_one_image`` for one image through a stride-1 convolution whose image-long columns fit
+    (``wide_columns_fit``); None otherwise (a batch, a stride, or a large image: cut into chunks instead)."""
     n, c, hp, wp = x_padded.shape
-    if n != 1 or strides != (1, 1):
+    if n != 1 or strides != (1, 1) or not wide_columns_fit(c, kernel.shape[2:], out_hw, wp, x_padded.itemsize):
         return None
-    size = wide_columns_size(c, kernel.shape[2:], out_hw, wp)
-    if size * x_padded.itemsize > CHUNK_BYTES:
-        return None
-    buffer = scratch_buffer(workspace, "wide cols", (size,), x_padded)
+    buffer = scratch_buffer(workspace, "wide cols", (wide_columns_size(c, kernel.shape[2:], out_hw, wp),), x_padded)
     return forward_one_image(x_padded.reshape(c, hp, wp), kernel, bias, out_hw, buffer)
 
 

@@ -43,13 +43,22 @@ def wide_product(padded, kernel, out_hw: tuple, columns_buffer, out=None):
     """kernel @ wide columns of ``padded`` (C, Hp, Wp), contiguous: (F, (out_h - 1) * Wp + out_w), bias not added;
     ``valid_outputs`` picks the outputs from it. Written into ``out`` when given."""
     xp = array_module(padded)
-    c, _, wp = padded.shape
+    c, hp, wp = padded.shape
     f, _, kh, kw = kernel.shape
-    length = (out_hw[0] - 1) * wp + out_hw[1]
-    s_c, s_h, s_w = padded.strides
-    columns = columns_buffer[:c * kh * kw * length].reshape(c, kh, kw, length)
-    xp.copyto(columns, strided_view(padded, (c, kh, kw, length), (s_c, s_h, s_w, s_w)))
-    return xp.matmul(kernel.reshape(f, -1), columns.reshape(c * kh * kw, length), out=out)
+    windows = wide_windows(padded, c, hp * wp, wp, (kh, kw), out_hw)
+    columns = columns_buffer[:windows.size].reshape(windows.shape)
+    xp.copyto(columns, windows)
+    return xp.matmul(kernel.reshape(f, -1), columns.reshape(c * kh * kw, -1), out=out)
+
+
+def wide_windows(first, channels: int, plane_size: int, row_stride: int, kernel_hw: tuple, out_hw: tuple):
+    """The (C, kh, kw, length) strided view of the image-long column rows: row (c, i, j) starts at
+    ``c * plane_size + i * row_stride + j`` elements into ``first`` (contiguous, beginning where the first
+    window does) and runs on for (out_h - 1) * row_stride + out_w elements."""
+    (kh, kw), (out_h, out_w) = kernel_hw, out_hw
+    item = first.itemsize
+    return strided_view(first, (channels, kh, kw, (out_h - 1) * row_stride + out_w),
+                        (plane_size * item, row_stride * item, item, item))
 
 
 def valid_outputs(product, out_hw: tuple, padded_width: int):
