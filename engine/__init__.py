@@ -14,6 +14,7 @@ The spec format is documented in docs/spec.md.
 
 from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training
 from engine.catalog import LayerSchema, layer_schema, layer_types
+from engine.data_fit import DataFitProblem, data_fit_problem
 from engine.errors import ModelFileError, SpecError
 from engine.files import atomic_write
 from engine.metrics import Evaluation, evaluate
@@ -40,6 +41,8 @@ __all__ = [
     "layer_types",
     "layer_schema",
     "LayerSchema",
+    "DataFitProblem",
+    "data_fit_problem",
     "ModelFileError",
     "atomic_write",
     "SpecError",

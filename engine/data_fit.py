@@ -1,0 +1,68 @@
+"""Whether a design can train on a data set, said in words before any data is loaded.
+
+    problem = data_fit_problem(engine.infer_shapes(spec), (1, 28, 28), 10, "MNIST")
+    problem   # None, or e.g. "the network's input is 2 values, but MNIST's examples are 1x28x28 images; ..."
+
+The app shows the answer in its Problems list and on a disabled Start; the ``layerlab train`` command
+refuses with it. Shapes come from shape inference alone, so asking costs no weights and no data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.shapes import ShapeReport
+
+
+@dataclass(frozen=True)
+class DataFitProblem:
+    """What does not fit, the node to fix (None when no single node is at fault) and the message."""
+
+    node: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def describe_example(shape) -> str:
+    """(1, 28, 28) -> '1x28x28 images'; (2,) -> '2 values'."""
+    shape = tuple(shape)
+    if len(shape) == 1:
+        return f"{shape[0]} value{'s' * (shape[0] != 1)}"
+    return f"{'x'.join(map(str, shape))} images"
+
+
+def outputs_fit_classes(output_shape, num_classes: int) -> bool:
+    """One output per class; or, for two classes, a single output read as the chance of the second."""
+    output_shape = tuple(output_shape)
+    return output_shape == (num_classes,) or (num_classes == 2 and output_shape == (1,))
+
+
+def data_fit_problem(report: ShapeReport, input_shape, num_classes: int, data_title: str) -> DataFitProblem | None:
+    """Why the design in ``report`` cannot train on examples of ``input_shape`` in ``num_classes`` classes.
+
+    Returns None when it can, or when the design's own problems (already in ``report.errors``) hide
+    the shapes needed to tell.
+    """
+    input_shape = tuple(int(size) for size in input_shape)
+    inputs = [node for node in report.nodes.values() if node.type == "Input"]
+    if len(inputs) == 1 and inputs[0].output_shape != input_shape:
+        node = inputs[0]
+        return DataFitProblem(node.id, (
+            f"{node.id}: the network reads {describe_example(node.output_shape)} per example, but {data_title}'s "
+            f"examples are {describe_example(input_shape)}; set the Input's shape to "
+            f"{list(input_shape)} or choose a data set of {describe_example(node.output_shape)}"))
+    output_shape = report.output_shape
+    if not report.order or output_shape is None or report.errors:
+        return None
+    last = report.order[-1]
+    if not outputs_fit_classes(output_shape, num_classes):
+        if len(output_shape) != 1:
+            fix = f"end it with Flatten and a Dense layer of {num_classes} units"
+        else:
+            fix = f"give its last layer {num_classes} units"
+        return DataFitProblem(last, (
+            f"{last}: the network ends in {describe_example(output_shape)}, but {data_title} has {num_classes} "
+            f"classes (one output per class); {fix}"))
+    return None
