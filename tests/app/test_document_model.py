@@ -88,6 +88,23 @@ def test_connection_problem_uses_shape_inference_on_the_would_be_spec(document):
     assert "Dense takes one input; received 2" in document.connection_problem("flatten", "logits")
 
 
+def test_a_design_still_being_wired_does_not_refuse_connections(document):
+    """A merge waiting for its next input, and loose ends, are Problems-list entries, never refusals."""
+    document.add_node({"id": "add1", "type": "Add"}, (300, 0))
+    document.add_node({"id": "side", "type": "Conv2D", "filters": 32, "kernel_size": 5, "padding": "same"}, (300, 90))
+    assert document.connection_problem("conv1", "add1") is None  # "received 0" would become "received 1"
+    document.connect("conv1", "add1")
+    assert "add1: Add needs at least 2 inputs; received 1" in document.problems_of("add1")
+    # side is a loose end: connecting into it makes it the first of several outputs, which it was not.
+    assert document.connection_problem("input", "side") is None
+    document.connect("input", "side")
+    assert document.connection_problem("side", "add1") is None
+    document.connect("side", "add1")
+    assert document.problems_of("add1") == [] and document.report["add1"].output_shape == (32, 28, 28)
+    # A connection that makes a problem of its own is still refused: a 64-channel input to a 32-channel sum.
+    assert "Add needs inputs of one shape" in document.connection_problem("conv2", "add1")
+
+
 def test_duplicate_and_invalid_ids_are_refused(document):
     with pytest.raises(errors.DuplicateNodeIdError, match="a node with the id 'conv1' already exists"):
         document.add_node({"id": "conv1", "type": "Flatten"}, (0, 0))

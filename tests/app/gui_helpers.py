@@ -1,0 +1,84 @@
+"""Driving the main window from tests as a person does: drags from the palette, port-to-port drags, clicks
+on nodes, typing into fields and clicking buttons, all through mouse and keyboard events on the real widgets.
+
+One part is played by the helper: the offscreen platform the tests run on ends every drag-and-drop at once
+(its drag manager drops nothing), so after the palette has started its drag with a real press and move,
+``drag_layer_from_palette`` delivers that drag's data to the canvas as the windowing system would: as drag
+enter, move and drop events at the target point.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication
+
+LEFT = Qt.MouseButton.LeftButton
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
+
+def drag_layer_from_palette(window, layer_type: str, viewport_pos: QPoint) -> str:
+    """Press on ``layer_type`` in the palette, drag it over the canvas and drop it at ``viewport_pos``.
+
+    Returns the id of the node the drop added.
+    """
+    tree = window.palette_dock.tree
+    item = next(item for item in tree.findItems(layer_type, Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive))
+    tree.scrollToItem(item)
+    start = tree.visualItemRect(item).center()
+    QTest.mousePress(tree.viewport(), LEFT, NO_MODIFIER, start)
+    step = QApplication.startDragDistance() + 2
+    for offset in (QPoint(step, 0), QPoint(2 * step, 0)):  # the first move arms the drag, the next starts it
+        QTest.mouseMove(tree.viewport(), start + offset)
+    assert tree.selectedItems() == [item]
+    mime = tree.mimeData([item])  # what the palette's drag carries: the item it was started on
+    QTest.mouseRelease(tree.viewport(), LEFT, NO_MODIFIER, start + QPoint(2 * step, 0))
+    before = set(window.editor.document.node_ids())
+    viewport = window.canvas.viewport()
+    position = QPointF(viewport_pos)
+    action = Qt.DropAction.CopyAction
+    for event_type in (QDragEnterEvent, QDragMoveEvent, QDropEvent):
+        event = event_type(position, action, mime, LEFT, NO_MODIFIER)
+        QApplication.sendEvent(viewport, event)
+        assert event.isAccepted(), f"the canvas refused the {layer_type} at {event_type.__name__}"
+    (added,) = set(window.editor.document.node_ids()) - before
+    return added
+
+
+def port_position(window, node_id: str, output: bool) -> QPoint:
+    item = window.scene.node_items[node_id]
+    port = item.output_port if output else item.input_port
+    return window.canvas.mapFromScene(port.scenePos())
+
+
+def drag_between_ports(window, source: str, target: str) -> None:
+    """Press on ``source``'s output port, move the mouse to ``target``'s input port and release there."""
+    viewport = window.canvas.viewport()
+    start, end = port_position(window, source, output=True), port_position(window, target, output=False)
+    assert viewport.rect().contains(start) and viewport.rect().contains(end), "a port is out of sight"
+    QTest.mousePress(viewport, LEFT, NO_MODIFIER, start)
+    QTest.mouseMove(viewport, (start + end) / 2)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, LEFT, NO_MODIFIER, end)
+
+
+def click_node(window, node_id: str) -> None:
+    """Click a node's body (left of its centre, away from the ports): it becomes the inspector's node."""
+    item = window.scene.node_items[node_id]
+    point = window.canvas.mapFromScene(item.scenePos() + QPointF(-40, 0))
+    QTest.mouseClick(window.canvas.viewport(), LEFT, NO_MODIFIER, point)
+
+
+def type_into(widget, text: str) -> None:
+    """Click into a line edit or spin box, select what it holds, type ``text`` and press Enter."""
+    target = widget.lineEdit() if isinstance(widget, QAbstractSpinBox) else widget
+    QTest.mouseClick(target, LEFT, NO_MODIFIER, target.rect().center())
+    QTest.keyClick(target, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(target, text)
+    QTest.keyClick(target, Qt.Key.Key_Return)
+
+
+def click(button) -> None:
+    assert button.isVisible() and button.isEnabled(), f"{button.text()!r} cannot be clicked: {button.toolTip()}"
+    QTest.mouseClick(button, LEFT, NO_MODIFIER, button.rect().center())
