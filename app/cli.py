@@ -4,7 +4,7 @@
     layerlab --version            print "layerlab <version>"
     layerlab --smoke-test         open the window offscreen as a first launch, check it, render it, exit 0
     layerlab screenshot OUT.png   save a PNG of the main window, with or without a display
-    layerlab train SPEC           train a network file on a data set, with a progress bar
+    layerlab train FILE           train a network or .layerlab project on a data set, with a progress bar
     layerlab datasets             list the data sets and where they are
     layerlab evaluate MODEL       accuracy, loss and confusion matrix of a model file on a data set
     layerlab predict MODEL IMAGE  what a model reads in image files

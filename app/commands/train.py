@@ -1,63 +1,85 @@
-"""``layerlab train SPEC --dataset mnist ...``: train a network file headlessly, with a progress bar.
+"""``layerlab train FILE --dataset mnist ...``: train a network file headlessly, with a progress bar.
 
-Writes the trained model (``--output``, atomic) and, with ``--metrics``, one JSON object per line
-(step events every ``--log-every`` steps, every epoch, the final test evaluation). Ctrl+C stops
-after the current step and still saves what was learned; a second Ctrl+C aborts. ``--resume`` continues a
-checkpoint written by ``--checkpoint-dir`` (or any model file saved by this command) exactly.
+FILE is a network spec (layerlab-network JSON) or a ``.layerlab`` project: a project also gives the data
+set and the training settings, each overridden by its flag when one is given (train_settings.py); a line
+says where each setting came from. Writes the trained model (``--output``, atomic) and, with
+``--metrics``, one JSON object per line (step events every ``--log-every`` steps, every epoch, the final
+test evaluation). Ctrl+C stops after the current step and still saves what was learned; a second Ctrl+C
+aborts. ``--resume`` continues a checkpoint written by ``--checkpoint-dir`` (or any model file saved by
+this command) exactly.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.commands.command_error import CommandError
 from app.commands.engine_files import (
+    dataset_info,
     finite_or_null,
     import_engine,
     load_dataset,
     non_negative_float,
     positive_float,
     positive_int,
-    shape_text,
+)
+from app.commands.train_settings import (
+    DEFAULT_DATASET,
+    DEFAULT_EPOCHS,
+    DEFAULT_OPTIMIZER,
+    TrainSettings,
+    count_or_fraction,
+    resolve,
 )
 
 DEFAULT_OUTPUT = "model.llmodel"
-DEFAULT_EPOCHS = 10
+# The app's generated 2-D sets, "toy:spiral" (app.dashboard.run_data.TOY_PREFIX; importing it loads Qt).
+TOY_PREFIX = "toy:"
+TOY_VALIDATION = 0.1  # of a toy set's training points, as the app's training panel holds back by default
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a network file on a data set (no window needed)",
-        description="Train the network in SPEC (a layerlab-network JSON file, e.g. resources/examples/seed-cnn.json) "
-                    "and save the trained model.")
-    parser.add_argument("spec", metavar="SPEC", nargs="?", help="network spec JSON (omit with --resume)")
-    parser.add_argument("--dataset", default="mnist", help="data set name (see `layerlab datasets`; default mnist)")
+        "train", help="train a network or a project file on a data set (no window needed)",
+        description="Train the network in FILE and save the trained model. FILE is a layerlab-network JSON file "
+                    "(e.g. resources/examples/seed-cnn.json) or a .layerlab project, which also gives the data "
+                    "set and training settings; a flag given here overrides the project's setting.")
+    parser.add_argument("spec", metavar="FILE", nargs="?",
+                        help="network spec JSON or .layerlab project (omit with --resume)")
+    parser.add_argument("--dataset", help=f"data set name (see `layerlab datasets`), or toy:spiral, toy:xor, "
+                                          f"toy:circles, toy:gaussian (default: the project's, else "
+                                          f"{DEFAULT_DATASET})")
     parser.add_argument("--epochs", type=positive_int, help=f"passes over the training set (default {DEFAULT_EPOCHS}; "
                                                             f"with --resume: the new total)")
-    parser.add_argument("--batch-size", type=positive_int, default=50)
-    parser.add_argument("--optimizer", default="adam", help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, "
-                                                           "adam or adamw (default adam)")
+    parser.add_argument("--batch-size", type=positive_int, help="examples per step (default 50)")
+    parser.add_argument("--optimizer", help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam or adamw "
+                                            f"(default {DEFAULT_OPTIMIZER}); one other than the project's starts "
+                                            f"from its own defaults")
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the optimizer's own)")
     parser.add_argument("--schedule", metavar="JSON", help='learning-rate schedule, e.g. \'{"name": "exponential", '
                                                          '"decay_steps": 1000, "decay_rate": 0.9}\'')
-    parser.add_argument("--l2", type=non_negative_float, default=0.0, help="weight decay on kernels")
+    parser.add_argument("--l2", type=non_negative_float, help="weight decay on kernels (default 0)")
     parser.add_argument("--clipnorm", type=positive_float, help="clip the global gradient norm to this")
-    parser.add_argument("--validation", type=int, default=None,
-                        help="validation examples carved from the training set (default 5,000 for MNIST; 0 for none)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validation", type=count_or_fraction,
+                        help="validation examples carved from the training set: a count or a fraction (default "
+                             "5,000 for MNIST, a tenth of a toy set; 0 for none)")
+    parser.add_argument("--seed", type=int, help="seed of the weights, data order and dropout (default 0)")
     parser.add_argument("--max-steps", type=positive_int, help="stop after this many steps")
     parser.add_argument("--patience", type=positive_int, help="early stopping: epochs without a better validation "
                                                               "accuracy (keeps the best weights)")
-    parser.add_argument("--augment", action="store_true", help="random small shifts and rotations")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                        help="random small shifts and rotations (default: off)")
     parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT,
                         help=f"model file to write (default {DEFAULT_OUTPUT})")
     parser.add_argument("--metrics", metavar="FILE.jsonl", help="write metrics as JSON lines")
     parser.add_argument("--log-every", type=positive_int, default=10, help="steps between step lines in --metrics")
     parser.add_argument("--checkpoint-dir", metavar="DIR", help="write best.llmodel and last.llmodel each epoch")
-    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run exactly (SPEC not needed)")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run exactly (FILE not needed)")
     parser.add_argument("--backend", choices=["numpy", "cupy", "auto"], help="array backend (default: "
                                                                              "LAYERLAB_BACKEND or numpy)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -77,54 +99,112 @@ def read_spec(path: str) -> dict:
         raise CommandError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
 
 
-def optimizer_config(args) -> dict:
-    config = {"name": args.optimizer}
-    if args.schedule:
+def read_network_file(path: str):
+    """(spec, project): a network spec with project None, or a ``.layerlab`` project's network and the project.
+
+    A project is read by the app's own reader, so the command refuses exactly what the app refuses, in its words.
+    """
+    from app.document.project_file import PROJECT_FORMAT, PROJECT_SUFFIX, ProjectFileError, read_project
+
+    if Path(path).suffix != PROJECT_SUFFIX:
+        data = read_spec(path)
+        if not isinstance(data, dict) or data.get("format") != PROJECT_FORMAT:
+            return data, None
+    try:
+        project = read_project(path)
+    except ProjectFileError as error:
+        raise CommandError(str(error)) from None
+    return project.spec, (None if project.is_import else project)
+
+
+@dataclass
+class LoadedData:
+    """What a run trains and is tested on."""
+
+    name: str
+    training: object  # engine.training.TrainingData
+    test_images: object
+    test_labels: object
+
+
+def load_data(engine, settings: TrainSettings, seed: int, spec_path: str, report) -> LoadedData:
+    """The data set the settings name, split, once the network is known to fit it (engine.data_fit_problem)."""
+    name = settings.dataset
+    if name.startswith(TOY_PREFIX):  # made in a moment, so made first and then checked
+        data, example_shape, num_classes, title = _toy_data(engine, settings, name, seed)
+    else:
         try:
-            schedule = json.loads(args.schedule)
-        except json.JSONDecodeError as error:
-            raise CommandError(f"--schedule is not valid JSON ({error.msg})", 2) from None
-        if isinstance(schedule, dict) and args.lr and "initial_learning_rate" not in schedule:
-            schedule["initial_learning_rate"] = args.lr
-        config["lr"] = schedule
-    elif args.lr:
-        config["lr"] = args.lr
-    return config
+            info = dataset_info(name)
+        except CommandError as error:
+            raise settings.error("dataset", str(error), 1) from None
+        data, example_shape, num_classes, title = None, info.shape, info.num_classes, info.title
+    problem = engine.data_fit_problem(report, example_shape, num_classes, title)
+    if problem:
+        raise CommandError(f"{spec_path}: {problem}")
+    return data or _registered_data(engine, name, settings.validation,
+                                    lambda message: settings.error("validation", message))
 
 
-def build_trainer(args, engine, splits, callback):
+def _registered_data(engine, name: str, validation, refuse) -> LoadedData:
+    dataset = load_dataset(name)
+    try:
+        splits = engine.datasets.prepare(dataset, validation=validation)
+    except engine.datasets.DatasetError as error:
+        raise refuse(str(error)) from None
+    return LoadedData(splits.info.name, engine.training.TrainingData.from_splits(splits), splits.test_images,
+                      splits.test_labels)
+
+
+def _toy_data(engine, settings: TrainSettings, name: str, seed: int):
+    """A generated 2-D set, made by the app's own loader: the same points, split and validation for a seed."""
+    validation = settings.validation
+    if validation is None:
+        validation = TOY_VALIDATION
+    elif validation >= 1:
+        raise settings.error("validation", f"validation for a toy data set is a fraction such as 0.1; received "
+                                           f"{validation}")
+    # Importing the app's loader loads Qt (the dashboard package imports its panels); only toy sets need it.
+    from app.dashboard.run_data import load_run_data
+
+    try:
+        data = load_run_data(name, validation=float(validation), seed=seed)
+    except engine.datasets.DatasetError as error:
+        raise settings.error("dataset", str(error), 1) from None
+    loaded = LoadedData(data.name, data.training, data.test_images, data.test_labels)
+    return loaded, data.test_images.shape[1:], len(data.class_names), name
+
+
+def build_trainer(args, engine, callback):
+    """(trainer, data, settings): a new run from FILE and the flags, or a resumed one (settings None)."""
     training = engine.training
-    data = training.TrainingData.from_splits(splits)
     if args.resume:
+        data = _registered_data(engine, args.dataset or DEFAULT_DATASET, args.validation,
+                                lambda message: CommandError(message, 2))
         try:
-            return training.Trainer.from_checkpoint(args.resume, data, callback, args.checkpoint_dir,
-                                                    config_overrides=_overrides(args))
+            trainer = training.Trainer.from_checkpoint(args.resume, data.training, callback, args.checkpoint_dir,
+                                                       config_overrides=_overrides(args))
         except (engine.ModelFileError, ValueError) as error:
             raise CommandError(str(error)) from None
+        return trainer, data, None
     if not args.spec:
-        raise CommandError("give a network SPEC file (or --resume CHECKPOINT)", 2)
-    spec = read_spec(args.spec)
+        raise CommandError("give a network or project FILE (or --resume CHECKPOINT)", 2)
+    spec, project = read_network_file(args.spec)
+    settings = resolve(args, project, engine)
     try:
-        info = engine.infer_shapes(spec)
+        report = engine.infer_shapes(spec)
     except engine.SpecError as error:
         raise CommandError(f"{args.spec}: {error}") from None
-    input_id = next(n for n in info.order if info[n].type == "Input")
-    expected_input, classes = tuple(splits.info.shape), splits.info.num_classes
-    if info[input_id].output_shape != expected_input:
-        raise CommandError(f"{args.spec}: the network takes {shape_text(info[input_id].output_shape)} inputs but "
-                           f"{splits.info.name} images are {shape_text(expected_input)}")
-    if info.output_shape != (classes,):
-        raise CommandError(f"{args.spec}: the network outputs {shape_text(info.output_shape)} values but "
-                           f"{splits.info.name} has {classes} classes")
     try:
-        config = training.TrainingConfig(
-            epochs=args.epochs or DEFAULT_EPOCHS, batch_size=args.batch_size, optimizer=optimizer_config(args),
-            l2=args.l2, clipnorm=args.clipnorm, seed=args.seed, max_steps=args.max_steps,
-            early_stopping_patience=args.patience, augment=args.augment, snapshot_every_steps=None)
-        network = engine.build(spec, seed=args.seed)
-        return training.Trainer(network, data, config, callback, args.checkpoint_dir)
-    except ValueError as error:  # a bad optimizer name or hyperparameter
+        config = training.TrainingConfig(**settings.config_arguments())
+    except ValueError as error:  # a bad flag: the project's values were checked in resolve
         raise CommandError(str(error), 2) from None
+    data = load_data(engine, settings, config.seed, args.spec, report)
+    try:
+        network = engine.build(spec, seed=config.seed)
+        trainer = training.Trainer(network, data.training, config, callback, args.checkpoint_dir)
+    except ValueError as error:  # a bad optimizer name or hyperparameter
+        raise settings.error("optimizer", str(error)) from None
+    return trainer, data, settings
 
 
 def _overrides(args) -> dict:
@@ -189,27 +269,27 @@ def run(args) -> int:
             engine.backend.set_backend(args.backend)
         except engine.backend.BackendError as error:
             raise CommandError(str(error)) from None
-    dataset = load_dataset(args.dataset)
-    try:
-        splits = engine.datasets.prepare(dataset, validation=args.validation)
-    except engine.datasets.DatasetError as error:
-        raise CommandError(str(error), 2) from None
     output = Path(args.output)
     if not output.parent.exists():
         raise CommandError(f"cannot write {args.output}: folder {output.parent} does not exist")
-    metrics_file = open(args.metrics, "w", encoding="utf-8") if args.metrics else None  # noqa: SIM115
+    progress = None
+    trainer, data, settings = build_trainer(args, engine, lambda event: progress(event))
+    if settings is not None:
+        print(settings.summary(trainer.config, trainer.optimizer.get_config()), flush=True)
     try:
-        progress = None
-        trainer = build_trainer(args, engine, splits, lambda event: progress(event))
+        metrics_file = open(args.metrics, "w", encoding="utf-8") if args.metrics else None  # noqa: SIM115
+    except OSError as error:
+        raise CommandError(f"cannot write {args.metrics}: {error.strerror or error}") from None
+    try:
         progress = Progress(trainer, args.quiet, metrics_file, args.log_every)
         interrupted = _stop_on_ctrl_c(trainer)
         final = trainer.run()
-        result = engine.evaluate(trainer.network, splits.test_images, splits.test_labels)
-        metadata = {"dataset": splits.info.name, "trainer": trainer.state(), "test_accuracy": result.accuracy,
+        result = engine.evaluate(trainer.network, data.test_images, data.test_labels)
+        metadata = {"dataset": data.name, "trainer": trainer.state(), "test_accuracy": result.accuracy,
                     "test_loss": result.loss}
         engine.save(trainer.network, output, optimizer=trainer.optimizer, metadata=metadata)
         progress.write({"event": "test", "accuracy": result.accuracy, "loss": result.loss,
-                        "examples": len(splits.test_labels)})
+                        "examples": len(data.test_labels)})
     except engine.ModelFileError as error:
         raise CommandError(str(error)) from None
     finally:
