@@ -3,9 +3,11 @@
     import engine
     info = engine.infer_shapes(spec)          # shapes, params, memory, FLOPs per node; SpecError if invalid
     net = engine.build(spec, seed=0)          # a Network on the current backend (LAYERLAB_BACKEND)
-    logits = net.forward(x, training=True)
-    loss, dlogits = engine.losses.softmax_cross_entropy(logits, labels)
-    net.backward(dlogits)
+    head = net.output_head                    # a final softmax (or sigmoid) is fused with the loss
+    scores = net.forward(x, training=True, pre_activation=head.fused)
+    loss, dscores = head.loss(scores, labels)
+    net.backward(dscores)
+    probabilities = head.probabilities(net.predict(x))   # (N, classes), what the user sees
     opt = engine.optimizers.Adam(net.parameters(), lr=1e-4); opt.step(); opt.zero_grad()
     engine.save(net, "model.llmodel"); net2 = engine.load("model.llmodel")
 
@@ -19,6 +21,7 @@ from engine.errors import ModelFileError, SpecError
 from engine.files import atomic_write
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
+from engine.output_head import OutputHead
 from engine.parallel import set_core_limit, set_worker_niceness
 from engine.parameter import Parameter
 from engine.profiling import NodeTiming, profile_step
@@ -48,6 +51,7 @@ __all__ = [
     "SpecError",
     "Network",
     "build",
+    "OutputHead",
     "Parameter",
     "set_core_limit",
     "set_worker_niceness",

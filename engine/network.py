@@ -1,9 +1,10 @@
 """A runnable network built from a spec: forward, backward, parameters, state.
 
     net = engine.build(spec, seed=0)
-    logits = net.forward(x, training=True)
-    loss, dlogits = engine.losses.softmax_cross_entropy(logits, labels)
-    net.backward(dlogits)                 # sets every parameter's grad; returns d(input)
+    head = net.output_head                # what the output means for the loss (engine.output_head)
+    scores = net.forward(x, training=True, pre_activation=head.fused)
+    loss, dscores = head.loss(scores, labels)
+    net.backward(dscores)                 # sets every parameter's grad; returns d(input)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine import backend
 from engine.layers import make_layer
 from engine.layers.core import Dropout
 from engine.one_image import OneImagePlan
+from engine.output_head import OutputHead
 from engine.parallel import cores_are_limited, engine_threads
 from engine.parameter import ParameterStore
 from engine.shapes import infer_shapes
@@ -50,6 +52,7 @@ class Network:
         self.output_id = self.order[-1]
         self.input_shape = report[self.input_id].output_shape
         self.output_shape = report[self.output_id].output_shape
+        self.output_head = OutputHead.for_node(self.graph.nodes[self.output_id], self.output_shape)
         self._plan = None  # see _one_image_plan
         self._build()
 
@@ -108,13 +111,16 @@ class Network:
         return engine_threads()
 
     def forward(self, x, training: bool = False, keep_for_backward: bool | None = None, return_all: bool = False,
-                timings: dict | None = None):
+                timings: dict | None = None, pre_activation: bool = False):
         """The output for a batch ``x`` (N, *input_shape); host arrays are moved to the device.
 
         ``training`` switches dropout and batch statistics on. What backward needs is kept when
         ``keep_for_backward`` (default: ``training``); an inference pass frees it layer by layer.
         With ``return_all`` the result is a dict: node id -> that node's output (for activation views).
         With a ``timings`` dict, each node's forward seconds are added to ``timings[node_id]``.
+        With ``pre_activation``, the output node stops before its own activation (a Dense or Conv2D
+        returns x @ W + b, an Activation layer its input) and ``backward`` then takes the gradient with
+        respect to that: what the loss of a final softmax or sigmoid reads (``output_head``).
         One NumPy image in inference, with none of these options, runs the network's compiled plan
         (``engine.one_image``): the same result, in about two thirds of the time.
         """
@@ -124,7 +130,9 @@ class Network:
             expected = "x".join(map(str, self.input_shape))
             raise ValueError(f"{self.name}: input must be a batch of shape N x {expected}; "
                              f"received {tuple(x.shape)}")
-        if len(x) == 1 and self.xp is np and not (training or keep or return_all or timings is not None):
+        self.layers[self.output_id].skip_activation = pre_activation  # read by its forward and the next backward
+        if len(x) == 1 and self.xp is np and not (training or keep or return_all or timings is not None
+                                                  or pre_activation):
             return self._one_image_plan().run(x)  # every drawn digit's reading
         with self._threads_for(len(x)):
             outputs = {}
@@ -153,7 +161,8 @@ class Network:
         return self._plan
 
     def backward(self, dy, input_grad: bool = True, timings: dict | None = None):
-        """Back-propagate ``dy`` (d loss / d output): sets every parameter's grad; returns d(input).
+        """Back-propagate ``dy`` (d loss / d output, or d loss / d pre-activation after a forward with
+        ``pre_activation``): sets every parameter's grad; returns d(input).
 
         With ``input_grad=False`` the gradient w.r.t. the input is not computed (training never
         needs it; the first convolution then skips its most expensive step) and None is returned.
@@ -188,7 +197,8 @@ class Network:
         return time.perf_counter()
 
     def predict(self, x, batch_size: int = 256):
-        """Logits for any number of examples, in inference mode, in batches; a host NumPy array."""
+        """The outputs for any number of examples (logits, or a final softmax's probabilities), in inference
+        mode, in batches; a host NumPy array. ``output_head.probabilities`` turns them into probabilities."""
         outputs = []
         for start in range(0, len(x), batch_size):
             outputs.append(backend.to_host(self.forward(x[start:start + batch_size], training=False)))

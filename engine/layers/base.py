@@ -43,6 +43,10 @@ class Layer:
     # Whether a backward pass may follow the next forward: the network sets it before each pass, so a
     # layer whose record for backward costs work of its own (max pooling's winners) can skip it.
     keep_for_backward: bool = True
+    # Whether the next pass stops before this layer's activation (Dense, Conv2D, Activation): the network
+    # sets it on its output layer before each pass, for the loss of a final softmax or sigmoid to read the
+    # pre-activation (engine.output_head); backward then skips the activation's derivative as well.
+    skip_activation: bool = False
     # True where the engine cuts this layer's passes into pieces for the cores itself (convolution,
     # pooling); a network with such a layer keeps BLAS to one thread per call (``Network._threads_for``).
     shares_out_its_work: ClassVar[bool] = False

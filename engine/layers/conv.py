@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from engine.layers.base import REQUIRED, Layer, ParamSpec, check_bool, check_int, describe_shape, require_image
-from engine.layers.core import DEFAULT_BIAS_INITIALIZER, DEFAULT_KERNEL_INITIALIZER, check_initializer
+from engine.layers.core import (
+    DEFAULT_BIAS_INITIALIZER,
+    DEFAULT_KERNEL_INITIALIZER,
+    activation_of_pass,
+    check_initializer,
+)
 from engine.ops.activations import get_activation
 from engine.ops.conv import CHUNK_BYTES, columns_bytes, conv2d_backward, conv2d_forward
 from engine.ops.padding import conv_geometry, normalize_padding, pair
@@ -102,11 +107,11 @@ class Conv2D(Layer):
         else:
             workspace = None
         z, self._cache = conv2d_forward(x, kernel, bias, self._strides, self._padding, workspace=workspace)
-        y, self._saved = self._activation.forward(z, inplace=True)
+        y, self._saved = activation_of_pass(self).forward(z, inplace=True)
         return y
 
     def backward(self, dy, need_input_grads=True):
-        dz = self._activation.backward(dy, self._saved)
+        dz = activation_of_pass(self).backward(dy, self._saved)
         dbias = self._params["bias"].grad if self.use_bias else None
         dx, _, _ = conv2d_backward(dz, self._cache, need_input_grads, self._params["kernel"].grad, dbias)
         self._cache = self._saved = None

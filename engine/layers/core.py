@@ -8,6 +8,12 @@ from engine.parallel import matmul
 
 DEFAULT_KERNEL_INITIALIZER = "glorot_uniform"
 DEFAULT_BIAS_INITIALIZER = "zeros"
+LINEAR = get_activation(None)
+
+
+def activation_of_pass(layer):
+    """``layer``'s activation, or the identity where this pass stops before it (``Layer.skip_activation``)."""
+    return LINEAR if layer.skip_activation else layer._activation
 
 
 def check_initializer(config, field: str):
@@ -98,12 +104,12 @@ class Dense(Layer):
         z = matmul(x, self._params["kernel"].value)
         if self.use_bias:
             z += self._params["bias"].value
-        y, self._saved = self._activation.forward(z, inplace=True)
+        y, self._saved = activation_of_pass(self).forward(z, inplace=True)
         self._x = x
         return y
 
     def backward(self, dy, need_input_grads=True):
-        dz = self._activation.backward(dy, self._saved)
+        dz = activation_of_pass(self).backward(dy, self._saved)
         kernel = self._params["kernel"]
         matmul(dz.T, self._x, out=kernel.grad.T)  # the grad is stored (out, in) like the kernel: a C-order out
         if self.use_bias:
@@ -151,11 +157,11 @@ class Activation(Layer):
         return size
 
     def forward(self, inputs, training):
-        y, self._saved = self._activation.forward(inputs[0])
+        y, self._saved = activation_of_pass(self).forward(inputs[0])
         return y
 
     def backward(self, dy, need_input_grads=True):
-        dx = self._activation.backward(dy, self._saved)
+        dx = activation_of_pass(self).backward(dy, self._saved)
         self._saved = None
         return [dx]
 
