@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import backend
-from engine.losses import log_softmax
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
@@ -36,7 +35,7 @@ class Evaluation:
     loss: float
     accuracy: float
     confusion: np.ndarray
-    probabilities: np.ndarray  # (N, classes) softmax of the logits
+    probabilities: np.ndarray  # (N, classes) the network's output head's: a final softmax's own output
     labels: np.ndarray
 
     @property
@@ -61,21 +60,23 @@ class Evaluation:
 
 
 def evaluate(network, images: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> Evaluation:
-    """Loss (mean softmax cross-entropy) and accuracy of ``network`` in inference mode, in batches."""
+    """Loss (mean cross-entropy, as training computes it) and accuracy of ``network`` in inference mode, in
+    batches; the probabilities are its output head's (``engine.output_head``)."""
     labels = np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"expected as many labels as images; received {len(images)} images, {len(labels)} labels")
     if len(labels) == 0:
         raise ValueError("cannot evaluate on an empty set")
-    num_classes = int(np.prod(network.output_shape))
+    head = network.output_head
+    num_classes = head.classes
     probabilities = np.empty((len(labels), num_classes), dtype=np.float32)
     total_loss = 0.0
     for start in range(0, len(labels), batch_size):
-        logits = network.forward(images[start:start + batch_size], training=False)
-        log_probs = backend.to_host(log_softmax(logits.reshape(logits.shape[0], -1)))
+        scores = network.forward(images[start:start + batch_size], training=False, pre_activation=head.fused)
         batch_labels = labels[start:start + batch_size]
-        total_loss -= float(log_probs[np.arange(len(batch_labels)), batch_labels].sum(dtype=np.float64))
-        probabilities[start:start + len(batch_labels)] = np.exp(log_probs)
+        loss, _ = head.loss(scores, batch_labels)
+        total_loss += float(loss) * len(batch_labels)
+        probabilities[start:start + len(batch_labels)] = backend.to_host(head.probabilities(head.outputs(scores)))
     predictions = probabilities.argmax(axis=1)
     return Evaluation(loss=total_loss / len(labels), accuracy=float((predictions == labels).mean()),
                       confusion=confusion_matrix(labels, predictions, num_classes),

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.losses import softmax_cross_entropy
-
 
 @dataclass(frozen=True)
 class NodeTiming:
@@ -29,11 +27,13 @@ def profile_step(network, images, labels, repeats: int = 3) -> list[NodeTiming]:
     Only timings are kept: the parameters' gradients are overwritten but no update is applied.
     """
     forward, backward = {}, {}
+    head = network.output_head
 
     def one_step(record: bool):
-        logits = network.forward(images, training=True, timings=forward if record else None)
-        _, dlogits = softmax_cross_entropy(logits, labels)
-        network.backward(dlogits, input_grad=False, timings=backward if record else None)
+        scores = network.forward(images, training=True, timings=forward if record else None,
+                                 pre_activation=head.fused)
+        _, dscores = head.loss(scores, labels)
+        network.backward(dscores, input_grad=False, timings=backward if record else None)
 
     one_step(record=False)
     for _ in range(repeats):

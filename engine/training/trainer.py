@@ -23,7 +23,6 @@ import numpy as np
 from engine import optimizers
 from engine.backend import to_host
 from engine.datasets import Augmentation, BatchIterator
-from engine.losses import softmax_cross_entropy
 from engine.metrics import evaluate
 from engine.serialization import load_checkpoint, save
 from engine.training.config import TrainingConfig
@@ -198,8 +197,9 @@ class Trainer:
         net.reseed_dropout(_step_seed(self.config.seed, self.step))  # exact resume, even mid-epoch
         started = time.perf_counter()
         moving_statistics = {name: buffer.copy() for name, buffer in net.buffers().items()}  # small
-        logits = net.forward(xp.asarray(images), training=True)
-        loss, dlogits = softmax_cross_entropy(logits, labels)
+        head = net.output_head  # a final softmax or sigmoid: the loss reads the pre-activation (fused)
+        scores = net.forward(xp.asarray(images), training=True, pre_activation=head.fused)
+        loss, dscores = head.loss(scores, labels)
         loss = float(loss)
         if not math.isfinite(loss):
             for name, buffer in net.buffers().items():  # the bad batch also moved BatchNorm's statistics
@@ -207,8 +207,8 @@ class Trainer:
             return self._fail_on_bad_loss(loss, epoch)
         xp.copyto(self._last_good, net.store.values)  # these weights gave a finite loss
         self._has_last_good = True
-        correct = int((logits.argmax(axis=1) == xp.asarray(labels)).sum())
-        net.backward(dlogits, input_grad=False)
+        correct = int((head.predictions(scores) == xp.asarray(labels)).sum())
+        net.backward(dscores, input_grad=False)
         self.optimizer.step()
         self.step += 1
         seconds = max(time.perf_counter() - started, 1e-9)
