@@ -1,6 +1,7 @@
 """``layerlab predict MODEL IMAGE [IMAGE...]``: the classes a model reads in image files, most likely first.
 
-Each image becomes the model's input (see ``image_input``); probabilities are the softmax of the logits.
+Each image becomes the model's input (see ``image_input``); probabilities are its output head's: a final softmax
+layer's own output, else the softmax of the logits (``engine.OutputHead``).
 Class names come from the data set the model file's metadata names ({"dataset": "mnist"}), else indices.
 Every image is read before any prediction is printed, so a bad file stops the command with nothing half done.
 """
@@ -53,9 +54,9 @@ def run(args) -> int:
                            f"the model outputs {shape_text(network.output_shape)}")
     images = [read_image(path, input_shape, args.invert) for path in args.images]
 
-    logits = network.predict(np.stack([image.pixels for image in images]))
-    probabilities = engine.backend.to_host(engine.ops.softmax(logits.astype(np.float64), axis=1))
-    class_names = _class_names(engine, checkpoint.metadata, network.output_shape[0])
+    outputs = network.predict(np.stack([image.pixels for image in images]))
+    probabilities = network.output_head.probabilities(outputs.astype(np.float64))
+    class_names = _class_names(engine, checkpoint.metadata, network.output_head.classes)
     top = min(args.top, probabilities.shape[1])
     results = []
     for image, row in zip(images, probabilities, strict=True):

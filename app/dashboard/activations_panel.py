@@ -142,9 +142,8 @@ class ActivationsPanel(QWidget):
                 mosaic = activation_image(outputs[node_id])
                 image_item.setImage(mosaic, levels=value_levels(mosaic))
                 self._labels[node_id].setText(f"{node_id} {'x'.join(map(str, outputs[node_id].shape))}")
-            logits = outputs[run.inference_network.output_id].reshape(-1)
-            probabilities = np.exp(logits - logits.max())
-            probabilities /= probabilities.sum()
+            network = run.inference_network
+            probabilities = network.output_head.probabilities(outputs[network.output_id][None])[0]
             guess = int(probabilities.argmax())
             step = snapshot.step if snapshot is not None else 0
             weights = f"the weights of step {step}" if run.number else run.name  # number 0: a model, not a run

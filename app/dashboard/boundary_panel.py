@@ -62,10 +62,8 @@ class BoundaryPanel(QWidget):
             return
         if event is not None and not self.isVisible():
             return  # a hidden tab does no work per snapshot; showing it catches up
-        logits = self.run.latest_network().predict(self.grid, batch_size=GRID * GRID)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        network = self.run.latest_network()
+        probabilities = network.output_head.probabilities(network.predict(self.grid, batch_size=GRID * GRID))
         if probabilities.shape[1] == 2:  # Playground's view: -1 (class 0) .. +1 (class 1)
             field = probabilities[:, 1] * 2 - 1
         else:  # the winning class's confidence, signed by whether it is an even or odd class

@@ -83,11 +83,6 @@ def digit_field(input_shape: tuple) -> tuple[int | None, str]:
                   "single-channel image (1xNxN, e.g. 1x28x28) or a flattened one (N*N values).")
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()
-
-
 class DigitReader:
     """One network reading drawings: ``load`` a spec and weights, ``read`` pixels, then ``saliency``."""
 
@@ -120,15 +115,15 @@ class DigitReader:
         ``saliency`` needs. A blank pad reads as all-zero probabilities."""
         network = self.network
         digit, placement = mnist_placed(pixels, field=self.field, box=round(self.field * MNIST_BOX / MNIST_FIELD))
-        classes = int(np.prod(network.output_shape))
+        head = network.output_head
         if placement is None:
             self._last = None
-            return digit, np.zeros(classes, dtype=np.float32), None
+            return digit, np.zeros(head.classes, dtype=np.float32), None
         x = digit.reshape((1, *network.input_shape))
         outputs = network.forward(x, training=False, keep_for_backward=method is not None,
                                   return_all=method == "grad_cam")
-        logits = outputs[network.output_id] if isinstance(outputs, dict) else outputs
-        probabilities = softmax(np.asarray(logits, dtype=np.float64).reshape(-1)).astype(np.float32)
+        output = outputs[network.output_id] if isinstance(outputs, dict) else outputs
+        probabilities = head.probabilities(np.asarray(output, dtype=np.float64))[0].astype(np.float32)
         self._last = (digit, int(probabilities.argmax()), outputs if isinstance(outputs, dict) else None)
         return digit, probabilities, placement
 
