@@ -28,7 +28,7 @@ def cupy_status() -> tuple[bool, str]:
     try:
         import cupy
     except Exception as exc:  # ImportError, or a CUDA library that fails to load
-        return False, f"CuPy is not installed ({exc.__class__.__name__}: {exc}); pip install 'layerlab[gpu]'"
+        return False, f"CuPy is not installed ({exc}); pip install 'layerlab[gpu]'"
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:

@@ -24,3 +24,19 @@ class ModelFileError(ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def describe_error(exc: BaseException) -> str:
+    """An unexpected error in words for a person: its message, never its Python class name.
+
+    >>> describe_error(KeyError("config"))
+    "missing entry 'config'"
+    """
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, KeyError):
+        return f"missing entry {exc.args[0]!r}" if exc.args else "a missing entry"
+    if isinstance(exc, RecursionError):
+        return "the data is nested too deeply"
+    text = str(exc).strip()
+    return text or "an unexpected error"

@@ -10,9 +10,12 @@ back to the GUI thread as queued signals, so the callbacks may touch widgets.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from engine import describe_error
 
 
 class _TaskSignals(QObject):
@@ -31,7 +34,8 @@ class _Task(QRunnable):
         try:
             result = self.work(self.signals.progressed.emit)
         except Exception as exc:  # reported in the GUI, never lost on a pool thread
-            self.signals.failed.emit(str(exc) or exc.__class__.__name__)
+            traceback.print_exc()  # for whoever reads the log; the person gets words (describe_error)
+            self.signals.failed.emit(describe_error(exc))
         else:
             self.signals.succeeded.emit(result)
 

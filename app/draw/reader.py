@@ -233,7 +233,7 @@ def _read(control, requests, reader: DigitReader, request_id: int, pixels: np.nd
     try:
         digit, probabilities, placement = reader.read(pixels, method)
     except Exception as exc:  # reported in the panel; the reader goes on serving
-        control.send(("read_failed", request_id, str(exc) or exc.__class__.__name__))
+        control.send(("read_failed", request_id, engine.describe_error(exc)))
         return
     if placement is not None:  # the pixels were the ink's box, cut from the pad at ``origin`` (top, left)
         placement = Placement(placement.left + origin[1], placement.top + origin[0], placement.side)
