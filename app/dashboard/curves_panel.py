@@ -74,6 +74,10 @@ class _RunCurves:
         self.items[4].setData(*record.epoch_series("train_accuracy"))
         self.items[5].setData(*record.epoch_series("val_accuracy"))
 
+    def remove_from(self, loss_plot: pg.PlotItem, accuracy_plot: pg.PlotItem) -> None:
+        for index, item in enumerate(self.items):
+            (loss_plot if index < 3 else accuracy_plot).removeItem(item)
+
     def set_visible(self, visible: bool) -> None:
         for item in self.items:
             item.setVisible(visible)
@@ -142,6 +146,7 @@ class CurvesPanel(QWidget):
         self._hold = RedrawHold(self.redraw, self)
         # Recorded but not yet on the plots: a redraw with nothing new would still cost a repaint.
         self._steps_undrawn = self._epochs_undrawn = False
+        self._run_open = False  # begin_run's run has not ended yet
         self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
         self.run_list.itemChanged.connect(self._toggle_run)
         self.export_csv_button.clicked.connect(self._export_csv)
@@ -159,6 +164,26 @@ class CurvesPanel(QWidget):
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked)
         self.run_list.addItem(item)
+        self._run_open = True
+
+    def end_run(self, failed: bool) -> None:
+        """The run that ``begin_run`` opened has ended: a failed run that trained no step leaves no entry
+        behind (it has no curve to name); one that trained some keeps its curves, marked as failed."""
+        if not self._run_open:
+            return  # a run refused before it began: nothing of it is here
+        self._run_open = False
+        self.redraw()
+        if not failed:
+            return
+        item = self.run_list.item(len(self.records) - 1)
+        if self.records[-1].steps:
+            self.records[-1].name += " (failed)"
+            item.setText(self.records[-1].name)
+            item.setToolTip(self.records[-1].name)
+            return
+        self.run_list.takeItem(len(self.records) - 1)
+        self._curves.pop().remove_from(self.loss_plot, self.accuracy_plot)
+        self.records.pop()
 
     def add_steps(self, steps: list) -> None:
         if self.records:

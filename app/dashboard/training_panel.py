@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -21,36 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.dashboard.run_controller import RunController
+from app.dashboard.status_line import StatusLine
 from app.dashboard.training_settings import TrainingSettingsForm
 
 MODEL_FILTER = "LayerLab model (*.llmodel)"
+READY_TEXT = "Choose a data set and press Start."
+FINISH_WORDS = {"completed": "finished", "max_steps": "finished", "stopped": "stopped",
+                "early_stopping": "stopped early"}
 
 
 def format_duration(seconds: float) -> str:
     seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-class StatusLabel(QLabel):
-    """A word-wrapped label that does not report height-for-width.
-
-    A wrapped QLabel makes its whole layout height-for-width, and a resizable QScrollArea then gives such a
-    widget its full preferred height instead of the viewport's: the settings form's own scroller never
-    shrank, and the buttons and progress bar scrolled out of a short dock. This label asks for three lines
-    instead, which any status message fits in the panel's width.
-    """
-
-    STATUS_LINES = 3
-
-    def __init__(self, text: str = ""):
-        super().__init__(text)
-        self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.setMinimumHeight(self.fontMetrics().lineSpacing() * self.STATUS_LINES)
-
-    def hasHeightForWidth(self) -> bool:
-        return False
 
 
 class TrainingPanel(QWidget):
@@ -76,7 +58,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("not started")
-        self.status = StatusLabel("Choose a data set and press Start.")
+        self.status = StatusLine(READY_TEXT)
         self.save_button = QPushButton("Save model…")
         self.save_best_button = QPushButton("Save best…")
         self.save_best_button.setToolTip("The weights of the epoch with the best validation accuracy")
@@ -103,9 +85,24 @@ class TrainingPanel(QWidget):
         controller.download_progressed.connect(self._show_download)
         controller.run_started.connect(self._begin_run)
         controller.steps_reported.connect(self._show_steps)
-        self._show_state("idle")
+        controller.run_finished.connect(self._show_finish)
+        controller.run_failed.connect(self._show_failure)
+        self._start_blocker: str | None = None
+        self._run_began = False  # the latest Start got as far as training (not only loading)
+        self._last_step = self._last_epoch = 0
         self._total_steps = 1
         self._epochs = 1
+        self._show_state("idle")
+
+    def set_start_blocker(self, reason: str | None) -> None:
+        """Why the design cannot be trained on the chosen data set (Start is off until it can), or None."""
+        was_blocked, self._start_blocker = self._start_blocker, reason
+        self._show_state(self.controller.state)
+        if self.controller.state in ("idle", "finished"):
+            if reason:
+                self.status.setText(f"Cannot start: {reason}")
+            elif was_blocked:
+                self.status.setText(READY_TEXT)
 
     def start(self) -> None:
         try:
@@ -124,7 +121,9 @@ class TrainingPanel(QWidget):
 
     def _show_state(self, state: str) -> None:
         active = state in ("running", "paused")
-        self.start_button.setEnabled(state in ("idle", "finished"))
+        self.start_button.setEnabled(state in ("idle", "finished") and not self._start_blocker)
+        self.start_button.setToolTip(f"Cannot start: {self._start_blocker}" if self._start_blocker
+                                     else "Train the network on the canvas with these settings")
         self.pause_button.setEnabled(active)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.step_button.setEnabled(state == "paused")
@@ -138,6 +137,8 @@ class TrainingPanel(QWidget):
             widget.setEnabled(state in ("idle", "finished"))  # the learning rate stays live
         if state == "preparing":
             self.progress.setRange(0, 0)  # busy until the data is loaded
+            self.progress.setFormat("loading the data…")
+            self._run_began = False
 
     def _show_download(self, done, total) -> None:
         if total:
@@ -146,6 +147,8 @@ class TrainingPanel(QWidget):
             self.progress.setFormat(f"downloading {done / 1e6:.1f} / {total / 1e6:.1f} MB")
 
     def _begin_run(self, run) -> None:
+        self._run_began = True
+        self._last_step = self._last_epoch = 0
         self._total_steps = max(1, run.total_steps)
         self._epochs = run.settings.config.epochs
         self.progress.setRange(0, self._total_steps)
@@ -154,6 +157,7 @@ class TrainingPanel(QWidget):
 
     def _show_steps(self, steps: list) -> None:
         last = steps[-1]
+        self._last_step, self._last_epoch = last.step, last.epoch
         self.progress.setValue(min(last.step, self._total_steps))
         batch = self.controller.run.settings.config.batch_size
         remaining = (self._total_steps - last.step) * batch / max(last.samples_per_second, 1e-9)
@@ -164,6 +168,23 @@ class TrainingPanel(QWidget):
         self.progress.setToolTip(f"Epoch {last.epoch + 1} of {self._epochs}, step {last.step:,} of "
                                  f"{self._total_steps:,}, {last.samples_per_second:,.0f} samples a second, "
                                  f"about {eta} to go")
+
+    def _show_finish(self, event) -> None:
+        """The bar says how the run ended, where it ended; no time left is counted down any more."""
+        self._last_step = event.step
+        self.progress.setRange(0, self._total_steps)
+        self.progress.setValue(min(event.step, self._total_steps))
+        self.progress.setFormat(f"{FINISH_WORDS.get(event.reason, 'ended')} · epoch {self._last_epoch + 1}/"
+                                f"{self._epochs} · step {event.step:,}/{self._total_steps:,}")
+        self.progress.setToolTip(event.message)
+
+    def _show_failure(self, message: str) -> None:
+        began = self._run_began
+        self.progress.setRange(0, self._total_steps if began else 1)  # never left busy
+        self.progress.setValue(min(self._last_step, self._total_steps) if began else 0)
+        self.progress.setFormat(f"failed · epoch {self._last_epoch + 1}/{self._epochs} · step {self._last_step:,}/"
+                                f"{self._total_steps:,}" if began else "not started")
+        self.progress.setToolTip(message)
 
     def _save(self, save, suggested: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save model", suggested, MODEL_FILTER)

@@ -126,6 +126,8 @@ def test_a_diverging_run_shows_its_error_in_the_panel(qtbot, make_dashboard):
     assert "NaN" in failed.args[0] or "infinite" in failed.args[0]
     assert panel.status.text() == failed.args[0]  # shown in the panel; no dialog to block anyone
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert panel.progress.format() == "failed · epoch 1/2 · step 0/12"  # not a countdown, not busy
+    assert dashboard.curves.run_list.count() == 0 and dashboard.curves.records == []  # no step: no legend entry
 
 
 def test_an_invalid_design_is_named_without_starting(qtbot, make_dashboard):
