@@ -17,7 +17,7 @@ from app.application import app_icon
 from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
 from app.dashboard.install import install_dashboard
-from app.dashboard.run_data import TOY_PREFIX
+from app.dashboard.run_data import TOY_PREFIX, data_problem, design_problem
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.draw.install import install_draw_panel
@@ -27,8 +27,9 @@ from app.inspector_dock import InspectorDock
 from app.palette_dock import PaletteDock
 from app.preferences import Preferences
 from app.problems_dock import ProblemsDock
-from app.project_controller import START_TEMPLATE, ProjectController, example_names, example_title
+from app.project_controller import ProjectController
 from app.summary_dock import SummaryDock
+from app.templates import START_TEMPLATE, template_names, template_title
 
 TRAINING_FORM_WIDTH = 375
 MIN_CANVAS_HEIGHT = 260
@@ -140,6 +141,9 @@ class MainWindow(QMainWindow):
         document.analysis_changed.connect(self._show_totals)
         document.training_settings_changed.connect(self._show_training_settings)
         document.reset.connect(self._document_reset)
+        # Whether the design can train on the chosen data set: Problems says why not, and Start stays off.
+        document.analysis_changed.connect(self._check_design_against_data)
+        document.training_settings_changed.connect(self._check_design_against_data)
         self.training_dock.visibilityChanged.connect(self._give_training_room)
         # While the pen is down on the draw pad the dashboard's plots hold their repaints (8-20 ms each on
         # the GUI thread, which the pen's next events and the probability bars would wait for).
@@ -165,6 +169,13 @@ class MainWindow(QMainWindow):
 
     def _document_reset(self) -> None:
         self._show_training_settings(self.editor.document.training_settings)
+        self._check_design_against_data()
+
+    def _check_design_against_data(self, *_changed) -> None:
+        document = self.editor.document
+        dataset = document.training_settings.get("dataset")
+        self.problems_dock.show_data_problem(data_problem(document.report, dataset))
+        self.dashboard.training_panel.set_start_blocker(design_problem(document.report, dataset))
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -186,9 +197,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = self._action("&New", keys.New, project.new_network)
         self.templates_menu = file_menu.addMenu("New from &Template")
-        for name in example_names():
+        for name in template_names():
             action = self.templates_menu.addAction(name, lambda name=name: project.open_template(name))
-            action.setStatusTip(example_title(name))
+            action.setStatusTip(template_title(name))
         self.open_action = self._action("&Open…", keys.Open, project.choose_file_to_open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)

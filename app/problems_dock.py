@@ -1,5 +1,6 @@
 """The problems list (right dock, under the inspector): every message shape inference has about the
-design, each naming its node; clicking one selects that node on the canvas.
+design, each naming its node, and whether the design fits the chosen data set; clicking one selects that
+node on the canvas.
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QWidget
 
-VALID_TEXT = "No problems: every layer's shape works out."
+VALID_TEXT = "No problems: every layer's shape works out, and the network fits the data set."
 
 
 class ProblemsDock(QDockWidget):
@@ -16,6 +17,8 @@ class ProblemsDock(QDockWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Problems", parent)
         self.setObjectName("ProblemsDock")
+        self._report = None
+        self._data_problem = None
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
@@ -28,18 +31,29 @@ class ProblemsDock(QDockWidget):
         self.show_report(document.report)
 
     def show_report(self, report) -> None:
+        self._report = report
+        self._refresh()
+
+    def show_data_problem(self, problem) -> None:
+        """How the design does not fit the chosen data set (an ``engine.DataFitProblem``), or None."""
+        self._data_problem = problem
+        self._refresh()
+
+    def _refresh(self) -> None:
         self.list.clear()
-        for error in report.errors:
-            item = QListWidgetItem(f"⚠ {error}")
-            item.setData(Qt.ItemDataRole.UserRole, error.node)
-            item.setToolTip(str(error))
+        problems = list(self._report.errors) if self._report is not None else []
+        if self._data_problem is not None:
+            problems.append(self._data_problem)
+        for problem in problems:
+            item = QListWidgetItem(f"⚠ {problem}")
+            item.setData(Qt.ItemDataRole.UserRole, problem.node)
+            item.setToolTip(str(problem))
             self.list.addItem(item)
-        if not report.errors:
+        if not problems:
             item = QListWidgetItem(VALID_TEXT)
             item.setFlags(Qt.ItemFlag.NoItemFlags)  # a statement, not something to click
             self.list.addItem(item)
-        title = f"Problems ({len(report.errors)})" if report.errors else "Problems"
-        self.setWindowTitle(title)
+        self.setWindowTitle(f"Problems ({len(problems)})" if problems else "Problems")
 
     def messages(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

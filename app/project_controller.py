@@ -7,7 +7,6 @@ and keeps the window's title, the recent-files list and the recovery file in ste
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -18,9 +17,9 @@ from app.canvas.export import ExportError, export_png, export_svg
 from app.document import autosave
 from app.document.project_file import PROJECT_SUFFIX, ProjectFileError, read_project, write_project
 from app.recent_files import RecentFiles
+from app.templates import template_training
 
 APP_NAME = "LayerLab"
-START_TEMPLATE = "seed-cnn"
 OPEN_FILTER = "LayerLab projects and networks (*.layerlab *.json);;LayerLab projects (*.layerlab);;" \
               "Network specs (*.json);;All files (*)"
 SAVE_FILTER = "LayerLab projects (*.layerlab)"
@@ -99,7 +98,7 @@ class ProjectController(QObject):
         return True
 
     def open_template(self, name: str) -> bool:
-        """One of ``resources.examples()``, as a new untitled project."""
+        """One of ``resources.examples()``, as a new untitled project with the data set and settings that learn it."""
         if not self.maybe_save():
             return False
         path = resources.examples()[name]
@@ -108,7 +107,9 @@ class ProjectController(QObject):
         except ProjectFileError as error:
             self.show_error("Cannot open template", error)
             return False
-        self._show(project.spec, None, None, None, f"New network from the {name} template")
+        training = template_training(name)
+        self._show(project.spec, None, training, None,
+                   f"New network from the {name} template, with its data set ({training['dataset']}) and settings")
         return True
 
     def choose_file_to_open(self) -> None:
@@ -231,15 +232,3 @@ class ProjectController(QObject):
             return False
         self.window.statusBar().showMessage(f"Exported {path}", 8000)
         return True
-
-
-def example_names() -> list[str]:
-    """Templates for File > New from Template, the seed CNN first."""
-    names = list(resources.examples())
-    return sorted(names, key=lambda name: (name != START_TEMPLATE, name))
-
-
-def example_title(name: str) -> str:
-    spec = json.loads(resources.examples()[name].read_text(encoding="utf-8"))
-    description = spec.get("description", "")
-    return description.split(". ")[0] if description else name

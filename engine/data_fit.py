@@ -1,7 +1,7 @@
 """Whether a design can train on a data set, said in words before any data is loaded.
 
     problem = data_fit_problem(engine.infer_shapes(spec), (1, 28, 28), 10, "MNIST")
-    problem   # None, or e.g. "the network's input is 2 values, but MNIST's examples are 1x28x28 images; ..."
+    problem   # None, or "input: the network reads 2 values per example, but the examples of MNIST are 1x28x28 ..."
 
 The app shows the answer in its Problems list and on a disabled Start; the ``layerlab train`` command
 refuses with it. Shapes come from shape inference alone, so asking costs no weights and no data.
@@ -50,8 +50,8 @@ def data_fit_problem(report: ShapeReport, input_shape, num_classes: int, data_ti
     if len(inputs) == 1 and inputs[0].output_shape != input_shape:
         node = inputs[0]
         return DataFitProblem(node.id, (
-            f"{node.id}: the network reads {describe_example(node.output_shape)} per example, but {data_title}'s "
-            f"examples are {describe_example(input_shape)}; set the Input's shape to "
+            f"{node.id}: the network reads {describe_example(node.output_shape)} per example, but the examples of "
+            f"{data_title} are {describe_example(input_shape)}; set the Input's shape to "
             f"{list(input_shape)} or choose a data set of {describe_example(node.output_shape)}"))
     output_shape = report.output_shape
     if not report.order or output_shape is None or report.errors:

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 import engine
 from app.dashboard.background import BackgroundTasks
-from app.dashboard.run_data import RunData, load_run_data
+from app.dashboard.run_data import RunData, data_problem, load_run_data
 from app.training.priority import leave_a_core_to_the_pen
 from app.training.worker import TrainingJob, TrainingSession
 
@@ -96,10 +96,16 @@ class RunController(QObject):
     def start(self, settings: RunSettings, spec: dict) -> None:
         if self.state in ("preparing", "running", "paused") or self._shut_down:
             return
+        # A design error, or a design that cannot read this data set, is named now, before any data is loaded.
         try:
-            engine.infer_shapes(spec)  # a design error is named now, before any data is loaded
+            report = engine.infer_shapes(spec, collect_errors=True)
         except engine.SpecError as exc:
             return self._fail(f"The network is not valid: {exc}")
+        if report.errors:
+            return self._fail(f"The network is not valid: {report.errors[0]}")
+        mismatch = data_problem(report, settings.dataset)
+        if mismatch is not None:
+            return self._fail(f"The network does not fit the data set: {mismatch}")
         settings.backend = self._usable_backend(settings.backend)
         self._set_state("preparing")
         self.status_changed.emit(f"Loading {settings.dataset}…")

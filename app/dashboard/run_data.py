@@ -43,6 +43,10 @@ class RunData:
         return len(self.training.train_labels)
 
 
+def toy_title(name: str) -> str:
+    return f"{name} (2-D toy)"
+
+
 def dataset_choices() -> list[DatasetChoice]:
     """Registered sets (saying which need a download) and then the toy sets."""
     choices = []
@@ -50,8 +54,49 @@ def dataset_choices() -> list[DatasetChoice]:
         where = "" if status.available_offline else " (download)"
         choices.append(DatasetChoice(status.name, status.info.title + where, status.available_offline))
     for name in engine.datasets.TOY_DATASETS:
-        choices.append(DatasetChoice(TOY_PREFIX + name, f"{name} (2-D toy)", True))
+        choices.append(DatasetChoice(TOY_PREFIX + name, toy_title(name), True))
     return choices
+
+
+@dataclass(frozen=True)
+class DatasetShape:
+    """What a network must read and write to train on a data set, known without loading it."""
+
+    title: str
+    example_shape: tuple[int, ...]
+    num_classes: int
+
+
+def dataset_shape(key: str | None) -> DatasetShape | None:
+    """The shape of ``key``'s examples and its class count; None for a key this LayerLab does not know."""
+    if not isinstance(key, str):
+        return None
+    if key.startswith(TOY_PREFIX):
+        name = key[len(TOY_PREFIX):]
+        if name not in engine.datasets.TOY_DATASETS:
+            return None
+        toy = engine.datasets.make_toy(name, n=TOY_POINTS, seed=0)  # ~0.1 ms: the only way to count its classes
+        return DatasetShape(toy_title(name), tuple(toy.points.shape[1:]), toy.num_classes)
+    try:
+        info = engine.datasets.get_info(key)
+    except engine.datasets.DatasetError:
+        return None
+    return DatasetShape(info.title, tuple(info.shape), info.num_classes)
+
+
+def design_problem(report: engine.ShapeReport, key: str | None) -> str | None:
+    """Why this design cannot train on ``key`` now: its own first problem, or a mismatch with the data set."""
+    if report.errors:
+        return str(report.errors[0])
+    return data_problem(report, key)
+
+
+def data_problem(report: engine.ShapeReport, key: str | None) -> engine.DataFitProblem | None:
+    """The mismatch between the design and the data set ``key`` (unknown data set included), or None."""
+    shape = dataset_shape(key)
+    if shape is None:
+        return engine.DataFitProblem(None, f"the data set {key!r} is not one this LayerLab knows; choose another")
+    return engine.data_fit_problem(report, shape.example_shape, shape.num_classes, shape.title)
 
 
 def load_run_data(key: str, *, validation: float, seed: int, train_limit: int | None = None,

@@ -82,3 +82,49 @@ def type_into(widget, text: str) -> None:
 def click(button) -> None:
     assert button.isVisible() and button.isEnabled(), f"{button.text()!r} cannot be clicked: {button.toolTip()}"
     QTest.mouseClick(button, LEFT, NO_MODIFIER, button.rect().center())
+
+
+def wait_until_shown(widget, timeout_ms: int = 5000) -> None:
+    waited = 0
+    while not widget.isVisible():
+        assert waited < timeout_ms, f"{widget} did not open"
+        QTest.qWait(10)
+        waited += 10
+
+
+def choose_from_menu(window, *path: str) -> None:
+    """Click through the menu bar: ``choose_from_menu(window, "File", "New from Template", "toy-mlp")``.
+
+    Each menu is opened by a click on its title and each item chosen by a click on it (no keyboard
+    accelerators: the '&' of a title is ignored when matching).
+    """
+    bar = window.menuBar()
+    title = next(action for action in bar.actions() if action.text().replace("&", "") == path[0])
+    QTest.mouseClick(bar, LEFT, NO_MODIFIER, bar.actionGeometry(title).center())
+    menu = title.menu()
+    wait_until_shown(menu)
+    for name in path[1:]:
+        action = next(action for action in menu.actions() if action.text().replace("&", "") == name)
+        assert action.isEnabled(), f"{name} is disabled"
+        QTest.mouseClick(menu, LEFT, NO_MODIFIER, menu.actionGeometry(action).center())
+        if action.menu() is None:
+            return
+        menu = action.menu()
+        wait_until_shown(menu)  # a submenu opens from the event loop, a moment after the click
+    raise AssertionError(f"{' > '.join(path)} ends in a menu, not an item")
+
+
+def choose_in_combo(combo, label: str) -> None:
+    """Open the combo box's list with a click and click the entry ``label``."""
+    index = combo.findText(label)
+    assert index >= 0, f"{label!r} is not among {[combo.itemText(i) for i in range(combo.count())]}"
+    QTest.mouseClick(combo, LEFT, NO_MODIFIER, combo.rect().center())
+    view = combo.view()
+    wait_until_shown(view.window())
+    model_index = view.model().index(index, 0)
+    view.scrollTo(model_index)
+    QTest.qWait(QApplication.doubleClickInterval() + 20)  # the open list ignores a click that comes sooner
+    point = view.visualRect(model_index).center()
+    QTest.mouseMove(view.viewport(), point)  # the list follows the pointer: the entry under it becomes current
+    QTest.mouseClick(view.viewport(), LEFT, NO_MODIFIER, point)
+    assert combo.currentIndex() == index

@@ -218,5 +218,5 @@ def test_training_form_edits_are_project_settings_and_undoable(main_window):
     assert main_window.isWindowModified()
     main_window.editor.undo_stack.undo()  # the optimizer change
     main_window.editor.undo_stack.undo()  # the epochs change
-    assert document.training_settings["epochs"] == 10 and form.epochs.value() == 10
+    assert document.training_settings["epochs"] == 20 and form.epochs.value() == 20  # the seed CNN recipe's
     assert document.training_settings["optimizer"]["name"] == "adam" and form.optimizer.currentText() == "Adam"

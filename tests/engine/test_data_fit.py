@@ -18,7 +18,7 @@ def test_a_wrong_input_is_named_with_both_shapes_and_the_fix():
     report = report_of((2,), {"id": "out", "type": "Dense", "units": 2})
     problem = data_fit_problem(report, (1, 28, 28), 10, "MNIST")
     assert problem.node == "input"
-    assert str(problem) == ("input: the network reads 2 values per example, but MNIST's examples are 1x28x28 "
+    assert str(problem) == ("input: the network reads 2 values per example, but the examples of MNIST are 1x28x28 "
                             "images; set the Input's shape to [1, 28, 28] or choose a data set of 2 values")
 
 
