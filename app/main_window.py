@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
             splitter.setSizes([TRAINING_FORM_WIDTH, 4 * TRAINING_FORM_WIDTH])  # the views stretch into the rest
         # Draw a digit under the palette (the layer list leaves that space free); the network it reads is
         # the bundled model until a training run publishes weights.
-        self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock)
+        self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock, document=document)
         self.draw_dock = self.draw_panel.dock
         # The left column (layers over the draw pad) runs full height; the bottom panels run from it to the
         # window's right edge, under the canvas and the inspector: the training form and its plots need that

@@ -14,13 +14,16 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 import engine
 from app.dashboard.run_controller import ActiveRun
 from app.dashboard.run_data import RunData
+from app.draw.network_choice import choose_pad_network
 from app.draw.panel import DrawPanel
 
 
-def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget | None = None) -> DrawPanel:
+def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget | None = None,
+                       document=None) -> DrawPanel:
     """Add a "Draw" dock to ``window``, under the dock ``below`` (default: the inspector, when there is
     one) and, with a dashboard, send the drawn digit to its activations view and follow its run's weight
-    snapshots.
+    snapshots. With the ``document`` the canvas edits, the pad reads with the design on the canvas: a
+    run's weights only when that run trained this design (``network_choice``).
 
     No scroll area around the panel: at the default 1280x800 it fits its dock, and a pad that scrolls
     would move under the pen. Split below another dock rather than tabified with it: tabifying a second
@@ -38,24 +41,50 @@ def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget |
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     panel.dock = dock
     if dashboard is not None:
-        _wire_dashboard(panel, dashboard)
+        _wire_dashboard(panel, dashboard, document)
     return panel
 
 
-def _wire_dashboard(panel: DrawPanel, dashboard) -> None:
+def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
     controller = dashboard.controller
     # While the pen is down a new snapshot waits for it to lift: new weights mid-stroke cost the reader a
     # swap (~2.5 ms) and a second reading of a drawing the pen has already changed (network_loaded makes
     # the panel read again), work that the stroke's next readings would wait behind. Before the reader took
     # networks in on a thread of its own, readings that waited for a snapshot's 13 MB were the slowest 2-3%.
     held = {"pen_down": False, "snapshot": None}
+    # Which network the pad reads now: ("run", number, step), ("bundled",) or ("none", why). A new panel reads
+    # the bundled model already.
+    shown = {"key": ("bundled",) if panel.reads_bundled_model else None}
+
+    def read_with_design(snapshot=None) -> None:
+        """Follow the design on the canvas: a run's weights when it trained this design, else the bundled
+        model while the design reads drawings (loaded once, not at every edit), else drawing is off."""
+        run = controller.run
+        choice = choose_pad_network(document.spec(), document.report, run)
+        if choice.source == "run":
+            snapshot = snapshot or run.latest_snapshot
+            key = ("run", run.number, snapshot.step)
+            if key != shown["key"]:  # an edit that leaves the design as it was loads nothing
+                panel.use_weights(run.spec, snapshot.weights, run.data.class_names, caption=choice.caption)
+        elif choice.source == "bundled":
+            key = ("bundled",)
+            if key == shown["key"] and panel.reads_bundled_model:
+                panel.note.setText(choice.caption)
+            else:
+                panel.use_bundled_model(choice.caption)
+        else:
+            key = ("none", choice.caption)
+            panel.disable(choice.caption)
+        shown["key"] = key
 
     def follow_snapshot(snapshot) -> None:
         if held["pen_down"]:
             held["snapshot"] = snapshot
             return
         run = controller.run
-        if run is not None:
+        if document is not None:
+            read_with_design(snapshot)
+        elif run is not None:
             panel.use_weights(run.spec, snapshot.weights, run.data.class_names)
 
     def pen_down_changed(pen_down: bool) -> None:
@@ -64,12 +93,22 @@ def _wire_dashboard(panel: DrawPanel, dashboard) -> None:
             snapshot, held["snapshot"] = held["snapshot"], None
             follow_snapshot(snapshot)
 
+    if document is not None:
+        document.analysis_changed.connect(lambda _report: read_with_design())
+        read_with_design()
+
     def show_layers(digit) -> None:
         activations = getattr(dashboard, "activations", None)
-        if activations is not None and controller.run is None and panel.spec is not None:
-            # No run yet: show the layers of the network reading the drawing (the bundled model).
-            shown = activations.run
-            if shown is None or shown.number != 0 or shown.latest_snapshot.weights is not panel.weights:
+        run = controller.run
+        pad_reads_run = run is not None and run.latest_snapshot is not None and panel.spec is run.spec
+        if activations is not None and panel.spec is not None:
+            # The layers of the network reading the drawing: the run's, or (no run yet, or a design the run
+            # did not train) the bundled model's.
+            on_view = activations.run
+            if pad_reads_run:
+                if on_view is not run:
+                    activations.begin_run(run)
+            elif on_view is None or on_view.number != 0 or on_view.latest_snapshot.weights is not panel.weights:
                 activations.begin_run(model_as_run(panel.spec, panel.weights, panel.class_names, panel.model_name))
         dashboard.show_example(digit)
         views = getattr(dashboard, "views", None)

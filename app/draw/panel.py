@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 import engine
 import resources
 from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
+from app.draw.network_choice import BUNDLED_CAPTION
 from app.draw.overlay import heat_rgba, rgba_image
 from app.draw.pad import DrawingPad
 from app.draw.pen_state import PenState
@@ -128,6 +129,7 @@ class DrawPanel(QWidget):
         self._shown_version = 0  # the network version that read the drawing on screen
         self._shapes_spec: dict | None = None  # the spec whose shapes ``_shapes`` holds
         self._shapes: tuple = ((), None)
+        self._bundled: tuple[dict, dict] | None = None  # the bundled model's (spec, weights), once read
         self.reader = ReaderClient(self, mode=reader_mode)
         self.reader.reading_arrived.connect(self._show_reading)
         self.reader.saliency_arrived.connect(self._show_saliency)
@@ -152,34 +154,41 @@ class DrawPanel(QWidget):
         self.use_bundled_model()
 
     # -- which network reads the drawing -----------------------------------------------------------
-    def use_bundled_model(self) -> None:
-        """Read drawings with the seed CNN trained on MNIST that ships with LayerLab."""
-        try:
-            bundled = engine.load(resources.path(BUNDLED_MODEL))
-        except (OSError, engine.ModelFileError) as exc:
-            self._disable(f"Drawing is disabled: the bundled model could not be loaded ({exc}).")
-            return
-        self.use_weights(bundled.spec, bundled.state_dict())
+    def use_bundled_model(self, caption: str | None = None) -> None:
+        """Read drawings with the seed CNN trained on MNIST that ships with LayerLab (read from disk once)."""
+        if self._bundled is None:
+            try:
+                bundled = engine.load(resources.path(BUNDLED_MODEL))
+            except (OSError, engine.ModelFileError) as exc:
+                self.disable(f"Drawing is disabled: the bundled model could not be loaded ({exc}).")
+                return
+            self._bundled = (bundled.spec, bundled.state_dict())
+        spec, weights = self._bundled
+        self.use_weights(spec, weights, caption=caption or f"{BUNDLED_CAPTION}.")
         self.model_name = "the bundled seed CNN"
-        self.note.setText("Read by the bundled seed CNN (trained on MNIST, 99.2% test accuracy).")
 
-    def use_weights(self, spec: dict, state_dict: dict, class_names=None) -> None:
+    @property
+    def reads_bundled_model(self) -> bool:
+        return self._bundled is not None and self.spec is self._bundled[0]
+
+    def use_weights(self, spec: dict, state_dict: dict, class_names=None, caption: str | None = None) -> None:
         """Read drawings with ``spec``'s network holding ``state_dict`` (e.g. a training snapshot's weights,
-        which nobody mutates: the reader is handed them as they are, not copied)."""
+        which nobody mutates: the reader is handed them as they are, not copied). ``caption`` says whose
+        network reads (default: its name)."""
         try:
             input_shape, output_shape = self._shapes_of(spec)
         except engine.SpecError as exc:
-            return self._disable(f"Drawing is disabled: the network is not valid ({exc}).")
+            return self.disable(f"Drawing is disabled: the network is not valid ({exc}).")
         field, why = digit_field(input_shape)
         if field is None or len(output_shape or ()) != 1:
-            return self._disable(why or "Drawing is disabled: this network's output is not one score per class.")
+            return self.disable(why or "Drawing is disabled: this network's output is not one score per class.")
         self.spec, self.weights, self.field = spec, state_dict, field
         self._network_version = self.reader.set_network(spec, state_dict)
         classes = int(output_shape[0])
         self.class_names = list(class_names) if class_names else [str(index) for index in range(classes)]
         self.model_name = spec.get("name") or "the network"
-        self.note.setText(f"Read by {self.model_name}"
-                          + ("" if field == MNIST_FIELD else f", the drawing resized to {field}x{field}") + ".")
+        resized = "" if field == MNIST_FIELD else f" The drawing is resized to {field}x{field}."
+        self.note.setText((caption or f"Read by {self.model_name}.") + resized)
         self._set_enabled(True)
         if len(self.probabilities) != classes:  # else the bars stay until the new weights' reading replaces them
             self.probabilities = np.zeros(classes, dtype=np.float32)
@@ -196,7 +205,8 @@ class DrawPanel(QWidget):
             self._shapes_spec, self._shapes = spec, (input_shape, report.output_shape)
         return self._shapes
 
-    def _disable(self, why: str) -> None:
+    def disable(self, why: str) -> None:
+        """Drawing is off; the caption says ``why``."""
         self.spec = None
         self.note.setText(why)
         self.guesses.setText("")
@@ -209,7 +219,7 @@ class DrawPanel(QWidget):
 
     def _network_failed(self, version: int, why: str) -> None:
         if version == self._network_version:
-            self._disable(f"Drawing is disabled: the weights do not fit the network ({why}).")
+            self.disable(f"Drawing is disabled: the weights do not fit the network ({why}).")
 
     # -- reading the drawing ------------------------------------------------------------------------
     @property

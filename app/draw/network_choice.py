@@ -1,0 +1,58 @@
+"""Which network reads the Draw pad: the design on the canvas, with a run's weights when that run trained
+this very design; otherwise the bundled seed CNN, while the design reads drawings at all; otherwise none.
+The caption says which, and why.
+
+    choice = choose_pad_network(document.spec(), document.report, controller.run)
+    choice.source     # "run", "bundled" or "none"
+    choice.caption    # "Read by seed-cnn on the canvas, with run 2's weights (step 1,200)."
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import engine
+from app.draw.reader import digit_field
+
+BUNDLED_CAPTION = "Read by the bundled seed CNN (trained on MNIST, 99.2% test accuracy)"
+
+
+@dataclass(frozen=True)
+class PadNetwork:
+    source: str  # "run": the run's weights; "bundled": the bundled model; "none": drawing is off
+    caption: str
+
+
+def same_design(a: dict, b: dict) -> bool:
+    """The same layers, settings and connections (names, descriptions and positions aside)."""
+    def edges(spec):
+        if spec.get("edges") is None:  # chained in list order
+            ids = [node.get("id") for node in spec.get("nodes", [])]
+            return [[source, target] for source, target in zip(ids, ids[1:], strict=False)]
+        return [list(edge) for edge in spec["edges"]]
+
+    return a.get("nodes") == b.get("nodes") and edges(a) == edges(b)
+
+
+def _input_shape(report: engine.ShapeReport):
+    inputs = [info.output_shape for info in report.nodes.values() if info.type == "Input"]
+    return inputs[0] if len(inputs) == 1 else None
+
+
+def choose_pad_network(design: dict, report: engine.ShapeReport, run) -> PadNetwork:
+    """``run`` is the latest training run (with ``spec``, ``number`` and ``latest_snapshot``), or None."""
+    name = design.get("name") or "the design"
+    trained = run is not None and run.latest_snapshot is not None
+    if trained and same_design(run.spec, design):
+        return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "
+                                 f"(step {run.latest_snapshot.step:,}).")
+    input_shape = _input_shape(report)
+    if input_shape is not None:
+        field, why = digit_field(input_shape)
+        if field is None:
+            return PadNetwork("none", f"{why.removesuffix('.')} ({name} on the canvas).")
+    if trained and run.spec.get("name") == design.get("name"):
+        reason = f"{name} on the canvas has changed since run {run.number} trained it"
+    else:
+        reason = f"{name} on the canvas has no trained weights yet; train it to read with it"
+    return PadNetwork("bundled", f"{BUNDLED_CAPTION}: {reason}.")
