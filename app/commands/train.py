@@ -131,14 +131,13 @@ def load_data(engine, settings: TrainSettings, seed: int, spec_path: str, report
     """The data set the settings name, split, once the network is known to fit it (engine.data_fit_problem)."""
     name = settings.dataset
     if name.startswith(TOY_PREFIX):  # made in a moment, so made first and then checked
-        data, example_shape, num_classes, title = _toy_data(engine, settings, name, seed)
+        data, problem = _toy_data(engine, settings, name, seed, report)
     else:
         try:
             info = dataset_info(name)
         except CommandError as error:
             raise settings.error("dataset", str(error), 1) from None
-        data, example_shape, num_classes, title = None, info.shape, info.num_classes, info.title
-    problem = engine.data_fit_problem(report, example_shape, num_classes, title)
+        data, problem = None, engine.data_fit_problem(report, info.shape, info.num_classes, info.title)
     if problem:
         raise CommandError(f"{spec_path}: {problem}")
     return data or _registered_data(engine, name, settings.validation,
@@ -155,8 +154,9 @@ def _registered_data(engine, name: str, validation, refuse) -> LoadedData:
                       splits.test_labels)
 
 
-def _toy_data(engine, settings: TrainSettings, name: str, seed: int):
-    """A generated 2-D set, made by the app's own loader: the same points, split and validation for a seed."""
+def _toy_data(engine, settings: TrainSettings, name: str, seed: int, report):
+    """(data, problem): a generated 2-D set made by the app's own loader (the same points, split and
+    validation for a seed), and the app's own words if the network does not fit it."""
     validation = settings.validation
     if validation is None:
         validation = TOY_VALIDATION
@@ -164,14 +164,14 @@ def _toy_data(engine, settings: TrainSettings, name: str, seed: int):
         raise settings.error("validation", f"validation for a toy data set is a fraction such as 0.1; received "
                                            f"{validation}")
     # Importing the app's loader loads Qt (the dashboard package imports its panels); only toy sets need it.
-    from app.dashboard.run_data import load_run_data
+    from app.dashboard import run_data
 
     try:
-        data = load_run_data(name, validation=float(validation), seed=seed)
+        data = run_data.load_run_data(name, validation=float(validation), seed=seed)
     except engine.datasets.DatasetError as error:
         raise settings.error("dataset", str(error), 1) from None
     loaded = LoadedData(data.name, data.training, data.test_images, data.test_labels)
-    return loaded, data.test_images.shape[1:], len(data.class_names), name
+    return loaded, run_data.data_problem(report, name)
 
 
 def build_trainer(args, engine, callback):

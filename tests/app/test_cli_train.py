@@ -165,3 +165,11 @@ def test_bad_training_settings_name_the_project(tmp_path, capsys, training, prob
     code, _, err = run(["train", project, "--max-steps", "1", "-o", str(tmp_path / "m.llmodel")], capsys)
     assert code == 1 and err.startswith(f"layerlab train: {project}: {problem}") and err.count("\n") == 1
     assert not re.search(r"Traceback|[A-Z]\w*(Error|Exception)\b", err)
+
+
+@pytest.mark.parametrize(("example", "dataset"), [("toy-mlp", "mnist"), ("softmax-regression", "toy:spiral")])
+def test_a_network_that_does_not_fit_the_data_is_refused_in_the_apps_words(tmp_path, capsys, example, dataset):
+    spec = resources.examples()[example]
+    code, _, err = run(["train", str(spec), "--dataset", dataset, "-o", str(tmp_path / "m.llmodel")], capsys)
+    report = engine.infer_shapes(json.loads(spec.read_text(encoding="utf-8")))
+    assert code == 1 and err == f"layerlab train: {spec}: {run_data.data_problem(report, dataset)}\n"
