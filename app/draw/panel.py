@@ -66,6 +66,9 @@ class DrawPanel(QWidget):
         self.pad = DrawingPad()
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.map_note = QLabel()  # about the "Why?" map: shown only while there is something to say
+        self.map_note.setWordWrap(True)
+        self.map_note.hide()
         self.guesses = QLabel("Draw a digit.")
         self.guesses.setWordWrap(True)  # it sits in the narrow column beside the pad
         self.guesses.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -111,6 +114,7 @@ class DrawPanel(QWidget):
         layout.setSpacing(4)
         layout.addLayout(top, 3)
         layout.addLayout(tools)
+        layout.addWidget(self.map_note)
         layout.addWidget(self.bars, 2)
         layout.addWidget(self.note)
 
@@ -184,7 +188,7 @@ class DrawPanel(QWidget):
             return self.disable(why or "Drawing is disabled: this network's output is not one score per class.")
         self.spec, self.weights, self.field = spec, state_dict, field
         self._network_version = self.reader.set_network(spec, state_dict)
-        classes = int(output_shape[0])
+        classes = 2 if int(output_shape[0]) == 1 else int(output_shape[0])  # a single output: two classes
         self.class_names = list(class_names) if class_names else [str(index) for index in range(classes)]
         self.model_name = spec.get("name") or "the network"
         resized = "" if field == MNIST_FIELD else f" The drawing is resized to {field}x{field}."
@@ -260,6 +264,7 @@ class DrawPanel(QWidget):
         self.guesses.setText("Draw a digit.")
         self._placement = None
         self._show_heat(None)
+        self._show_map_note("")
 
     def _show_reading(self, reading) -> None:
         if reading.request_id <= self._shown or self.spec is None:
@@ -284,9 +289,16 @@ class DrawPanel(QWidget):
             return  # explains a drawing no longer shown, or the map was switched off meanwhile
         if saliency.heat is None:
             if saliency.why_missing != "skipped for a newer drawing":
-                self.note.setText(f"No map: {saliency.why_missing}.")
+                self._show_map_note(f"No map: {saliency.why_missing}.")
             return  # a skipped map keeps the last one, drawn over the square it was computed for
+        self._show_map_note(saliency.remark)
         self._show_heat(saliency.heat)
+
+    def _show_map_note(self, text: str) -> None:
+        """What to know about the map on screen (none: hidden), under the buttons; the caption keeps saying
+        which network reads."""
+        self.map_note.setText(text)
+        self.map_note.setVisible(bool(text))
 
     def _show_heat(self, heat: np.ndarray | None) -> None:
         self.heat = heat
@@ -306,6 +318,7 @@ class DrawPanel(QWidget):
             self.classify()  # ask for the map of the drawing as it is
         else:
             self._show_heat(None)
+            self._show_map_note("")
 
     def _read_failed(self, request_id: int, why: str) -> None:
         if self.spec is None:

@@ -9,7 +9,7 @@ Three classic maps, all (height, width) float32 in [0, 1] with 1 at the most imp
   map moves the logit, respond to (Selvaraju et al. 2017); smoother, at that layer's resolution,
   upsampled.
 
-    network.forward(x, training=False, keep_for_backward=True)              # x: (1, *input_shape)
+    network.forward(x, training=False, keep_for_backward=True, pre_activation=network.output_head.fused)
     gradient = input_gradient(network, class_index=3).reshape(28, 28)
     heat = sensitivity(gradient)  or  evidence(gradient, x.reshape(28, 28))
     tail = GradCamTail.for_network(network)                                 # None: no usable conv layer
@@ -37,22 +37,33 @@ def normalised(heat: np.ndarray) -> np.ndarray:
     return heat / peak if peak > 0 else heat
 
 
-def class_gradient(class_index: int, classes: int) -> np.ndarray:
-    """d(logit ``class_index``)/d(logits): a (1, classes) one-hot row, the seed of back-propagation."""
-    seed = np.zeros((1, classes), dtype=np.float32)
-    seed[0, class_index] = 1.0
+def class_gradient(class_index: int, outputs: int) -> np.ndarray:
+    """d(score of class ``class_index``)/d(scores): the seed of back-propagation, (1, outputs).
+
+    One score per class: a one-hot row. A single output (two classes) is the logit of class 1, so class 1's
+    score is that logit and class 0's its negative.
+
+    >>> class_gradient(2, 4).tolist(), class_gradient(0, 1).tolist()
+    ([[0.0, 0.0, 1.0, 0.0]], [[-1.0]])
+    """
+    seed = np.zeros((1, outputs), dtype=np.float32)
+    if outputs == 1:
+        seed[0, 0] = 1.0 if class_index == 1 else -1.0
+    else:
+        seed[0, class_index] = 1.0
     return seed
 
 
 def input_gradient(network: engine.Network, class_index: int) -> np.ndarray:
     """d logit / d input for the example of the last forward pass, which must have kept what backward needs
-    (``keep_for_backward=True``), shaped like one example (signed, not normalised).
+    (``keep_for_backward=True``) and, for a final softmax or sigmoid, stopped before it
+    (``pre_activation=network.output_head.fused``); shaped like one example (signed, not normalised).
 
     The gradient of the logit rather than of the probability: near a confident answer the softmax
     saturates and its gradient vanishes everywhere, which says nothing about which pixels matter.
     """
-    classes = int(np.prod(network.output_shape))
-    return np.asarray(network.backward(class_gradient(class_index, classes)))[0]
+    outputs = int(np.prod(network.output_shape))
+    return np.asarray(network.backward(class_gradient(class_index, outputs)))[0]
 
 
 def sensitivity(gradient: np.ndarray) -> np.ndarray:
@@ -110,9 +121,9 @@ def grad_cam(tail: GradCamTail, feature_maps: np.ndarray, class_index: int, size
     """Grad-CAM for ``feature_maps`` (the last conv layer's (C, H, W) output for one example), upsampled to
     ``size`` (height, width) and normalised: relu(sum over maps of map * mean gradient of the logit)."""
     network = tail.network
-    network.forward(feature_maps[None], training=False, keep_for_backward=True)
-    classes = int(np.prod(network.output_shape))
-    gradients = np.asarray(network.backward(class_gradient(class_index, classes)))[0]
+    network.forward(feature_maps[None], training=False, keep_for_backward=True,
+                    pre_activation=network.output_head.fused)  # the logit's gradient, as ``input_gradient``
+    gradients = np.asarray(network.backward(class_gradient(class_index, int(np.prod(network.output_shape)))))[0]
     weights = gradients.mean(axis=(1, 2))
     cam = np.tensordot(weights, feature_maps, axes=1)
     return normalised(upsample(np.maximum(cam, 0.0), size))

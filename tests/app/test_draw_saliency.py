@@ -155,3 +155,69 @@ def test_the_why_toggle_shows_and_hides_the_map_over_the_drawing(qtbot):
     assert panel.heat is None and panel.pad.overlay is None and panel.preview.heat is None
     panel.clear_button.click()
     assert panel.heat is None
+
+
+def mnist_on_the_pad(index):
+    """MNIST test image ``index`` as the pad would hold it (280x280, white ink), and its label."""
+    test = engine.datasets.load("mnist")
+    image = (test.test_images[index, 0] * 255).astype(np.uint8)
+    return np.kron(image, np.ones((10, 10), dtype=np.uint8)), int(test.test_labels[index])
+
+
+NO_GRAD_CAM_NINE = 99  # a 9 the bundled model reads at 97% whose Grad-CAM is zero everywhere
+
+
+def test_grad_cam_without_signal_falls_back_to_evidence_and_says_so(reader):
+    from app.draw.saliency import evidence, grad_cam
+
+    pixels, label = mnist_on_the_pad(NO_GRAD_CAM_NINE)
+    digit, probabilities, _ = reader.read(pixels, "grad_cam")
+    assert label == 9 and probabilities.argmax() == 9 and probabilities.max() > 0.95
+    outputs = reader.network.forward(digit[None, None], training=False, keep_for_backward=True, return_all=True)
+    tail = GradCamTail.for_network(reader.network)
+    assert not grad_cam(tail, np.asarray(outputs[tail.layer_id][0]), 9, (28, 28)).any()  # nothing to show...
+    expected = evidence(input_gradient(reader.network, 9).reshape(28, 28), digit)
+    reader.read(pixels, "grad_cam")
+    heat, remark = reader.saliency("grad_cam")
+    np.testing.assert_allclose(heat, expected, atol=1e-6)  # ...so Evidence's map, and a word on why
+    assert heat.max() == pytest.approx(1.0)
+    assert remark.startswith("Grad-CAM found nothing here: in every place, conv2's feature maps")
+    assert remark.endswith("Shown instead: Evidence, the ink that raises the score.")
+
+
+def test_the_panel_says_why_the_grad_cam_map_is_evidence(qtbot, tmp_path):
+    from PIL import Image
+
+    panel = DrawPanel()
+    panel.resize(400, 560)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.saliency_method.setCurrentIndex(list(SALIENCY_METHODS).index("grad_cam"))
+    qtbot.mouseClick(panel.saliency_button, Qt.MouseButton.LeftButton)
+    pixels, _ = mnist_on_the_pad(NO_GRAD_CAM_NINE)
+    Image.fromarray(255 - pixels).save(tmp_path / "nine.png")  # as written on paper: dark ink, inverted on load
+    with qtbot.waitSignal(panel.saliency_updated, timeout=READ_TIMEOUT_MS) as shown:
+        panel.load_image(tmp_path / "nine.png")
+    assert shown.args[0].max() == pytest.approx(1.0) and panel.pad.overlay is not None
+    assert panel.map_note.isVisible() and "Shown instead: Evidence" in panel.map_note.text()
+    assert panel.note.text().startswith("Read by the bundled seed CNN")  # the caption still says who reads
+    qtbot.mouseClick(panel.saliency_button, Qt.MouseButton.LeftButton)
+    assert not panel.map_note.isVisible()
+
+
+def test_a_softmax_output_is_explained_by_its_logits(bundled):
+    """The maps of a network ending in softmax are those of the same network ending in logits: gradients of
+    the score, not of a saturated probability (which vanish near a confident answer)."""
+    spec = bundled.spec
+    softmax_spec = dict(spec, nodes=[dict(node, activation="softmax") if node["id"] == "logits" else node
+                                     for node in spec["nodes"]])
+    logits_reader, softmax_reader = DigitReader(), DigitReader()
+    logits_reader.load(spec, bundled.state_dict())
+    softmax_reader.load(softmax_spec, bundled.state_dict())
+    for method in SALIENCY_METHODS:
+        _, logits_probabilities, _ = logits_reader.read(seven_pixels(), method)
+        _, softmax_probabilities, _ = softmax_reader.read(seven_pixels(), method)
+        np.testing.assert_allclose(softmax_probabilities, logits_probabilities, atol=1e-6)
+        logits_heat, _ = logits_reader.saliency(method)
+        softmax_heat, _ = softmax_reader.saliency(method)
+        np.testing.assert_allclose(softmax_heat, logits_heat, atol=1e-5)
