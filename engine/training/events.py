@@ -20,6 +20,7 @@ class StepEvent:
     learning_rate: float  # the rate this step used
     samples_per_second: float  # smoothed over recent steps
     elapsed: float  # seconds of training so far (pauses excluded)
+    learning_rate_changed: bool = False  # the first step at a rate set while training (Trainer.set_learning_rate)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy as np
 from engine import optimizers
 from engine.backend import to_host
 from engine.datasets import Augmentation, BatchIterator
+from engine.errors import describe_error
 from engine.metrics import evaluate
 from engine.serialization import load_checkpoint, save
 from engine.training.config import TrainingConfig
@@ -84,6 +85,9 @@ class Trainer:
         self._paused = self._stop_requested = False
         self._single_steps = 0
         self._pending_learning_rate = None
+        # Each rate set while training ({"step": the first step to use it, "lr": value}), kept with the run.
+        self.learning_rate_changes: list[dict] = list(state.get("learning_rate_changes", []))
+        self._rate_changed = False  # the next step is the first at a rate set by set_learning_rate
 
     def _optimizer_config(self) -> dict:
         config = dict(self.config.optimizer)
@@ -143,6 +147,8 @@ class Trainer:
                 self._single_steps -= 1
             if self._pending_learning_rate is not None:
                 self.optimizer.set_learning_rate(self._pending_learning_rate)
+                self.learning_rate_changes.append({"step": self.step + 1, "lr": self._pending_learning_rate})
+                self._rate_changed = True
                 self._pending_learning_rate = None
             return not self._stop_requested
 
@@ -176,7 +182,7 @@ class Trainer:
             if type(exc).__module__.startswith("cupy") and "memory" in str(exc).lower():
                 message = f"out of GPU memory ({exc}): try a smaller batch size"
             else:
-                message = f"training failed: {exc.__class__.__name__}: {exc}"
+                message = f"an unexpected error stopped training: {describe_error(exc)}"
             return self._emit(FailedEvent(message, self.step, self.batches.epoch))
 
     def _reason_to_finish(self) -> str | None:
@@ -217,8 +223,9 @@ class Trainer:
         self._epoch_totals[0] += loss * len(labels)
         self._epoch_totals[1] += correct
         self._epoch_totals[2] += len(labels)
+        rate_changed, self._rate_changed = self._rate_changed, False
         self._emit(StepEvent(self.step, epoch, loss, correct / len(labels), learning_rate, self._speed,
-                             self.elapsed + seconds))
+                             self.elapsed + seconds, rate_changed))
         self._maybe_snapshot(epoch)
         return None
 
@@ -299,7 +306,7 @@ class Trainer:
                 "step": self.step, "batches": self.batches.state(), "history": self.history,
                 "best_val_accuracy": self.best_val_accuracy, "elapsed": self.elapsed,
                 "epochs_without_improvement": self.epochs_without_improvement,
-                "epoch_totals": list(self._epoch_totals)}
+                "epoch_totals": list(self._epoch_totals), "learning_rate_changes": list(self.learning_rate_changes)}
 
     def save_checkpoint(self, path) -> Path:
         """Weights, optimizer and run state in one model file (atomic); ``from_checkpoint`` resumes from it."""

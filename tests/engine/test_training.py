@@ -90,6 +90,29 @@ def test_stop_and_learning_rate_change_between_steps(xp, mnist_splits):
     final = trainer.run()
     assert final.reason == "stopped" and final.step == 5
     assert [e.learning_rate for e in seen] == [0.1, 0.1, 0.05, 0.05, 0.05]
+    assert [e.learning_rate_changed for e in seen] == [False, False, True, False, False]
+    assert trainer.learning_rate_changes == [{"step": 3, "lr": 0.05}]  # the first step to use it
+
+
+def test_learning_rate_changes_are_kept_with_the_run_and_its_checkpoints(xp, mnist_splits, tmp_path):
+    trainer = None
+
+    def on_event(event):
+        if isinstance(event, StepEvent) and event.step in (2, 4):
+            trainer.set_learning_rate({2: 0.05, 4: 0.02}[event.step])
+
+    trainer = Trainer(engine.build(mlp(hidden=8)), small_data(mnist_splits),
+                      TrainingConfig(epochs=1, batch_size=50, optimizer={"name": "sgd", "lr": 0.1}, max_steps=6),
+                      on_event)
+    trainer.run()
+    changes = [{"step": 3, "lr": 0.05}, {"step": 5, "lr": 0.02}]
+    assert trainer.state()["learning_rate_changes"] == changes
+    trainer.save_checkpoint(tmp_path / "run.llmodel")
+    metadata = engine.load_checkpoint(tmp_path / "run.llmodel").metadata
+    assert metadata["trainer"]["learning_rate_changes"] == changes
+    resumed = Trainer.from_checkpoint(tmp_path / "run.llmodel", small_data(mnist_splits),
+                                      config_overrides={"max_steps": 8})
+    assert resumed.learning_rate_changes == changes and resumed.optimizer.learning_rate == pytest.approx(0.02)
 
 
 def test_pause_single_step_and_resume_from_another_thread(xp, mnist_splits):
@@ -200,3 +223,12 @@ def test_profile_step_times_every_node(xp, mnist_splits):
     assert by_id["conv2"].forward_ms > 0 and by_id["conv2"].backward_ms > 0
     assert by_id["input"].backward_ms == 0  # nothing flows back into the data
     assert by_id["conv2"].total_ms > by_id["flatten"].total_ms
+
+
+def test_an_unexpected_error_ends_the_run_in_words(xp, mnist_splits):
+    data = small_data(mnist_splits)
+    data.train_labels = np.full_like(data.train_labels, 12)  # no such class for a 10-way output
+    final = Trainer(engine.build(mlp(hidden=8)), data, TrainingConfig(epochs=1, batch_size=50)).run()
+    assert isinstance(final, FailedEvent)
+    assert final.message == ("an unexpected error stopped training: labels must lie in [0, 9]; received values "
+                             "from 12 to 12")
