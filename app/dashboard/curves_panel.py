@@ -166,6 +166,14 @@ class CurvesPanel(QWidget):
         self.run_list.addItem(item)
         self._run_open = True
 
+    def rename_run(self, name: str) -> None:
+        """The current run's new label (e.g. its learning rate was changed), in the legend and the CSV."""
+        if self._run_open and self.records:
+            self.records[-1].name = name
+            item = self.run_list.item(len(self.records) - 1)
+            item.setText(name)
+            item.setToolTip(name)
+
     def end_run(self, failed: bool) -> None:
         """The run that ``begin_run`` opened has ended: a failed run that trained no step leaves no entry
         behind (it has no curve to name); one that trained some keeps its curves, marked as failed."""

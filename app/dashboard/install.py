@@ -62,6 +62,7 @@ class Dashboard(QObject):
         self._snapshot_views_hold = RedrawHold(self._refresh_snapshot_views, self)
         controller.steps_reported.connect(self.curves.add_steps)
         controller.epoch_finished.connect(self.curves.add_epoch)
+        controller.run_renamed.connect(self.curves.rename_run)
         controller.run_finished.connect(lambda _event: self.curves.end_run(failed=False))
         controller.run_failed.connect(lambda _message: self.curves.end_run(failed=True))
         controller.run_finished.connect(lambda _event: self.evaluation.evaluate_latest())

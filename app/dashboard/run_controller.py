@@ -55,6 +55,8 @@ class ActiveRun:
     checkpoint_dir: Path
     latest_snapshot: object = None  # SnapshotEvent
     history: list = field(default_factory=list)  # EpochEvents
+    # Each learning rate set while it trained: {"step": the first step at that rate, "lr": the rate}.
+    learning_rate_changes: list = field(default_factory=list)
     _loaded_step: int | None = None
 
     def latest_network(self) -> engine.Network:
@@ -80,6 +82,7 @@ class RunController(QObject):
     snapshot_arrived = Signal(object)  # SnapshotEvent, already stored as run.latest_snapshot
     run_finished = Signal(object)  # FinishedEvent
     run_failed = Signal(str)
+    run_renamed = Signal(str)  # the run's new label (its learning rate was changed)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -147,10 +150,8 @@ class RunController(QObject):
         except OSError as exc:
             return self._fail(f"Could not start training: {exc}")
         self._runs_started += 1
-        optimizer = config.optimizer
-        name = (f"run {self._runs_started}: {spec.get('name', 'network')}, {optimizer['name']} "
-                f"lr={_rate_text(optimizer.get('lr'))}, batch {config.batch_size}")
-        self.run = ActiveRun(self._runs_started, name, spec, settings, data, inference, total, checkpoint_dir)
+        self.run = ActiveRun(self._runs_started, "", spec, settings, data, inference, total, checkpoint_dir)
+        self.run.name = run_label(self.run)
         if self.session is not None:
             self.session.deleteLater()  # the previous run has ended; let its data go
         job = TrainingJob(spec, config.seed, settings.backend, config, data.training, str(checkpoint_dir))
@@ -166,8 +167,7 @@ class RunController(QObject):
         worker.training_failed.connect(self._on_failed)
         self.run_started.emit(self.run)
         self._set_state("running")
-        self.status_changed.emit(f"Training {name} on {data.num_train:,} examples "
-                                 f"({'GPU' if settings.backend == 'cupy' else 'CPU'}).{self._backend_note}")
+        self._announce_training()
         session.start()
         if self._pen_down:
             session.set_core_limit(1)
@@ -214,7 +214,8 @@ class RunController(QObject):
         if self.run is None or self.run.latest_snapshot is None:
             raise ValueError("there are no trained weights yet: start a run first")
         return engine.save(self.run.latest_network(), path,
-                           metadata={"dataset": self.run.data.name, "step": self.run.latest_snapshot.step})
+                           metadata={"dataset": self.run.data.name, "step": self.run.latest_snapshot.step,
+                                     **self._settings_metadata()})
 
     def save_best(self, path) -> Path:
         """The best-validation checkpoint the trainer wrote (atomically) at the end of an epoch."""
@@ -222,12 +223,30 @@ class RunController(QObject):
         if best is None or not best.exists():
             raise ValueError("no best checkpoint yet: it is written after an epoch with a validation split")
         network = engine.load(best)
-        return engine.save(network, path, metadata={"dataset": self.run.data.name, "best": True})
+        return engine.save(network, path, metadata={"dataset": self.run.data.name, "best": True,
+                                                    **self._settings_metadata()})
+
+    def _settings_metadata(self) -> dict:
+        """The run's training settings as saved with its weights, each learning-rate change included."""
+        run = self.run
+        return {"training": run.settings.config.to_dict(), "learning_rate_changes": list(run.learning_rate_changes)}
 
     # -- events from the worker ---------------------------------------------------------------------
+    def _announce_training(self) -> None:
+        run = self.run
+        device = "GPU" if run.settings.backend == "cupy" else "CPU"
+        self.status_changed.emit(f"Training {run.name} on {run.data.num_train:,} examples ({device})."
+                                 f"{self._backend_note}")
+
     def _on_steps(self, steps: list) -> None:
         if self.state == "preparing":
             return
+        changes = [{"step": step.step, "lr": step.learning_rate} for step in steps if step.learning_rate_changed]
+        if changes:  # the trainer took a new rate: the run's label and saved settings say from which step
+            self.run.learning_rate_changes.extend(changes)
+            self.run.name = run_label(self.run)
+            self.run_renamed.emit(self.run.name)
+            self._announce_training()
         self.steps_reported.emit(steps)
 
     def _on_paused(self, _event) -> None:
@@ -268,6 +287,16 @@ def scheduled_rate(rate: float, schedule: str, steps_per_epoch: int, total_steps
         return {"name": "exponential", "initial_learning_rate": rate, "decay_steps": max(1, steps_per_epoch),
                 "decay_rate": 0.5}
     return rate
+
+
+def run_label(run: ActiveRun) -> str:
+    """"run 2: seed-cnn, Adam lr=0.0001 → 0.0005 (step 120), batch 50": what it trains, each rate it used."""
+    config = run.settings.config
+    optimizer = config.optimizer
+    rates = f"lr={_rate_text(optimizer.get('lr'))}"
+    rates += "".join(f" → {change['lr']:g} (step {change['step']:,})" for change in run.learning_rate_changes)
+    network = run.spec.get("name", "network")
+    return f"run {run.number}: {network}, {optimizer['name']} {rates}, batch {config.batch_size}"
 
 
 def _rate_text(rate) -> str:

@@ -63,6 +63,7 @@ class TrainingSettingsForm(QWidget):
         self.optimizer.addItems(engine.optimizers.OPTIMIZERS)
         self.learning_rate = _spin(1e-6, 10.0, 1e-3, decimals=6, step=1e-4)
         self.learning_rate.setToolTip("Changing it while training takes effect at the next step")
+        self.learning_rate.setKeyboardTracking(False)  # a typed rate counts once, at Enter: not each keystroke
         self.schedule = QComboBox()
         for key, label in SCHEDULES.items():
             self.schedule.addItem(label, key)

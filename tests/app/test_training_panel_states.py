@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 import engine
-from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click
+from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, type_into
 
 TIMEOUT_MS = 60_000
 
@@ -67,3 +67,30 @@ def test_stop_leaves_the_bar_where_the_run_stopped(main_window, qtbot):
     total = 8 * -(-54_000 // 128)  # 8 epochs of the 54,000 examples left after validation, in batches of 128
     assert panel.progress.format() == f"stopped · epoch 1/8 · step {step:,}/{total:,}"
     assert panel.progress.value() == step and "left" not in panel.progress.format()
+
+
+def test_a_learning_rate_changed_mid_run_is_in_the_label_status_and_saved_settings(main_window, qtbot, tmp_path,
+                                                                                   monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    choose_from_menu(main_window, "File", "New from Template", "mlp-784-128-10")
+    panel, controller = main_window.dashboard.training_panel, main_window.dashboard.controller
+    changed = []
+    controller.steps_reported.connect(lambda steps: changed.extend(s for s in steps if s.learning_rate_changed))
+    with qtbot.waitSignal(controller.steps_reported, timeout=TIMEOUT_MS):
+        click(panel.start_button)
+    type_into(panel.form.learning_rate, "0.0005")
+    qtbot.waitUntil(lambda: bool(changed), timeout=TIMEOUT_MS)
+    step = changed[0].step
+    assert changed[0].learning_rate == pytest.approx(0.0005)
+    label = f"run 1: mlp-784-128-10, Adam lr=0.001 → 0.0005 (step {step:,}), batch 128"
+    assert controller.run.name == label and controller.run.learning_rate_changes == [{"step": step, "lr": 0.0005}]
+    assert main_window.dashboard.curves.run_list.item(0).text() == label
+    assert panel.status.text().startswith(f"Training {label} on 54,000 examples")
+    with qtbot.waitSignal(controller.run_finished, timeout=TIMEOUT_MS):
+        click(panel.stop_button)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "model.llmodel"), ""))
+    click(panel.save_button)  # the person picks tmp_path/model.llmodel in the dialog
+    metadata = engine.load_checkpoint(tmp_path / "model.llmodel").metadata
+    assert metadata["learning_rate_changes"] == [{"step": step, "lr": 0.0005}]
+    assert metadata["training"]["optimizer"]["lr"] == pytest.approx(0.001)  # the rate it started with
