@@ -15,6 +15,15 @@ def format_count(count: int) -> str:
     return f"{count:,}"
 
 
+def counted(count: int, noun: str) -> str:
+    """1 -> '1 layer', 3 -> '3 layers' (nouns whose plural adds an s).
+
+    >>> counted(1, "layer"), counted(1024, "parameter")
+    ('1 layer', '1,024 parameters')
+    """
+    return f"{count:,} {noun}{'s' * (count != 1)}"
+
+
 def format_compact_count(count: int) -> str:
     """3274634 -> '3.27M': short enough for a node's second line."""
     for limit, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):

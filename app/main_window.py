@@ -22,12 +22,13 @@ from app.document.clipboard import ClipboardError, payload_from_text, payload_to
 from app.document.editor import DocumentEditor
 from app.draw.install import install_draw_panel
 from app.first_run_guide import FirstRunGuide
-from app.formatting import format_count, format_flops
+from app.formatting import counted, format_flops
 from app.inspector_dock import InspectorDock
 from app.palette_dock import PaletteDock
 from app.preferences import Preferences
 from app.problems_dock import ProblemsDock
 from app.project_controller import ProjectController
+from app.status_bar import StatusBar
 from app.summary_dock import SummaryDock
 from app.templates import START_TEMPLATE, template_names, template_title
 
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
 
         self._connect_parts()
         self._create_menus()
+        self.setStatusBar(StatusBar(self))
         self.totals_label = QLabel()
         self.backend_label = QLabel(f"Backend: {engine.backend.backend_name()}")
         self.statusBar().addPermanentWidget(self.totals_label)
@@ -280,9 +282,10 @@ class MainWindow(QMainWindow):
 
     def _show_totals(self, report) -> None:
         problems = len(report.errors)
-        text = f"{len(self.editor.document.node_ids())} layers · {format_count(report.total_params)} parameters · "
+        layers = len(self.editor.document.node_ids())
+        text = f"{counted(layers, 'layer')} · {counted(report.total_params, 'parameter')} · "
         text += f"{format_flops(report.total_flops)}"
-        text += f" · <span style='color:#d32f2f'>{problems} problem{'s' * (problems != 1)}</span>" if problems else ""
+        text += f" · <span style='color:#d32f2f'>{counted(problems, 'problem')}</span>" if problems else ""
         self.totals_label.setText(text)
 
     # -- edit actions -------------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 import resources
 from app.canvas.export import ExportError, export_png, export_svg
 from app.document import autosave
 from app.document.project_file import PROJECT_SUFFIX, ProjectFileError, read_project, write_project
+from app.file_dialogs import open_file_name, save_file_name
 from app.recent_files import RecentFiles
 from app.templates import template_training
 
@@ -113,8 +114,8 @@ class ProjectController(QObject):
         return True
 
     def choose_file_to_open(self) -> None:
-        start = str(self.path.parent) if self.path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open project or network", start, OPEN_FILTER)
+        start = self.path.parent if self.path else None  # else the folder last used
+        path = open_file_name(self.window, "Open project or network", OPEN_FILTER, start)
         if path:
             self.open_file(path)
 
@@ -185,9 +186,9 @@ class ProjectController(QObject):
         return self.save_to(self.path) if self.path else self.save_as()
 
     def save_as(self) -> bool:
-        folder = self.path.parent if self.path else Path.home()
-        suggested = str(folder / f"{self.display_name().removesuffix(PROJECT_SUFFIX)}{PROJECT_SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save project", suggested, SAVE_FILTER)
+        start = self.path.parent if self.path else None
+        suggested = f"{self.display_name().removesuffix(PROJECT_SUFFIX)}{PROJECT_SUFFIX}"
+        path, _ = save_file_name(self.window, "Save project", suggested, SAVE_FILTER, start)
         if not path:
             return False
         path = Path(path)
@@ -215,9 +216,9 @@ class ProjectController(QObject):
     # -- export -------------------------------------------------------------------------------------------
 
     def choose_picture_to_export(self) -> None:
-        folder = self.path.parent if self.path else Path.home()
-        suggested = str(folder / f"{self.editor.document.name}.png")
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export picture", suggested, EXPORT_FILTER)
+        start = self.path.parent if self.path else None
+        path, chosen = save_file_name(self.window, "Export picture", f"{self.editor.document.name}.png",
+                                      EXPORT_FILTER, start)
         if path:
             if Path(path).suffix.lower() not in (".png", ".svg"):
                 path += ".svg" if chosen.startswith("SVG") else ".png"

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.formatting import format_bytes, format_count, format_flops, format_shape
+from app.formatting import counted, format_bytes, format_count, format_flops, format_shape
 
 COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "Activation memory", "FLOPs")
 NUMERIC_COLUMNS = {3, 4, 5}
@@ -72,9 +72,9 @@ class SummaryDock(QDockWidget):
             self._set_row(row, cells, node_id)
         incomplete = " (so far: some layers' shapes are unknown)" if len(report.nodes) < len(ordered) else ""
         self.totals_label.setText(
-            f"<b>Total{incomplete}:</b> {len(ordered)} layers · <b>{format_count(report.total_params)}</b> "
-            f"parameters · {format_bytes(report.total_activation_bytes)} of activations and "
-            f"{format_flops(report.total_flops)} per example")
+            f"<b>Total{incomplete}:</b> {counted(len(ordered), 'layer')} · <b>{format_count(report.total_params)}</b> "
+            f"parameter{'s' * (report.total_params != 1)} · {format_bytes(report.total_activation_bytes)} of "
+            f"activations and {format_flops(report.total_flops)} per example")
 
     def _set_row(self, row: int, cells, node_id: str | None) -> None:
         for column, text in enumerate(cells):

@@ -13,7 +13,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.dashboard.redraw_hold import RedrawHold
 from app.dashboard.run_history import RunRecord, write_csv
+from app.file_dialogs import save_file_name
 
 # Steps arrive up to 30 times a second; redrawing two plots that often costs ~60 ms of GUI thread (and of
 # the GIL, which training needs) each time on a small CPU, so curves are redrawn at most 3 times a second.
@@ -235,11 +235,11 @@ class CurvesPanel(QWidget):
         return self.plots.grab().save(str(path), "PNG")
 
     def _export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")
+        path, _ = save_file_name(self, "Export curves", "curves.csv", "CSV (*.csv)")
         if path:
             self.save_csv(path)
 
     def _export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG image (*.png)")
+        path, _ = save_file_name(self, "Export curves", "curves.png", "PNG image (*.png)")
         if path:
             self.save_png(path)

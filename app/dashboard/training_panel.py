@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QProgressBar,
     QPushButton,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.dashboard.run_controller import RunController
 from app.dashboard.status_line import StatusLine
 from app.dashboard.training_settings import TrainingSettingsForm
+from app.file_dialogs import save_file_name
 
 MODEL_FILTER = "LayerLab model (*.llmodel)"
 READY_TEXT = "Choose a data set and press Start."
@@ -187,7 +187,7 @@ class TrainingPanel(QWidget):
         self.progress.setToolTip(message)
 
     def _save(self, save, suggested: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", suggested, MODEL_FILTER)
+        path, _ = save_file_name(self, "Save model", suggested, MODEL_FILTER)
         if not path:
             return
         try:

@@ -19,7 +19,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -40,6 +39,7 @@ from app.draw.pen_state import PenState
 from app.draw.preprocess import MNIST_FIELD
 from app.draw.reader import SALIENCY_METHODS, digit_field
 from app.draw.reader_client import ReaderClient
+from app.file_dialogs import open_file_name, save_file_name
 from app.refcount_guard import protect_singletons
 
 BUNDLED_MODEL = "models/seed-cnn-mnist.llmodel"
@@ -345,8 +345,7 @@ class DrawPanel(QWidget):
             raise OSError(f"{Path(path).name}: could not be written")
 
     def _choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load an image to classify", "",
-                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)")
+        path = open_file_name(self, "Load an image to classify", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)")
         if path:
             try:
                 self.load_image(path)
@@ -354,7 +353,7 @@ class DrawPanel(QWidget):
                 QMessageBox.warning(self, "Load image", str(exc))
 
     def _choose_save_path(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the drawing", "drawing.png", "PNG images (*.png)")
+        path, _ = save_file_name(self, "Save the drawing", "drawing.png", "PNG images (*.png)")
         if path:
             try:
                 self.save_png(path)

@@ -161,7 +161,7 @@ def test_importing_a_spec_lays_it_out_and_save_asks_where(main_window, network_f
     ys = [main_window.editor.document.position(n)[1] for n in ("input", "hidden", "logits")]
     assert ys == sorted(ys)
     asked = []
-    monkeypatch.setattr("app.project_controller.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("app.file_dialogs.QFileDialog.getSaveFileName",
                         lambda parent, title, suggested, filters: asked.append(suggested) or ("", ""))
     assert not main_window.project.save()
     assert asked[0].endswith("tiny-mlp.layerlab")
