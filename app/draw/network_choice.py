@@ -42,15 +42,15 @@ def _input_shape(report: engine.ShapeReport):
 def choose_pad_network(design: dict, report: engine.ShapeReport, run) -> PadNetwork:
     """``run`` is the latest training run (with ``spec``, ``number`` and ``latest_snapshot``), or None."""
     name = design.get("name") or "the design"
-    trained = run is not None and run.latest_snapshot is not None
-    if trained and same_design(run.spec, design):
-        return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "
-                                 f"(step {run.latest_snapshot.step:,}).")
     input_shape = _input_shape(report)
     if input_shape is not None:
         field, why = digit_field(input_shape)
         if field is None:
             return PadNetwork("none", f"{why.removesuffix('.')} ({name} on the canvas).")
+    trained = run is not None and run.latest_snapshot is not None
+    if trained and same_design(run.spec, design):
+        return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "
+                                 f"(step {run.latest_snapshot.step:,}).")
     if trained and run.spec.get("name") == design.get("name"):
         reason = f"{name} on the canvas has changed since run {run.number} trained it"
     else:

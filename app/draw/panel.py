@@ -43,6 +43,7 @@ from app.file_dialogs import open_file_name, save_file_name
 from app.refcount_guard import protect_singletons
 
 BUNDLED_MODEL = "models/seed-cnn-mnist.llmodel"
+MAP_NOTE_LINES = 4  # the room for a word about the "Why?" map: its longest note wraps to 4 lines at ~300 px
 
 
 def _tool_button(text: str, tip: str, checkable: bool = False) -> QToolButton:
@@ -66,8 +67,12 @@ class DrawPanel(QWidget):
         self.pad = DrawingPad()
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.map_note = QLabel()  # about the "Why?" map: shown only while there is something to say
+        # About the "Why?" map. Its room is kept while Why? is on, said or not: a note appearing with a
+        # reading must not shrink the pad under the pen mid-stroke.
+        self.map_note = QLabel()
         self.map_note.setWordWrap(True)
+        self.map_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.map_note.setFixedHeight(MAP_NOTE_LINES * self.map_note.fontMetrics().lineSpacing())
         self.map_note.hide()
         self.guesses = QLabel("Draw a digit.")
         self.guesses.setWordWrap(True)  # it sits in the narrow column beside the pad
@@ -295,10 +300,10 @@ class DrawPanel(QWidget):
         self._show_heat(saliency.heat)
 
     def _show_map_note(self, text: str) -> None:
-        """What to know about the map on screen (none: hidden), under the buttons; the caption keeps saying
-        which network reads."""
+        """What to know about the map on screen, under the buttons; the caption keeps saying which network
+        reads."""
         self.map_note.setText(text)
-        self.map_note.setVisible(bool(text))
+        self.map_note.setToolTip(text)  # should a long one not fit its lines
 
     def _show_heat(self, heat: np.ndarray | None) -> None:
         self.heat = heat
@@ -314,6 +319,7 @@ class DrawPanel(QWidget):
 
     def _saliency_toggled(self, on: bool) -> None:
         self.saliency_method.setEnabled(self.spec is not None)
+        self.map_note.setVisible(on)
         if on:
             self.classify()  # ask for the map of the drawing as it is
         else:

@@ -22,6 +22,7 @@ def test_the_pad_follows_the_design_from_template_to_template(main_window, qtbot
     assert panel.note.text().endswith("(toy-mlp on the canvas).")
     train(main_window, qtbot)
     assert not panel.pad.isEnabled()  # trained, and still a design that reads points, not drawings
+    assert panel.note.text().endswith("(toy-mlp on the canvas).")
 
     choose_from_menu(main_window, "File", "New from Template", "seed-cnn")  # no restart needed
     assert panel.pad.isEnabled() and panel.reads_bundled_model

@@ -201,6 +201,10 @@ def test_the_panel_says_why_the_grad_cam_map_is_evidence(qtbot, tmp_path):
     assert shown.args[0].max() == pytest.approx(1.0) and panel.pad.overlay is not None
     assert panel.map_note.isVisible() and "Shown instead: Evidence" in panel.map_note.text()
     assert panel.note.text().startswith("Read by the bundled seed CNN")  # the caption still says who reads
+    pad_size = panel.pad.size()
+    with qtbot.waitSignal(panel.saliency_updated, timeout=READ_TIMEOUT_MS):
+        draw_stroke(panel.pad, circle_points(centre=(0.8, 0.2), radii=(0.05, 0.05)))
+    assert panel.pad.size() == pad_size  # the note's room is kept: the pad never moves under the pen
     qtbot.mouseClick(panel.saliency_button, Qt.MouseButton.LeftButton)
     assert not panel.map_note.isVisible()
 
