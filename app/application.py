@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import resources
+from app.gui_thread_gc import install_gui_thread_gc
 from app.refcount_guard import protect_singletons
 from app.version import package_version
 
@@ -40,4 +41,5 @@ def create_application() -> QApplication:
     qt_app.setDesktopFileName(DESKTOP_FILE_NAME)
     qt_app.setWindowIcon(app_icon())
     pyqtgraph.setConfigOptions(antialias=True)
+    install_gui_thread_gc(qt_app)  # a collection on a worker thread can deadlock PySide6 (app/gui_thread_gc.py)
     return qt_app

@@ -13,6 +13,21 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
+def garbage_collected_on_the_gui_thread(qapp):
+    """As in the app (app/gui_thread_gc.py): no automatic collection, which could run on a worker thread and
+    deadlock PySide6; what a test leaves behind (windows, their menus) is collected here, on this thread."""
+    import gc
+
+    from app.gui_thread_gc import install_gui_thread_gc
+
+    install_gui_thread_gc(qapp)
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()  # the engine's tests, which run later in the same session, keep Python's default
+
+
+@pytest.fixture(autouse=True)
 def isolated_user_files(tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 

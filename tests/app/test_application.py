@@ -33,3 +33,22 @@ def test_version_comes_from_pyproject_when_not_installed(monkeypatch):
 
     monkeypatch.setattr(version.metadata, "version", not_installed)
     assert version.package_version() == installed
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qapp):
+    import gc
+
+    from app.gui_thread_gc import GuiThreadGarbageCollector, install_gui_thread_gc
+
+    collector = install_gui_thread_gc(qapp)
+    assert isinstance(collector, GuiThreadGarbageCollector) and install_gui_thread_gc(qapp) is collector
+    assert not gc.isenabled() and collector.timer.isActive()
+    create_application()
+    assert qapp.findChildren(GuiThreadGarbageCollector) == [collector]
+    gc.collect()
+    assert collector.collect_if_due() is None  # nothing due
+    for _ in range(collector.thresholds[0] + 10):  # cycles, as Qt wrappers and their slots make
+        cycle = []
+        cycle.append(cycle)
+    assert gc.get_count()[0] > collector.thresholds[0]
+    assert collector.collect_if_due() == 0 and gc.get_count()[0] < collector.thresholds[0]
