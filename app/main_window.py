@@ -140,7 +140,6 @@ class MainWindow(QMainWindow):
         self.scene.status_message.connect(self.show_status)
         self.summary_dock.node_activated.connect(self.focus_node)
         self.problems_dock.node_activated.connect(self.focus_node)
-        document.analysis_changed.connect(self._show_totals)
         document.training_settings_changed.connect(self._show_training_settings)
         document.reset.connect(self._document_reset)
         # Whether the design can train on the chosen data set: Problems says why not, and Start stays off.
@@ -178,6 +177,7 @@ class MainWindow(QMainWindow):
         dataset = document.training_settings.get("dataset")
         self.problems_dock.show_data_problem(data_problem(document.report, dataset))
         self.dashboard.training_panel.set_start_blocker(design_problem(document.report, dataset))
+        self._show_totals(document.report)
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self.canvas.centerOn(self.scene.node_items[node_id])
 
     def _show_totals(self, report) -> None:
-        problems = len(report.errors)
+        problems = self.problems_dock.count()  # the design's own, and whether it fits the data set
         layers = len(self.editor.document.node_ids())
         text = f"{counted(layers, 'layer')} · {counted(report.total_params, 'parameter')} · "
         text += f"{format_flops(report.total_flops)}"

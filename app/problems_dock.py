@@ -39,11 +39,13 @@ class ProblemsDock(QDockWidget):
         self._data_problem = problem
         self._refresh()
 
+    def _problems(self) -> list:
+        problems = list(self._report.errors) if self._report is not None else []
+        return problems + ([self._data_problem] if self._data_problem is not None else [])
+
     def _refresh(self) -> None:
         self.list.clear()
-        problems = list(self._report.errors) if self._report is not None else []
-        if self._data_problem is not None:
-            problems.append(self._data_problem)
+        problems = self._problems()
         for problem in problems:
             item = QListWidgetItem(f"⚠ {problem}")
             item.setData(Qt.ItemDataRole.UserRole, problem.node)
@@ -54,6 +56,10 @@ class ProblemsDock(QDockWidget):
             item.setFlags(Qt.ItemFlag.NoItemFlags)  # a statement, not something to click
             self.list.addItem(item)
         self.setWindowTitle(f"Problems ({len(problems)})" if problems else "Problems")
+
+    def count(self) -> int:
+        """How many problems are listed."""
+        return len(self._problems())
 
     def messages(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

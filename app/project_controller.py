@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 import resources
 from app.canvas.export import ExportError, export_png, export_svg
+from app.dashboard.run_data import dataset_shape
 from app.document import autosave
 from app.document.project_file import PROJECT_SUFFIX, ProjectFileError, read_project, write_project
 from app.file_dialogs import open_file_name, save_file_name
@@ -109,8 +110,9 @@ class ProjectController(QObject):
             self.show_error("Cannot open template", error)
             return False
         training = template_training(name)
-        self._show(project.spec, None, training, None,
-                   f"New network from the {name} template, with its data set ({training['dataset']}) and settings")
+        data = dataset_shape(training["dataset"])
+        self._show(project.spec, None, training, None, f"New network from the {name} template, with its data set "
+                                                       f"({data.title if data else training['dataset']}) and settings")
         return True
 
     def choose_file_to_open(self) -> None:

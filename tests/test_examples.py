@@ -22,7 +22,7 @@ EXPECTED = {
     # 28 (same) -> pool 14 -> 10 (valid 5x5) -> pool 5: 5*5*16 = 400 features into c5.
     "lenet-5": ((10,), CONV(5, 1, 6) + CONV(5, 6, 16) + DENSE(400, 120) + DENSE(120, 84) + DENSE(84, 10)),
     "mlp-784-128-10": ((10,), DENSE(784, 128) + DENSE(128, 10)),
-    "toy-mlp": ((2,), DENSE(2, 16) + DENSE(16, 16) + DENSE(16, 2)),
+    "toy-mlp": ((2,), DENSE(2, 8) + DENSE(8, 8) + DENSE(8, 2)),
 }
 
 

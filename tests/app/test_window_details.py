@@ -13,6 +13,8 @@ from tests.app.gui_helpers import choose_from_menu, drag_between_ports, drag_lay
 def test_one_layer_is_one_layer(main_window):
     QTest.keyClick(main_window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # File > New: an Input alone
     assert main_window.totals_label.text().startswith("1 layer · 0 parameters · ")
+    # An Input alone cannot classify MNIST: the one problem Problems lists is counted in the totals too.
+    assert main_window.problems_dock.count() == 1 and ">1 problem</span>" in main_window.totals_label.text()
     assert "1 layer ·" in main_window.summary_dock.totals_label.text()
 
 
