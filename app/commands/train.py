@@ -38,8 +38,6 @@ from app.commands.train_settings import (
 )
 
 DEFAULT_OUTPUT = "model.llmodel"
-# The app's generated 2-D sets, "toy:spiral" (app.dashboard.run_data.TOY_PREFIX; importing it loads Qt).
-TOY_PREFIX = "toy:"
 TOY_VALIDATION = 0.1  # of a toy set's training points, as the app's training panel holds back by default
 
 
@@ -130,7 +128,9 @@ class LoadedData:
 def load_data(engine, settings: TrainSettings, seed: int, spec_path: str, report) -> LoadedData:
     """The data set the settings name, split, once the network is known to fit it (engine.data_fit_problem)."""
     name = settings.dataset
-    if name.startswith(TOY_PREFIX):  # made in a moment, so made first and then checked
+    from app.dashboard import run_data  # the app's own data sets (NumPy and engine only)
+
+    if name.startswith(run_data.TOY_PREFIX):  # made in a moment, so made first and then checked
         data, problem = _toy_data(engine, settings, name, seed, report)
     else:
         try:
@@ -163,7 +163,6 @@ def _toy_data(engine, settings: TrainSettings, name: str, seed: int, report):
     elif validation >= 1:
         raise settings.error("validation", f"validation for a toy data set is a fraction such as 0.1; received "
                                            f"{validation}")
-    # Importing the app's loader loads Qt (the dashboard package imports its panels); only toy sets need it.
     from app.dashboard import run_data
 
     try:

@@ -5,6 +5,14 @@
     dashboard.shutdown()        # from the window's closeEvent
 """
 
-from app.dashboard.install import Dashboard, install_dashboard
-
 __all__ = ["Dashboard", "install_dashboard"]
+
+
+def __getattr__(name: str):
+    # Loaded when first asked for, so that the Qt-free parts (run_data: the data sets a run reads) can be
+    # imported without Qt, as the ``layerlab train`` command does.
+    if name in __all__:
+        from app.dashboard import install
+
+        return getattr(install, name)
+    raise AttributeError(f"module 'app.dashboard' has no attribute {name!r}")

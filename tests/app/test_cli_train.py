@@ -128,7 +128,6 @@ def test_another_optimizer_starts_from_its_own_defaults_and_a_flag_rescues_a_bad
 
 
 def test_a_project_on_a_toy_set_trains_on_the_points_the_app_makes(tmp_path, capsys):
-    assert train.TOY_PREFIX == run_data.TOY_PREFIX
     project = write_app_project(tmp_path / "spiral.layerlab", "toy-mlp", dataset="toy:spiral", epochs=2,
                                 batch_size=32, optimizer={"name": "adam", "lr": 0.02})
     code, out, err = run(["train", project, "-o", str(tmp_path / "m.llmodel"), "-q"], capsys)
@@ -173,3 +172,15 @@ def test_a_network_that_does_not_fit_the_data_is_refused_in_the_apps_words(tmp_p
     code, _, err = run(["train", str(spec), "--dataset", dataset, "-o", str(tmp_path / "m.llmodel")], capsys)
     report = engine.infer_shapes(json.loads(spec.read_text(encoding="utf-8")))
     assert code == 1 and err == f"layerlab train: {spec}: {run_data.data_problem(report, dataset)}\n"
+
+
+def test_the_data_a_run_reads_loads_without_qt():
+    """``layerlab train`` reaches the app's data sets (toy sets too) without loading Qt."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from app.dashboard import run_data; run_data.load_run_data('toy:spiral', validation=0.1, "
+            "seed=0); print(sorted(name for name in sys.modules if name.startswith('PySide6')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
