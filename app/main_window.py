@@ -92,8 +92,8 @@ class MainWindow(QMainWindow):
             # The settings form needs ~360 px beside the views: narrower, it scrolls sideways and its scroller
             # grows to the form's full height, pushing Start out of sight. (Not kept in the saved dock layout.)
             splitter.setSizes([TRAINING_FORM_WIDTH, 4 * TRAINING_FORM_WIDTH])  # the views stretch into the rest
-        # Draw a digit under the palette (the layer list leaves that space free); the network it reads is
-        # the bundled model until a training run publishes weights.
+        # Draw a digit under the palette (the layer list leaves that space free); it reads with the design on
+        # the canvas: a run's weights once that run trained it, the bundled model until then.
         self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock, document=document)
         self.draw_dock = self.draw_panel.dock
         # The left column (layers over the draw pad) runs full height; the bottom panels run from it to the
