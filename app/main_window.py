@@ -17,7 +17,7 @@ from app.application import app_icon
 from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
 from app.dashboard.install import install_dashboard
-from app.dashboard.run_data import TOY_PREFIX, data_problem, design_problem
+from app.dashboard.run_data import TOY_PREFIX, data_problem
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.draw.install import install_draw_panel
@@ -174,9 +174,10 @@ class MainWindow(QMainWindow):
 
     def _check_design_against_data(self, *_changed) -> None:
         document = self.editor.document
-        dataset = document.training_settings.get("dataset")
-        self.problems_dock.show_data_problem(data_problem(document.report, dataset))
-        self.dashboard.training_panel.set_start_blocker(design_problem(document.report, dataset))
+        mismatch = data_problem(document.report, document.training_settings.get("dataset"))
+        self.problems_dock.show_data_problem(mismatch)
+        blocker = document.report.errors[0] if document.report.errors else mismatch  # the first problem listed
+        self.dashboard.training_panel.set_start_blocker(str(blocker) if blocker else None)
         self._show_totals(document.report)
 
     def show_status(self, text: str) -> None:

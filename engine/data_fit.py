@@ -46,9 +46,8 @@ def data_fit_problem(report: ShapeReport, input_shape, num_classes: int, data_ti
     the shapes needed to tell.
     """
     input_shape = tuple(int(size) for size in input_shape)
-    inputs = [node for node in report.nodes.values() if node.type == "Input"]
-    if len(inputs) == 1 and inputs[0].output_shape != input_shape:
-        node = inputs[0]
+    node = report.input_node
+    if node is not None and node.output_shape != input_shape:
         return DataFitProblem(node.id, (
             f"{node.id}: the network reads {describe_example(node.output_shape)} per example, but the examples of "
             f"{data_title} are {describe_example(input_shape)}; set the Input's shape to "

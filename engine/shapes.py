@@ -67,6 +67,12 @@ class ShapeReport(Mapping):
         return sum(n.flops for n in self.nodes.values())
 
     @property
+    def input_node(self) -> NodeInfo | None:
+        """The network's one Input node, when there is exactly one whose shape is known."""
+        inputs = [node for node in self.nodes.values() if node.type == "Input"]
+        return inputs[0] if len(inputs) == 1 else None
+
+    @property
     def output_shape(self) -> tuple[int, ...] | None:
         last = self.order[-1] if self.order else None
         return self.nodes[last].output_shape if last in self.nodes else None

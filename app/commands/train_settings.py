@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.commands.command_error import CommandError
+from app.formatting import counted
 
 FLAG = "the command line"
 DEFAULT = "default"
@@ -103,14 +104,14 @@ class TrainSettings:
             "optimizer": self._optimizer_text(),
             "lr": f"lr={_number_or_schedule(optimizer_config.get('lr'))}",
             "batch_size": f"batch {config.batch_size}",
-            "epochs": _count(config.epochs, "epoch"),
+            "epochs": counted(config.epochs, "epoch"),
             "seed": f"seed {config.seed}",
             "validation": f"validation {self.validation}",
             "l2": f"l2 {config.l2:g}",
             "clipnorm": f"clipnorm {config.clipnorm}",
             "early_stopping_patience": f"patience {config.early_stopping_patience}",
             "augment": "augmented" if config.augment else "not augmented",
-            "max_steps": f"at most {_count(config.max_steps, 'step')}",
+            "max_steps": f"at most {counted(config.max_steps, 'step')}" if config.max_steps else "",  # shown if set
             "eval_batch_size": f"evaluation batch {config.eval_batch_size}",
         }
         groups: dict[str, list[str]] = {}
@@ -234,6 +235,3 @@ def _number_or_schedule(lr) -> str:
         return f"{lr.get('name', 'a')} schedule"
     return f"{lr:g}" if isinstance(lr, (int, float)) else str(lr)
 
-
-def _count(number, noun: str) -> str:
-    return f"{number} {noun}{'s' * (number != 1)}"

@@ -10,6 +10,7 @@ Runs on a background thread (``load`` may download, with ``progress(done, total)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,7 @@ class DatasetShape:
     num_classes: int
 
 
+@functools.cache  # asked at every edit of the design; the answer never changes (a toy set's class count included)
 def dataset_shape(key: str | None) -> DatasetShape | None:
     """The shape of ``key``'s examples and its class count; None for a key this LayerLab does not know."""
     if not isinstance(key, str):
@@ -82,13 +84,6 @@ def dataset_shape(key: str | None) -> DatasetShape | None:
     except engine.datasets.DatasetError:
         return None
     return DatasetShape(info.title, tuple(info.shape), info.num_classes)
-
-
-def design_problem(report: engine.ShapeReport, key: str | None) -> str | None:
-    """Why this design cannot train on ``key`` now: its own first problem, or a mismatch with the data set."""
-    if report.errors:
-        return str(report.errors[0])
-    return data_problem(report, key)
 
 
 def data_problem(report: engine.ShapeReport, key: str | None) -> engine.DataFitProblem | None:

@@ -34,17 +34,11 @@ def same_design(a: dict, b: dict) -> bool:
     return a.get("nodes") == b.get("nodes") and edges(a) == edges(b)
 
 
-def _input_shape(report: engine.ShapeReport):
-    inputs = [info.output_shape for info in report.nodes.values() if info.type == "Input"]
-    return inputs[0] if len(inputs) == 1 else None
-
-
 def choose_pad_network(design: dict, report: engine.ShapeReport, run) -> PadNetwork:
     """``run`` is the latest training run (with ``spec``, ``number`` and ``latest_snapshot``), or None."""
     name = design.get("name") or "the design"
-    input_shape = _input_shape(report)
-    if input_shape is not None:
-        field, why = digit_field(input_shape)
+    if report.input_node is not None:
+        field, why = digit_field(report.input_node.output_shape)
         if field is None:
             return PadNetwork("none", f"{why.removesuffix('.')} ({name} on the canvas).")
     trained = run is not None and run.latest_snapshot is not None

@@ -210,8 +210,7 @@ class DrawPanel(QWidget):
         engine.SpecError for an invalid network)."""
         if spec is not self._shapes_spec:
             report = engine.infer_shapes(spec)
-            input_shape = next(info.output_shape for info in report.nodes.values() if info.type == "Input")
-            self._shapes_spec, self._shapes = spec, (input_shape, report.output_shape)
+            self._shapes_spec, self._shapes = spec, (report.input_node.output_shape, report.output_shape)
         return self._shapes
 
     def disable(self, why: str) -> None:

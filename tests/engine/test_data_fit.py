@@ -44,3 +44,11 @@ def test_a_design_with_its_own_problems_is_left_to_them():
     report = report_of((1, 28, 28), {"id": "out", "type": "Dense", "units": 10})  # Dense needs a flat input
     assert report.errors
     assert data_fit_problem(report, (1, 28, 28), 10, "MNIST") is None
+
+
+def test_a_report_names_its_one_input_node():
+    assert report_of((2,), {"id": "out", "type": "Dense", "units": 2}).input_node.output_shape == (2,)
+    two_inputs = engine.infer_shapes({"nodes": [{"id": "a", "type": "Input", "shape": [2]},
+                                                {"id": "b", "type": "Input", "shape": [2]}], "edges": []},
+                                     collect_errors=True)
+    assert two_inputs.input_node is None
