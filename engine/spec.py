@@ -67,6 +67,9 @@ def parse_graph(spec, collect: bool = False) -> Graph:
             raise SpecError("this id is used by more than one node", node_id, "unique ids")
         if "type" not in node:
             raise SpecError("the node has no 'type'", node_id, "missing type")
+        if not isinstance(node["type"], str):
+            raise SpecError(f"'type' must be a layer type's name, such as \"Dense\"; received {node['type']!r:.60}",
+                            node_id, "missing type")
         nodes[node_id] = node
 
     edges = spec.get("edges")

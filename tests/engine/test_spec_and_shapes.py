@@ -92,6 +92,12 @@ def test_structural_errors():
     error = _error(spec)
     assert error.node == "conv2" and "unknown layer type 'Conv3D'" in str(error)
 
+    for wrong in (["Conv2D"], {"name": "Conv2D"}, None):  # a type that is no name (issue 19, F1)
+        spec = seed_cnn()
+        spec["nodes"][3]["type"] = wrong
+        error = _error(spec)
+        assert error.node == "conv2" and "'type' must be a layer type's name" in str(error)
+
     spec = seed_cnn()
     spec["nodes"][1]["filtres"] = 3
     error = _error(spec)
