@@ -111,8 +111,9 @@ class ProjectController(QObject):
             return False
         training = template_training(name)
         data = dataset_shape(training["dataset"])
-        self._show(project.spec, None, training, None, f"New network from the {name} template, with its data set "
-                                                       f"({data.title if data else training['dataset']}) and settings")
+        self._show(project.spec, None, training, None, f"New network from the {name} template, on "
+                                                       f"{data.title if data else training['dataset']} with the "
+                                                       f"settings that learn it")
         return True
 
     def choose_file_to_open(self) -> None:
