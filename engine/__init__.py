@@ -14,10 +14,10 @@
 The spec format is documented in docs/spec.md.
 """
 
-from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training
+from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training, user_files
 from engine.catalog import LayerSchema, layer_schema, layer_types
 from engine.data_fit import DataFitProblem, data_fit_problem
-from engine.errors import ModelFileError, SpecError, describe_error
+from engine.errors import ModelFileError, SpecError, UserFileError, describe_error
 from engine.files import atomic_write
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
@@ -47,6 +47,8 @@ __all__ = [
     "DataFitProblem",
     "data_fit_problem",
     "ModelFileError",
+    "UserFileError",
+    "user_files",
     "describe_error",
     "atomic_write",
     "SpecError",

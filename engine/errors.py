@@ -17,13 +17,17 @@ class SpecError(ValueError):
         super().__init__(f"{node}: {message}" if node else message)
 
 
-class ModelFileError(ValueError):
-    """A model or checkpoint file cannot be read: missing, truncated, tampered or of an unknown format."""
+class UserFileError(ValueError):
+    """A file a user gave us cannot be read; ``path`` names it and ``problem`` says why, for a person."""
 
     def __init__(self, path, problem: str):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class ModelFileError(UserFileError):
+    """A model or checkpoint file cannot be read: missing, truncated, tampered or of an unknown format."""
 
 
 def describe_error(exc: BaseException) -> str:
