@@ -238,11 +238,14 @@ def read_image(path, *, error: ErrorFactory = UserFileError, max_bytes: int = MA
     The file is read (bounded) into memory first, so Pillow never sees the path: no FIFO, no device,
     and the format is decided from the content among the allowed ones, never from the extension.
     """
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     data = read_bytes(path, max_bytes=max_bytes, error=error)
-    with reading(path, error=error, what="is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP)"):
-        image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    with reading(path, error=error, what="is a damaged image"):
+        try:
+            image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+        except UnidentifiedImageError:
+            raise error(path, "is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP)") from None
         width, height = image.size
         if width * height > MAX_IMAGE_PIXELS:
             raise error(path, f"is {width:,} x {height:,} pixels; LayerLab reads images of at most "
