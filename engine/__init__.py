@@ -18,7 +18,7 @@ from engine import backend, datasets, initializers, losses, metrics, ops, optimi
 from engine.catalog import LayerSchema, layer_schema, layer_types
 from engine.data_fit import DataFitProblem, data_fit_problem
 from engine.errors import ModelFileError, SpecError, UserFileError, describe_error
-from engine.files import atomic_write
+from engine.files import atomic_write, remove_stale_temporaries
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
 from engine.output_head import OutputHead
@@ -51,6 +51,7 @@ __all__ = [
     "user_files",
     "describe_error",
     "atomic_write",
+    "remove_stale_temporaries",
     "SpecError",
     "Network",
     "build",
