@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class DatasetError(Exception):
     """A data file, folder or download could not be used.
@@ -9,3 +11,16 @@ class DatasetError(Exception):
     The message always names the file (or dataset) and the problem, in the form
     "<where>: <what was expected>; received <what was found>", so the GUI and CLI can show it as is.
     """
+
+
+class DatasetFileError(DatasetError):
+    """A DatasetError about one file: ``engine.user_files``' error factory for this package.
+
+    A class rather than a ``lambda path, problem: DatasetError(...)`` adapter, so that
+    ``user_files.reading`` recognises it as the caller's own error and lets it through unwrapped.
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets.errors import DatasetError
+from engine.datasets.errors import DatasetError, DatasetFileError
 from engine.files import atomic_write
+from engine.user_files import open_regular
 
 # dtype code -> big-endian dtype, as defined by the IDX format.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -47,28 +48,32 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def read_idx(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Read an IDX file (gzip detected from its content) into a native-byte-order NumPy array.
 
-    Raises ``DatasetError`` naming the file for a missing file, a bad magic number, an unknown
-    dtype code, a declared size over ``max_bytes`` or more than the file can hold, a truncated
-    payload, trailing bytes, or a corrupt gzip stream.
+    Raises ``DatasetError`` naming the file for a missing file, anything but a regular file (a FIFO, a
+    device, a folder), a bad magic number, an unknown dtype code, a declared size over ``max_bytes`` or
+    more than the file can hold, a truncated payload, trailing bytes, or a corrupt gzip stream.
     """
     path = Path(path)
-    try:
-        file_size = path.stat().st_size
-        with open(path, "rb") as raw:
+    # open_regular refuses a FIFO, a device (/dev/zero) or a folder before reading, and any file longer
+    # than the largest IDX file of max_bytes (a gzip can be a little larger than what it holds).
+    with open_regular(path, max_bytes=_max_file_bytes(max_bytes), error=DatasetFileError) as raw:
+        file_size = os.fstat(raw.fileno()).st_size
+        try:
             compressed = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
             if compressed:
                 with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
                     return _read_stream(stream, path, file_size, compressed=True, max_bytes=max_bytes)
             return _read_stream(raw, path, file_size, compressed=False, max_bytes=max_bytes)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{path}: expected an IDX file; received a folder") from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{path}: corrupt gzip data ({exc}); the file is damaged or was cut short") from None
-    except PermissionError as exc:
-        raise DatasetError(f"{path}: cannot be read ({exc.strerror})") from None
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise DatasetError(f"{path}: corrupt gzip data ({exc}); the file is damaged or was cut short") from None
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _max_file_bytes(max_payload_bytes: int) -> int:
+    """The largest IDX file that can hold ``max_payload_bytes``: header, plus gzip's worst-case growth
+    (stored blocks add 5 bytes per 64 KiB) and its own header and trailer."""
+    return max_payload_bytes + max_payload_bytes // 1000 + 1024**2
 
 
 def _read_stream(stream, path: Path, file_size: int, *, compressed: bool, max_bytes: int) -> np.ndarray:

@@ -6,12 +6,15 @@
 The header row is optional; the label is the column named "label" when there is one, else the
 first column (or ``label_column``). Pixels are in (C, H, W) order; the shape is inferred for
 square grayscale (784 -> 1x28x28) or square RGB (3072 -> 3x32x32) images, else pass ``shape``.
-A malformed row is refused with the file and line number.
+A malformed row is refused with the file and line number: a value that is not a whole number, a pixel
+outside 0-255, a label outside 0 to ``MAX_CLASSES - 1``, bytes that are not UTF-8 anywhere in the file.
+Only a regular file of at most ``MAX_CSV_BYTES`` is read (a FIFO, a device or a folder is refused).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import warnings
@@ -19,8 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets.errors import DatasetError
-from engine.datasets.importing import DEFAULT_TEST_FRACTION, default_class_names, imported_dataset
+from engine.datasets.errors import DatasetError, DatasetFileError
+from engine.datasets.importing import (
+    DEFAULT_TEST_FRACTION,
+    MAX_CLASSES,
+    checked_labels,
+    default_class_names,
+    imported_dataset,
+)
+from engine.errors import describe_error
+from engine.user_files import GIB, read_bytes
+
+# The largest CSV read: Kaggle's MNIST train.csv is 110 MB; the whole file is held in memory as text.
+MAX_CSV_BYTES = 1 * GIB
 
 
 def import_csv(path: str | os.PathLike, *, shape: tuple[int, int, int] | None = None, label_column=None,
@@ -39,39 +53,55 @@ def import_csv(path: str | os.PathLike, *, shape: tuple[int, int, int] | None = 
 
 def read_pixel_csv(path: Path, *, shape=None, label_column=None) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 images (N, C, H, W), int64 labels) from one CSV file."""
-    header, first_line = _read_header(path)
+    text = _read_csv_text(path)
+    header, first_line = _read_header(path, text)
     label_index = _label_index(path, header, label_column)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data": reported below instead
-            table = np.loadtxt(path, delimiter=",", dtype=np.int32, skiprows=first_line - 1, ndmin=2,
-                               encoding="utf-8-sig", comments=None)
-    except ValueError as exc:
-        raise DatasetError(_first_bad_row(path, first_line, label_index) or f"{path}: {exc}") from None
+            # int64: a label or pixel too big for int32 is then refused below with its line, not overflowed.
+            table = np.loadtxt(io.StringIO(text, newline=""), delimiter=",", dtype=np.int64, skiprows=first_line - 1,
+                               ndmin=2, comments=None, quotechar='"')
+    except (ValueError, OverflowError) as exc:
+        problem = f"not a table of whole numbers LayerLab can read ({describe_error(exc)})"
+        raise DatasetError(_first_bad_row(path, text, first_line, label_index) or f"{path}: {problem}") from None
     if table.shape[0] == 0:
         raise DatasetError(f"{path}: no data rows")
+    if not 0 <= label_index < table.shape[1]:
+        raise DatasetError(f"{path}: label_column={label_column!r} is not one of the {table.shape[1]} columns")
     labels = table[:, label_index]
     pixels = np.delete(table, label_index, axis=1)
-    if labels.min() < 0 or pixels.min() < 0 or pixels.max() > 255:
-        raise DatasetError(_first_bad_row(path, first_line, label_index) or f"{path}: values out of range")
+    if pixels.shape[1] == 0:
+        raise DatasetError(f"{path}: expected a label and pixel values on each row; received only one column")
+    if labels.min() < 0 or labels.max() >= MAX_CLASSES or pixels.min() < 0 or pixels.max() > 255:
+        raise DatasetError(_first_bad_row(path, text, first_line, label_index) or f"{path}: values out of range")
+    labels = checked_labels(path, labels, where=lambda index: f"data row {index + 1:,}")  # a backstop: checked above
     shape = _image_shape(path, pixels.shape[1], shape)
-    return pixels.astype(np.uint8).reshape(len(table), *shape), labels.astype(np.int64)
+    return pixels.astype(np.uint8).reshape(len(table), *shape), labels
 
 
-def _read_header(path: Path) -> tuple[list[str] | None, int]:
+def _read_csv_text(path: Path) -> str:
+    """The whole file as text: a regular file (not a FIFO, device or folder) of at most MAX_CSV_BYTES, all
+    of it UTF-8. Decoding it all here means bad bytes anywhere (not only in the first 8 KB the header
+    check sees) are refused with their line, before any parser meets them."""
+    data = read_bytes(path, max_bytes=MAX_CSV_BYTES, error=DatasetFileError)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(f"{path}, line {line:,}: expected a UTF-8 text CSV file; received bytes that are not "
+                           f"UTF-8 text (byte {exc.start:,})") from None
+
+
+def _read_header(path: Path, text: str) -> tuple[list[str] | None, int]:
     """(header fields or None, 1-based line number of the first data row)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as stream:
-            for line_number, row in enumerate(csv.reader(stream), start=1):
-                if not row:
-                    raise DatasetError(f"{path}, line {line_number}: blank line before the data")
-                if all(_is_int(field) for field in row):
-                    return None, line_number
-                return [field.strip() for field in row], line_number + 1
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise DatasetError(f"{path}: expected a UTF-8 text CSV file; received binary data") from None
+        for line_number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if not row:
+                raise DatasetError(f"{path}, line {line_number}: blank line before the data")
+            if all(_is_int(field) for field in row):
+                return None, line_number
+            return [field.strip() for field in row], line_number + 1
     except csv.Error as exc:
         raise DatasetError(f"{path}: not a readable CSV file ({exc})") from None
     raise DatasetError(f"{path}: empty file; expected rows of label and pixel values")
@@ -88,27 +118,35 @@ def _label_index(path: Path, header: list[str] | None, label_column) -> int:
     return int(label_column)
 
 
-def _first_bad_row(path: Path, first_line: int, label_index: int) -> str | None:
+def _first_bad_row(path: Path, text: str, first_line: int, label_index: int) -> str | None:
     """The precise complaint about the first malformed data row, found by reading row by row."""
-    with open(path, newline="", encoding="utf-8-sig") as stream:
-        width = None
-        for line_number, row in enumerate(csv.reader(stream), start=1):
-            if line_number < first_line:
-                continue
-            where = f"{path}, line {line_number}"
-            if not any(field.strip() for field in row):
-                continue  # blank lines are skipped, as np.loadtxt does
-            if width is None:
-                width = len(row)
-            if len(row) != width:
-                return f"{where}: expected {width} values like the first data row; received {len(row)}"
-            for column, field in enumerate(row, start=1):
-                kind = "label" if column - 1 == label_index else "pixel"
-                low, high = (0, None) if kind == "label" else (0, 255)
-                if not _is_int(field) or int(field) < low or (high is not None and int(field) > high):
-                    expected = "a class index >= 0" if kind == "label" else "a whole pixel value from 0 to 255"
-                    return f"{where}, column {column}: expected {expected}; received {field!r:.40}"
-    return None
+    width = None
+    rows = csv.reader(io.StringIO(text, newline=""))
+    line_number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            return f"{path}, line {rows.line_num:,}: not a readable CSV row ({exc})"
+        line_number = rows.line_num
+        if line_number < first_line:
+            continue
+        where = f"{path}, line {line_number:,}"
+        if not any(field.strip() for field in row):
+            continue  # blank lines are skipped, as np.loadtxt does
+        if width is None:
+            width = len(row)
+        if len(row) != width:
+            return f"{where}: expected {width} values like the first data row; received {len(row)}"
+        for column, field in enumerate(row, start=1):
+            kind = "label" if column - 1 == label_index else "pixel"
+            low, high = (0, MAX_CLASSES - 1) if kind == "label" else (0, 255)
+            if not _is_int(field) or not low <= int(field) <= high:
+                expected = (f"a class index from 0 to {MAX_CLASSES - 1:,} (LayerLab imports at most "
+                            f"{MAX_CLASSES:,} classes)" if kind == "label" else "a whole pixel value from 0 to 255")
+                return f"{where}, column {column}: expected {expected}; received {field!r:.40}"
 
 
 def _image_shape(path: Path, num_pixels: int, shape) -> tuple[int, int, int]:
@@ -126,5 +164,7 @@ def _image_shape(path: Path, num_pixels: int, shape) -> tuple[int, int, int]:
 
 
 def _is_int(field: str) -> bool:
-    field = field.strip()
-    return field.lstrip("+-").isdigit()
+    """A whole number as NumPy reads one: ASCII digits only (``isdigit`` alone accepts "٣" and "²"), and
+    short enough for ``int()`` (Python refuses to convert more than 4,300 digits)."""
+    digits = field.strip().removeprefix("-").removeprefix("+")
+    return digits.isascii() and digits.isdigit() and len(digits) <= 30

@@ -3,6 +3,8 @@
 Files are recognised by name: "train" or "t10k"/"test" for the split, "images"/"idx3" or
 "labels"/"idx1" for the kind, raw or .gz, e.g. ``train-images-idx3-ubyte.gz`` and
 ``emnist-letters-test-labels-idx1-ubyte``. Without test files a seeded fraction of train is held out.
+Labels must be class indices from 0 to ``MAX_CLASSES - 1`` (a float labels file: whole, finite numbers),
+one per image; the message names the file, the label's position and its value otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from pathlib import Path
 
 from engine.datasets.errors import DatasetError
 from engine.datasets.idx import read_idx
-from engine.datasets.importing import DEFAULT_TEST_FRACTION, default_class_names, imported_dataset
+from engine.datasets.importing import (
+    DEFAULT_TEST_FRACTION,
+    check_one_label_per_image,
+    checked_labels,
+    default_class_names,
+    imported_dataset,
+)
 from engine.datasets.registry import SPLIT_ROLES
 
 _EXPECTED = "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (t10k-... for the test split)"
@@ -33,6 +41,12 @@ def import_idx_folder(folder: str | os.PathLike, *, class_names=None, test_fract
         missing = "test_labels" if "test_images" in found else "test_images"
         raise DatasetError(f"{folder}: found one test file but not its {missing.replace('_', ' ')} partner")
     arrays = {role: read_idx(path) for role, path in found.items()}
+    for split in ("train", "test"):
+        if f"{split}_labels" in arrays:
+            images_path, labels_path = found[f"{split}_images"], found[f"{split}_labels"]
+            arrays[f"{split}_labels"] = checked_labels(labels_path, arrays[f"{split}_labels"])
+            check_one_label_per_image(folder, arrays[f"{split}_images"], arrays[f"{split}_labels"],
+                                      images_name=images_path.name, labels_name=labels_path.name)
     test = (arrays["test_images"], arrays["test_labels"]) if "test_images" in arrays else None
     if class_names is None:
         class_names = default_class_names(folder, arrays["train_labels"], *(test[1:] if test else ()))
@@ -45,7 +59,9 @@ def find_idx_files(folder: Path) -> dict[str, Path]:
     candidates: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         role = _role_of(path.name.lower())
-        if role is not None and path.is_file():
+        # Not is_file(): a FIFO or a device named like an IDX file is then refused by read_idx in words, not
+        # skipped into a puzzling "no IDX files found".
+        if role is not None and not path.is_dir():
             candidates.setdefault(role, []).append(path)
     found = {}
     for role, paths in candidates.items():

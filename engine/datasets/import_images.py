@@ -4,9 +4,11 @@
         cat/001.png  cat/002.jpg ...
         dog/...
 
-Classes are the sub-folder names in sorted order. Images are decoded only by Pillow's image
-plugins (never anything executable). A file that cannot be read as an image is skipped and
-reported in ``dataset.warnings``; if nothing usable is left, ``DatasetError`` is raised.
+Classes are the sub-folder names in sorted order. Images are read through ``engine.user_files.read_image``:
+regular files only, bounded, and decoded only as PNG, JPEG, BMP, GIF, TIFF or WebP, whatever the
+extension (never EPS, whose plugin runs Ghostscript). A file that cannot be read as an image, and a
+link to a folder (never followed, so a link loop cannot recurse), is skipped and reported in
+``dataset.warnings``; if nothing usable is left, ``DatasetError`` is raised.
 Without train/test sub-folders a seeded fraction of the images is held out for testing.
 """
 
@@ -18,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets.errors import DatasetError
+from engine.datasets.errors import DatasetError, DatasetFileError
 from engine.datasets.importing import DEFAULT_TEST_FRACTION, imported_dataset
+from engine.user_files import read_image, reading
 
-# Only well-understood raster formats; Pillow tries nothing else.
-IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM")
 _MODES = {"grayscale": "L", "rgb": "RGB"}
 
 
@@ -71,9 +72,6 @@ def import_image_folder(folder: str | os.PathLike, *, size: tuple[int, int] = (2
 class _ImageReader:
     def __init__(self, image_module, mode: str, size: tuple[int, int], problems: list[str]):
         self.Image = image_module
-        image_module.init()
-        # Pillow raises KeyError for a format it was built without (WebP, say), so ask only for those it has.
-        self.formats = [name for name in IMAGE_FORMATS if name in image_module.OPEN]
         self.mode = mode
         self.size = size
         self.problems = problems
@@ -85,13 +83,13 @@ class _ImageReader:
             with python_warnings.catch_warnings():
                 # A decompression bomb (a tiny file claiming a gigantic image) is refused, not decoded.
                 python_warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(path, formats=self.formats) as image:
-                    image.load()
+                # read_image: a regular file only (a FIFO would block, /dev/zero never ends), bounded, and
+                # opened only as PNG/JPEG/BMP/GIF/TIFF/WebP whatever its name: EPS never reaches Ghostscript.
+                image = read_image(path, error=DatasetFileError)
+                with reading(path, error=DatasetFileError, what="is a damaged image"), image:
                     pixels = image.convert(self.mode).resize(self.size, Image.Resampling.BILINEAR)
-        # Decoders of damaged files raise many kinds of errors; any of them means "skip this file".
-        except Exception as exc:
-            reason = "not an image Pillow can read" if isinstance(exc, Image.UnidentifiedImageError) else str(exc)
-            self.problems.append(f"{path}: skipped ({reason or type(exc).__name__})")
+        except DatasetFileError as exc:
+            self.problems.append(f"{path}: skipped ({exc.problem})")
             return None
         array = np.asarray(pixels, dtype=np.uint8)
         return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
@@ -103,7 +101,7 @@ def _read_split(root: Path, class_names, reader: _ImageReader) -> tuple[np.ndarr
         class_folder = root / name
         if not class_folder.is_dir():
             continue
-        for path in _files_under(class_folder):
+        for path in _files_under(class_folder, reader.problems):
             pixels = reader.read(path)
             if pixels is not None:
                 images.append(pixels)
@@ -118,11 +116,22 @@ def _subfolders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _files_under(folder: Path) -> list[Path]:
-    """Every non-hidden file below ``folder``, sorted; symbolic links to folders are not followed."""
+def _files_under(folder: Path, problems: list[str]) -> list[Path]:
+    """Every non-hidden file below ``folder``, sorted.
+
+    A symbolic link to a folder is not followed (it may lead back up: ``cat/loop -> ..`` would recurse
+    forever) and is noted in ``problems``; a link to a file is read like the file.
+    """
     found = []
-    for parent, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(f"{exc.filename}: skipped (a folder that cannot be read: {(exc.strerror or '').lower()})")
+
+    for parent, dirs, files in os.walk(folder, onerror=unreadable):  # os.walk never follows links by default
+        linked = sorted(d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(parent, d)))
+        problems += [f"{Path(parent) / d}: skipped (a link to a folder; links inside a class folder are not "
+                     f"followed)" for d in linked]
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
         found += [Path(parent) / f for f in sorted(files) if not f.startswith(".")]
     return found
 

@@ -1,7 +1,14 @@
-"""What the three importers share: turning the user's arrays into a ``Dataset`` with a test split."""
+"""What the three importers share: turning the user's arrays into a ``Dataset`` with a test split.
+
+Labels come from the user's files, so they are checked before anything is built from them: a label is
+a whole number from 0 to ``MAX_CLASSES - 1``. Without that limit one int32 label of 2**31 - 1 made the
+default class names "0" ... "2147483647" (3.9 GB, then MemoryError), and a NaN label from a float
+file had no class at all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +19,42 @@ from engine.datasets.registry import DatasetInfo
 from engine.datasets.splits import split_off
 
 DEFAULT_TEST_FRACTION = 0.2
+# The most classes an imported data set may have. ImageNet-21k has ~21,800 but EMNIST has 62 and a
+# workbench user's folders a handful; 10,000 names cost nothing, a label of 2**31 would cost gigabytes.
+MAX_CLASSES = 10_000
+
+
+def checked_labels(source, labels, *, where: Callable[[int], str] = lambda index: f"label {index:,}") -> np.ndarray:
+    """``labels`` as int64 class indices, or ``DatasetError`` naming ``source``, the first bad label and its value.
+
+    ``where(index)`` words the position of a label in its file ("label 12", "line 14").
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise DatasetError(f"{source}: expected a 1-D list of labels; received an array of shape {labels.shape}")
+    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
+        raise DatasetError(f"{source}: expected class indices as labels; received values of type {labels.dtype}")
+    if np.issubdtype(labels.dtype, np.floating):
+        bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.floor(labels)))
+        if len(bad):
+            index = int(bad[0])
+            raise DatasetError(f"{source}, {where(index)}: expected a class index (a whole number from 0 to "
+                               f"{MAX_CLASSES - 1:,}); received {labels[index]}")
+    bad = np.flatnonzero((labels < 0) | (labels >= MAX_CLASSES))
+    if len(bad):
+        index = int(bad[0])
+        value = labels[index].item()
+        raise DatasetError(f"{source}, {where(index)}: expected a class index from 0 to {MAX_CLASSES - 1:,} "
+                           f"(LayerLab imports at most {MAX_CLASSES:,} classes); received {value}")
+    return labels.astype(np.int64)
+
+
+def check_one_label_per_image(source, images, labels, *, images_name: str = "", labels_name: str = "") -> None:
+    """``DatasetError`` with both counts unless there are as many labels as images."""
+    if len(images) != len(labels):
+        files = f" ({images_name} and {labels_name})" if images_name and labels_name else ""
+        raise DatasetError(f"{source}: expected one label per image; received {len(images):,} images and "
+                           f"{len(labels):,} labels{files}")
 
 
 def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class_names, *,
@@ -21,6 +64,7 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[:, None]
+    check_one_label_per_image(source, images, labels)  # before split_off indexes one with the other
     if test is None:
         if not 0 <= test_fraction < 1:
             raise DatasetError(f"{source}: expected 0 <= test_fraction < 1; received test_fraction={test_fraction}")
@@ -31,6 +75,7 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
         test_images = np.asarray(test_images)
         if test_images.ndim == 3:
             test_images = test_images[:, None]
+        check_one_label_per_image(source, test_images, test_labels)
     info = DatasetInfo(
         name=source.stem if source.is_file() else source.name,
         title=f"Imported from {source}",
@@ -46,11 +91,13 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
 
 
 def default_class_names(source: Path, *label_arrays: np.ndarray) -> tuple[str, ...]:
-    """"0", "1", ... up to the largest label present."""
+    """"0", "1", ... up to the largest label present; the labels must have passed ``checked_labels``."""
     present = [np.asarray(labels) for labels in label_arrays if len(labels)]
     if not present:
         raise DatasetError(f"{source}: no labels found")
     smallest = min(int(labels.min()) for labels in present)
-    if smallest < 0:
-        raise DatasetError(f"{source}: expected class indices >= 0 as labels; received {smallest}")
-    return tuple(str(k) for k in range(max(int(labels.max()) for labels in present) + 1))
+    largest = max(int(labels.max()) for labels in present)
+    if smallest < 0 or largest >= MAX_CLASSES:  # a caller that skipped checked_labels: still never build 2**31 names
+        raise DatasetError(f"{source}: expected class indices from 0 to {MAX_CLASSES - 1:,} as labels; received "
+                           f"values from {smallest} to {largest}")
+    return tuple(str(k) for k in range(largest + 1))

@@ -92,7 +92,8 @@ def test_image_folder_resizes_and_reports_bad_files(tmp_path):
     assert gray.train_images[1].min() == gray.train_images[1].max() == 200
     assert len(gray.warnings) == 2
     assert any("broken.png: skipped" in w for w in gray.warnings)
-    assert any("notes.txt: skipped (not an image Pillow can read)" in w for w in gray.warnings)
+    assert any("notes.txt: skipped (is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP))" in w
+               for w in gray.warnings)
 
     rgb = import_image_folder(tmp_path, size=(8, 8), color="rgb", test_fraction=0.25, seed=1)
     assert rgb.train_images.shape == (3, 3, 8, 8) and rgb.test_images.shape == (1, 3, 8, 8)
@@ -165,8 +166,8 @@ def test_csv_without_header_rgb_shape_and_explicit_shape(tmp_path):
         ("1,2,3,4", r"line 4: expected 5 values like the first data row; received 4"),
         ("1,2,3,4,256", r"line 4, column 5: expected a whole pixel value from 0 to 255; received '256'"),
         ("1,2,0.5,4,5", r"line 4, column 3: expected a whole pixel value from 0 to 255; received '0.5'"),
-        ("-1,2,3,4,5", r"line 4, column 1: expected a class index >= 0; received '-1'"),
-        ("x,2,3,4,5", r"line 4, column 1: expected a class index >= 0; received 'x'"),
+        ("-1,2,3,4,5", r"line 4, column 1: expected a class index from 0 to 9,999 .*; received '-1'"),
+        ("x,2,3,4,5", r"line 4, column 1: expected a class index from 0 to 9,999 .*; received 'x'"),
     ],
 )
 def test_malformed_csv_row_is_refused_with_file_and_line(tmp_path, bad_line, message):
