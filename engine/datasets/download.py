@@ -5,6 +5,10 @@ A file is fetched into ``<name>.part`` next to its destination. A dropped connec
 SHA-256 matches the registry is renamed into place, so a half or wrong file is never mistaken
 for a good one. ``progress(done_bytes, total_bytes)`` is called after every chunk (``total_bytes``
 is None when unknown); raising from it cancels the download and keeps the ``.part`` for later.
+
+Nothing past a file's expected size is ever written: a server announcing a larger Content-Length is
+refused before the body is read, and one that keeps sending is cut off one byte past the size (the
+``.part`` is removed). Without an expected size the cap is ``MAX_DOWNLOAD_BYTES``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ ProgressCallback = Callable[[int, "int | None"], None]
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 3  # resumes after a dropped connection, per file and mirror
+# The cap on a download whose size is not known in advance; registered files are capped at their own size.
+MAX_DOWNLOAD_BYTES = 1024**3
 _CHUNK = 1 << 16
 _USER_AGENT = "LayerLab dataset downloader (urllib)"
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
@@ -44,7 +50,8 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str, progress: P
     """Download ``url`` to ``dest`` and verify its SHA-256; resumes a ``dest.part`` left by an earlier try.
 
     Raises ``DatasetError`` when the server is unreachable, the connection keeps dropping (the
-    ``.part`` is kept), or the checksum is wrong (the ``.part`` is deleted).
+    ``.part`` is kept), the server sends more than ``expected_size`` (or ``MAX_DOWNLOAD_BYTES``), or the
+    checksum is wrong (the ``.part`` is deleted in both last cases).
     """
     try:
         return _download_verified(url, Path(dest), sha256, progress, expected_size, timeout, retries)
@@ -164,20 +171,29 @@ def _fetch_into(url: str, part: Path, progress, expected_size: int | None, timeo
             start = 0  # the server ignored Range and sends the whole file
         length_header = response.headers.get("Content-Length")
         remaining = int(length_header) if length_header and length_header.isdigit() else None
+        limit = expected_size if expected_size is not None else MAX_DOWNLOAD_BYTES
+        if remaining is not None and start + remaining > limit:
+            part.unlink(missing_ok=True)
+            raise DatasetError(f"{url}: the server offers {start + remaining:,} bytes, more than the {limit:,} bytes "
+                               f"expected; refused before downloading")
         total = start + remaining if remaining is not None else expected_size
         done = start
         with open(part, "ab" if resumed else "wb") as out:
-            while True:
+            while done <= limit:  # never more than one byte past the limit, whatever the server keeps sending
                 try:
-                    chunk = response.read(_CHUNK)
+                    chunk = response.read(min(_CHUNK, limit + 1 - done))
                 except (http.client.HTTPException, OSError) as exc:
                     raise _Dropped(f"connection dropped after {done:,} bytes ({exc})") from None
                 if not chunk:
                     break
                 out.write(chunk)
                 done += len(chunk)
-                if progress is not None:
+                if progress is not None and done <= limit:
                     progress(done, total)
+        if done > limit:
+            part.unlink(missing_ok=True)
+            raise DatasetError(f"{url}: the server sent more than the {limit:,} bytes expected; the download was "
+                               f"stopped and discarded")
         # urllib returns b"" rather than raising when the peer closes early, so count the bytes.
         if remaining is not None and done - start < remaining:
             raise _Dropped(f"connection dropped after {done:,} of {total:,} bytes")

@@ -20,7 +20,7 @@ class DataFile:
     role: str  # one of SPLIT_ROLES
     filename: str  # the published name, e.g. "train-images-idx3-ubyte.gz"
     sha256: str  # of the published .gz file, exactly as the official mirror serves it
-    size: int  # bytes of the published file; used for progress before the server answers
+    size: int  # bytes of the published file: progress before the server answers, and the cap on its download
     content_sha256: str | None = None  # of the uncompressed IDX bytes: accepts re-gzipped or gunzipped copies
 
 
@@ -115,7 +115,10 @@ FASHION_MNIST = DatasetInfo(
          "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
          "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
     ),
-    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    # https only. The S3 website endpoint Zalando's README names (s3-website.eu-central-1) serves plain http
+    # alone; the same bucket's REST endpoint serves https. Keras downloads Fashion-MNIST under the same file
+    # names from its Google Cloud bucket. Either way the SHA-256 above decides whether a file is accepted.
+    mirrors=("https://fashion-mnist.s3.amazonaws.com/", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"),
     system_folders=("/usr/share/datasets/fashion-mnist",),
     system_package="dataset-fashion-mnist",
 )
@@ -128,7 +131,7 @@ KUZUSHIJI_MNIST = DatasetInfo(
     source="ROIS-DS Center for Open Data in the Humanities (CODH), adapted from the Kuzushiji Dataset "
            "(NIJL and others), doi:10.20676/00000341; Clanuwat et al. 2018, arXiv:1812.01718",
     license="CC BY-SA 4.0",
-    homepage="http://codh.rois.ac.jp/kmnist/",
+    homepage="https://codh.rois.ac.jp/kmnist/",
     files=_idx_files(
         (18_165_135, 29_497, 3_041_136, 5_120),
         ("51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",
@@ -136,7 +139,7 @@ KUZUSHIJI_MNIST = DatasetInfo(
          "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",
          "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c"),
     ),
-    mirrors=("https://codh.rois.ac.jp/kmnist/dataset/kmnist/", "http://codh.rois.ac.jp/kmnist/dataset/kmnist/"),
+    mirrors=("https://codh.rois.ac.jp/kmnist/dataset/kmnist/",),  # CODH serves https; no plain-http fallback
 )
 
 REGISTRY: dict[str, DatasetInfo] = {info.name: info for info in (MNIST, FASHION_MNIST, KUZUSHIJI_MNIST)}

@@ -16,11 +16,15 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from engine.datasets.errors import DatasetError
+from engine.datasets.errors import DatasetError, DatasetFileError
 from engine.datasets.registry import DataFile, DatasetInfo
+from engine.user_files import GIB, open_regular
 
 DATA_DIR_ENV = "LAYERLAB_DATA_DIR"
 _HASH_CHUNK = 1 << 20
+# The largest data set file checksummed (and what a gzip may unpack to): as read_idx's limit, twenty times
+# the largest classic IDX data set.
+MAX_DATA_FILE_BYTES = 4 * GIB
 
 
 def data_dir() -> Path:
@@ -77,23 +81,32 @@ def find_local_copy(info: DatasetInfo) -> dict[str, Path] | None:
     return None
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, *, max_bytes: int = MAX_DATA_FILE_BYTES) -> str:
+    """SHA-256 of a regular file of at most ``max_bytes`` (a FIFO or ``/dev/zero`` is refused, never read)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
+    with open_regular(path, max_bytes=max_bytes, error=DatasetFileError) as stream:
         while chunk := stream.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def content_sha256(path: Path) -> str:
-    """SHA-256 of the uncompressed bytes: gzip is undone when the file starts with the gzip magic."""
+def content_sha256(path: Path, *, max_bytes: int = MAX_DATA_FILE_BYTES) -> str:
+    """SHA-256 of the uncompressed bytes: gzip is undone when the file starts with the gzip magic.
+
+    Both the file and what it unpacks to are limited to ``max_bytes``: a small gzip can unpack to terabytes.
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as raw:
+    with open_regular(path, max_bytes=max_bytes, error=DatasetFileError) as raw:
         compressed = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
         stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        unpacked = 0
         try:
             while chunk := stream.read(_HASH_CHUNK):
+                unpacked += len(chunk)
+                if unpacked > max_bytes:
+                    raise DatasetError(f"{path}: unpacks to more than {max_bytes:,} bytes; no data set file is "
+                                       f"that large, so this is not one")
                 digest.update(chunk)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise DatasetError(f"{path}: corrupt gzip data ({exc}); the file is damaged or was cut short") from None
