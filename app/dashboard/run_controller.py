@@ -14,7 +14,6 @@ for (a snapshot nobody looks at costs no copy).
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import RunData, data_problem, load_run_data
+from app.dashboard.run_folders import new_run_folder, remove_run_folder, sweep_stale_run_folders
 from app.training.priority import leave_a_core_to_the_pen
 from app.training.worker import TrainingJob, TrainingSession
 
@@ -52,7 +52,8 @@ class ActiveRun:
     data: RunData
     inference_network: engine.Network  # NumPy, GUI thread only: its structure; weights via latest_network()
     total_steps: int
-    checkpoint_dir: Path
+    checkpoint_dir: Path  # the trainer's checkpoints while it runs; removed once the best weights are taken
+    best_network: engine.Network | None = None  # the best checkpoint's network, read from it as the run ended
     latest_snapshot: object = None  # SnapshotEvent
     history: list = field(default_factory=list)  # EpochEvents
     # Each learning rate set while it trained: {"step": the first step at that rate, "lr": the rate}.
@@ -94,6 +95,9 @@ class RunController(QObject):
         self._backend_note = ""
         self._shut_down = False
         self._pen_down = False
+        self._run_folders: set[Path] = set()  # made by this controller and not removed yet
+        # The folders of LayerLab processes that crashed (they could not remove theirs): removed at start.
+        sweep_stale_run_folders()
 
     # -- starting -----------------------------------------------------------------------------------
     def start(self, settings: RunSettings, spec: dict) -> None:
@@ -146,9 +150,10 @@ class RunController(QObject):
         config.optimizer = {**config.optimizer,
                             "lr": scheduled_rate(config.optimizer["lr"], settings.schedule, steps_per_epoch, total)}
         try:
-            checkpoint_dir = Path(tempfile.mkdtemp(prefix="layerlab-run-"))
+            checkpoint_dir = new_run_folder()
         except OSError as exc:
-            return self._fail(f"Could not start training: {exc}")
+            return self._fail(f"Could not start training: no folder for its checkpoints ({engine.describe_error(exc)})")
+        self._run_folders.add(checkpoint_dir)
         self._runs_started += 1
         self.run = ActiveRun(self._runs_started, "", spec, settings, data, inference, total, checkpoint_dir)
         self.run.name = run_label(self.run)
@@ -206,7 +211,10 @@ class RunController(QObject):
         """Stop any run and wait for its process and the background tasks; True when all ended."""
         self._shut_down = True
         ended = self.session.shutdown(timeout_ms) if self.session else True
-        return self.tasks.wait_for_all(timeout_ms) and ended
+        ended = self.tasks.wait_for_all(timeout_ms) and ended
+        for folder in list(self._run_folders):  # nothing is saved from them any more
+            self._remove_folder(folder)
+        return ended
 
     # -- saving -------------------------------------------------------------------------------------
     def save_latest(self, path) -> Path:
@@ -218,11 +226,14 @@ class RunController(QObject):
                                      **self._settings_metadata()})
 
     def save_best(self, path) -> Path:
-        """The best-validation checkpoint the trainer wrote (atomically) at the end of an epoch."""
-        best = self.run.checkpoint_dir / engine.training.BEST_CHECKPOINT if self.run else None
-        if best is None or not best.exists():
+        """The best-validation checkpoint the trainer wrote (atomically) at the end of an epoch: read from the
+        run's folder while it runs, from memory once it has ended (its folder is gone then)."""
+        run = self.run
+        network = run.best_network if run else None
+        if network is None and run is not None and (run.checkpoint_dir / engine.training.BEST_CHECKPOINT).exists():
+            network = engine.load(run.checkpoint_dir / engine.training.BEST_CHECKPOINT)
+        if network is None:
             raise ValueError("no best checkpoint yet: it is written after an epoch with a validation split")
-        network = engine.load(best)
         return engine.save(network, path, metadata={"dataset": self.run.data.name, "best": True,
                                                     **self._settings_metadata()})
 
@@ -262,12 +273,39 @@ class RunController(QObject):
         self.snapshot_arrived.emit(event)
 
     def _on_finished(self, event) -> None:  # the final weights came just before, as a snapshot
+        self._take_best_and_remove_folder(self.run)
         self._set_state("finished")
         self.status_changed.emit(f"Training {event.message} after {event.step} steps ({event.elapsed:.1f} s).")
         self.run_finished.emit(event)
 
     def _on_failed(self, event) -> None:
+        self._take_best_and_remove_folder(self.run)
         self._fail(f"Training failed: {event.message}")
+
+    # -- the run's folder ---------------------------------------------------------------------------
+    def _take_best_and_remove_folder(self, run: ActiveRun) -> None:
+        """The run has ended, so its trainer writes nothing more: read its best checkpoint (off the GUI thread:
+        building the seed CNN takes ~150 ms) into ``run.best_network`` for Save best, then remove the folder.
+        Until then Save best reads the file itself."""
+        best = run.checkpoint_dir / engine.training.BEST_CHECKPOINT
+
+        def read_best(_report):
+            return engine.load(best) if best.exists() else None
+
+        def taken(network) -> None:
+            run.best_network = network
+            self._remove_folder(run.checkpoint_dir)
+
+        def unreadable(message: str) -> None:  # the run's own file: nothing a person could do about it
+            self._remove_folder(run.checkpoint_dir)
+            if run is self.run:
+                self.status_changed.emit(f"The best weights of {run.name} could not be kept: {message}")
+
+        self.tasks.submit(read_best, taken, unreadable)
+
+    def _remove_folder(self, folder: Path) -> None:
+        remove_run_folder(folder)
+        self._run_folders.discard(folder)
 
     def _fail(self, message: str) -> None:
         self._set_state("finished" if self.run else "idle")

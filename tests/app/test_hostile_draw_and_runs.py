@@ -24,8 +24,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox
 
+import engine
+from app.dashboard import install_dashboard
 from app.draw.panel import DrawPanel
 from tests.app.draw_helpers import circle_points, draw_stroke
 
@@ -171,3 +173,104 @@ def test_a_good_image_still_loads_with_the_button(panel, tmp_path, monkeypatch, 
     Image.fromarray(ink).save(path)
     warnings, _ = _load_with_the_button(panel, path, monkeypatch)
     assert warnings == [] and not panel.pad.strokes and panel.pad.pixels().any()
+
+
+# ------------------------------------------------------------------------------------ run folders left behind
+
+RUN_TIMEOUT_MS = 60_000
+
+
+def toy_spec():
+    return {"name": "toy", "nodes": [
+        {"id": "input", "type": "Input", "shape": [2]},
+        {"id": "hidden", "type": "Dense", "units": 8, "activation": "tanh"},
+        {"id": "logits", "type": "Dense", "units": 2}]}
+
+
+@pytest.fixture
+def temp_dir(tmp_path, monkeypatch):
+    """Where tempfile puts folders, for this test only: what a run leaves is counted here, not in /tmp."""
+    import tempfile
+
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _run_folders(folder) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.startswith("layerlab-run-"))
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_finished_run_leaves_no_folder_and_save_best_still_writes_its_best_weights(
+        qtbot, temp_dir, tmp_path, monkeypatch):
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("canvas"))
+    dashboard = install_dashboard(window, toy_spec, lambda: "toy:spiral")
+    panel, controller = dashboard.training_panel, dashboard.controller
+    made = []  # each run's folder, and whether it existed as the run started
+    controller.run_started.connect(lambda run: made.append((run.checkpoint_dir, run.checkpoint_dir.is_dir())))
+    window.show()
+    try:
+        for _ in range(2):  # a second run on the same controller: its folder goes too
+            with qtbot.waitSignal(controller.run_finished, timeout=RUN_TIMEOUT_MS):
+                QTest.mouseClick(panel.start_button, LEFT, NO_MODIFIER, panel.start_button.rect().center())
+            qtbot.waitUntil(lambda: not _run_folders(temp_dir), timeout=10_000)
+        assert [(folder.parent, existed) for folder, existed in made] == [(temp_dir, True)] * 2
+        saved = tmp_path / "best.llmodel"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            lambda parent, caption, start, file_filter: (str(saved), file_filter))
+        QTest.mouseClick(panel.save_best_button, LEFT, NO_MODIFIER, panel.save_best_button.rect().center())
+        assert panel.status.text().startswith("Saved"), panel.status.text()
+        checkpoint = engine.load_checkpoint(saved)
+        assert checkpoint.metadata["best"] is True and checkpoint.network.spec["name"] == "toy"
+    finally:
+        assert dashboard.shutdown(timeout_ms=20_000)
+        window.close()
+        window.deleteLater()
+    assert not _run_folders(temp_dir)
+
+
+def test_a_window_closed_mid_run_leaves_no_folder(qtbot, temp_dir):
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("canvas"))
+    dashboard = install_dashboard(window, toy_spec, lambda: "toy:spiral")
+    dashboard.training_panel.form.epochs.setValue(1000)
+    window.show()
+    panel = dashboard.training_panel
+    QTest.mouseClick(panel.start_button, LEFT, NO_MODIFIER, panel.start_button.rect().center())
+    qtbot.waitUntil(lambda: dashboard.controller.state == "running" and bool(_run_folders(temp_dir)),
+                    timeout=RUN_TIMEOUT_MS)
+    assert dashboard.shutdown(timeout_ms=20_000)  # what the main window's closeEvent does
+    window.close()
+    window.deleteLater()
+    assert not _run_folders(temp_dir)
+
+
+def test_the_app_sweeps_the_run_folders_of_dead_processes_at_start(qtbot, temp_dir):
+    from app.main_window import MainWindow
+
+    dead = temp_dir / f"layerlab-run-{_dead_pid()}-k2x9_a"
+    living = temp_dir / f"layerlab-run-{os.getppid()}-q7m1_b"  # pytest's parent: alive while we run
+    older = temp_dir / "layerlab-run-z81kq0_c"  # an older LayerLab's: whose it is cannot be known
+    for folder in (dead, living, older):
+        folder.mkdir()
+        (folder / "best.llmodel").write_bytes(b"x" * 1000)
+    link = temp_dir / f"layerlab-run-{_dead_pid()}-link"
+    link.symlink_to(living, target_is_directory=True)
+
+    window = MainWindow()
+    window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(window)
+    assert not dead.exists()
+    assert (living / "best.llmodel").exists() and (older / "best.llmodel").exists()
+    assert link.is_symlink()  # a link is never followed nor removed
