@@ -17,6 +17,7 @@ The spec format is documented in docs/spec.md.
 from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training, user_files
 from engine.catalog import LayerSchema, layer_schema, layer_types
 from engine.data_fit import DataFitProblem, data_fit_problem
+from engine.design_limits import training_memory_problem
 from engine.errors import ModelFileError, SpecError, UserFileError, describe_error
 from engine.files import atomic_write, remove_stale_temporaries
 from engine.metrics import Evaluation, evaluate
@@ -46,6 +47,7 @@ __all__ = [
     "LayerSchema",
     "DataFitProblem",
     "data_fit_problem",
+    "training_memory_problem",
     "ModelFileError",
     "UserFileError",
     "user_files",
