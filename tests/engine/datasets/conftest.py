@@ -27,11 +27,16 @@ class FileServer:
 
     ``drop_after[path] = n`` makes the next request for ``path`` send its full Content-Length
     header but only ``n`` bytes of the body before closing the connection (once per setting).
+    ``endless[path] = length`` answers ``path`` with zeros that go on (up to ``ENDLESS_BYTES``, so a
+    client without a cap still ends) under a Content-Length of ``length``, or none when it is None.
     """
+
+    ENDLESS_BYTES = 32 * 1024**2
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.drop_after: dict[str, int] = {}
+        self.endless: dict[str, int | None] = {}
         self.honour_range = True
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         server = self
@@ -42,6 +47,9 @@ class FileServer:
 
             def do_GET(self):
                 server.requests.append((self.path, self.headers.get("Range")))
+                if self.path in server.endless:
+                    self._send_endless(server.endless[self.path])
+                    return
                 body = server.files.get(self.path)
                 if body is None:
                     self.send_error(404)
@@ -67,6 +75,19 @@ class FileServer:
                     self.close_connection = True
                     return
                 self.wfile.write(body[start:])
+
+            def _send_endless(self, length):
+                self.send_response(200)
+                if length is not None:
+                    self.send_header("Content-Length", str(length))
+                self.end_headers()
+                zeros = bytes(1 << 16)
+                try:
+                    for _ in range(server.ENDLESS_BYTES // len(zeros)):
+                        self.wfile.write(zeros)
+                except OSError:  # the client hung up: what a capped download does
+                    pass
+                self.close_connection = True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
