@@ -2,8 +2,9 @@
 
     form = TrainingSettingsForm()
     settings = form.settings()          # a RunSettings (ValueError naming the bad field)
-    form.load_settings(project_dict)    # show a project's settings
+    form.load_settings(project_dict)    # show a project's settings; a field it cannot show is refused, in words
     form.settings_edited.connect(...)   # the person changed one: the project's settings dict, to save
+    form.settings_refused.connect(...)  # the messages of the last load (each names its "training.<field>")
 
 
 The optimizer's own settings (momentum, beta_1, rho, ...) are read from its signature, so an
@@ -13,6 +14,7 @@ optimizer added to the engine shows up here with its settings and defaults.
 from __future__ import annotations
 
 import inspect
+import json
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -45,14 +48,34 @@ def _spin(low, high, value, decimals=None, step=None):
     return box
 
 
+def _shown(value) -> str:
+    """A project's value as its file spells it, cut short: a refusal quotes what it refused."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _number_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class TrainingSettingsForm(QWidget):
     settings_edited = Signal(dict)  # a person changed a setting a project keeps: project_settings()
+    settings_refused = Signal(list)  # after each load: why each field not shown as the project says was refused
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._loading = False
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
+        # Fields of the project the form could not show as they are (each shows its default instead).
+        self.refusals = QLabel()
+        self.refusals.setWordWrap(True)
+        self.refusals.setStyleSheet("color: #b35c00;")
+        self.refusals.hide()
+        self.refused: list[str] = []
         self.dataset = QComboBox()
         for choice in dataset_choices():
             self.dataset.addItem(choice.label, choice.key)
@@ -91,9 +114,14 @@ class TrainingSettingsForm(QWidget):
                               ("Early stopping", self.early_stopping), ("Seed", self.seed),
                               ("Backend", self.backend)):
             self.form.addRow(label, widget)
+        self.form.insertRow(0, self.refusals)
         self.optimizer.currentTextChanged.connect(self._show_optimizer_settings)
         self.optimizer.setCurrentText("Adam")
         self._show_optimizer_settings(self.optimizer.currentText())
+        # What a field shows when a project does not say, or says something the form cannot show.
+        self.defaults = {"dataset": "mnist" if self.dataset.findData("mnist") >= 0 else self.dataset.itemData(0),
+                         "optimizer": self.optimizer.currentText(), "lr": self.learning_rate.value(),
+                         **{key: box.value() for key, box in self._number_fields().items()}}
         self.dataset.currentIndexChanged.connect(self._edited)
         self.optimizer.currentIndexChanged.connect(self._edited)
         for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed):
@@ -120,32 +148,100 @@ class TrainingSettingsForm(QWidget):
         if index >= 0:
             self.dataset.setCurrentIndex(index)
 
+    def _number_fields(self) -> dict:
+        """The project's numeric fields (TrainingConfig's names) and the boxes that show them."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed, "l2": self.l2,
+                "early_stopping_patience": self.early_stopping}
+
     def load_settings(self, settings: dict) -> None:
         """Show a project's training settings (TrainingConfig's names plus "dataset"); unknown keys are ignored.
 
+        Every field shown is checked: a value of the wrong type or beyond its box's range is refused with a
+        message naming the field ("training.epochs: 2147483648 is beyond the largest, 1000; ..."), listed at
+        the top of the form and sent as ``settings_refused``, and the field shows its default. A field the
+        project does not set shows its default too: nothing is left from the project shown before.
         Loading is not an edit: ``settings_edited`` stays quiet.
         """
         self._loading = True
         try:
-            self._load(settings)
+            refused = self._load(settings if isinstance(settings, dict) else {})
         finally:
             self._loading = False
+        self.refused = refused
+        self.refusals.setText("Not taken from the project:\n"
+                              + "\n".join(f"• {message}" for message in refused))
+        self.refusals.setVisible(bool(refused))
+        self.settings_refused.emit(list(refused))
 
-    def _load(self, settings: dict) -> None:
-        self.select_dataset(settings.get("dataset"))
-        optimizer = settings.get("optimizer") or {}
+    def _load(self, settings: dict) -> list[str]:
+        refused: list[str] = []
+
+        def refuse(field: str, value, why: str, default) -> None:
+            refused.append(f"training.{field}: {_shown(value)} {why}; the form shows the default, "
+                           f"{_number_text(default)}")
+
+        self._load_dataset(settings, refuse)
+        self._load_optimizer(settings.get("optimizer"), refuse)
+        for key, box in self._number_fields().items():
+            value = settings.get(key)
+            default = self.defaults[key]
+            if value is None:  # not set (or "off": early stopping, L2)
+                box.setValue(default)
+                continue
+            problem = self._number_problem(value, box)
+            if problem:
+                refuse(key, value, problem, default)
+                value = default
+            box.setValue(int(value) if isinstance(box, QSpinBox) else float(value))
+        return refused
+
+    def _load_dataset(self, settings: dict, refuse) -> None:
+        key = settings.get("dataset")
+        index = self.dataset.findData(key) if isinstance(key, str) else -1
+        if index < 0:
+            default = self.defaults["dataset"]
+            if key is not None:
+                refuse("dataset", key, "is not a data set this LayerLab knows", default)
+            index = self.dataset.findData(default)
+        self.dataset.setCurrentIndex(index)
+
+    def _load_optimizer(self, optimizer, refuse) -> None:
+        names = {name.lower(): name for name in engine.optimizers.OPTIMIZERS}
+        name, rate = self.defaults["optimizer"], self.defaults["lr"]
         if isinstance(optimizer, str):
             optimizer = {"name": optimizer}
-        names = {name.lower(): name for name in engine.optimizers.OPTIMIZERS}
-        if str(optimizer.get("name", "")).lower() in names:
-            self.optimizer.setCurrentText(names[optimizer["name"].lower()])
-        if isinstance(optimizer.get("lr"), (int, float)):
-            self.learning_rate.setValue(optimizer["lr"])
-        for key, box in (("epochs", self.epochs), ("batch_size", self.batch_size), ("seed", self.seed),
-                         ("l2", self.l2), ("early_stopping_patience", self.early_stopping)):
-            value = settings.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                box.setValue(value)
+        if optimizer is not None and not isinstance(optimizer, dict):
+            refuse("optimizer", optimizer, 'is neither an optimizer\'s name nor {"name": ..., "lr": ...}',
+                   f"{name}, learning rate {rate:g}")
+            optimizer = {}
+        optimizer = optimizer or {}
+        given = optimizer.get("name")
+        if isinstance(given, str) and given.lower() in names:
+            name = names[given.lower()]
+        elif given is not None:
+            refuse("optimizer.name", given, f"is not one of {', '.join(names.values())}", name)
+        given = optimizer.get("lr")
+        problem = None if given is None else self._number_problem(given, self.learning_rate)
+        if given is not None and problem:
+            refuse("optimizer.lr", given, problem, rate)
+        elif given is not None:
+            rate = given
+        self.optimizer.setCurrentText(name)
+        self.learning_rate.setValue(rate)
+
+    @staticmethod
+    def _number_problem(value, box) -> str | None:
+        """Why ``value`` cannot be shown in ``box`` (its type, its range), or None."""
+        whole = isinstance(box, QSpinBox)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "is not a whole number" if whole else "is not a number"
+        if whole and isinstance(value, float) and not value.is_integer():
+            return "is not a whole number"
+        if value > box.maximum():
+            return f"is beyond the largest, {_number_text(box.maximum())}"
+        if value < box.minimum():
+            return f"is below the smallest, {_number_text(box.minimum())}"
+        return None
 
     def _show_optimizer_settings(self, name: str) -> None:
         for widget in self.optimizer_settings.values():

@@ -105,7 +105,7 @@ def _hostile_image(kind: str, folder):
         Image.fromarray(noise).save(path)
         path.write_bytes(path.read_bytes()[:2000])
     elif kind == "gigantic png":
-        path.write_bytes(_png_header(10_000, 10_000) + _png_chunk(b"IEND", b""))
+        path.write_bytes(_png_header(9_000, 9_000) + _png_chunk(b"IEND", b""))
     return path
 
 
@@ -274,3 +274,62 @@ def test_the_app_sweeps_the_run_folders_of_dead_processes_at_start(qtbot, temp_d
     assert not dead.exists()
     assert (living / "best.llmodel").exists() and (older / "best.llmodel").exists()
     assert link.is_symlink()  # a link is never followed nor removed
+
+
+# ------------------------------------------------------------------------ a project's training settings
+
+
+def _project_file(folder, name: str, training: dict):
+    import json
+
+    path = folder / f"{name}.layerlab"
+    path.write_text(json.dumps({"format": "layerlab-project", "version": 1, "network": toy_spec(), "layout": {},
+                                "training": training}), encoding="utf-8")
+    return path
+
+
+def _open_with_the_menu(window, path, monkeypatch) -> None:
+    from tests.app.gui_helpers import choose_from_menu
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda parent, caption, start, file_filter: (str(path), file_filter))
+    choose_from_menu(window, "File", "Open…")
+
+
+def _form_notes(form) -> str:
+    """What the form says in words (its labels that are not hidden)."""
+    return "\n".join(label.text() for label in form.findChildren(QLabel) if label.text() and not label.isHidden())
+
+
+def test_a_project_whose_training_fields_the_form_cannot_show_says_which_and_shows_the_defaults(
+        main_window, tmp_path, monkeypatch):
+    form = main_window.dashboard.training_panel.form
+    good = _project_file(tmp_path, "good", {"dataset": "toy:xor", "epochs": 7, "batch_size": 20, "seed": 3,
+                                            "optimizer": {"name": "sgd", "lr": 0.05}, "l2": 0.001,
+                                            "early_stopping_patience": 4})
+    _open_with_the_menu(main_window, good, monkeypatch)
+    assert (form.epochs.value(), form.batch_size.value(), form.optimizer.currentText()) == (7, 20, "SGD")
+    assert "training." not in _form_notes(form)
+
+    bad = _project_file(tmp_path, "bad", {"dataset": "toy:spiral", "optimizer": 5, "epochs": 2**31,
+                                          "batch_size": "big", "seed": 9, "l2": -1,
+                                          "early_stopping_patience": 2.5})
+    _open_with_the_menu(main_window, bad, monkeypatch)
+    notes = _form_notes(form)
+    assert "training.optimizer: 5 is neither an optimizer's name" in notes
+    assert "training.epochs: 2147483648 is beyond the largest, 1000; the form shows the default, 2" in notes
+    assert 'training.batch_size: "big" is not a whole number; the form shows the default, 50' in notes
+    assert "training.l2: -1 is below the smallest, 0" in notes
+    assert "training.early_stopping_patience: 2.5 is not a whole number" in notes
+    for name in ("Error", "Exception", "Traceback"):
+        assert name not in notes
+    # Each refused field shows its default, a good one its value, and nothing is left from the project before.
+    assert (form.optimizer.currentText(), form.learning_rate.value(), form.epochs.value(), form.batch_size.value(),
+            form.l2.value(), form.early_stopping.value()) == ("Adam", 0.001, 2, 50, 0.0, 0)
+    assert (form.seed.value(), form.dataset.currentData()) == (9, "toy:spiral")
+    assert main_window.windowTitle().startswith("bad")
+    settings = form.settings()  # what Start would train with: what the form shows
+    assert (settings.config.epochs, settings.config.batch_size, settings.config.optimizer["name"]) == (2, 50, "Adam")
+
+    _open_with_the_menu(main_window, good, monkeypatch)
+    assert "training." not in _form_notes(form) and form.epochs.value() == 7
