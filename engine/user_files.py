@@ -124,9 +124,10 @@ def reading(path, *, error: ErrorFactory = UserFileError, what: str = "cannot be
     For readers that hand a checked file to code we do not own (zipfile, NumPy's ``.npy`` header parser,
     Pillow): their exceptions are many and undocumented (``NotImplementedError`` for a zip method,
     ``TokenError`` for a bad ``.npy`` header), and each of them means the file is bad. The caller's own
-    error (``error`` when it is a class, any ``UserFileError``, and ``passes``) goes through unchanged.
+    error (whatever ``error`` builds, any ``UserFileError``, and ``passes``) goes through unchanged.
     """
-    own = (UserFileError, *passes, *((error,) if isinstance(error, type) else ()))
+    # An adapter (a function building the caller's error) is asked once which type it builds.
+    own = (UserFileError, *passes, error if isinstance(error, type) else type(error(path, "")))
     try:
         yield
     except own:

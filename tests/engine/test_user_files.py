@@ -124,6 +124,20 @@ def test_reading_turns_a_librarys_exception_into_the_callers_error(tmp_path):
             raise ProjectError(tmp_path / "x", "own words")
 
 
+def test_an_adapter_for_an_error_of_one_message_is_not_wrapped_twice(tmp_path):
+    class DataError(Exception):
+        pass
+
+    def adapter(path, problem):
+        return DataError(f"{path}: {problem}")
+
+    path = tmp_path / "digit.png"
+    path.write_bytes(b"not an image at all")
+    with pytest.raises(DataError) as caught:
+        user_files.read_image(path, error=adapter)
+    assert str(caught.value) == f"{path}: is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP)"
+
+
 def png_bytes(size=(8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.zeros(size[::-1], np.uint8)).save(buffer, "PNG")
