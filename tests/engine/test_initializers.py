@@ -106,7 +106,36 @@ def test_names_configs_and_round_trip():
     ({"name": "variance_scaling", "mode": "fan_mid"}, "mode must be one of fan_in, fan_out, fan_avg"),
     ({"stddev": 0.1}, "an initializer config must be a name"),
     (3, "an initializer config must be a name"),
+    # issue 19: values that are inf in float32, or too big to be a float at all, or absurd as a start
+    ({"name": "constant", "value": 1e308}, "constant: value must be between -1e\\+06 and 1e\\+06: larger starting "
+                                           "weights overflow in the first pass. Received: value=1e\\+308"),
+    ({"name": "constant", "value": 10**400}, "value must be a finite number. Received: value=an integer of about "
+                                             "401 digits"),
+    ({"name": "constant", "value": -2e6}, "value must be between -1e\\+06 and 1e\\+06"),
+    ({"name": "random_normal", "mean": 1e39}, "mean must be between"),
+    ({"name": "truncated_normal", "stddev": 1e7}, "stddev must be between"),
+    ({"name": "random_uniform", "minval": -1e300, "maxval": 1e300}, "minval must be between"),
+    ({"name": "variance_scaling", "scale": 1e30}, "scale must be between"),
+    ({"name": "constant", "value": True}, "value must be a finite number. Received: value=True"),
+    ({"name": "variance_scaling", "mode": ["fan_in"]}, "mode must be one of"),
 ])
 def test_bad_configs_say_what_was_expected(config, message):
     with pytest.raises(ValueError, match=message):
         initializers.get(config)
+
+
+def test_the_largest_accepted_values_are_finite_in_float32():
+    values = draw({"name": "constant", "value": -1e6}, dtype=np.float32)  # the limit itself
+    assert np.isfinite(values).all() and values[0, 0] == -1e6
+    assert np.isfinite(draw({"name": "random_normal", "mean": 1e6, "stddev": 1e6}, dtype=np.float32)).all()
+
+
+def test_config_errors_name_the_node_and_field_in_a_spec():
+    import engine
+
+    dense = {"id": "fc", "type": "Dense", "units": 2, "bias_initializer": {"name": "constant", "value": 1e308}}
+    spec = {"nodes": [{"id": "in", "type": "Input", "shape": [4]}, dense]}
+    with pytest.raises(engine.SpecError) as caught:
+        engine.infer_shapes(spec)
+    assert caught.value.node == "fc"
+    assert str(caught.value).startswith("fc: bias_initializer: constant: value must be between -1e+06 and 1e+06")
