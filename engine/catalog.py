@@ -6,7 +6,7 @@ The canvas palette, the CLI and the docs read this; the layer classes themselves
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -52,6 +52,9 @@ class LayerSchema:
     defaults: dict[str, Any]  # every optional setting and its default
     min_inputs: int
     max_inputs: int | None  # None: any number (Add, Concatenate)
+    # numeric field -> (smallest, largest) accepted, for editors' ranges; window sizes also have rules
+    # relative to their input (docs/spec.md, "Limits")
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def layer_schema(type_name: str) -> LayerSchema:
@@ -70,4 +73,4 @@ def layer_schema(type_name: str) -> LayerSchema:
                         rule="unknown type")
     required = tuple(name for name, default in cls.fields.items() if default is REQUIRED)
     defaults = {name: default for name, default in cls.fields.items() if default is not REQUIRED}
-    return LayerSchema(cls.type_name, required, defaults, cls.min_inputs, cls.max_inputs)
+    return LayerSchema(cls.type_name, required, defaults, cls.min_inputs, cls.max_inputs, dict(cls.limits))

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from engine import backend
+from engine import backend, design_limits
 from engine.layers import make_layer
 from engine.layers.core import Dropout
 from engine.one_image import OneImagePlan
@@ -40,6 +40,11 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.seed = int(seed)
         report = infer_shapes(spec)  # raises SpecError naming the node for any invalid design
+        if self.dtype.itemsize != design_limits.BYTES_PER_VALUE:  # infer_shapes counted float32 bytes
+            too_big = design_limits.network_memory_error(report.nodes.values(), design_limits.memory_limit_bytes(),
+                                                         self.dtype.itemsize)
+            if too_big is not None:
+                raise too_big
         self.graph = parse_graph(spec)
         self.name = self.graph.name
         description = spec.get("description")

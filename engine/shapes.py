@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from engine import design_limits
+from engine.design_limits import BYTES_PER_VALUE
 from engine.errors import SpecError
 from engine.layers import make_layer
 from engine.spec import parse_graph
-
-BYTES_PER_VALUE = 4  # float32, the default dtype
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,11 @@ class NodeInfo:
     params: int
     activation_bytes: int  # the output of this node for one example, float32
     flops: int  # forward, one example; a multiply-add counts 2
+
+    @property
+    def output_size(self) -> int:
+        """How many values this node's output holds for one example."""
+        return _size(self.output_shape)
 
 
 @dataclass
@@ -99,10 +104,19 @@ def infer_shapes(spec, collect_errors: bool = False) -> ShapeReport:
     """Shapes and costs of every node; raises SpecError unless ``collect_errors`` is set.
 
     In collecting mode every problem is gathered in ``report.errors`` (each naming its node) and
-    nodes that can be worked out still are — the canvas marks the rest.
+    nodes that can be worked out still are — the canvas marks the rest. A design whose memory cannot
+    fit in this computer (a node's parameters, its output for one example, or all the parameters with
+    their gradients) is a problem too, with the rule "memory" (``engine.design_limits``).
     """
     graph = parse_graph(spec, collect=collect_errors)
     report = ShapeReport({}, list(graph.order), list(graph.problems))
+    limit = design_limits.memory_limit_bytes()
+
+    def problem(error: SpecError) -> None:
+        if not collect_errors:
+            raise error
+        report.errors.append(error)
+
     for node_id in graph.order:
         try:
             layer = make_layer(graph.nodes[node_id])
@@ -118,10 +132,16 @@ def infer_shapes(spec, collect_errors: bool = False) -> ShapeReport:
             params = sum(_size(p.shape) for p in layer.param_shapes(list(input_shapes)).values())
             flops = layer.flops(list(input_shapes), output_shape)
         except SpecError as error:
-            if not collect_errors:
-                raise
-            report.errors.append(error)
+            problem(error)
             continue
-        report.nodes[node_id] = NodeInfo(node_id, layer.type_name, input_shapes, output_shape, params,
-                                         _size(output_shape) * BYTES_PER_VALUE, flops)
+        info = NodeInfo(node_id, layer.type_name, input_shapes, output_shape, params,
+                        _size(output_shape) * BYTES_PER_VALUE, flops)
+        too_big = design_limits.node_memory_error(info, limit)
+        if too_big is not None:
+            problem(too_big)
+            continue  # invalid, as a node that breaks a rule: absent, and the nodes after it unknown
+        report.nodes[node_id] = info
+    too_big = design_limits.network_memory_error(report.nodes.values(), limit)
+    if too_big is not None and not any(e.rule == design_limits.MEMORY_RULE for e in report.errors):
+        problem(too_big)  # (once per design: a node already too big says enough)
     return report

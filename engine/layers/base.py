@@ -13,10 +13,12 @@ Shapes here never include the batch axis: an image is (C, H, W), a vector (featu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from engine.checks import is_finite
+from engine.checks import shown as describe_value
+from engine.design_limits import MAX_SIZE
 from engine.errors import SpecError
 
 REQUIRED = object()  # marks a config field without a default
@@ -38,6 +40,9 @@ class Layer:
 
     type_name: ClassVar[str] = ""
     fields: ClassVar[dict[str, Any]] = {}  # config field -> default (or REQUIRED)
+    # numeric field -> (smallest, largest) value configure accepts (each number of a pair or shape); editors
+    # read them through engine.layer_schema. Window fields have relative rules on top (docs/spec.md, "Limits").
+    limits: ClassVar[dict[str, tuple[float, float]]] = {}
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
     # Whether a backward pass may follow the next forward: the network sets it before each pass, so a
@@ -53,11 +58,11 @@ class Layer:
 
     def __init__(self, node_id: str, config: dict):
         self.id = node_id
-        unknown = sorted(set(config) - set(self.fields) - {"id", "type"})
+        unknown = sorted(set(config) - set(self.fields) - {"id", "type"}, key=str)
         if unknown:
             known = ", ".join(self.fields) or "none"
-            raise SpecError(f"unknown field {unknown[0]!r} for {self.type_name}; expected one of: {known}",
-                            node_id, "unknown field")
+            raise SpecError(f"unknown field {describe_value(unknown[0])} for {self.type_name}; "
+                            f"expected one of: {known}", node_id, "unknown field")
         settings = {}
         for field, default in self.fields.items():
             if field in config:
@@ -141,24 +146,28 @@ class Layer:
 
 # -- setting checks shared by the layer types ---------------------------------------------------
 
-def check_int(value, field: str, minimum: int = 1) -> int:
+def check_int(value, field: str, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
+    """An integer setting in [minimum, maximum]; a bool, a float or a string is refused, not rounded."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{field} must be an integer >= {minimum}; received {field}={value!r}")
+        raise ValueError(f"{field} must be an integer >= {minimum}; received {field}={describe_value(value)}")
+    if value > maximum:
+        raise ValueError(f"{field} must be at most {maximum:,}; received {field}={describe_value(value)}")
     return value
 
 
 def check_bool(value, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{field} must be true or false; received {field}={value!r}")
+        raise ValueError(f"{field} must be true or false; received {field}={describe_value(value)}")
     return value
 
 
 def check_number(value, field: str, low: float, high: float, high_inclusive=False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value)
     ok = ok and low <= value and (value <= high if high_inclusive else value < high)
     if not ok:
         bracket = "]" if high_inclusive else ")"
-        raise ValueError(f"{field} must be a number in [{low}, {high}{bracket}; received {field}={value!r}")
+        raise ValueError(f"{field} must be a number in [{low}, {high}{bracket}; "
+                         f"received {field}={describe_value(value)}")
     return float(value)
 
 

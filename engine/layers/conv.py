@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
-from engine.layers.base import REQUIRED, Layer, ParamSpec, check_bool, check_int, describe_shape, require_image
+from engine.design_limits import MAX_SIZE
+from engine.layers.base import (
+    REQUIRED,
+    Layer,
+    ParamSpec,
+    check_bool,
+    check_int,
+    describe_shape,
+    describe_value,
+    require_image,
+)
 from engine.layers.core import (
     DEFAULT_BIAS_INITIALIZER,
     DEFAULT_KERNEL_INITIALIZER,
     activation_of_pass,
+    check_activation,
     check_initializer,
 )
-from engine.ops.activations import get_activation
 from engine.ops.conv import CHUNK_BYTES, columns_bytes, conv2d_backward, conv2d_forward
-from engine.ops.padding import conv_geometry, normalize_padding, pair
+from engine.ops.padding import conv_geometry
 from engine.ops.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from engine.ops.workspace import Workspace
 
 
-def _positive_pair(value, field):
-    result = pair(value, field)
-    if min(result) < 1:
-        raise ValueError(f"{field} must be positive; received {field}={value!r}")
-    return result
+def _size_pair(value, field: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or [height, width] of ints in [minimum, MAX_SIZE], as (height, width); ValueError naming ``field``."""
+    values = value if isinstance(value, (list, tuple)) and len(value) == 2 else [value]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError(f"{field} must be an integer or a pair of integers [height, width]; "
+                             f"received {field}={describe_value(value)}")
+        check_int(v, field, minimum)
+    return (values[0], values[-1])
+
+
+def _padding(value):
+    """'valid', 'same', or explicit (pad_h, pad_w) of non-negative integers."""
+    if isinstance(value, str):
+        if value.lower() in ("valid", "same"):
+            return value.lower()
+        raise ValueError(f"padding must be 'valid', 'same' or integers; received padding={describe_value(value)}")
+    return _size_pair(value, "padding", minimum=0)
 
 
 def _describe_padding(padding) -> str:
@@ -28,14 +51,34 @@ def _describe_padding(padding) -> str:
 
 
 def window_output_shape(layer, input_shape, window, strides, padding, what="kernel"):
-    """(out_h, out_w) of a window op, or a SpecError naming the node, the rule and what was received."""
+    """(out_h, out_w) of a window op, or a SpecError naming the node, the rule and what was received.
+
+    Besides the window fitting the (padded) input, three rules refuse sizes that are typos whatever the
+    memory (docs/spec.md, "Limits"): explicit padding no larger than the input it pads, and smaller than
+    the window (else some outputs see nothing but padding: a max pool of them would be -inf, a
+    convolution its bias); and a stride no longer than both the window and the padded input (a stride
+    past the whole input can never take a second step).
+    """
     _, h, w = require_image(layer, input_shape, layer.type_name)
-    out_h, out_w, _ = conv_geometry(h, w, window, strides, padding)
+    out_h, out_w, (top, bottom, left, right) = conv_geometry(h, w, window, strides, padding)
+    if not isinstance(padding, str):
+        if padding[0] > h or padding[1] > w:
+            raise layer.error(f"padding {_describe_padding(padding)} is larger than the {h}x{w} input it pads",
+                              "padding must not exceed the input")
+        if padding[0] >= window[0] or padding[1] >= window[1]:
+            raise layer.error(f"padding {_describe_padding(padding)} is not smaller than the {what} "
+                              f"{window[0]}x{window[1]}: some outputs would see nothing but padding",
+                              f"padding must be smaller than the {what}")
     if out_h < 1 or out_w < 1:
         raise layer.error(
             f"{what} {window[0]}x{window[1]} does not fit a {h}x{w} input with padding {_describe_padding(padding)}",
             f"{what} must fit the input",
         )
+    padded = (h + top + bottom, w + left + right)
+    if strides[0] > max(window[0], padded[0]) or strides[1] > max(window[1], padded[1]):
+        raise layer.error(f"strides {strides[0]}x{strides[1]} step past the whole {padded[0]}x{padded[1]} "
+                          f"(padded) input and the {what} {window[0]}x{window[1]}",
+                          "strides must not exceed the input")
     return out_h, out_w
 
 
@@ -54,17 +97,19 @@ class Conv2D(Layer):
         "kernel_initializer": DEFAULT_KERNEL_INITIALIZER,
         "bias_initializer": DEFAULT_BIAS_INITIALIZER,
     }
+    limits = {"filters": (1, MAX_SIZE), "kernel_size": (1, MAX_SIZE), "strides": (1, MAX_SIZE),
+              "padding": (0, MAX_SIZE)}
 
     def configure(self, filters, kernel_size, strides, padding, activation, use_bias,
                   kernel_initializer, bias_initializer):
         self.filters = check_int(filters, "filters")
         self.kernel_size = kernel_size
-        self._kernel = _positive_pair(kernel_size, "kernel_size")
+        self._kernel = _size_pair(kernel_size, "kernel_size")
         self.strides = strides
-        self._strides = _positive_pair(strides, "strides")
+        self._strides = _size_pair(strides, "strides")
         self.padding = padding
-        self._padding = normalize_padding(padding)
-        self._activation = get_activation(activation)
+        self._padding = _padding(padding)
+        self._activation = check_activation(activation)
         self.activation = activation
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
@@ -120,15 +165,16 @@ class Conv2D(Layer):
 
 class _Pooling2D(Layer):
     fields = {"pool_size": 2, "strides": None, "padding": "valid"}
+    limits = {"pool_size": (1, MAX_SIZE), "strides": (1, MAX_SIZE), "padding": (0, MAX_SIZE)}
     shares_out_its_work = True
 
     def configure(self, pool_size, strides, padding):
         self.pool_size = pool_size
-        self._pool = _positive_pair(pool_size, "pool_size")
+        self._pool = _size_pair(pool_size, "pool_size")
         self.strides = strides
-        self._strides = self._pool if strides is None else _positive_pair(strides, "strides")
+        self._strides = self._pool if strides is None else _size_pair(strides, "strides")
         self.padding = padding
-        self._padding = normalize_padding(padding)
+        self._padding = _padding(padding)
 
     def output_shape(self, input_shapes):
         out_h, out_w = window_output_shape(self, input_shapes[0], self._pool, self._strides, self._padding, "pool")

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from engine.layers.base import REQUIRED, Layer, ParamSpec, check_bool, check_int, check_number, describe_shape
-from engine.ops.activations import get_activation
+from engine.design_limits import MAX_SIZE
+from engine.layers.base import (
+    REQUIRED,
+    Layer,
+    ParamSpec,
+    check_bool,
+    check_int,
+    check_number,
+    describe_shape,
+    describe_value,
+)
+from engine.ops.activations import ACTIVATIONS, get_activation
 from engine.parallel import matmul
 
 DEFAULT_KERNEL_INITIALIZER = "glorot_uniform"
@@ -14,6 +24,19 @@ LINEAR = get_activation(None)
 def activation_of_pass(layer):
     """``layer``'s activation, or the identity where this pass stops before it (``Layer.skip_activation``)."""
     return LINEAR if layer.skip_activation else layer._activation
+
+
+def check_activation(name):
+    """An activation's name (or None, linear), resolved now so that a typo names the node."""
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f'activation must be a name such as "relu", or null; '
+                         f"received activation={describe_value(name)}")
+    try:
+        return get_activation(name)
+    except ValueError:
+        # get_activation's own message would repeat the whole name, however long
+        raise ValueError(f"unknown activation {describe_value(name)}; expected one of: "
+                         f"{', '.join(ACTIVATIONS)}") from None
 
 
 def check_initializer(config, field: str):
@@ -32,15 +55,16 @@ class Input(Layer):
 
     type_name = "Input"
     fields = {"shape": REQUIRED}
+    limits = {"shape": (1, MAX_SIZE)}
     min_inputs = 0
     max_inputs = 0
 
     def configure(self, shape):
         ok = isinstance(shape, (list, tuple)) and len(shape) in (1, 3)
-        ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+        ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_SIZE for d in shape)
         if not ok:
-            raise ValueError(f"shape must be [features] or [channels, height, width] of positive integers; "
-                             f"received shape={shape!r}")
+            raise ValueError(f"shape must be [features] or [channels, height, width] of integers from 1 to "
+                             f"{MAX_SIZE:,}; received shape={describe_value(shape)}")
         self.shape = [int(d) for d in shape]
 
     def output_shape(self, input_shapes):
@@ -64,10 +88,11 @@ class Dense(Layer):
         "kernel_initializer": DEFAULT_KERNEL_INITIALIZER,
         "bias_initializer": DEFAULT_BIAS_INITIALIZER,
     }
+    limits = {"units": (1, MAX_SIZE)}
 
     def configure(self, units, activation, use_bias, kernel_initializer, bias_initializer):
         self.units = check_int(units, "units")
-        self._activation = get_activation(activation)
+        self._activation = check_activation(activation)
         self.activation = activation
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
@@ -147,7 +172,7 @@ class Activation(Layer):
     fields = {"activation": REQUIRED}
 
     def configure(self, activation):
-        self._activation = get_activation(activation)
+        self._activation = check_activation(activation)
         self.activation = activation
 
     def flops(self, input_shapes, output_shape):
@@ -171,6 +196,7 @@ class Dropout(Layer):
 
     type_name = "Dropout"
     fields = {"rate": REQUIRED}
+    limits = {"rate": (0.0, 1.0)}  # 1 itself is refused: nothing would be kept
 
     def configure(self, rate):
         self.rate = check_number(rate, "rate", 0.0, 1.0)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.backend import array_module
-from engine.layers.base import Layer, describe_shape
+from engine.design_limits import MAX_SIZE
+from engine.layers.base import Layer, describe_shape, describe_value
 
 
 class Add(Layer):
@@ -49,8 +50,9 @@ class Concatenate(Layer):
     max_inputs = None
 
     def configure(self, axis):
-        if isinstance(axis, bool) or not isinstance(axis, int) or axis == 0:
-            raise ValueError(f"axis must be a non-zero integer (axis 0 is the batch); received axis={axis!r}")
+        if isinstance(axis, bool) or not isinstance(axis, int) or axis == 0 or abs(axis) > MAX_SIZE:
+            raise ValueError(f"axis must be a non-zero integer (axis 0 is the batch); "
+                             f"received axis={describe_value(axis)}")
         self.axis = axis
 
     def _example_axis(self, rank: int) -> int:

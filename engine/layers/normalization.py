@@ -12,6 +12,7 @@ from engine.layers.base import Layer, ParamSpec, check_bool, check_number
 class BatchNormalization(Layer):
     type_name = "BatchNormalization"
     fields = {"momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True}
+    limits = {"momentum": (0.0, 1.0), "epsilon": (1e-12, 1.0)}  # a momentum of 1 itself is refused
 
     def configure(self, momentum, epsilon, center, scale):
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0)

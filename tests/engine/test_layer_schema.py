@@ -3,6 +3,7 @@
 import pytest
 
 import engine
+from engine.layers import make_layer
 
 
 def test_every_catalog_type_has_a_schema_whose_required_fields_build():
@@ -32,3 +33,23 @@ def test_defaults_are_copies():
 def test_unknown_type_is_a_spec_error_listing_the_types():
     with pytest.raises(engine.SpecError, match="unknown layer type 'Conv3D'; expected one of: Input, Dense"):
         engine.layer_schema("Conv3D")
+
+
+def test_schemas_give_the_range_of_each_numeric_field_and_the_layers_hold_to_it():
+    assert engine.layer_schema("Dense").limits == {"units": (1, 2**31 - 1)}
+    assert engine.layer_schema("Conv2D").limits["padding"] == (0, 2**31 - 1)
+    assert engine.layer_schema("Dropout").limits == {"rate": (0.0, 1.0)}
+    for info in engine.layer_types():
+        schema = engine.layer_schema(info.type)
+        for field, (low, high) in schema.limits.items():
+            if not isinstance(high, int):
+                continue
+            base = {"units": 3, "filters": 2, "kernel_size": 2, "shape": [4]}
+            for value, accepted in ((low, True), (high, True), (low - 1, False), (high + 1, False)):
+                node = {"id": "n", "type": info.type, **{k: v for k, v in base.items() if k in schema.required},
+                        field: [value] if field == "shape" else value}
+                if accepted:
+                    make_layer(node)
+                else:
+                    with pytest.raises(engine.SpecError, match=f"n: {field} must be"):
+                        make_layer(node)
