@@ -31,6 +31,7 @@ import math
 import os
 import re
 import stat
+import warnings
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -244,7 +245,9 @@ def read_image(path, *, error: ErrorFactory = UserFileError, max_bytes: int = MA
     data = read_bytes(path, max_bytes=max_bytes, error=error)
     with reading(path, error=error, what="is a damaged image"):
         try:
-            image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+            with warnings.catch_warnings():  # our own pixel limit below refuses it, in words
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
         except UnidentifiedImageError:
             raise error(path, "is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP)") from None
         width, height = image.size
