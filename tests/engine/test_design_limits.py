@@ -274,9 +274,9 @@ def test_a_cycle_with_many_nodes_after_it_names_ten():
 
 
 def test_a_valid_twenty_thousand_node_chain_is_inferred_quickly():
-    nodes, edges = _chain(20000)  # measured before: 2.3 s; after: 0.4 s
+    nodes, edges = _chain(20000)  # measured before: 2.3 s idle, 5.7 s profiled; after: 0.4 s idle, 0.7 s loaded
     started = time.perf_counter()
     report = engine.infer_shapes({"nodes": nodes, "edges": edges})
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 3.0  # a guard with room for a busy machine
     assert len(report) == 20001 and report.output_shape == (4,)
     np.testing.assert_equal(report.total_params, 20000 * 20)
