@@ -117,8 +117,13 @@ def test_pause_step_resume_and_stop_through_the_buttons(qtbot, make_dashboard):
 
 
 def test_a_diverging_run_shows_its_error_in_the_panel(qtbot, make_dashboard):
-    spec = mlp()  # weights so large that the first forward pass overflows float32
-    spec["nodes"][2]["kernel_initializer"] = {"name": "constant", "value": 1e38}
+    # Every weight 1e6 (the largest an initializer takes) through six layers: the first forward pass
+    # grows by about 1.6e7 a layer and overflows float32.
+    spec = mlp()
+    deeper = [{"id": f"hidden{depth}", "type": "Dense", "units": 16, "activation": "relu"} for depth in range(2, 6)]
+    spec["nodes"][3:3] = deeper
+    for node in spec["nodes"][2:]:
+        node["kernel_initializer"] = {"name": "constant", "value": 1e6}
     _, dashboard = make_dashboard(spec)
     panel = dashboard.training_panel
     with qtbot.waitSignal(dashboard.controller.run_failed, timeout=TIMEOUT_MS) as failed:
