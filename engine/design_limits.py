@@ -26,9 +26,9 @@ MEMORY_RULE = "memory"
 
 
 def memory_limit_bytes() -> int:
-    """The memory this process could use at most: the machine's physical memory, or the address-space
-    limit set on this process when that is lower (a ``ulimit -v``, a test harness's cap)."""
-    memory = _physical_memory_bytes()
+    """The memory this process could use at most: the machine's physical memory, or when lower the
+    container's memory limit (cgroup) or the address-space limit set on this process (a ``ulimit -v``)."""
+    memory = min(_physical_memory_bytes(), _container_limit_bytes())
     try:
         import resource
 
@@ -38,6 +38,22 @@ def memory_limit_bytes() -> int:
     except (ImportError, OSError, ValueError):  # no resource module on Windows
         pass
     return memory
+
+
+# cgroup v2, then v1: where Docker, Kubernetes and systemd put a container's memory limit ("max": none).
+CGROUP_LIMIT_FILES = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def _container_limit_bytes() -> int:
+    for name in CGROUP_LIMIT_FILES:
+        try:
+            with open(name, encoding="ascii") as limit_file:  # a kernel file of one short line
+                text = limit_file.read(64).strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text.isdigit() and 0 < int(text) < 2**60:  # v1 writes "no limit" as a number near 2^63
+            return int(text)
+    return 2**63
 
 
 def _physical_memory_bytes() -> int:

@@ -121,6 +121,15 @@ def test_training_memory_problem_names_the_node_with_the_largest_activations(mem
     assert "weights, gradients and optimizer state 2.5 GB" in engine.training_memory_problem(report, batch_size=1)
 
 
+def test_a_containers_memory_limit_is_the_limit(tmp_path, monkeypatch):
+    limit = tmp_path / "memory.max"
+    limit.write_text("2000000000\n")
+    monkeypatch.setattr(design_limits, "CGROUP_LIMIT_FILES", (str(tmp_path / "absent"), str(limit)))
+    assert design_limits.memory_limit_bytes() <= 2_000_000_000
+    limit.write_text("max\n")  # cgroup v2's "no limit"
+    assert design_limits.memory_limit_bytes() > 2_000_000_000 or design_limits._physical_memory_bytes() <= 2 * 10**9
+
+
 def test_the_memory_of_this_computer_is_found():
     assert design_limits.memory_limit_bytes() >= 10**8
     assert design_limits.format_bytes(204_900_000_000) == "204.9 GB"
