@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+MAX_COUNT = 2**31 - 1  # epochs, batch sizes, steps: what a 32-bit counter (a Qt spin box, a C loop) holds
+MAX_SEED = 2**63 - 1  # NumPy seeds any integer; this keeps a seed a 64-bit number in every file and widget
+
 
 @dataclass
 class TrainingConfig:
@@ -35,7 +38,9 @@ class TrainingConfig:
                 return
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1{' or null' if allow_none else ''}; "
-                                 f"received {name}={value!r}")
+                                 f"received {name}={value!r:.60}")
+            if value > MAX_COUNT:
+                raise ValueError(f"{name} must be at most {MAX_COUNT:,}; received {name}={_big(value)}")
 
         positive_int("epochs")
         positive_int("batch_size")
@@ -44,20 +49,22 @@ class TrainingConfig:
         positive_int("snapshot_every_steps", allow_none=True)
         positive_int("eval_batch_size")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0; received seed={self.seed!r}")
+            raise ValueError(f"seed must be an integer >= 0; received seed={self.seed!r:.60}")
+        if self.seed > MAX_SEED:
+            raise ValueError(f"seed must be at most {MAX_SEED:,}; received seed={_big(self.seed)}")
         for name in ("l2", "clipnorm", "snapshot_every_seconds"):
             value = getattr(self, name)
             if value is None and name != "l2":
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0; received {name}={value!r}")
+                raise ValueError(f"{name} must be a number >= 0; received {name}={value!r:.60}")
         if isinstance(self.optimizer, str):
             self.optimizer = {"name": self.optimizer}
         if not isinstance(self.optimizer, dict) or not isinstance(self.optimizer.get("name"), str):
             raise ValueError(f'optimizer must be a name or a dict like {{"name": "adam", "lr": 0.001}}; '
-                             f"received optimizer={self.optimizer!r}")
+                             f"received optimizer={self.optimizer!r:.80}")
         if not isinstance(self.augment, bool):
-            raise ValueError(f"augment must be true or false; received augment={self.augment!r}")
+            raise ValueError(f"augment must be true or false; received augment={self.augment!r:.60}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,3 +78,8 @@ class TrainingConfig:
         if unknown:
             raise ValueError(f"unknown training setting {unknown[0]!r}; expected one of: {', '.join(sorted(known))}")
         return cls(**data)
+
+
+def _big(value: int) -> str:
+    """An integer too large for a setting, in words that never fail (str() refuses 4,300+ digits)."""
+    return f"{value:,}" if value.bit_length() <= 128 else f"a number of about {value.bit_length() * 3 // 10:,} digits"

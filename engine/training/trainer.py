@@ -22,15 +22,14 @@ import numpy as np
 
 from engine import optimizers
 from engine.backend import to_host
-from engine.datasets import Augmentation, BatchIterator
-from engine.errors import describe_error
+from engine.datasets import Augmentation, BatchIterator, DatasetError
+from engine.errors import ModelFileError, describe_error
 from engine.metrics import evaluate
 from engine.serialization import load_checkpoint, save
 from engine.training.config import TrainingConfig
 from engine.training.events import EpochEvent, FailedEvent, FinishedEvent, PausedEvent, SnapshotEvent, StepEvent
+from engine.training.saved_run import TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, checked_state
 
-TRAINER_STATE_FORMAT = "layerlab-trainer"
-TRAINER_STATE_VERSION = 1
 BEST_CHECKPOINT = "best.llmodel"
 LAST_CHECKPOINT = "last.llmodel"
 _SPEED_SMOOTHING = 0.1  # weight of the newest step in the samples/s moving average
@@ -316,14 +315,19 @@ class Trainer:
     @classmethod
     def from_checkpoint(cls, path, data: TrainingData, callback: Callable | None = None, checkpoint_dir=None,
                         config_overrides: dict | None = None) -> Trainer:
-        """Continue a saved run exactly: same weights, optimizer moments, schedule position and data order."""
+        """Continue a saved run exactly: same weights, optimizer moments, schedule position and data order.
+
+        A damaged or foreign file, or a saved run that does not fit ``data``, is a ``ModelFileError`` naming
+        the file and the field; a bad ``config_overrides`` entry (a flag the user typed) is a ValueError.
+        """
         checkpoint = load_checkpoint(path, restore_optimizer=True)
-        state = checkpoint.metadata.get("trainer")
-        if not isinstance(state, dict) or state.get("format") != TRAINER_STATE_FORMAT:
-            raise ValueError(f"{path}: this model file holds no training run to resume")
+        state = checked_state(path, checkpoint.metadata.get("trainer"), len(data.train_labels))
         config = TrainingConfig.from_dict({**state["config"], **(config_overrides or {})})
-        return cls(checkpoint.network, data, config, callback, checkpoint_dir, optimizer=checkpoint.optimizer,
-                   state=state)
+        try:
+            return cls(checkpoint.network, data, config, callback, checkpoint_dir, optimizer=checkpoint.optimizer,
+                       state=state)
+        except (ValueError, DatasetError) as exc:  # every field was checked; this is the backstop
+            raise ModelFileError(path, f"the saved run cannot be resumed: {describe_error(exc)}") from None
 
 
 def _step_seed(seed: int, step: int) -> int:
