@@ -326,7 +326,7 @@ class Trainer:
         try:
             return cls(checkpoint.network, data, config, callback, checkpoint_dir, optimizer=checkpoint.optimizer,
                        state=state)
-        except (ValueError, DatasetError) as exc:  # every field was checked; this is the backstop
+        except (ValueError, TypeError, KeyError, DatasetError) as exc:  # every field was checked; a backstop
             raise ModelFileError(path, f"the saved run cannot be resumed: {describe_error(exc)}") from None
 
 
