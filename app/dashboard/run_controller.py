@@ -113,6 +113,10 @@ class RunController(QObject):
         mismatch = data_problem(report, settings.dataset)
         if mismatch is not None:
             return self._fail(f"The network does not fit the data set: {mismatch}")
+        too_big = engine.training_memory_problem(report, settings.config.batch_size,
+                                                 optimizer_slots=_optimizer_slots(settings.config.optimizer))
+        if too_big is not None:
+            return self._fail(f"The network does not fit in memory: {too_big}")
         settings.backend = self._usable_backend(settings.backend)
         self._set_state("preparing")
         self.status_changed.emit(f"Loading {settings.dataset}…")
@@ -325,6 +329,14 @@ def scheduled_rate(rate: float, schedule: str, steps_per_epoch: int, total_steps
         return {"name": "exponential", "initial_learning_rate": rate, "decay_steps": max(1, steps_per_epoch),
                 "decay_rate": 0.5}
     return rate
+
+
+def _optimizer_slots(optimizer: dict) -> int:
+    """Values the optimizer keeps per weight; a config the trainer will refuse counts as Adam's two."""
+    try:
+        return engine.optimizers.state_slots(optimizer)
+    except ValueError:
+        return 2
 
 
 def run_label(run: ActiveRun) -> str:

@@ -57,6 +57,17 @@ def get(name_or_config, params, **overrides) -> Optimizer:
     return cls(params, **arguments)
 
 
+def state_slots(name_or_config) -> int:
+    """How many values the optimizer keeps per parameter (plain SGD 0, momentum 1, Adam 2): what a memory
+    estimate needs before any network exists. Raises ValueError for a config ``get`` refuses."""
+    import numpy as np
+
+    from engine.parameter import Parameter
+
+    probe = Parameter(np.zeros(1, dtype=np.float32))
+    return len(get(name_or_config, [probe])._state_names())
+
+
 def from_state_dict(params, config: dict, arrays) -> Optimizer:
     """The optimizer a ``state_dict()`` describes, over ``params``, with its state restored."""
     if not isinstance(config, dict) or not isinstance(config.get("optimizer"), dict):
@@ -68,4 +79,5 @@ def from_state_dict(params, config: dict, arrays) -> Optimizer:
 
 
 __all__ = ["OPTIMIZERS", "STATE_FORMAT", "STATE_VERSION", "Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad",
-           "RMSProp", "Adadelta", "Adam", "AdamW", "get", "from_state_dict"]
+           "RMSProp", "Adadelta", "Adam", "AdamW", "get", "from_state_dict",
+           "state_slots"]

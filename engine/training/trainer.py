@@ -23,6 +23,7 @@ import numpy as np
 from engine import optimizers
 from engine.backend import to_host
 from engine.datasets import Augmentation, BatchIterator, DatasetError
+from engine.design_limits import training_memory_problem
 from engine.errors import ModelFileError, describe_error
 from engine.metrics import evaluate
 from engine.serialization import load_checkpoint, save
@@ -62,6 +63,12 @@ class Trainer:
         self.callback = callback or (lambda event: None)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.optimizer = optimizer or optimizers.get(self._optimizer_config(), network.parameters())
+        # Refused now, in words naming the node, rather than by "Unable to allocate 24.6 TiB" at the first batch.
+        too_big = training_memory_problem(network.shapes, self.config.batch_size,
+                                          optimizer_slots=len(self.optimizer._state_names()),
+                                          bytes_per_value=network.dtype.itemsize)
+        if too_big is not None:
+            raise ValueError(too_big)
         augment = Augmentation() if self.config.augment and data.train_images.ndim == 4 else None
         state = state or {}
         if "batches" in state:

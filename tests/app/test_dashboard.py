@@ -144,6 +144,16 @@ def test_an_invalid_design_is_named_without_starting(qtbot, make_dashboard):
     assert dashboard.controller.session is None
 
 
+def test_a_step_too_big_for_memory_is_refused_at_start_naming_the_node(qtbot, make_dashboard, monkeypatch):
+    monkeypatch.setattr(engine.design_limits, "memory_limit_bytes", lambda: 500_000)  # a computer of 500 KB
+    _, dashboard = make_dashboard(mlp())
+    click(qtbot, dashboard.training_panel.start_button)
+    status = dashboard.training_panel.status.text()
+    assert status.startswith("The network does not fit in memory: one training step at batch size 50 needs")
+    assert "the most at input" in status or "the most at flatten" in status
+    assert dashboard.controller.session is None  # refused before any data was loaded or weights built
+
+
 def test_shutdown_while_training_leaves_no_thread_running(qtbot, make_dashboard):
     window, dashboard = make_dashboard(mlp(), examples=2000, epochs=50)
     with qtbot.waitSignal(dashboard.controller.steps_reported, timeout=TIMEOUT_MS):

@@ -289,3 +289,21 @@ def test_a_valid_twenty_thousand_node_chain_is_inferred_quickly():
     assert time.perf_counter() - started < 3.0  # a guard with room for a busy machine
     assert len(report) == 20001 and report.output_shape == (4,)
     np.testing.assert_equal(report.total_params, 20000 * 20)
+
+
+def test_a_trainer_refuses_a_step_that_cannot_fit_before_its_first_batch(memory):
+    network = engine.build(seed_cnn(), seed=0)
+    images = np.zeros((8, 1, 28, 28), np.float32)
+    data = engine.training.TrainingData(images, np.zeros(8, np.int64))
+    memory.set(200 * 10**6)  # the seed CNN's weights fit; a batch of 4,096 images' activations do not
+    config = engine.training.TrainingConfig(batch_size=4096, optimizer={"name": "adam"})
+    with pytest.raises(ValueError, match=r"batch size 4,096 needs at least .* the most at conv1"):
+        engine.training.Trainer(network, data, config)
+    config = engine.training.TrainingConfig(batch_size=8, optimizer={"name": "adam"})
+    assert engine.training.Trainer(network, data, config).optimizer is not None
+
+
+def test_an_optimizer_says_how_many_values_it_keeps_per_weight():
+    slots = {name: engine.optimizers.state_slots(name) for name in ("sgd", "momentum", "adagrad", "adam")}
+    assert slots == {"sgd": 0, "momentum": 1, "adagrad": 1, "adam": 2}
+    assert engine.optimizers.state_slots({"name": "rmsprop", "momentum": 0.9, "centered": True}) == 3
