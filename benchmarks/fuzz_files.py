@@ -15,6 +15,7 @@ by 15 s, so neither a hang nor a runaway allocation can take the runner down. Co
     memory      resident memory past 256 MiB (1 GiB for the CLI), or an allocation refused at the cap
     accepted    a file that must be refused (NaN weights) read without complaint
     crashes     the process died (a signal) without reporting
+    harness     the harness could not make or judge the case (its own bug, or a tree older than it)
 """
 
 from __future__ import annotations
@@ -136,8 +137,11 @@ def fork_case(case, memory_cap: int) -> tuple[int, int]:
             outcome = run_case(case)
             payload = json.dumps(outcome.__dict__).encode("utf-8")
             os.write(write_end, payload)
-        except BaseException:  # noqa: BLE001 - the child must never fall back into the parent's loop
-            traceback.print_exc()
+        except BaseException as exc:  # noqa: BLE001 - the child must never fall back into the parent's loop
+            # The harness itself failed (making or judging the case): reported apart, never as LayerLab's fault.
+            detail = f"the harness failed: {type(exc).__name__}: {exc}"[:400]
+            with contextlib.suppress(OSError):
+                os.write(write_end, json.dumps(Outcome(case.label, "harness", detail).__dict__).encode("utf-8"))
             code = 1
         finally:
             os._exit(code)
@@ -163,15 +167,16 @@ def print_table(outcomes, names) -> None:
     counts = {name: collections.Counter() for name in names}
     for case, outcome in outcomes:
         counts[case.format.name][outcome.status] += 1
-    columns = ("cases", *STATUSES)
+    statuses = (*STATUSES, "harness")
+    columns = ("cases", *statuses)
     titles = {"traceback": "tracebacks", "hang": "hangs", "accepted": "accepted", "crash": "crashes"}
     print(f"{'format':<14}" + "".join(f"{titles.get(c, c):>11}" for c in columns))
     total = collections.Counter()
     for name in names:
         row = counts[name]
         total.update(row)
-        print(f"{name:<14}{sum(row.values()):>11,}" + "".join(f"{row[s]:>11,}" for s in STATUSES))
-    print(f"{'all':<14}{sum(total.values()):>11,}" + "".join(f"{total[s]:>11,}" for s in STATUSES))
+        print(f"{name:<14}{sum(row.values()):>11,}" + "".join(f"{row[s]:>11,}" for s in statuses))
+    print(f"{'all':<14}{sum(total.values()):>11,}" + "".join(f"{total[s]:>11,}" for s in statuses))
 
 
 def print_failures(outcomes, examples: int) -> None:

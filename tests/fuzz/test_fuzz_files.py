@@ -20,8 +20,8 @@ from tests.fuzz.cases import make_cases
 
 SEED = 0
 # Cases per format: a few hundred, fewer where one case costs more (a CLI run trains a few steps).
-CASES = {"model": 250, "spec": 300, "project": 250, "idx": 250, "csv": 250, "image": 250, "image folder": 150,
-         "recovery": 150, "cli": 60}
+CASES = {"model": 250, "spec": 250, "project": 200, "idx": 250, "csv": 250, "image": 250, "image folder": 100,
+         "recovery": 120, "cli": 50}
 # RLIMIT_AS headroom per case: a runaway allocation fails with MemoryError instead of taking the machine.
 ADDRESS_SPACE = 2 * 1024**3
 
@@ -47,9 +47,9 @@ def test_the_bounds_catch_a_hang_and_a_runaway_allocation(tmp_path):
         return "plain open of a FIFO", lambda: open(folder / "pipe", "rb").read()
 
     def hog(rng, folder):
-        return "512 MiB touched", lambda: np.ones(512 * 1024**2, dtype=np.uint8).sum()
+        return "400 MiB touched", lambda: np.ones(400 * 1024**2, dtype=np.uint8).sum()
 
     fmt = Format("harness", {"pipe": fifo_reader, "hog": hog}, None, "x", lambda: (), time_bound=1.0)
     hang = run_case(Case(fmt, 0, 0, "pipe"), tmp_path)
-    memory = run_case(Case(fmt, 1, 0, "hog"), tmp_path, address_space=ADDRESS_SPACE)
+    memory = run_case(Case(fmt, 1, 0, "hog"), tmp_path, time_bound=30, address_space=ADDRESS_SPACE)
     assert (hang.status, memory.status) == ("hang", "memory"), (hang.line(), memory.line())
