@@ -11,11 +11,17 @@
 
 Each subcommand is a module in ``app.commands`` (see its docstring for the contract); add it to
 ``COMMANDS`` to make it appear here. Nothing in this module imports Qt.
+
+A command refuses bad input itself, with a CommandError naming the file and the problem. Should an
+exception nobody expected still reach here, it is one line in words ("unexpected problem: ..."), never a
+traceback, unless ``LAYERLAB_DEBUG=1`` asks for the details. That is a safety net, not a way to handle
+errors: each one a person can cause is caught where it happens, and has a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from app.commands import datasets, evaluate, gui, predict, screenshot, train
@@ -23,6 +29,8 @@ from app.commands.command_error import CommandError
 from app.version import package_version
 
 COMMANDS = (train, evaluate, predict, datasets, screenshot)
+DEBUG_ENV = "LAYERLAB_DEBUG"
+MAX_UNEXPECTED_CHARS = 300  # an unexpected error's text can hold a whole array; one line is what people read
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,14 +61,32 @@ def main(argv: list[str] | None = None) -> int:
     run = getattr(args, "run", gui.run)
     if args.smoke_test is not None and not args.command:
         run = run_smoke_test
+    prefix = f"layerlab {args.command}" if args.command else "layerlab"
     try:
         return run(args)
     except CommandError as error:
-        prefix = f"layerlab {args.command}" if args.command else "layerlab"
         print(f"{prefix}: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a sentence instead of a traceback
+        if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+            raise
+        print(f"{prefix}: unexpected problem: {_in_words(error)} (set {DEBUG_ENV}=1 to see the details)",
+              file=sys.stderr)
+        return 1
+
+
+def _in_words(error: BaseException) -> str:
+    """The error as engine.describe_error words it (never its class name), on one line of bounded length."""
+    try:
+        from engine.errors import describe_error
+    except Exception:  # noqa: BLE001 - the engine itself may be what failed to import
+        text = str(error).strip() or "an unexpected error"
+    else:
+        text = describe_error(error)
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_UNEXPECTED_CHARS else text[:MAX_UNEXPECTED_CHARS - 1] + "…"
 
 
 if __name__ == "__main__":
