@@ -32,7 +32,7 @@ def load_model(path: str):
     engine = import_engine()
     try:
         return engine.load_checkpoint(path)
-    except engine.ModelFileError as error:
+    except engine.UserFileError as error:  # ModelFileError, or a file the engine refused before reading it
         raise CommandError(str(error)) from None
 
 
@@ -63,15 +63,28 @@ def load_dataset(name: str, download: bool = True):
         raise CommandError(str(error)) from None
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1; received {text!r}")
-    return value
+# The most any count on the command line may be (steps, batch sizes, top-k): what a 32-bit counter holds.
+MAX_WHOLE_NUMBER = 2**31 - 1
+
+
+def whole_number(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high``; its message gives the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # not a number, or one of thousands of digits (Python refuses to convert those)
+            value = None
+        if value is None or not low <= value <= high:
+            shown = text if len(text) <= 40 else f"{text[:20]}… ({len(text):,} characters)"
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low:,} to {high:,}; received {shown!r}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type by it in other messages
+    return parse
+
+
+positive_int = whole_number(1, MAX_WHOLE_NUMBER)  # an argparse type: a whole number >= 1 (a 32-bit count)
 
 
 def positive_float(text: str) -> float:

@@ -53,7 +53,10 @@ def run(args) -> int:
     check_model_fits(network, info, args.model)
     dataset = load_dataset(info.name, download=not args.no_download)
 
-    images, labels = engine.datasets.prepare(dataset).arrays(args.split)
+    try:
+        images, labels = engine.datasets.prepare(dataset).arrays(args.split)
+    except engine.datasets.DatasetError as error:
+        raise CommandError(f"{info.name}: {error}") from None
     evaluation = engine.evaluate(network, images, labels, batch_size=args.batch_size)
     summary = {"model": str(args.model), "dataset": info.name, "split": args.split, **evaluation.summary(),
                "class_names": list(info.class_names)}

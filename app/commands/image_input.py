@@ -1,8 +1,10 @@
 """Reading an image file (PNG, JPEG, ...) into one model input: (C, H, W) float32 in [0, 1].
 
-Images are data, never code: Pillow decodes them, and any file it cannot decode fully is refused with
-the file named. MNIST-style models read white ink on black; a one-channel image that is mostly light
-(dark ink on paper) is inverted to match, and the caller is told so.
+Images are data, never code: ``engine.user_files.read_image`` reads the file (a regular file, bounded,
+never a FIFO or a device) and lets Pillow decode it only as PNG, JPEG, BMP, GIF, TIFF or WebP, so EPS content
+under any name never starts Ghostscript; any file it cannot decode fully is refused with the file named.
+MNIST-style models read white ink on black; a one-channel image that is mostly light (dark ink on paper) is
+inverted to match, and the caller is told so.
 
     image = read_image("seven.png", (1, 28, 28))
     image.pixels.shape, image.inverted                 # (1, 28, 28), True for a scan of black ink
@@ -29,25 +31,22 @@ class ModelImage:
 
 def read_image(path: str, input_shape: tuple[int, int, int], invert: str = "auto") -> ModelImage:
     """The image at ``path`` as the model's input: grayscale (1 channel) or RGB (3), resized to H x W."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
+
+    from engine import user_files
+
+    def refuse(name, problem):
+        return CommandError(f"{name}: {problem}")
 
     channels, height, width = input_shape
-    try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)  # phone photos are often stored sideways
-            image = _flatten_transparency(image)
-            image = image.convert("L" if channels == 1 else "RGB")
-            image = image.resize((width, height), Image.Resampling.BILINEAR)
-            pixels = np.asarray(image, dtype=np.float32) / np.float32(255)
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path}: is a folder, not an image") from None
-    except UnidentifiedImageError:
-        raise CommandError(f"{path}: not an image Pillow can read (expected PNG, JPEG, BMP, GIF, TIFF, ...)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        # Pillow reports truncated and malformed files as OSError, and some decoders as ValueError/SyntaxError.
-        raise CommandError(f"{path}: the image cannot be decoded ({error})") from None
+    image = user_files.read_image(path, error=refuse)
+    # Decoded already; what is left can still meet a malformed EXIF block or palette, which is the file's fault.
+    with user_files.reading(path, error=refuse, what="the image cannot be decoded"):
+        image = ImageOps.exif_transpose(image)  # phone photos are often stored sideways
+        image = _flatten_transparency(image)
+        image = image.convert("L" if channels == 1 else "RGB")
+        image = image.resize((width, height), Image.Resampling.BILINEAR)
+        pixels = np.asarray(image, dtype=np.float32) / np.float32(255)
 
     light = bool(pixels.mean() > LIGHT_BACKGROUND_MEAN)
     inverted = channels == 1 and (invert == "always" or (invert == "auto" and light))

@@ -12,7 +12,6 @@ this command) exactly.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from dataclasses import dataclass
@@ -27,17 +26,24 @@ from app.commands.engine_files import (
     non_negative_float,
     positive_float,
     positive_int,
+    whole_number,
 )
+from app.commands.output_files import MetricsStream, check_output_file, check_output_folder, write_problem
 from app.commands.train_settings import (
     DEFAULT_DATASET,
     DEFAULT_EPOCHS,
     DEFAULT_OPTIMIZER,
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_SEED,
+    MAX_STEPS,
     TrainSettings,
     count_or_fraction,
     resolve,
 )
 
 DEFAULT_OUTPUT = "model.llmodel"
+MAX_SPEC_BYTES = 10 * 1024 * 1024  # as a project (app.document.project_file): a 20,000-node spec is about 2 MB
 TOY_VALIDATION = 0.1  # of a toy set's training points, as the app's training panel holds back by default
 
 
@@ -52,9 +58,9 @@ def register(subparsers) -> None:
     parser.add_argument("--dataset", help=f"data set name (see `layerlab datasets`), or toy:spiral, toy:xor, "
                                           f"toy:circles, toy:gaussian (default: the project's, else "
                                           f"{DEFAULT_DATASET})")
-    parser.add_argument("--epochs", type=positive_int, help=f"passes over the training set (default {DEFAULT_EPOCHS}; "
-                                                            f"with --resume: the new total)")
-    parser.add_argument("--batch-size", type=positive_int, help="examples per step (default 50)")
+    parser.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS),
+                        help=f"passes over the training set (default {DEFAULT_EPOCHS}; with --resume: the new total)")
+    parser.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE), help="examples per step (default 50)")
     parser.add_argument("--optimizer", help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam or adamw "
                                             f"(default {DEFAULT_OPTIMIZER}); one other than the project's starts "
                                             f"from its own defaults")
@@ -66,10 +72,11 @@ def register(subparsers) -> None:
     parser.add_argument("--validation", type=count_or_fraction,
                         help="validation examples carved from the training set: a count or a fraction (default "
                              "5,000 for MNIST, a tenth of a toy set; 0 for none)")
-    parser.add_argument("--seed", type=int, help="seed of the weights, data order and dropout (default 0)")
-    parser.add_argument("--max-steps", type=positive_int, help="stop after this many steps")
-    parser.add_argument("--patience", type=positive_int, help="early stopping: epochs without a better validation "
-                                                              "accuracy (keeps the best weights)")
+    parser.add_argument("--seed", type=whole_number(0, MAX_SEED),
+                        help="seed of the weights, data order and dropout (default 0)")
+    parser.add_argument("--max-steps", type=whole_number(1, MAX_STEPS), help="stop after this many steps")
+    parser.add_argument("--patience", type=whole_number(1, MAX_EPOCHS),
+                        help="early stopping: epochs without a better validation accuracy (keeps the best weights)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction,
                         help="random small shifts and rotations (default: off)")
     parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT,
@@ -84,17 +91,12 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def read_spec(path: str) -> dict:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"{path}: cannot read ({error})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+def read_spec(path: str):
+    """The JSON value in ``path``, read as every user's file is (engine.user_files): a regular file of at most
+    ``MAX_SPEC_BYTES`` (never a FIFO or /dev/zero), nested at most 64 deep, no integer of thousands of digits."""
+    from engine.user_files import read_json
+
+    return read_json(path, max_bytes=MAX_SPEC_BYTES, error=lambda name, problem: CommandError(f"{name}: {problem}"))
 
 
 def read_network_file(path: str):
@@ -182,8 +184,14 @@ def build_trainer(args, engine, callback):
         try:
             trainer = training.Trainer.from_checkpoint(args.resume, data.training, callback, args.checkpoint_dir,
                                                        config_overrides=_overrides(args))
-        except (engine.ModelFileError, ValueError) as error:
+        except engine.UserFileError as error:  # ModelFileError: missing, damaged, or a run it cannot continue
             raise CommandError(str(error)) from None
+        except (engine.datasets.DatasetError, ValueError) as error:
+            # The saved position in the data does not fit the data given now (another --dataset or
+            # --validation), or a setting of the saved run is refused: the file's problem, named with it.
+            message = str(error)
+            raise CommandError(message if message.startswith(str(args.resume)) else f"{args.resume}: {message}") \
+                from None
         return trainer, data, None
     if not args.spec:
         raise CommandError("give a network or project FILE (or --resume CHECKPOINT)", 2)
@@ -201,8 +209,11 @@ def build_trainer(args, engine, callback):
     try:
         network = engine.build(spec, seed=config.seed)
         trainer = training.Trainer(network, data.training, config, callback, args.checkpoint_dir)
-    except ValueError as error:  # a bad optimizer name or hyperparameter
-        raise settings.error("optimizer", str(error)) from None
+    except ValueError as error:  # a bad optimizer name or hyperparameter, or a bad learning-rate schedule
+        # The project's fault when the project gave the optimizer or its rate (a project's schedule goes
+        # with the default optimizer too), else the flags'.
+        culprit = "lr" if settings.from_project("lr") else "optimizer"
+        raise settings.error(culprit, str(error)) from None
     return trainer, data, settings
 
 
@@ -253,8 +264,7 @@ class Progress:
 
     def write(self, record: dict):
         if self.metrics_file:
-            self.metrics_file.write(json.dumps(finite_or_null(record)) + "\n")
-            self.metrics_file.flush()
+            self.metrics_file.write(finite_or_null(record))
 
 
 def _fields(event) -> dict:
@@ -268,17 +278,16 @@ def run(args) -> int:
             engine.backend.set_backend(args.backend)
         except engine.backend.BackendError as error:
             raise CommandError(str(error)) from None
-    output = Path(args.output)
-    if not output.parent.exists():
-        raise CommandError(f"cannot write {args.output}: folder {output.parent} does not exist")
+    # Every place the run writes is checked before it starts: an hour of training is never lost to a bad -o.
+    output = check_output_file(args.output, "-o")
+    if args.checkpoint_dir:
+        check_output_folder(args.checkpoint_dir, "--checkpoint-dir")
+    MetricsStream.check(args.metrics)
     progress = None
     trainer, data, settings = build_trainer(args, engine, lambda event: progress(event))
     if settings is not None:
         print(settings.summary(trainer.config, trainer.optimizer.get_config()), flush=True)
-    try:
-        metrics_file = open(args.metrics, "w", encoding="utf-8") if args.metrics else None  # noqa: SIM115
-    except OSError as error:
-        raise CommandError(f"cannot write {args.metrics}: {error.strerror or error}") from None
+    metrics_file = MetricsStream.open(args.metrics)
     try:
         progress = Progress(trainer, args.quiet, metrics_file, args.log_every)
         interrupted = _stop_on_ctrl_c(trainer)
@@ -291,6 +300,8 @@ def run(args) -> int:
                         "examples": len(data.test_labels)})
     except engine.ModelFileError as error:
         raise CommandError(str(error)) from None
+    except OSError as error:  # the checks above passed, then the disk filled up or the folder went away
+        raise CommandError(f"cannot write {args.output}: {write_problem(error)}") from None
     finally:
         if metrics_file:
             metrics_file.close()
@@ -301,6 +312,9 @@ def run(args) -> int:
     if type(final).__name__ == "FailedEvent":
         print(f"training failed: {final.message}", file=sys.stderr)
         return 1
+    if metrics_file and metrics_file.problem:  # the model is saved; only the metrics stopped
+        raise CommandError(f"the model was saved, but the metrics could not all be written to {args.metrics}: "
+                           f"{metrics_file.problem}")
     return 130 if interrupted() else 0
 
 

@@ -16,7 +16,6 @@ error (exit 2). Nothing here imports Qt.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,16 @@ DEFAULT = "default"
 DEFAULT_DATASET = "mnist"
 DEFAULT_OPTIMIZER = "adam"
 DEFAULT_EPOCHS = 10
+
+# Upper bounds of the counts a run takes, from a flag or a project: far beyond any real run, and far below
+# what overflows a counter (epochs of 2**31 once ended in an OverflowError).
+MAX_EPOCHS = 1_000_000
+MAX_BATCH_SIZE = 1_000_000
+MAX_STEPS = 2**31 - 1
+MAX_SEED = 2**63 - 1
+COUNT_LIMITS = {"epochs": (1, MAX_EPOCHS), "batch_size": (1, MAX_BATCH_SIZE), "max_steps": (1, MAX_STEPS),
+                "early_stopping_patience": (1, MAX_EPOCHS), "eval_batch_size": (1, MAX_BATCH_SIZE),
+                "seed": (0, MAX_SEED)}
 
 # TrainingConfig's settings the command takes, with the flag that sets each (the argparse attribute).
 CONFIG_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "seed": "seed", "l2": "l2", "clipnorm": "clipnorm",
@@ -177,10 +186,12 @@ def _take_optimizer(settings: TrainSettings, args, training: dict) -> None:
         optimizer, source = {"name": DEFAULT_OPTIMIZER}, DEFAULT
     project_schedule = training.get("schedule") if source != FLAG or same else None
     if args.schedule:
+        from engine.user_files import JsonError, parse_json  # here: `layerlab --help` starts without NumPy
+
         try:
-            schedule = json.loads(args.schedule)
-        except json.JSONDecodeError as error:
-            raise CommandError(f"--schedule is not valid JSON ({error.msg})", 2) from None
+            schedule = parse_json(args.schedule)
+        except JsonError as error:  # also a nesting or a number no schedule has
+            raise CommandError(f"--schedule {error}", 2) from None
         start = args.lr or optimizer.get("lr")
         if isinstance(schedule, dict) and "initial_learning_rate" not in schedule and _is_number(start):
             schedule["initial_learning_rate"] = start
@@ -206,6 +217,10 @@ def _check_project_values(settings: TrainSettings, engine) -> None:
         return
     taken = {name: value for name, value in settings.values.items()
              if name in CONFIG_FLAGS and settings.from_project(name)}
+    for name, value in taken.items():
+        problem = count_problem(name, value)
+        if problem:
+            raise CommandError(f"{settings.project_path}: training settings: {problem}", 1)
     try:
         engine.training.TrainingConfig(**taken)
     except ValueError as error:
@@ -220,6 +235,17 @@ def _check_project_values(settings: TrainSettings, engine) -> None:
     lr = settings.values["optimizer"].get("lr")
     if settings.from_project("lr") and not (isinstance(lr, dict) or _is_number(lr)):
         raise settings.error("lr", f"the learning rate must be a number or a schedule object; received {lr!r:.60}")
+
+
+def count_problem(name: str, value) -> str | None:
+    """What is wrong with ``value`` for a count setting (epochs, batch_size, ...) in words, or None."""
+    if name not in COUNT_LIMITS or (value is None and name in ("max_steps", "early_stopping_patience")):
+        return None
+    low, high = COUNT_LIMITS[name]
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return None
+    shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else f"{value!r:.60}"
+    return f"{name} must be a whole number from {low:,} to {high:,}; received {shown}"
 
 
 def _is_number(value) -> bool:

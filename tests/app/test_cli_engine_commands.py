@@ -214,7 +214,7 @@ def test_a_corrupt_model_file_gives_one_line_and_no_traceback_from_the_real_comm
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith(f"layerlab evaluate: {bad}: not a LayerLab model file, or truncated")
+    assert result.stderr.startswith(f"layerlab evaluate: {bad}: not a LayerLab model file")
     assert len(result.stderr.splitlines()) == 1
 
 

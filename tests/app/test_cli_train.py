@@ -59,7 +59,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys, softmax_spec):
     broken = tmp_path / "broken.json"
     broken.write_text('{"nodes": [')
     code, _, err = run(["train", str(broken)], capsys)
-    assert code == 1 and "broken.json: not valid JSON" in err and "Traceback" not in err
+    assert code == 1 and "broken.json: is not valid JSON" in err and "Traceback" not in err
 
     code, _, err = run(["train", softmax_spec, "--optimizer", "adamm", "--max-steps", "1", "-o",
                         str(tmp_path / "m.llmodel")], capsys)
@@ -118,7 +118,8 @@ def test_another_optimizer_starts_from_its_own_defaults_and_a_flag_rescues_a_bad
     project, model = write_app_project(tmp_path / "p.layerlab", epochs=0), tmp_path / "m.llmodel"
     code, _, err = run(["train", project, "--max-steps", "1", "-o", str(model)], capsys)
     assert code == 1
-    assert err == f"layerlab train: {project}: training settings: epochs must be an integer >= 1; received epochs=0\n"
+    assert err == (f"layerlab train: {project}: training settings: epochs must be a whole number from 1 to 1,000,000; "
+                   f"received 0\n")
 
     code, out, err = run(["train", project, "--epochs", "1", "--optimizer", "adam", "--max-steps", "1",
                           "-o", str(model), "-q"], capsys)
