@@ -67,7 +67,7 @@ def _existing_folder(path: Path) -> Path:
     return folder
 
 
-def check_output_file(name: str, option: str) -> Path:
+def check_output_file(name: str, option: str, example: str = "model.llmodel") -> Path:
     """``name`` as a path a command may write a file to (replacing a regular file there), else CommandError.
 
     Refused: a name too long for its file system, a folder, a device or pipe (an atomic save would replace
@@ -83,7 +83,7 @@ def check_output_file(name: str, option: str) -> Path:
     except OSError as exc:
         raise CommandError(f"cannot write {name}: {write_problem(exc)}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise CommandError(f"cannot write {name}: it is a folder; give a file name such as {path / 'model.llmodel'}")
+        raise CommandError(f"cannot write {name}: it is a folder; give a file name such as {path / example}")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise CommandError(f"cannot write {name}: it is not a regular file (a device or a pipe)")
     if not folder.is_dir():

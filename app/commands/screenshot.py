@@ -7,12 +7,12 @@ training steps (the Training tab mid-run), a digit drawn on the Draw pad, the fi
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from app.commands.command_error import CommandError
 from app.commands.drawn_digits import DIGIT_STROKES
+from app.commands.output_files import check_output_file, write_problem
 
 DEFAULT_SIZE = "1280x800"
 MIN_SIZE = (640, 480)
@@ -62,14 +62,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def check_writable(output: str) -> Path:
-    path = Path(output).expanduser().absolute()
-    if path.is_dir():
-        raise CommandError(f"cannot write {output}: it is a folder")
-    if not path.parent.is_dir():
-        raise CommandError(f"cannot write {output}: folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise CommandError(f"cannot write {output}: no permission to write in {path.parent}")
-    return path
+    """The absolute path of ``output`` once it is a place a PNG may be written (not a folder, a device, a pipe
+    or a name too long), checked before Qt starts; else CommandError."""
+    return check_output_file(output, "OUT.png", example="screenshot.png").absolute()
 
 
 def run(args) -> int:
@@ -126,7 +121,7 @@ def run(args) -> int:
     try:
         engine.atomic_write(output, lambda handle: handle.write(data))
     except OSError as error:
-        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+        raise CommandError(f"cannot write {args.output}: {write_problem(error)}") from None
     print(f"saved {output} ({width}x{height})")
     return 0
 

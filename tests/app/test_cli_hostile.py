@@ -225,6 +225,12 @@ def test_metrics_to_a_full_disk_stop_the_metrics_not_the_run(tmp_path, capsys):
     assert "saved" in out and engine.load_checkpoint(model).metadata["trainer"]["step"] == 2
 
 
+def test_a_screenshot_onto_a_pipe_is_refused_before_the_window_opens(tmp_path, capsys, fifo):
+    code, out, err = run(["screenshot", str(fifo)], capsys)
+    assert out == "" and stat.S_ISFIFO(os.stat(fifo).st_mode)  # the atomic save replaced the pipe with a PNG
+    assert_clean(code, err, "screenshot", names=f"cannot write {fifo}: it is not a regular file")
+
+
 # ------------------------------------------------------------------------------- train --resume (F8)
 
 def damaged_copy(checkpoint_file, tmp_path, damage):
