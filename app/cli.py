@@ -30,6 +30,7 @@ from app.version import package_version
 
 COMMANDS = (train, evaluate, predict, datasets, screenshot)
 DEBUG_ENV = "LAYERLAB_DEBUG"
+EXIT_READER_GONE = 141  # what a shell reports for a program ended by SIGPIPE: 128 + 13
 MAX_UNEXPECTED_CHARS = 300  # an unexpected error's text can hold a whole array; one line is what people read
 
 
@@ -69,12 +70,24 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the program reading our output stopped (`layerlab datasets | head -1`): not a fault
+        _stop_writing_stdout()
+        return EXIT_READER_GONE
     except Exception as error:  # noqa: BLE001 - the last line of defence: a sentence instead of a traceback
         if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
             raise
         print(f"{prefix}: unexpected problem: {_in_words(error)} (set {DEBUG_ENV}=1 to see the details)",
               file=sys.stderr)
         return 1
+
+
+def _stop_writing_stdout() -> None:
+    """Point stdout at the null device, so Python's flush at exit does not report the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed or replaced (a test's capture): nothing left to silence
+        pass
 
 
 def _in_words(error: BaseException) -> str:

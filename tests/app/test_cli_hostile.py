@@ -304,6 +304,13 @@ def test_a_pipe_as_the_model_is_refused_at_once(tmp_path, fifo, command):  # F4;
     assert_clean(code, err, command, names=f"{fifo}: is a named pipe")
 
 
+def test_a_link_to_dev_zero_as_the_model_is_refused_without_reading(tmp_path):  # F5; engine.load (H1) refuses it
+    link = tmp_path / "zero.llmodel"
+    link.symlink_to("/dev/zero")
+    code, _, err = run_child(["evaluate", str(link), "--dataset", "mnist"], tmp_path)
+    assert_clean(code, err, "evaluate", names=f"{link}: is a device")
+
+
 # ------------------------------------------------------------------------------------- the safety net
 
 def test_an_unexpected_error_is_one_line_in_words_and_the_details_on_request(capsys, monkeypatch):
@@ -333,6 +340,15 @@ def test_an_unexpected_error_of_many_lines_is_one_short_line(capsys, monkeypatch
     code, _, err = run(["datasets"], capsys)
     assert code == 1 and err.count("\n") == 1 and len(err) < 400
     assert err.startswith("layerlab datasets: unexpected problem: first line xxx") and "Runtime" not in err
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path):
+    """`layerlab datasets | head -0`: the pipe is closed before the command writes; no traceback, no message."""
+    child = subprocess.Popen([sys.executable, "-m", "app.cli", "datasets"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child.stdout.close()  # long before the child has imported the engine and written a line
+    _, err = child.communicate(timeout=CHILD_TIMEOUT_S)
+    assert (child.returncode, err.decode()) == (141, "")
 
 
 def test_ctrl_c_still_exits_130(capsys, monkeypatch):
