@@ -42,5 +42,8 @@ def describe_error(exc: BaseException) -> str:
         return f"missing entry {exc.args[0]!r}" if exc.args else "a missing entry"
     if isinstance(exc, RecursionError):
         return "the data is nested too deeply"
+    if isinstance(exc, OSError) and exc.strerror:  # "No space left on device", not "[Errno 28] No space..."
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror[:1].lower()}{exc.strerror[1:]}{where}"
     text = str(exc).strip()
     return text or "an unexpected error"

@@ -19,9 +19,11 @@ guarantees:
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +39,7 @@ def atomic_write(path, write: Callable[[BinaryIO], object]) -> Path:
     """Write ``path`` (or, for a symbolic link, the file it points to) all at once; returns ``path``."""
     path = Path(path)
     target = Path(os.path.realpath(path))  # a link is written through, never replaced by a plain file
+    _refuse_special_file(target)
     remove_stale_temporaries(target)
     temp = target.parent / f"{_prefix(target)}{os.getpid()}.{secrets.token_hex(4)}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -54,6 +57,19 @@ def atomic_write(path, write: Callable[[BinaryIO], object]) -> Path:
         temp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _refuse_special_file(target: Path) -> None:
+    """A save never renames a file over a device, a pipe or a folder (``-o /dev/full`` run as root would
+    replace the device with a plain file)."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise OSError(errno.EEXIST, f"is {kind}, not a regular file; LayerLab saves only over ordinary files",
+                      str(target))
 
 
 def remove_stale_temporaries(path) -> list[Path]:

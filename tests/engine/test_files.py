@@ -101,3 +101,23 @@ def test_saving_through_a_symbolic_link_writes_its_target_and_keeps_the_link(tmp
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert real.read_bytes() == b"new" and link.read_bytes() == b"new"
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["real.llmodel"]
+
+
+def test_a_save_never_replaces_a_device_a_pipe_or_a_folder(tmp_path):
+    fifo = tmp_path / "model.llmodel"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.llmodel"
+    folder.mkdir()
+    for target in (fifo, folder, Path("/dev/null")):
+        with pytest.raises(OSError, match="not a regular file"):
+            atomic_write(target, lambda handle: handle.write(b"data"))
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and folder.is_dir()
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_os_error_is_described_without_its_number():
+    from engine import describe_error
+
+    described = describe_error(OSError(28, "No space left on device", "/tmp/model.llmodel"))
+    assert described == "no space left on device (/tmp/model.llmodel)"
