@@ -27,13 +27,11 @@ PROJECT_SUFFIX = ".layerlab"
 MAX_BYTES = 10 * 1024 * 1024
 
 
-class ProjectFileError(ValueError):
-    """A project or network file that cannot be read or written; the message names the file and the problem."""
+class ProjectFileError(engine.UserFileError):
+    """A project or network file that cannot be read or written; the message names the file and the problem.
 
-    def __init__(self, path, problem: str):
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+    A ``UserFileError`` (``path``, ``problem``), so ``engine.user_files`` raises it directly.
+    """
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,20 @@ class Project:
 def read_project(path: str | Path) -> Project:
     """A ``.layerlab`` project or a ``layerlab-network`` spec, checked; ProjectFileError otherwise."""
     path = Path(path)
-    data = _read_json(path)
+    return project_from_data(path, read_project_json(path))
+
+
+def read_project_json(path: str | Path) -> dict:
+    """The JSON object in ``path``, read as every user file is (``engine.user_files``): a regular file of at
+    most ``MAX_BYTES`` (never a FIFO, a device or ``/dev/zero``), nested at most 64 deep, no giant integers."""
+    data = engine.user_files.read_json(path, max_bytes=MAX_BYTES, error=ProjectFileError)
+    if not isinstance(data, dict):
+        raise ProjectFileError(path, "does not hold a JSON object")
+    return data
+
+
+def project_from_data(path: Path, data: dict) -> Project:
+    """The project (or imported spec) that ``data``, read from ``path``, holds; checked as ``read_project`` does."""
     fmt = data.get("format")
     if fmt == engine.SPEC_FORMAT:
         return Project(path, _checked_spec(path, data), None, None)
@@ -114,37 +125,6 @@ def write_json_atomically(path: str | Path, data: dict) -> Path:
         raise ProjectFileError(path, f"cannot be written: {error.strerror or error}") from None
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        if path.is_dir():
-            raise ProjectFileError(path, "is a folder, not a project file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ProjectFileError(path, f"is {size / 1e6:.0f} MB; a project file is at most "
-                                         f"{MAX_BYTES // (1024 * 1024)} MB")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectFileError(path, "no such file") from None
-    except UnicodeDecodeError:
-        raise ProjectFileError(path, "is not a text file (not UTF-8)") from None
-    except OSError as error:
-        raise ProjectFileError(path, error.strerror or str(error)) from None
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        raise ProjectFileError(path, f"is not valid JSON ({error.msg} at line {error.lineno}, column "
-                                     f"{error.colno})") from None
-    except ValueError as error:
-        raise ProjectFileError(path, f"is not valid JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise ProjectFileError(path, "does not hold a JSON object")
-    return data
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def _checked_spec(path: Path, spec: dict) -> dict:
     """The spec if the canvas can hold it: typed nodes with unique ids, edges between them, no cycle.
 
@@ -168,6 +148,9 @@ def _checked_spec(path: Path, spec: dict) -> dict:
         engine.infer_shapes(spec, collect_errors=True)
     except engine.SpecError as error:
         raise ProjectFileError(path, f"holds a network the canvas cannot show: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a file from anywhere must end in a message, never a traceback
+        raise ProjectFileError(path, f"holds a network the canvas cannot show ({engine.describe_error(error)})") \
+            from error
     return spec
 
 

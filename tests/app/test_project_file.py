@@ -52,7 +52,7 @@ def test_a_bare_network_spec_opens_as_an_import(network_file):
 
 @pytest.mark.parametrize(("content", "problem"), [
     ("{not json", "is not valid JSON (Expecting property name enclosed in double quotes at line 1, column 2)"),
-    (b"\xff\xfe\x00binary", "is not a text file"),
+    (b"\xff\xfe\x00binary", "is not UTF-8 text (byte 0 cannot be read)"),
     ([1, 2], "does not hold a JSON object"),
     ({"format": "keras"}, "is not a LayerLab project or network (format is 'keras'"),
     (project(version="1"), "has no valid format version (version is '1'"),
@@ -67,7 +67,7 @@ def test_a_bare_network_spec_opens_as_an_import(network_file):
     (project(network={"nodes": [{"id": "a", "type": "Flatten"}, {"id": "a", "type": "Flatten"}]}),
      "holds a network the canvas cannot show: a: this id is used by more than one node"),
     (project(layout={"input": [0, "x"]}), "has an unreadable position for 'input'"),
-    ('{"format": "layerlab-project", "version": 1, "layout": {"a": [NaN, 0]}}', "is not valid JSON (NaN"),
+    ('{"format": "layerlab-project", "version": 1, "layout": {"a": [NaN, 0]}}', "holds NaN, which is not a number JSON allows"),
     (project(training=[1]), "has unreadable training settings"),
     (project(training={"dataset": 5}), "names no data set"),
 ])
@@ -86,7 +86,7 @@ def test_missing_folder_and_oversized_files(tmp_path):
     huge = tmp_path / "huge.layerlab"
     with huge.open("wb") as handle:
         handle.truncate(MAX_BYTES + 1)
-    with pytest.raises(ProjectFileError, match="a project file is at most 10 MB"):
+    with pytest.raises(ProjectFileError, match="this kind of file is at most 10.5 MB"):
         read_project(huge)
 
 
