@@ -325,22 +325,28 @@ class JsonEditor(FieldEditor):
         self.line = QLineEdit()
         self._layout.addWidget(self.line)
         self.line.editingFinished.connect(self._commit)
+        self._value = None  # the last value shown or accepted: what value() gives while the text is invalid
 
     def _commit(self) -> None:
+        # Parsed as a file is (a depth limit, no giant integers): '[' * 100000 is refused, not a recursion.
         try:
-            value = json.loads(self.line.text())
-        except json.JSONDecodeError:
+            value = engine.user_files.parse_json(self.line.text())
+        except engine.user_files.JsonError as error:
             self.line.setStyleSheet(INVALID_STYLE)
+            self.line.setToolTip(f"Not used: this text {error}")
             return
         self.line.setStyleSheet("")
+        self.line.setToolTip("")
+        self._value = value
         if not self._showing:
             self.value_edited.emit(value)
 
     def _show(self, value):
+        self._value = value
         self.line.setText(json.dumps(value))
 
     def value(self):
-        return json.loads(self.line.text())
+        return self._value
 
 
 def field_editor(layer_type: str, field: str) -> FieldEditor:

@@ -14,10 +14,12 @@ import json
 import math
 import re
 
+import engine
 from app.document.new_nodes import unique_id
 
 PAYLOAD_FORMAT = "layerlab-nodes"
 PAYLOAD_VERSION = 1
+MAX_TEXT_CHARS = 10 * 1024 * 1024  # as much as a project file may hold; copied nodes are a few kilobytes
 
 
 class ClipboardError(ValueError):
@@ -40,10 +42,19 @@ def payload_to_text(payload: dict) -> str:
 
 
 def payload_from_text(text: str) -> dict:
+    """The payload in the clipboard's text, parsed as a file is (``engine.user_files.parse_json``: a depth
+    limit, no giant integers) and checked; ClipboardError in words otherwise."""
+    if not isinstance(text, str) or not text.strip():
+        raise ClipboardError("the clipboard holds no LayerLab nodes")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ClipboardError(f"the clipboard holds {len(text):,} characters of text, far more than copied LayerLab "
+                             f"nodes; nothing was pasted")
     try:
-        payload = json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        raise ClipboardError("the clipboard holds no LayerLab nodes") from None
+        payload = engine.user_files.parse_json(text)
+    except engine.user_files.JsonError as error:
+        if not text.lstrip().startswith(("{", "[")):  # ordinary text someone copied: no need to say why
+            raise ClipboardError("the clipboard holds no LayerLab nodes") from None
+        raise ClipboardError(f"the clipboard text {error}; nothing was pasted") from None
     check_payload(payload)
     return payload
 
