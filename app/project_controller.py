@@ -7,6 +7,8 @@ and keeps the window's title, the recent-files list and the recovery file in ste
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -26,7 +28,21 @@ OPEN_FILTER = "LayerLab projects and networks (*.layerlab *.json);;LayerLab proj
               "Network specs (*.json);;All files (*)"
 SAVE_FILTER = "LayerLab projects (*.layerlab)"
 EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+RECOVERY_PROBLEM_MS = 30_000  # long enough to be read at start, when the window has just appeared
+# A network's name may be any length; a file name is at most 255 bytes on most systems, and a save writes a
+# temporary file named after it first. The suggested name keeps well inside that.
+MAX_STEM_BYTES = 120
+NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')  # separators, and what Windows refuses
 BLANK_SPEC = {"name": "untitled", "nodes": [{"id": "input", "type": "Input", "shape": [1, 28, 28]}], "edges": []}
+
+
+def file_stem(name: str) -> str:
+    """``name`` as the start of a file name a save dialog offers: no folder separators, at most
+    ``MAX_STEM_BYTES`` bytes of UTF-8 (a 300-character network name still saves)."""
+    stem = NOT_IN_FILE_NAMES.sub("-", name).strip(" .")
+    while len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip(" .") or "network"
 
 
 class ProjectController(QObject):
@@ -129,7 +145,7 @@ class ProjectController(QObject):
             project = read_project(path)
         except ProjectFileError as error:
             self.show_error("Cannot open file", error)
-            if not path.exists():
+            if not os.path.lexists(path):  # False, not an exception, for a name too long for this system
                 self.recent_files.remove(path)
             return False
         if not self.maybe_save():
@@ -165,11 +181,19 @@ class ProjectController(QObject):
             self._show(project.spec, project.layout, project.training, path, f"Opened {path}")
 
     def offer_recovery_at_start(self) -> bool:
-        """After a crash, offer the newest recovery file; True if its changes were brought back."""
-        pending = autosave.pending_recoveries()
-        if not pending:
-            return False
-        recovery = pending[0]
+        """After a crash, offer the newest recovery file; True if its changes were brought back.
+
+        A recovery entry that cannot be read (a damaged copy, a folder or a FIFO put there) never stops the
+        start: it is skipped, and the status bar names it, once.
+        """
+        scan = autosave.scan_recoveries()
+        recovered = bool(scan.found) and self._recover(scan.found[0])
+        if scan.problems:
+            done = f"Recovered {scan.found[0].describe()}. " if recovered else ""
+            self.window.statusBar().showMessage(done + scan.problem_summary(), RECOVERY_PROBLEM_MS)
+        return recovered
+
+    def _recover(self, recovery: autosave.RecoveryFile) -> bool:
         if not self.ask_to_recover(recovery):
             recovery.discard()
             return False
@@ -190,7 +214,7 @@ class ProjectController(QObject):
 
     def save_as(self) -> bool:
         start = self.path.parent if self.path else None
-        suggested = f"{self.display_name().removesuffix(PROJECT_SUFFIX)}{PROJECT_SUFFIX}"
+        suggested = f"{file_stem(self.display_name().removesuffix(PROJECT_SUFFIX))}{PROJECT_SUFFIX}"
         path, _ = save_file_name(self.window, "Save project", suggested, SAVE_FILTER, start)
         if not path:
             return False
@@ -220,7 +244,7 @@ class ProjectController(QObject):
 
     def choose_picture_to_export(self) -> None:
         start = self.path.parent if self.path else None
-        path, chosen = save_file_name(self.window, "Export picture", f"{self.editor.document.name}.png",
+        path, chosen = save_file_name(self.window, "Export picture", f"{file_stem(self.editor.document.name)}.png",
                                       EXPORT_FILTER, start)
         if path:
             if Path(path).suffix.lower() not in (".png", ".svg"):

@@ -1,13 +1,21 @@
-"""Autosave and recovery: a recovery copy is written only while there are unsaved changes, saving removes
-it, and a copy newer than its project is offered back when the project is opened or at start."""
+"""Autosave and recovery: a recovery copy is written shortly after each edit while there are unsaved changes,
+saving removes it, and a copy newer than its project is offered back when the project is opened or at start."""
 
 import os
+import time
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.document import autosave
-from app.document.autosave import AUTOSAVE_INTERVAL_MS, Autosaver, pending_recoveries, recovery_for, recovery_path
+from app.document.autosave import (
+    AUTOSAVE_DELAY_MS,
+    AUTOSAVE_MAX_DELAY_MS,
+    Autosaver,
+    pending_recoveries,
+    recovery_for,
+    recovery_path,
+)
 from app.document.editor import DocumentEditor
 from app.document.project_file import read_project
 
@@ -21,9 +29,11 @@ def editor(qapp, seed_spec):
 
 def test_writes_only_when_there_are_new_unsaved_changes(editor):
     saver = Autosaver(editor)
-    assert saver.timer.interval() == AUTOSAVE_INTERVAL_MS == 60_000 and saver.timer.isActive()
+    assert (saver.delay_ms, saver.max_delay_ms) == (AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_DELAY_MS) == (2_000, 10_000)
+    assert not saver.timer.isActive()  # nothing to write until something changes
     assert saver.save_now() is None  # nothing changed
     editor.add_node("Flatten", (300, 0))
+    assert saver.timer.isActive()
     path = saver.save_now()
     assert path == recovery_path(None) and path.parent == autosave.recovery_dir()
     recovered = read_project(path)
@@ -33,10 +43,24 @@ def test_writes_only_when_there_are_new_unsaved_changes(editor):
     assert not path.exists()
 
 
-def test_the_timer_writes_the_recovery_file(editor, qtbot):
-    saver = Autosaver(editor, interval_ms=20)
+def test_the_copy_is_written_shortly_after_an_edit(editor, qtbot):
+    saver = Autosaver(editor, delay_ms=50)
     editor.add_node("Flatten", (300, 0))
     qtbot.waitUntil(recovery_path(None).exists, timeout=2000)
+    del saver
+
+
+def test_edits_that_never_pause_are_still_saved_within_the_longest_delay(editor, qtbot):
+    """Each edit restarts the short wait; the copy still comes at most ``max_delay_ms`` after the first one."""
+    saver = Autosaver(editor, delay_ms=300, max_delay_ms=600)
+    started = time.monotonic()
+    for step in range(30):  # an edit every 50 ms for 1.5 s: never a 300 ms pause
+        editor.move_nodes({"input": (float(step), 0.0)})
+        qtbot.wait(50)
+        if recovery_path(None).exists():
+            break
+    assert recovery_path(None).exists(), "continuous editing was never saved"
+    assert time.monotonic() - started < 1.2
     del saver
 
 
