@@ -25,7 +25,7 @@ from app.first_run_guide import FirstRunGuide
 from app.formatting import counted, format_flops
 from app.inspector_dock import InspectorDock
 from app.palette_dock import PaletteDock
-from app.preferences import Preferences
+from app.preferences import Preferences, check_settings_files
 from app.problems_dock import ProblemsDock
 from app.project_controller import ProjectController
 from app.status_bar import StatusBar
@@ -42,6 +42,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowIcon(app_icon())
+        # Before anything makes a QSettings (which reads its file at once and would block on a FIFO).
+        settings_notice = check_settings_files()
 
         self.editor = DocumentEditor(self)
         self.scene = NetworkScene(self.editor, self)
@@ -73,7 +75,7 @@ class MainWindow(QMainWindow):
         # A new window opens on the seed CNN with MNIST (or the image set last trained on), ready to train.
         self.project.open_template(START_TEMPLATE)
         self._select_last_dataset()
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage(settings_notice or "Ready")
 
     def _place_docks(self) -> None:
         area = Qt.DockWidgetArea

@@ -7,15 +7,23 @@ last trained on, and whether the first-run guide has been shown. (Recent files: 
 
 Commands that open a window only to render it (``layerlab screenshot``, ``--smoke-test``) call
 ``use_scratch_settings()`` first, so they neither read nor change what the person's own sessions keep.
+
+QSettings reads its file as soon as it is made, and would block forever on a FIFO in its place (or read a
+symlink to ``/dev/zero`` until memory runs out), so the window calls ``check_settings_files()`` before
+anything makes one: a settings file that is not a regular file, or is absurdly large, is left untouched and
+the session runs on scratch settings, with a message that says so.
 """
 
 from __future__ import annotations
 
 import atexit
 import tempfile
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 from PySide6.QtWidgets import QMainWindow
+
+import engine
 
 GEOMETRY_KEY = "window/geometry"
 DOCK_LAYOUT_KEY = "window/dock_layout"
@@ -24,6 +32,11 @@ GUIDE_SHOWN_KEY = "first_run/guide_shown"
 # Bump when docks are added, renamed or moved: Qt then refuses a layout saved by an older version, and the
 # window opens with its default layout instead of a half-matching one.
 DOCK_LAYOUT_VERSION = 2
+# LayerLab's settings are a few kilobytes (window geometry, a dock layout, eight paths); far more is not ours.
+MAX_SETTINGS_BYTES = 16 * 1024 * 1024
+# An organisation name no settings are kept under: a QSettings made for it reads no one's file, and its
+# fileName() shows where QSettings keeps user settings for the current format and path.
+PROBE_ORGANIZATION = "LayerLab settings location probe"
 
 
 class Preferences:
@@ -85,3 +98,36 @@ def use_scratch_settings() -> str:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder.name)
     return folder.name
+
+
+def settings_files() -> list[Path]:
+    """The user-scope files a plain ``QSettings()`` would read (the application's, then its organisation's),
+    found without reading them."""
+    settings_format = QSettings.defaultFormat()
+    probe = QSettings(settings_format, QSettings.Scope.UserScope, PROBE_ORGANIZATION, "probe")
+    probe_file = Path(probe.fileName())
+    folder, extension = probe_file.parent.parent, probe_file.suffix
+    organization = QCoreApplication.organizationName() or "Unknown Organization"  # Qt's own stand-in
+    application = QCoreApplication.applicationName()
+    files = [folder / organization / f"{application}{extension}"] if application else []
+    return files + [folder / f"{organization}{extension}"]
+
+
+def check_settings_files() -> str | None:
+    """Before any ``QSettings()`` is made: if a settings file is not a regular file or is absurdly large, use
+    scratch settings for this session (the file is left as it is). Returns the message that says so, else None.
+    """
+    for path in settings_files():
+        try:
+            exists = path.exists()
+        except OSError:
+            exists = True  # a symbolic link that loops, a name the system refuses: check_regular_file words it
+        if not exists and not path.is_symlink():
+            continue
+        try:
+            engine.user_files.check_regular_file(path, max_bytes=MAX_SETTINGS_BYTES)
+        except engine.UserFileError as error:
+            use_scratch_settings()
+            return (f"Settings not read: {error}. LayerLab started with default settings, and changes made "
+                    f"in this session are not kept.")
+    return None

@@ -15,10 +15,14 @@ class RecentFiles:
         self.settings = settings if settings is not None else QSettings()
 
     def paths(self) -> list[Path]:
+        """The list kept in the settings; a setting of any other type (edited by hand, written by another
+        program: a number, a map, a list of numbers) reads as no recent files, never as an error."""
         value = self.settings.value(SETTINGS_KEY, [])
         if isinstance(value, str):  # INI settings hand back a one-item list as a plain string
             value = [value]
-        return [Path(item) for item in value or [] if isinstance(item, str) and item]
+        if not isinstance(value, (list, tuple)):
+            return []
+        return [Path(item) for item in value if isinstance(item, str) and item and "\0" not in item][:LIMIT]
 
     def add(self, path) -> None:
         path = Path(path).absolute()
