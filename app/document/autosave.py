@@ -23,6 +23,7 @@ from pathlib import Path
 import platformdirs
 from PySide6.QtCore import QObject, QTimer
 
+import engine
 from app.document.project_file import (
     PROJECT_SUFFIX,
     Project,
@@ -77,11 +78,13 @@ def read_recovery_file(path: Path) -> RecoveryFile:
     project_from_data(path, data)  # a damaged copy is no use to anyone
     note = data.get("recovery")
     owner = note.get("project_path") if isinstance(note, dict) else None
+    if not (isinstance(owner, str) and owner and "\0" not in owner and len(owner) < 4096):
+        owner = None  # no project it can be saved back to (a damaged note): recovered as an untitled network
     try:
         saved_at = path.stat().st_mtime
     except OSError as error:
         raise ProjectFileError(path, f"cannot be read ({error.strerror or error})") from None
-    return RecoveryFile(path, Path(owner) if isinstance(owner, str) and owner else None, saved_at)
+    return RecoveryFile(path, Path(owner) if owner else None, saved_at)
 
 
 def _drop(path: Path) -> bool:
@@ -146,6 +149,7 @@ def scan_recoveries() -> RecoveryScan:
     """
     found, problems = [], []
     folder = recovery_dir()
+    remove_stale_temporaries(folder)
     try:
         entries = sorted(folder.glob(f"*{PROJECT_SUFFIX}")) if folder.is_dir() else []
     except OSError as error:
@@ -161,6 +165,19 @@ def scan_recoveries() -> RecoveryScan:
             continue  # saved after the copy was made: nothing to recover
         found.append(recovery)
     return RecoveryScan(sorted(found, key=lambda r: r.saved_at, reverse=True), problems)
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete what killed autosaves left in ``folder``: ``.{key}.layerlab.{pid}.{random}.tmp`` files whose
+    writer is gone (``engine.remove_stale_temporaries`` decides, per recovery file they were writing)."""
+    marker = PROJECT_SUFFIX + "."
+    try:
+        names = {entry.name[1:].partition(marker)[0] for entry in os.scandir(folder)
+                 if entry.name.startswith(".") and entry.name.endswith(".tmp") and marker in entry.name}
+    except OSError:
+        return  # no folder yet, or one we cannot list: nothing of ours to clear
+    for name in names:
+        engine.remove_stale_temporaries(folder / f"{name}{PROJECT_SUFFIX}")
 
 
 def pending_recoveries() -> list[RecoveryFile]:

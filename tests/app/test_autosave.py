@@ -149,3 +149,23 @@ def test_at_start_an_untitled_recovery_copy_is_offered(main_window):
     assert main_window.project.offer_recovery_at_start()
     assert main_window.editor.document.spec() == edited and main_window.isWindowModified()
     assert main_window.project.path is None
+
+
+def test_at_start_temporaries_of_killed_autosaves_are_removed(main_window):
+    """An autosave killed mid-write leaves its hidden temporary; the next start clears those whose writer is
+    gone (also for a recovery file that was never completed), and leaves a live writer's alone."""
+    import subprocess
+    import sys
+
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # a process id that is no longer running: the writer of the litter below
+    folder = autosave.recovery_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    litter = [folder / f".untitled.layerlab.{finished.pid}.0badf00d.tmp",
+              folder / f".0123456789abcdef.layerlab.{finished.pid}.deadbeef.tmp"]
+    live = folder / f".fedcba9876543210.layerlab.{os.getppid()}.cafef00d.tmp"  # a running process's save
+    for path in (*litter, live):
+        path.write_bytes(b"{half a proj")
+    assert not main_window.project.offer_recovery_at_start()
+    assert not any(path.exists() for path in litter)
+    assert live.exists()
