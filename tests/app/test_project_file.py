@@ -67,7 +67,8 @@ def test_a_bare_network_spec_opens_as_an_import(network_file):
     (project(network={"nodes": [{"id": "a", "type": "Flatten"}, {"id": "a", "type": "Flatten"}]}),
      "holds a network the canvas cannot show: a: this id is used by more than one node"),
     (project(layout={"input": [0, "x"]}), "has an unreadable position for 'input'"),
-    ('{"format": "layerlab-project", "version": 1, "layout": {"a": [NaN, 0]}}', "holds NaN, which is not a number JSON allows"),
+    ('{"format": "layerlab-project", "version": 1, "layout": {"a": [NaN, 0]}}',
+     "holds NaN, which is not a number JSON allows"),
     (project(training=[1]), "has unreadable training settings"),
     (project(training={"dataset": 5}), "names no data set"),
 ])
