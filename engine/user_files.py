@@ -147,7 +147,10 @@ def _check_stat(path, info: os.stat_result, error: ErrorFactory, max_bytes: int 
                 or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a file")
         raise error(path, f"is {kind}, not a regular file; LayerLab reads only ordinary files")
     if max_bytes is not None and info.st_size > max_bytes:
-        raise error(path, f"is {_size(info.st_size)}; this kind of file is at most {_size(max_bytes)}")
+        size, limit = _size(info.st_size), _size(max_bytes)
+        if size == limit:  # just over the limit: rounding would say "10.5 MB ... at most 10.5 MB"
+            size, limit = f"{info.st_size:,} bytes", f"{max_bytes:,} bytes"
+        raise error(path, f"is {size}; this kind of file is at most {limit}")
 
 
 def _os_problem(exc: OSError) -> str:

@@ -87,7 +87,7 @@ def test_missing_folder_and_oversized_files(tmp_path):
     huge = tmp_path / "huge.layerlab"
     with huge.open("wb") as handle:
         handle.truncate(MAX_BYTES + 1)
-    with pytest.raises(ProjectFileError, match="this kind of file is at most 10.5 MB"):
+    with pytest.raises(ProjectFileError, match="is 10,485,761 bytes; this kind of file is at most 10,485,760 bytes"):
         read_project(huge)
 
 

@@ -75,6 +75,8 @@ def test_the_size_limit_is_the_formats_whatever_the_file_claims(tmp_path):
     with pytest.raises(UserFileError, match="at most 1.0 KB"):
         user_files.read_bytes(path, max_bytes=1000)
     assert user_files.read_bytes(path, max_bytes=4096) == b" " * 2048
+    with pytest.raises(UserFileError, match="is 2,048 bytes; this kind of file is at most 2,047 bytes"):
+        user_files.read_bytes(path, max_bytes=2047)  # rounded, both would read "2.0 KB"
 
 
 def test_text_that_is_not_utf8_names_the_byte(tmp_path):
