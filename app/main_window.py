@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
         self.draw_panel.pen_down_changed.connect(self.dashboard.controller.pen_down_changed)
         # Settings edited in the training form belong to the project: saved with it, undoable.
         self.dashboard.training_panel.form.settings_edited.connect(self._training_settings_edited)
+        # A project's settings the form could not take are problems too: the Training dock may be hidden.
+        self.dashboard.training_panel.form.settings_refused.connect(self.problems_dock.show_settings_problems)
 
     def _give_training_room(self, visible: bool) -> None:
         """The summary is a table; curves and feature maps need height: grow the bottom area for training."""
@@ -284,7 +286,7 @@ class MainWindow(QMainWindow):
         self.canvas.centerOn(self.scene.node_items[node_id])
 
     def _show_totals(self, report) -> None:
-        problems = self.problems_dock.count()  # the design's own, and whether it fits the data set
+        problems = self.problems_dock.count()  # the design's own, whether it fits the data, refused settings
         layers = len(self.editor.document.node_ids())
         text = f"{counted(layers, 'layer')} · {counted(report.total_params, 'parameter')} · "
         text += f"{format_flops(report.total_flops)}"

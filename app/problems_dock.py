@@ -1,6 +1,6 @@
 """The problems list (right dock, under the inspector): every message shape inference has about the
-design, each naming its node, and whether the design fits the chosen data set; clicking one selects that
-node on the canvas.
+design, each naming its node, whether the design fits the chosen data set, and the project's training
+settings the form could not take; clicking a node's problem selects that node on the canvas.
 """
 
 from __future__ import annotations
@@ -11,6 +11,12 @@ from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QWidget
 VALID_TEXT = "No problems: every layer's shape works out, and the network fits the data set."
 
 
+class SettingsProblem(str):
+    """A refused training setting: a message of no node."""
+
+    node = None
+
+
 class ProblemsDock(QDockWidget):
     node_activated = Signal(str)
 
@@ -19,6 +25,7 @@ class ProblemsDock(QDockWidget):
         self.setObjectName("ProblemsDock")
         self._report = None
         self._data_problem = None
+        self._settings_problems: list[str] = []
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
@@ -39,9 +46,15 @@ class ProblemsDock(QDockWidget):
         self._data_problem = problem
         self._refresh()
 
+    def show_settings_problems(self, messages: list[str]) -> None:
+        """The project's training settings the form refused (each names its "training.<field>")."""
+        self._settings_problems = [SettingsProblem(message) for message in messages]
+        self._refresh()
+
     def _problems(self) -> list:
         problems = list(self._report.errors) if self._report is not None else []
-        return problems + ([self._data_problem] if self._data_problem is not None else [])
+        problems += [self._data_problem] if self._data_problem is not None else []
+        return problems + self._settings_problems
 
     def _refresh(self) -> None:
         self.list.clear()

@@ -333,3 +333,17 @@ def test_a_project_whose_training_fields_the_form_cannot_show_says_which_and_sho
 
     _open_with_the_menu(main_window, good, monkeypatch)
     assert "training." not in _form_notes(form) and form.epochs.value() == 7
+
+
+def test_refused_training_settings_are_listed_in_problems_until_a_field_is_set(main_window, tmp_path, monkeypatch):
+    from tests.app.gui_helpers import type_into
+
+    bad = _project_file(tmp_path, "bad", {"dataset": "toy:spiral", "epochs": 2**31})
+    _open_with_the_menu(main_window, bad, monkeypatch)
+    problems = main_window.problems_dock
+    assert any("training.epochs: 2147483648 is beyond the largest" in text for text in problems.messages())
+    assert "1 problem" in main_window.totals_label.text()
+    form = main_window.dashboard.training_panel.form
+    type_into(form.epochs, "12")  # the person sets the field: the project now holds what the form shows
+    assert not any("training." in text for text in problems.messages())
+    assert main_window.editor.document.training_settings["epochs"] == 12
