@@ -93,11 +93,11 @@ def _stop_writing_stdout() -> None:
 def _in_words(error: BaseException) -> str:
     """The error as engine.describe_error words it (never its class name), on one line of bounded length."""
     try:
-        from engine.errors import describe_error
+        import engine
     except Exception:  # noqa: BLE001 - the engine itself may be what failed to import
         text = str(error).strip() or "an unexpected error"
     else:
-        text = describe_error(error)
+        text = engine.describe_error(error)
     text = " ".join(text.split())
     return text if len(text) <= MAX_UNEXPECTED_CHARS else text[:MAX_UNEXPECTED_CHARS - 1] + "…"
 

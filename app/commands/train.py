@@ -94,9 +94,10 @@ def register(subparsers) -> None:
 def read_spec(path: str):
     """The JSON value in ``path``, read as every user's file is (engine.user_files): a regular file of at most
     ``MAX_SPEC_BYTES`` (never a FIFO or /dev/zero), nested at most 64 deep, no integer of thousands of digits."""
-    from engine.user_files import read_json
+    import engine
 
-    return read_json(path, max_bytes=MAX_SPEC_BYTES, error=lambda name, problem: CommandError(f"{name}: {problem}"))
+    return engine.user_files.read_json(path, max_bytes=MAX_SPEC_BYTES,
+                                       error=lambda name, problem: CommandError(f"{name}: {problem}"))
 
 
 def read_network_file(path: str):

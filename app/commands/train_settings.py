@@ -186,11 +186,11 @@ def _take_optimizer(settings: TrainSettings, args, training: dict) -> None:
         optimizer, source = {"name": DEFAULT_OPTIMIZER}, DEFAULT
     project_schedule = training.get("schedule") if source != FLAG or same else None
     if args.schedule:
-        from engine.user_files import JsonError, parse_json  # here: `layerlab --help` starts without NumPy
+        import engine  # here: `layerlab --help` starts without NumPy
 
         try:
-            schedule = parse_json(args.schedule)
-        except JsonError as error:  # also a nesting or a number no schedule has
+            schedule = engine.user_files.parse_json(args.schedule)
+        except engine.user_files.JsonError as error:  # also a nesting or a number no schedule has
             raise CommandError(f"--schedule {error}", 2) from None
         start = args.lr or optimizer.get("lr")
         if isinstance(schedule, dict) and "initial_learning_rate" not in schedule and _is_number(start):
