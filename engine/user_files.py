@@ -246,11 +246,12 @@ def read_image(path, *, error: ErrorFactory = UserFileError, max_bytes: int = MA
     from PIL import Image, UnidentifiedImageError
 
     data = read_bytes(path, max_bytes=max_bytes, error=error)
-    with reading(path, error=error, what="is a damaged image"):
+    # Pillow warns about what it skips in odd files ("Tag data larger than file"; a decompression bomb,
+    # which our own pixel limit below refuses in words): a person would see Python's warning text.
+    with reading(path, error=error, what="is a damaged image"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            with warnings.catch_warnings():  # our own pixel limit below refuses it, in words
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+            image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
         except UnidentifiedImageError:
             raise error(path, "is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP)") from None
         width, height = image.size
