@@ -311,7 +311,7 @@ def run(args) -> int:
     print(f"{final.message}: {trainer.step} steps in {trainer.elapsed:.1f} s ({speed:,.0f} samples/s); "
           f"test accuracy {result.accuracy:.4f}, loss {result.loss:.4f}; saved {output}")
     if type(final).__name__ == "FailedEvent":
-        print(f"training failed: {final.message}", file=sys.stderr)
+        print(f"layerlab train: training failed: {final.message}", file=sys.stderr)  # as every error line reads
         return 1
     if metrics_file and metrics_file.problem:  # the model is saved; only the metrics stopped
         raise CommandError(f"the model was saved, but the metrics could not all be written to {args.metrics}: "
