@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowIcon(app_icon())
         # Before anything makes a QSettings (which reads its file at once and would block on a FIFO).
-        settings_notice = check_settings_files()
+        self.settings_notice = check_settings_files()  # None, or why this session runs on default settings
 
         self.editor = DocumentEditor(self)
         self.scene = NetworkScene(self.editor, self)
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         # A new window opens on the seed CNN with MNIST (or the image set last trained on), ready to train.
         self.project.open_template(START_TEMPLATE)
         self._select_last_dataset()
-        self.statusBar().showMessage(settings_notice or "Ready")
+        self.statusBar().showMessage(self.settings_notice or "Ready")
 
     def _place_docks(self) -> None:
         area = Qt.DockWidgetArea

@@ -190,7 +190,10 @@ class ProjectController(QObject):
         recovered = bool(scan.found) and self._recover(scan.found[0])
         if scan.problems:
             done = f"Recovered {scan.found[0].describe()}. " if recovered else ""
-            self.window.statusBar().showMessage(done + scan.problem_summary(), RECOVERY_PROBLEM_MS)
+            # Said together with a settings file that could not be read, never in its place.
+            settings_notice = getattr(self.window, "settings_notice", None)
+            message = done + scan.problem_summary() + (f" {settings_notice}" if settings_notice else "")
+            self.window.statusBar().showMessage(message, RECOVERY_PROBLEM_MS)
         return recovered
 
     def _recover(self, recovery: autosave.RecoveryFile) -> bool:

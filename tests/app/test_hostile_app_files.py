@@ -332,3 +332,22 @@ def test_project_file_error_is_a_user_file_error():
     assert issubclass(ProjectFileError, engine.UserFileError)
     error = ProjectFileError("/x/p.layerlab", "no such file")
     assert (error.path, error.problem, str(error)) == ("/x/p.layerlab", "no such file", "/x/p.layerlab: no such file")
+
+
+def test_a_bad_settings_file_and_a_bad_recovery_entry_are_both_said(qtbot):
+    from app.main_window import MainWindow
+
+    path = settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)
+    bad = autosave.recovery_dir() / "x.layerlab"
+    bad.mkdir(parents=True)
+    window = MainWindow()
+    window.project.ask_to_save_changes = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(window)
+    window.project.offer_recovery_at_start()  # what gui.py does once the window is shown
+    message = window.statusBar().full_message()
+    assert message.startswith(f"A recovery file could not be read and was skipped: {bad}: ")
+    assert f"Settings not read: {path}: is 67.1 MB" in message
+    window.close()
