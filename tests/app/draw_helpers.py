@@ -8,6 +8,18 @@ from PySide6.QtTest import QTest
 READ_TIMEOUT_MS = 20_000  # the first reading waits for the reader process to start (~0.5 s, more when busy)
 
 
+def shown_draw_panel(qtbot):
+    """A Draw panel on its own, 480x600, shown and exposed (the panel fixtures of the draw tests)."""
+    from app.draw.panel import DrawPanel
+
+    panel = DrawPanel()
+    panel.resize(480, 600)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
 def draw_stroke(pad, points):
     """Drag the mouse through ``points`` given as fractions (x, y) of the pad's size."""
     def at(point):

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.draw.panel import DrawPanel
 from app.draw.preprocess import centre_of_mass, mnist_style
-from tests.app.draw_helpers import READ_TIMEOUT_MS, circle_points, draw_stroke, wait_for_reading
+from tests.app.draw_helpers import READ_TIMEOUT_MS, circle_points, draw_stroke, shown_draw_panel, wait_for_reading
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf",
@@ -19,12 +18,7 @@ FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "Dej
 
 @pytest.fixture
 def panel(qtbot):
-    panel = DrawPanel()
-    panel.resize(480, 600)
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+    return shown_draw_panel(qtbot)
 
 
 @pytest.mark.parametrize("points", [[(0.7, 0.15), (0.7, 0.5), (0.7, 0.85)], circle_points()],

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox
 
 import engine
 from app.dashboard import install_dashboard
-from app.draw.panel import DrawPanel
-from tests.app.draw_helpers import circle_points, draw_stroke
+from tests.app.draw_helpers import circle_points, draw_stroke, shown_draw_panel
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
@@ -68,11 +67,7 @@ def fake_ghostscript(tmp_path, monkeypatch):
 
 @pytest.fixture
 def panel(qtbot):
-    panel = DrawPanel()
-    panel.resize(480, 600)
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown_draw_panel(qtbot)
     assert panel.load_button.isEnabled()
     return panel
 
