@@ -87,11 +87,11 @@ def _input_shape(network, node_id) -> tuple:
 def _runs_wide(network, node_id) -> bool:
     """True for a stride-1 Conv2D whose one-image wide columns fit a chunk (``conv2d_forward``'s own rule)."""
     layer = network.layers[node_id]
-    if not isinstance(layer, Conv2D) or layer._strides != (1, 1):
+    if not isinstance(layer, Conv2D) or layer.stride_hw != (1, 1):
         return False
     c, h, w = _input_shape(network, node_id)
-    out_h, out_w, (_, _, left, right) = conv_geometry(h, w, layer._kernel, (1, 1), layer._padding)
-    return wide_columns_fit(c, layer._kernel, (out_h, out_w), w + left + right, network.dtype.itemsize)
+    out_h, out_w, (_, _, left, right) = conv_geometry(h, w, layer.kernel_hw, (1, 1), layer.padding_rule)
+    return wide_columns_fit(c, layer.kernel_hw, (out_h, out_w), w + left + right, network.dtype.itemsize)
 
 
 def _pool_reading(network, node_id):
@@ -101,11 +101,11 @@ def _pool_reading(network, node_id):
     if len(consumers) != 1 or not _runs_wide(network, node_id):
         return None
     layer, pool = network.layers[node_id], network.layers[consumers[0]]
-    if layer._activation.name not in _MONOTONE_FUSABLE or not isinstance(pool, MaxPooling2D):
+    if layer.activation_function.name not in _MONOTONE_FUSABLE or not isinstance(pool, MaxPooling2D):
         return None
     _, out_h, out_w = network.shapes[node_id].output_shape
-    _, _, pads = conv_geometry(out_h, out_w, pool._pool, pool._strides, pool._padding)
-    if pool._pool != (2, 2) or pool._strides != (2, 2) or any(pads) or out_h % 2 or out_w % 2:
+    _, _, pads = conv_geometry(out_h, out_w, pool.pool_hw, pool.stride_hw, pool.padding_rule)
+    if pool.pool_hw != (2, 2) or pool.stride_hw != (2, 2) or any(pads) or out_h % 2 or out_w % 2:
         return None
     return consumers[0]
 
@@ -124,13 +124,13 @@ def _step_for(network, node_id, layer):
 
 def _activate(layer, y):
     """The layer's activation applied to ``y`` (a contiguous buffer of the plan's) in place where it can be."""
-    name = layer._activation.name
+    name = layer.activation_function.name
     if name == "linear":
         return y
     if name == "relu":
         relu_in_place(y.reshape(-1))
         return y
-    return layer._activation.forward(y, inplace=True)[0]
+    return layer.activation_function.forward(y, inplace=True)[0]
 
 
 class _Convolution:
@@ -139,9 +139,9 @@ class _Convolution:
 
     def __init__(self, layer, input_shape, dtype, pool: bool):
         c, h, w = input_shape
-        (kh, kw), f = layer._kernel, layer.filters
+        (kh, kw), f = layer.kernel_hw, layer.filters
         self._layer, self._pool = layer, pool
-        out_h, out_w, (top, bottom, left, right) = conv_geometry(h, w, layer._kernel, (1, 1), layer._padding)
+        out_h, out_w, (top, bottom, left, right) = conv_geometry(h, w, layer.kernel_hw, (1, 1), layer.padding_rule)
         self._out_hw = (out_h, out_w)
         # The image's rows one after another with ONE gap of zeros between neighbours: a row's right padding and
         # the next row's left padding are the same zeros, max(left, right) columns of them instead of left +

@@ -117,6 +117,25 @@ class Conv2D(Layer):
         self._workspace = Workspace()
         self._inference_workspace = Workspace()  # only ever holds columns of up to CHUNK_BYTES
 
+    # Geometry as the ops read it (the fields above keep what the spec said: an int or a pair, any case).
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        return self._kernel
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        return self._strides
+
+    @property
+    def padding_rule(self):
+        """'valid', 'same' or (pad_h, pad_w)."""
+        return self._padding
+
+    @property
+    def activation_function(self):
+        """The ``engine.ops.activations.Activation`` that ``activation`` names."""
+        return self._activation
+
     def output_shape(self, input_shapes):
         out_h, out_w = window_output_shape(self, input_shapes[0], self._kernel, self._strides, self._padding)
         return (self.filters, out_h, out_w)
@@ -175,6 +194,21 @@ class _Pooling2D(Layer):
         self._strides = self._pool if strides is None else _size_pair(strides, "strides")
         self.padding = padding
         self._padding = _padding(padding)
+
+    # Geometry as the ops read it (the fields above keep what the spec said).
+    @property
+    def pool_hw(self) -> tuple[int, int]:
+        return self._pool
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        """The pool's own size where ``strides`` is None."""
+        return self._strides
+
+    @property
+    def padding_rule(self):
+        """'valid', 'same' or (pad_h, pad_w)."""
+        return self._padding
 
     def output_shape(self, input_shapes):
         out_h, out_w = window_output_shape(self, input_shapes[0], self._pool, self._strides, self._padding, "pool")

@@ -98,6 +98,11 @@ class Dense(Layer):
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
 
+    @property
+    def activation_function(self):
+        """The ``engine.ops.activations.Activation`` that ``activation`` names."""
+        return self._activation
+
     def _features(self, input_shapes) -> int:
         shape = input_shapes[0]
         if len(shape) != 1:
