@@ -18,13 +18,12 @@ from engine import backend, design_limits
 from engine.layers import make_layer
 from engine.layers.core import Dropout
 from engine.one_image import OneImagePlan
+from engine.ops.dispatch import choose
 from engine.output_head import OutputHead
-from engine.parallel import cores_are_limited, engine_threads
+from engine.parallel import engine_threads
 from engine.parameter import ParameterStore
 from engine.shapes import infer_shapes
 from engine.spec import SPEC_FORMAT, SPEC_VERSION, parse_graph
-
-SMALL_BATCH = 8  # at most this many examples always run on BLAS's own threads (see ``Network._threads_for``)
 
 DTYPES = ("float32", "float64")
 
@@ -107,11 +106,10 @@ class Network:
         MLP 784-128-10 trains ~1.4x faster at batch 128 with BLAS's threads. While an app limits the
         engine's cores (``set_core_limit``), every network's batches run inside ``engine_threads``, so
         that BLAS keeps to one thread as well. A few images (a drawing being read) are always left to
-        BLAS's threads.
+        BLAS's threads (``engine.ops.dispatch.SMALL_BATCH``). The "network threads" rules of
+        ``engine.ops.dispatch`` decide.
         """
-        if self.xp is not np or batch_size <= SMALL_BATCH:
-            return nullcontext()
-        if not self._shares_out_work and not cores_are_limited():
+        if choose("network threads", self.xp, batch_size, self._shares_out_work) == "BLAS threads":
             return nullcontext()
         return engine_threads()
 
@@ -136,8 +134,8 @@ class Network:
             raise ValueError(f"{self.name}: input must be a batch of shape N x {expected}; "
                              f"received {tuple(x.shape)}")
         self.layers[self.output_id].skip_activation = pre_activation  # read by its forward and the next backward
-        if len(x) == 1 and self.xp is np and not (training or keep or return_all or timings is not None
-                                                  or pre_activation):
+        if choose("network forward", self.xp, len(x), training, keep, return_all, timings,
+                  pre_activation) == "one-image plan":
             return self._one_image_plan().run(x)  # every drawn digit's reading
         with self._threads_for(len(x)):
             outputs = {}

@@ -18,6 +18,8 @@ inputs, the whole matrix is one chunk, and col2im adds straight into dx. One ima
 convolution takes ``conv_one_image``'s path: column rows as long as the image, not as one output row.
 A stride-1 convolution over many channels and a big batch on the CPU (the seed CNN's second, in training)
 takes ``conv_fourier``'s path instead, where ``fourier_pays`` says it costs less than the columns.
+Which of these paths runs is decided in ``engine.ops.dispatch`` (its table's "conv2d" rules); the plain
+reference they all must match is ``engine.ops.reference.conv``.
 """
 
 from __future__ import annotations
@@ -29,16 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.backend import array_module
-from engine.ops.conv_fourier import FourierCache, fourier_backward, fourier_forward, fourier_pays
+from engine.ops import dispatch
+from engine.ops.conv_fourier import FourierCache, fourier_backward, fourier_forward
 from engine.ops.conv_one_image import forward_one_image, wide_columns_size
 from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn, strided_view
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 from engine.ops.workspace import scratch_buffer
 from engine.parallel import cpu_workers, engine_threads, for_ranges, matmul, run_pieces
-
-# One chunk's columns. Copies with working sets up to ~4 MB run at ~70 GB/s on the development machine,
-# past 16 MB at 10-20 GB/s; a chunk's columns and its column gradient are alive together in backward.
-CHUNK_BYTES = 3 << 20
 
 
 @dataclass
@@ -56,23 +55,15 @@ class ConvCache:
     chunks: list  # [(first row, end row, first column, end column)] of output positions
 
 
-def columns_bytes(x_shape: tuple, kernel_shape: tuple, strides, padding, itemsize: int) -> int:
-    """Bytes of the whole column (im2col) matrix of a convolution of ``x_shape`` (N, C, H, W) input."""
-    n, c, h, w = x_shape
-    _, _, kh, kw = kernel_shape
-    out_h, out_w, _ = conv_geometry(h, w, (kh, kw), pair(strides, "strides"), normalize_padding(padding))
-    return c * kh * kw * max(out_h, 0) * max(out_w, 0) * n * itemsize
-
-
 def chunks_of_outputs(xp, out_hw: tuple, bytes_per_position: int) -> list[tuple]:
     """Output positions cut into equal chunks (first row, end row, first column, end column) of at most
-    ~CHUNK_BYTES of columns: whole rows, or equal parts of every row when one row is more. One chunk on a
-    GPU. A chunk's columns are contiguous in y's (F, H, W, N) memory.
+    ~``dispatch.CHUNK_BYTES`` of columns: whole rows, or equal parts of every row when one row is more. One
+    chunk on a GPU. A chunk's columns are contiguous in y's (F, H, W, N) memory.
     """
     out_h, out_w = out_hw
-    positions = max(1, CHUNK_BYTES // max(1, bytes_per_position))
-    if xp is not np or positions >= out_h * out_w:
+    if dispatch.choose("conv2d columns", xp, out_hw, bytes_per_position) == "one chunk":
         return [(0, out_h, 0, out_w)]
+    positions = max(1, dispatch.CHUNK_BYTES // max(1, bytes_per_position))
     if positions >= out_w:
         rows = _even_split(out_h, positions // out_w)
         return [(start, min(out_h, start + rows), 0, out_w) for start in range(0, out_h, rows)]
@@ -168,8 +159,9 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     """y, cache. ``strides`` an int or pair, ``padding`` 'valid', 'same' or int/pair.
 
     With a ``workspace`` (training), the column buffers are reused from step to step. ``algorithm``:
-    'columns' (im2col + GEMM), 'fourier' (stride 1 only, see ``conv_fourier``) or 'auto', which takes
-    the Fourier path where ``fourier_pays`` says it costs less.
+    'columns' (im2col + GEMM, or ``conv_one_image``'s for one image), 'fourier' (stride 1 only, see
+    ``conv_fourier``) or 'auto', which takes the Fourier path where ``fourier_pays`` says it costs less
+    (``dispatch``'s "conv2d" rules).
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}; received {algorithm!r}")
@@ -184,13 +176,13 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
         raise ValueError(f"kernel {kh}x{kw} does not fit a {h}x{w} input with padding {padding!r}")
     if algorithm == "fourier" and strides != (1, 1):
         raise ValueError(f"the Fourier path takes stride 1 only; received strides {strides}")
-    if algorithm == "fourier" or (
-            algorithm == "auto" and fourier_pays(xp, x.shape, kernel.shape, strides, pads, (out_h, out_w), x.itemsize)):
+    path = dispatch.choose("conv2d", algorithm, xp, x.shape, kernel.shape, strides, pads, (out_h, out_w), x.itemsize)
+    if path == "fourier":
         return fourier_forward(x, kernel, bias, pads, (out_h, out_w), keep_cache, workspace)
     chunks = chunks_of_outputs(xp, (out_h, out_w), c * kh * kw * n * x.itemsize)
     x_padded = pad_to_chwn(x, pads, 0)
-    y = _forward_one_image(x_padded, kernel, bias, strides, (out_h, out_w), workspace)
-    if y is not None:  # backward gathers its columns from x_padded, as after a chunked forward
+    if path == "one image":  # backward gathers its columns from x_padded, as after a chunked forward
+        y = _forward_one_image(x_padded, kernel, bias, (out_h, out_w), workspace)
         cache = ConvCache((n, c, h, w), x_padded, None, workspace, kernel, strides, pads, (out_h, out_w), chunks)
         return y, cache if keep_cache else None
     windows = _windows(x_padded, (kh, kw), strides, (out_h, out_w))
@@ -221,18 +213,10 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
     return y, cache
 
 
-def wide_columns_fit(channels: int, kernel_hw: tuple, out_hw: tuple, padded_width: int, itemsize: int) -> bool:
-    """True when one image's image-long columns (``conv_one_image``) fit in CHUNK_BYTES; a larger image is
-    cut into chunks instead. The single-image plan (``engine.one_image``) follows the same rule."""
-    return wide_columns_size(channels, kernel_hw, out_hw, padded_width) * itemsize <= CHUNK_BYTES
-
-
-def _forward_one_image(x_padded, kernel, bias, strides, out_hw, workspace):
+def _forward_one_image(x_padded, kernel, bias, out_hw, workspace):
     """``forward_one_image`` for one image through a stride-1 convolution whose image-long columns fit
-    (``wide_columns_fit``); None otherwise (a batch, a stride, or a large image: cut into chunks instead)."""
-    n, c, hp, wp = x_padded.shape
-    if n != 1 or strides != (1, 1) or not wide_columns_fit(c, kernel.shape[2:], out_hw, wp, x_padded.itemsize):
-        return None
+    (``dispatch.wide_columns_fit``)."""
+    _, c, hp, wp = x_padded.shape
     buffer = scratch_buffer(workspace, "wide cols", (wide_columns_size(c, kernel.shape[2:], out_hw, wp),), x_padded)
     return forward_one_image(x_padded.reshape(c, hp, wp), kernel, bias, out_hw, buffer)
 
@@ -252,14 +236,15 @@ def conv2d_backward(dy, cache: ConvCache | FourierCache, need_dx=True, dkernel_o
         dbias = dy2d.sum(axis=1)
     dkernel2d = dkernel_out.reshape(f, -1) if dkernel_out is not None else xp.empty((f, c * kh * kw), dy.dtype)
     dkernel = dkernel_out if dkernel_out is not None else dkernel2d.reshape(kernel.shape)
-    if isinstance(cache, FourierCache):
+    path = dispatch.choose("conv2d backward", cache, need_dx)
+    if path == "fourier":
         return fourier_backward(dy, cache, need_dx, dkernel), dkernel, dbias
-    if need_dx and cache.cols is None and _dx_is_a_correlation(cache):
+    if path == "dx by correlation":
         _backward_in_chunks(dy2d, cache, dkernel2d, None)
         return _dx_by_correlation(dy, cache), dkernel, dbias
     top, bottom, left, right = cache.pads
     dx_memory = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=dy.dtype) if need_dx else None
-    if cache.cols is not None:
+    if path == "one chunk":
         _backward_whole(dy2d, cache, dkernel2d, dx_memory)
     else:
         _backward_in_chunks(dy2d, cache, dkernel2d, dx_memory)
@@ -267,13 +252,6 @@ def conv2d_backward(dy, cache: ConvCache | FourierCache, need_dx=True, dkernel_o
     if need_dx:
         dx = dx_memory[:, top:top + h, left:left + w, :].transpose(CHWN_TO_NCHW)
     return dx, dkernel, dbias
-
-
-def _dx_is_a_correlation(cache: ConvCache) -> bool:
-    """Stride 1 with no more padding than the kernel overlaps ('valid', 'same'): see ``_dx_by_correlation``."""
-    _, _, kh, kw = cache.kernel.shape
-    top, bottom, left, right = cache.pads
-    return cache.strides == (1, 1) and max(top, bottom) < kh and max(left, right) < kw
 
 
 def _dx_by_correlation(dy, cache: ConvCache):

@@ -4,7 +4,8 @@ Both walk the kh*kw offsets of the window as strided views of the (padded) input
 handful of whole-array passes at the size of the output, and the same code runs on NumPy and CuPy.
 Max pooling records which offset won (first one on ties, as PyTorch and TensorFlow do) so the
 gradient goes to exactly one input per window. Average pooling with "same" padding divides by the
-number of real (unpadded) inputs in each window, as TensorFlow/Keras do.
+number of real (unpadded) inputs in each window, as TensorFlow/Keras do. The plain reference of both is
+``engine.ops.reference.pooling``; which of max pooling's paths runs is ``engine.ops.dispatch``'s "max_pool2d".
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.backend import array_module
-from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, full_like_layout, is_chwn, pad_like_layout, window_slice
+from engine.ops.dispatch import choose
+from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, full_like_layout, pad_like_layout, window_slice
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 from engine.parallel import for_ranges
 
@@ -43,12 +45,6 @@ def _geometry(x, pool_size, strides, padding):
 
 def _offsets(pool):
     return [(i, j) for i in range(pool[0]) for j in range(pool[1])]
-
-
-def _fast_2x2(x, pool, strides, pads) -> bool:
-    """The common case (2x2 windows, stride 2, no padding, CHWN storage) has a faster path."""
-    return pool == (2, 2) and strides == (2, 2) and not any(pads) and is_chwn(x) \
-        and x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0
 
 
 def _max_pool_2x2_forward(x):
@@ -124,9 +120,10 @@ def _max_pool_2x2_backward(dy, cache: PoolCache):
 def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid", keep_cache=True):
     xp = array_module(x)
     pool, strides, pads, out_hw = _geometry(x, pool_size, strides, padding)
-    if _fast_2x2(x, pool, strides, pads):
-        if not keep_cache:
-            return _max_pool_2x2_values(x), None
+    path = choose("max_pool2d", x, pool, strides, pads, keep_cache)
+    if path == "2x2 maximum only":
+        return _max_pool_2x2_values(x), None
+    if path == "2x2 pairs":
         y, right_wins, bottom_wins = _max_pool_2x2_forward(x)
         return y, PoolCache(x.shape, None, pool, strides, pads, out_hw, right_wins=right_wins,
                             bottom_wins=bottom_wins)

@@ -36,9 +36,9 @@ def rng():
 def fourier_everywhere(monkeypatch):
     """Every stride-1 convolution takes the Fourier path (``engine.ops.conv_fourier``), which 'auto' picks
     only where it pays: big batches with many channels."""
-    from engine.ops import conv as conv_ops
+    from engine.ops import conv_fourier
 
     def stride_1(xp, x_shape, kernel_shape, strides, *rest):
         return tuple(strides) == (1, 1)
 
-    monkeypatch.setattr(conv_ops, "fourier_pays", stride_1)
+    monkeypatch.setattr(conv_fourier, "fourier_pays", stride_1)

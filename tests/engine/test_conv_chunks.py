@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from engine.ops import conv as conv_ops
+from engine.ops import dispatch
 from engine.ops.layout import empty_chwn
 from engine.ops.workspace import Workspace
 
@@ -38,7 +39,7 @@ def test_chunked_equals_whole(monkeypatch, strides, padding, need_dx, positions)
     if positions == "two rows":  # and an odd one last
         positions = 2 * y_shape[3]
     bytes_per_position = 3 * 3 * 3 * 6 * 4
-    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", positions * bytes_per_position)
+    monkeypatch.setattr(dispatch, "CHUNK_BYTES", positions * bytes_per_position)
     workspace = Workspace()
     for _ in range(2):  # the second step reuses the first one's buffers
         chunked = run(x, kernel, bias, dy, strides, padding, need_dx, workspace)
@@ -74,11 +75,11 @@ def test_inference_keeps_only_small_column_buffers_between_calls():
     few = rng.random((2, 1, 28, 28), dtype=np.float32)
     first = network.forward(few)
     held = {name: buffer for name, buffer in conv2._inference_workspace._buffers.items()}
-    assert held and all(buffer.nbytes <= conv_ops.CHUNK_BYTES for buffer in held.values())
+    assert held and all(buffer.nbytes <= dispatch.CHUNK_BYTES for buffer in held.values())
     np.testing.assert_array_equal(network.forward(few), first)
     assert all(conv2._inference_workspace._buffers[name] is buffer for name, buffer in held.items())  # reused
     many = rng.random((64, 1, 28, 28), dtype=np.float32)  # 40 MB of conv2 columns
-    assert conv_ops.columns_bytes(many.shape, (64, 32, 5, 5), 1, "same", 4) > conv_ops.CHUNK_BYTES
+    assert dispatch.columns_bytes(many.shape, (64, 32, 5, 5), 1, "same", 4) > dispatch.CHUNK_BYTES
     batch = network.forward(many)
-    assert all(buffer.nbytes <= conv_ops.CHUNK_BYTES for buffer in conv2._inference_workspace._buffers.values())
+    assert all(buffer.nbytes <= dispatch.CHUNK_BYTES for buffer in conv2._inference_workspace._buffers.values())
     np.testing.assert_allclose(network.forward(many[:1]), batch[:1], rtol=1e-5, atol=1e-5)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine import build, losses
-from engine.ops import conv as conv_ops
+from engine.ops import dispatch
 from engine.ops.activations import ACTIVATIONS
 from tests.engine.conftest import to_numpy
 from tests.engine.gradcheck import check_network_gradients, numeric_gradient
@@ -37,7 +37,7 @@ CONV_CASES = [
 @pytest.mark.parametrize("input_shape,kernel,strides,padding", CONV_CASES)
 def test_conv2d_gradients(xp, monkeypatch, input_shape, kernel, strides, padding, chunk_bytes, batch):
     if chunk_bytes is not None:  # the CPU path of large convolutions, one output position a chunk
-        monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(dispatch, "CHUNK_BYTES", chunk_bytes)
     spec = chain("conv", input_shape, {"type": "Conv2D", "filters": 3, "kernel_size": kernel, "strides": strides,
                                        "padding": padding, "bias_initializer": {"name": "constant", "value": 0.1}})
     check_network_gradients(spec, batch=batch)

@@ -111,8 +111,7 @@ def test_a_training_batch_gives_the_same_gradients_as_blas_threads(monkeypatch):
     """A seed-CNN-like pass over 16 images on the engine's own threads (BLAS single-threaded, products in
     blocks, convolutions in chunks) equals the same pass left whole on BLAS's own threads."""
     import engine
-    from engine import network as network_module
-    from engine.ops import conv as conv_ops
+    from engine.ops import dispatch
 
     spec = {"format": "layerlab-network", "version": 1, "name": "small-cnn", "nodes": [
         {"id": "input", "type": "Input", "shape": [1, 12, 12]},
@@ -132,11 +131,11 @@ def test_a_training_batch_gives_the_same_gradients_as_blas_threads(monkeypatch):
         dx = net.backward(dy)
         return [y, dx] + [p.grad.copy() for p in net.parameters().values()]
 
-    monkeypatch.setattr(network_module, "SMALL_BATCH", 100)
+    monkeypatch.setattr(dispatch, "SMALL_BATCH", 100)
     whole = gradients()
-    monkeypatch.setattr(network_module, "SMALL_BATCH", 8)
+    monkeypatch.setattr(dispatch, "SMALL_BATCH", 8)
     monkeypatch.setattr(parallel, "MIN_FLOPS_PER_GEMM_PIECE", 1)
-    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 1)  # a chunk per output position
+    monkeypatch.setattr(dispatch, "CHUNK_BYTES", 1)  # a chunk per output position
     for ours, reference in zip(gradients(), whole, strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-5)
 
