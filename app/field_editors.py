@@ -1,10 +1,12 @@
-"""One widget per layer setting, chosen by the setting's name, each with the ranges the engine accepts.
+"""One widget per layer setting, built from the setting's declaration in the engine's layer schema.
 
+The engine declares each setting's kind, range, choices, default and help (``engine.layer_schema``);
+this module only maps a kind to a widget, so a new layer type needs no code here to be edited.
 Every editor shows a value with ``set_value`` (without announcing it) and announces a person's change
 with ``value_edited``; the inspector turns that into an undoable edit. Spin boxes commit on Enter or
 when focus leaves (not on every keystroke), so an edit is one step, not one per digit.
 
-    editor = field_editor("Conv2D", "kernel_size")
+    editor = editor_for(engine.layer_schema("Conv2D").fields["kernel_size"])
     editor.set_value(5)
     editor.value_edited.connect(print)      # 3, or [3, 5] when height and width differ
 """
@@ -12,6 +14,7 @@ when focus leaves (not on every keystroke), so an edit is one step, not one per 
 from __future__ import annotations
 
 import json
+import math
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -30,7 +33,6 @@ from PySide6.QtWidgets import (
 import engine
 
 INVALID_STYLE = "border: 1px solid #d32f2f;"
-NONE_ACTIVATION = "none (linear)"
 PADDING_CHOICES = ("valid", "same", "explicit")
 
 
@@ -79,7 +81,7 @@ def _spin_box(minimum: int, maximum: int) -> QSpinBox:
 
 
 class IntEditor(FieldEditor):
-    def __init__(self, minimum: int = 1, maximum: int = 1_000_000):
+    def __init__(self, minimum: int, maximum: int):
         super().__init__()
         self.box = _spin_box(minimum, maximum)
         self._layout.addWidget(self.box)
@@ -152,9 +154,9 @@ class PairEditor(FieldEditor):
     With ``none_label`` a check box offers None (pooling strides: "same as the pool size").
     """
 
-    def __init__(self, minimum: int = 1, none_label: str | None = None):
+    def __init__(self, minimum: int, maximum: int, none_label: str | None = None):
         super().__init__()
-        self.height, self.width = _spin_box(minimum, 4096), _spin_box(minimum, 4096)
+        self.height, self.width = _spin_box(minimum, maximum), _spin_box(minimum, maximum)
         self.none_box = QCheckBox(none_label) if none_label else None
         self._layout.addWidget(self.height, 1)
         self._layout.addWidget(QLabel("×"))
@@ -192,11 +194,11 @@ class PairEditor(FieldEditor):
 class PaddingEditor(FieldEditor):
     """'valid', 'same', or explicit pixels (height × width, the same on both sides)."""
 
-    def __init__(self):
+    def __init__(self, minimum: int, maximum: int):
         super().__init__()
         self.mode = _combo_box()
         self.mode.addItems(PADDING_CHOICES)
-        self.pixels = PairEditor(minimum=0)
+        self.pixels = PairEditor(minimum, maximum)
         self._layout.addWidget(self.mode)
         self._layout.addWidget(self.pixels)
         self.mode.currentIndexChanged.connect(self._mode_changed)
@@ -349,33 +351,45 @@ class JsonEditor(FieldEditor):
         return self._value
 
 
+def _float_editor(declared) -> FloatEditor:
+    """A spin box over the declared range, as near to its ends as the shown decimals reach."""
+    step = declared.step or 0.01
+    decimals = max(3, round(-math.log10(step)) + 2)  # 0.05 -> 3, 0.01 -> 4, 1e-4 -> 6
+    unit = 10.0 ** -decimals
+    minimum = math.ceil(declared.low / unit) * unit  # 1e-12 shows as 0.000000: start at the first shown value
+    maximum = declared.high if declared.high_inclusive else declared.high - unit
+    return FloatEditor(minimum, maximum, step, decimals)
+
+
+def editor_for(declared) -> FieldEditor:
+    """The widget for one setting's declaration (an ``engine.layer_schema(...).fields`` value), its help as tooltip."""
+    kind = declared.kind
+    if kind == "int":
+        editor = IntEditor(int(declared.low), int(declared.high))
+    elif kind == "float":
+        editor = _float_editor(declared)
+    elif kind == "bool":
+        editor = BoolEditor()
+    elif kind == "choice":
+        editor = ChoiceEditor(list(declared.choices), {None: declared.none_label} if declared.none_label else None)
+    elif kind == "size_pair":
+        editor = PairEditor(int(declared.low), int(declared.high), declared.none_label)
+    elif kind == "padding":
+        editor = PaddingEditor(int(declared.low), int(declared.high))
+    elif kind == "shape":
+        editor = ShapeEditor()
+    elif kind == "initializer":
+        editor = InitializerEditor()
+    else:
+        editor = JsonEditor()
+    editor.setToolTip(declared.help)
+    return editor
+
+
 def field_editor(layer_type: str, field: str) -> FieldEditor:
-    """The widget for ``field`` of a ``layer_type`` node."""
-    activations = list(engine.ops.ACTIVATIONS)
-    if field in ("units", "filters"):
-        return IntEditor(1, 1_000_000)
-    if field == "shape":
-        return ShapeEditor()
-    if field in ("kernel_size", "pool_size"):
-        return PairEditor()
-    if field == "strides":
-        return PairEditor(none_label="= pool" if layer_type.endswith("Pooling2D") else None)
-    if field == "padding":
-        return PaddingEditor()
-    if field == "activation":
-        if layer_type == "Activation":
-            return ChoiceEditor(activations)
-        return ChoiceEditor([None, *activations], {None: NONE_ACTIVATION})
-    if field in ("use_bias", "center", "scale"):
-        return BoolEditor()
-    if field.endswith("_initializer"):
-        return InitializerEditor()
-    if field == "rate":
-        return FloatEditor(0.0, 0.99, 0.05, 3)
-    if field == "momentum":
-        return FloatEditor(0.0, 0.9999, 0.01, 4)
-    if field == "epsilon":
-        return FloatEditor(1e-6, 1.0, 1e-4, 6)
-    if field == "axis":
-        return IntEditor(-4, 4)
-    return JsonEditor()
+    """The widget for ``field`` of a ``layer_type`` node; JSON text where the engine declares no such setting."""
+    try:
+        declared = engine.layer_schema(layer_type).fields.get(field)
+    except engine.SpecError:
+        declared = None
+    return JsonEditor() if declared is None else editor_for(declared)

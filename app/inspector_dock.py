@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 import engine
 from app.canvas.style import ERROR_TEXT
 from app.document.errors import DocumentError
-from app.field_editors import field_editor
+from app.field_editors import editor_for
 from app.formatting import format_bytes, format_count, format_flops, format_shape
 from app.palette_dock import group_title
 
@@ -168,10 +168,12 @@ class InspectorDock(QDockWidget):
             schema = engine.layer_schema(layer_type)
         except engine.SpecError:
             return  # an unknown type has no settings to edit; the problems list says why
-        for field in (*schema.required, *schema.defaults):
-            editor = field_editor(layer_type, field)
+        for field, declared in schema.fields.items():  # every editor comes from the engine's declaration
+            editor = editor_for(declared)
             editor.value_edited.connect(lambda value, field=field: self._field_edited(field, value))
-            self.form.addRow(field, editor)
+            label = QLabel(field)
+            label.setToolTip(declared.help)
+            self.form.addRow(label, editor)
             self.field_editors[field] = editor
 
     # -- following the document -----------------------------------------------------------------------------

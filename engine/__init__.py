@@ -15,7 +15,7 @@ The spec format is documented in docs/spec.md.
 """
 
 from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training, user_files
-from engine.catalog import LayerSchema, layer_schema, layer_types
+from engine.catalog import LayerSchema, layer_schema, layer_types, register_layer_type, unregister_layer_type
 from engine.data_fit import DataFitProblem, data_fit_problem
 from engine.design_limits import training_memory_problem
 from engine.errors import ModelFileError, SpecError, UserFileError, describe_error
@@ -44,6 +44,8 @@ __all__ = [
     "training",
     "layer_types",
     "layer_schema",
+    "register_layer_type",
+    "unregister_layer_type",
     "LayerSchema",
     "DataFitProblem",
     "data_fit_problem",

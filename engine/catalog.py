@@ -6,6 +6,7 @@ The canvas palette, the CLI and the docs read this; the layer classes themselves
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,11 @@ def layer_types() -> tuple[LayerTypeInfo, ...]:
 
 @dataclass(frozen=True)
 class LayerSchema:
-    """What a node of one type accepts: its settings and how many inputs it takes (for editors)."""
+    """What a node of one type accepts: its settings and how many inputs it takes (for editors).
+
+    ``fields`` holds each setting's declaration (``engine.layers.fields.Field``: kind, default, range,
+    choices, help), in the order a person reads them; the app builds its editors from these alone.
+    """
 
     type: str
     required: tuple[str, ...]  # settings a node must give
@@ -55,22 +60,51 @@ class LayerSchema:
     # numeric field -> (smallest, largest) accepted, for editors' ranges; window sizes also have rules
     # relative to their input (docs/spec.md, "Limits")
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)  # setting -> its Field declaration
 
 
 def layer_schema(type_name: str) -> LayerSchema:
-    """The settings and input count of ``type_name``, read from the layer class itself.
+    """The settings and input count of ``type_name``, read from the layer class's declarations.
 
         >>> layer_schema("Dropout").required, layer_schema("Add").max_inputs
         (('rate',), None)
+        >>> layer_schema("Dense").fields["units"].kind, layer_schema("Dense").limits["units"]
+        ('int', (1, 2147483647))
     """
     from engine.errors import SpecError
     from engine.layers import LAYER_CLASSES
-    from engine.layers.base import REQUIRED
 
     cls = LAYER_CLASSES.get(type_name)
     if cls is None:
         raise SpecError(f"unknown layer type {type_name!r}; expected one of: {', '.join(LAYER_CLASSES)}",
                         rule="unknown type")
-    required = tuple(name for name, default in cls.fields.items() if default is REQUIRED)
-    defaults = {name: default for name, default in cls.fields.items() if default is not REQUIRED}
-    return LayerSchema(cls.type_name, required, defaults, cls.min_inputs, cls.max_inputs, dict(cls.limits))
+    declared = cls.fields
+    required = tuple(name for name, f in declared.items() if f.required)
+    defaults = {name: copy.deepcopy(f.default) for name, f in declared.items() if not f.required}
+    limits = {name: (f.low, f.high) for name, f in declared.items() if f.low is not None and f.high is not None}
+    return LayerSchema(cls.type_name, required, defaults, cls.min_inputs, cls.max_inputs, limits, dict(declared))
+
+
+def register_layer_type(cls, group: str, description: str) -> None:
+    """Add a layer type (a ``engine.layers.Layer`` subclass declaring its ``fields``) to the engine and the palette.
+
+    Nothing else is needed for specs to build it, the canvas to show its shapes and the inspector to
+    edit its settings: they all read the class and its schema. ``unregister_layer_type`` takes it away.
+    """
+    global LAYER_TYPES
+    from engine.layers import LAYER_CLASSES
+
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of: {', '.join(GROUPS)}; received group={group!r}")
+    if cls.type_name in LAYER_CLASSES:
+        raise ValueError(f"a layer type named {cls.type_name!r} exists already")
+    LAYER_CLASSES[cls.type_name] = cls
+    LAYER_TYPES = (*LAYER_TYPES, LayerTypeInfo(cls.type_name, group, description))
+
+
+def unregister_layer_type(type_name: str) -> None:
+    global LAYER_TYPES
+    from engine.layers import LAYER_CLASSES
+
+    LAYER_CLASSES.pop(type_name, None)
+    LAYER_TYPES = tuple(info for info in LAYER_TYPES if info.type != type_name)

@@ -196,7 +196,8 @@ class NetworkDocument(QObject):
         if protected:
             raise errors.DocumentError(f"{node_id}: {sorted(protected)[0]!r} is not a setting; "
                                        f"rename the node or replace it instead")
-        previous = {field: copy.deepcopy(node.get(field, REMOVE_FIELD)) for field in changes}
+        # (the marker itself, not a deep copy of it: a copy would be kept as a value by undo)
+        previous = {field: copy.deepcopy(node[field]) if field in node else REMOVE_FIELD for field in changes}
         for field, value in changes.items():
             if value is REMOVE_FIELD:
                 node.pop(field, None)

@@ -54,12 +54,29 @@ def unique_id(prefix: str, taken: Iterable[str]) -> str:
     return f"{prefix}{number}"
 
 
+def _starter_from_declaration(declared):
+    """A required setting's first value from its declaration alone (the smallest number, the first choice),
+    for a layer type with no starter value above; None where the declaration offers none."""
+    if declared.kind in ("int", "size_pair") and declared.low is not None:
+        return int(declared.low)
+    if declared.kind == "float" and declared.low is not None:
+        return float(declared.low)
+    if declared.kind == "choice" and declared.choices:
+        return declared.choices[0]
+    if declared.kind == "bool":
+        return False
+    return None
+
+
 def new_node(layer_type: str, taken: Iterable[str]) -> dict:
     """A node of ``layer_type`` with a fresh id and every required setting filled in."""
     schema = engine.layer_schema(layer_type)  # SpecError for an unknown type
     node = {"id": unique_id(id_prefix(layer_type), taken), "type": layer_type}
     node.update(copy.deepcopy(STARTER_SETTINGS.get(layer_type, {})))
-    missing = [field for field in schema.required if field not in node]
-    if missing:  # a layer type added to the engine without a starter value here
-        raise ValueError(f"no starter value for {layer_type}.{missing[0]}; add one to STARTER_SETTINGS")
+    for field in schema.required:
+        if field not in node:  # a layer type added to the engine without a starter value here
+            starter = _starter_from_declaration(schema.fields[field])
+            if starter is None:
+                raise ValueError(f"no starter value for {layer_type}.{field}; add one to STARTER_SETTINGS")
+            node[field] = starter
     return node

@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.checks import is_finite
 from engine.checks import shown as describe_value
-from engine.design_limits import MAX_SIZE
 from engine.errors import SpecError
+from engine.layers.fields import REQUIRED, Field, check_bool, check_int, check_number
 
-REQUIRED = object()  # marks a config field without a default
+__all__ = ["REQUIRED", "Field", "Layer", "ParamSpec", "check_bool", "check_int", "check_number", "describe_shape",
+           "describe_value", "require_image"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ class Layer:
     """Base class; subclasses set ``type_name``, ``fields`` and override what they need."""
 
     type_name: ClassVar[str] = ""
-    fields: ClassVar[dict[str, Any]] = {}  # config field -> default (or REQUIRED)
-    # numeric field -> (smallest, largest) value configure accepts (each number of a pair or shape); editors
-    # read them through engine.layer_schema. Window fields have relative rules on top (docs/spec.md, "Limits").
-    limits: ClassVar[dict[str, tuple[float, float]]] = {}
+    # config field -> its declaration (kind, default, range, choices, help; engine.layers.fields). __init__
+    # checks each setting against it and the app's editors read it through engine.layer_schema, so a range
+    # is written once. Window fields have relative rules on top (docs/spec.md, "Limits").
+    fields: ClassVar[dict[str, Field]] = {}
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
     # Whether a backward pass may follow the next forward: the network sets it before each pass, so a
@@ -64,14 +64,16 @@ class Layer:
             raise SpecError(f"unknown field {describe_value(unknown[0])} for {self.type_name}; "
                             f"expected one of: {known}", node_id, "unknown field")
         settings = {}
-        for field, default in self.fields.items():
+        for field, declaration in self.fields.items():
             if field in config:
                 settings[field] = config[field]
-            elif default is REQUIRED:
+            elif declaration.required:
                 raise SpecError(f"{self.type_name} needs the field {field!r}", node_id, "missing field")
             else:
-                settings[field] = default
+                settings[field] = declaration.default
         try:
+            for field, declaration in self.fields.items():
+                settings[field] = declaration.checked(settings[field], field)
             self.configure(**settings)
         except ValueError as exc:
             raise SpecError(str(exc), node_id, "invalid setting") from None
@@ -144,32 +146,7 @@ class Layer:
                 setattr(self, name, None)
 
 
-# -- setting checks shared by the layer types ---------------------------------------------------
-
-def check_int(value, field: str, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
-    """An integer setting in [minimum, maximum]; a bool, a float or a string is refused, not rounded."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{field} must be an integer >= {minimum}; received {field}={describe_value(value)}")
-    if value > maximum:
-        raise ValueError(f"{field} must be at most {maximum:,}; received {field}={describe_value(value)}")
-    return value
-
-
-def check_bool(value, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{field} must be true or false; received {field}={describe_value(value)}")
-    return value
-
-
-def check_number(value, field: str, low: float, high: float, high_inclusive=False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and is_finite(value)
-    ok = ok and low <= value and (value <= high if high_inclusive else value < high)
-    if not ok:
-        bracket = "]" if high_inclusive else ")"
-        raise ValueError(f"{field} must be a number in [{low}, {high}{bracket}; "
-                         f"received {field}={describe_value(value)}")
-    return float(value)
-
+# -- helpers shared by the layer types (the setting checks live in engine.layers.fields) ---------
 
 def describe_shape(shape) -> str:
     return "x".join(str(d) for d in shape)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from engine.design_limits import MAX_SIZE
 from engine.layers.base import (
     REQUIRED,
+    Field,
     Layer,
     ParamSpec,
-    check_bool,
     check_int,
     describe_shape,
     describe_value,
@@ -16,35 +16,39 @@ from engine.layers.base import (
 from engine.layers.core import (
     DEFAULT_BIAS_INITIALIZER,
     DEFAULT_KERNEL_INITIALIZER,
+    activation_field,
     activation_of_pass,
-    check_activation,
-    check_initializer,
+    initializer_field,
+    use_bias_field,
 )
-from engine.ops.conv import conv2d_backward, conv2d_forward
-from engine.ops.dispatch import choose
+from engine.ops.activations import get_activation
+from engine.ops.conv import CHUNK_BYTES, columns_bytes, conv2d_backward, conv2d_forward
 from engine.ops.padding import conv_geometry
 from engine.ops.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from engine.ops.workspace import Workspace
 
 
-def _size_pair(value, field: str, minimum: int = 1) -> tuple[int, int]:
-    """An int or [height, width] of ints in [minimum, MAX_SIZE], as (height, width); ValueError naming ``field``."""
+def _size_pair(value, field: str, declared: Field) -> tuple[int, int]:
+    """An int or [height, width] of ints in the declared range, as (height, width); ValueError naming ``field``."""
     values = value if isinstance(value, (list, tuple)) and len(value) == 2 else [value]
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int):
             raise ValueError(f"{field} must be an integer or a pair of integers [height, width]; "
                              f"received {field}={describe_value(value)}")
-        check_int(v, field, minimum)
+        check_int(v, field, declared.low, declared.high)
     return (values[0], values[-1])
 
 
-def _padding(value):
-    """'valid', 'same', or explicit (pad_h, pad_w) of non-negative integers."""
+def _padding(value, declared: Field):
+    """'valid', 'same', or explicit (pad_h, pad_w) of integers in the declared range."""
     if isinstance(value, str):
         if value.lower() in ("valid", "same"):
             return value.lower()
         raise ValueError(f"padding must be 'valid', 'same' or integers; received padding={describe_value(value)}")
-    return _size_pair(value, "padding", minimum=0)
+    return _size_pair(value, "padding", declared)
+
+
+PADDING_HELP = "'valid' (none), 'same' (the output keeps the input's size), or explicit pixels on each side."
 
 
 def _describe_padding(padding) -> str:
@@ -89,34 +93,34 @@ class Conv2D(Layer):
     type_name = "Conv2D"
     shares_out_its_work = True
     fields = {
-        "filters": REQUIRED,
-        "kernel_size": REQUIRED,
-        "strides": 1,
-        "padding": "valid",
-        "activation": None,
-        "use_bias": True,
-        "kernel_initializer": DEFAULT_KERNEL_INITIALIZER,
-        "bias_initializer": DEFAULT_BIAS_INITIALIZER,
+        "filters": Field("int", REQUIRED, low=1, high=MAX_SIZE, help="How many filters, so how many output maps."),
+        "kernel_size": Field("size_pair", REQUIRED, low=1, high=MAX_SIZE,
+                             help="Each filter's height x width; one number for a square."),
+        "strides": Field("size_pair", 1, low=1, high=MAX_SIZE, help="How far the filter steps, down x across."),
+        "padding": Field("padding", "valid", low=0, high=MAX_SIZE, help=PADDING_HELP),
+        "activation": activation_field(),
+        "use_bias": use_bias_field(),
+        "kernel_initializer": initializer_field(DEFAULT_KERNEL_INITIALIZER, "kernel (the filters)"),
+        "bias_initializer": initializer_field(DEFAULT_BIAS_INITIALIZER, "bias"),
     }
-    limits = {"filters": (1, MAX_SIZE), "kernel_size": (1, MAX_SIZE), "strides": (1, MAX_SIZE),
-              "padding": (0, MAX_SIZE)}
 
     def configure(self, filters, kernel_size, strides, padding, activation, use_bias,
                   kernel_initializer, bias_initializer):
-        self.filters = check_int(filters, "filters")
+        # filters, activation, use_bias and the initializers have been checked against ``fields`` already.
+        self.filters = filters
         self.kernel_size = kernel_size
-        self._kernel = _size_pair(kernel_size, "kernel_size")
+        self._kernel = _size_pair(kernel_size, "kernel_size", self.fields["kernel_size"])
         self.strides = strides
-        self._strides = _size_pair(strides, "strides")
+        self._strides = _size_pair(strides, "strides", self.fields["strides"])
         self.padding = padding
-        self._padding = _padding(padding)
-        self._activation = check_activation(activation)
+        self._padding = _padding(padding, self.fields["padding"])
+        self._activation = get_activation(activation)
         self.activation = activation
-        self.use_bias = check_bool(use_bias, "use_bias")
-        self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
-        self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
         self._workspace = Workspace()
-        self._inference_workspace = Workspace()  # only ever holds columns of up to dispatch.CHUNK_BYTES
+        self._inference_workspace = Workspace()  # only ever holds columns of up to CHUNK_BYTES
 
     # Geometry as the ops read it (the fields above keep what the spec said: an int or a pair, any case).
     @property
@@ -164,12 +168,10 @@ class Conv2D(Layer):
         # Training reuses the big im2col buffers between steps. Inference keeps its own only while they are
         # small (a few images): a column buffer allocated afresh comes straight from the OS, and touching its
         # pages cost more than the product itself (single-image seed CNN conv2: 1.13 -> 0.48 ms, the draw
-        # reader's every reading); a big inference batch holds nothing once it is done. (The "conv2d workspace"
-        # rules of ``engine.ops.dispatch``.)
-        path = choose("conv2d workspace", training, x.shape, kernel.shape, self._strides, self._padding, x.itemsize)
-        if path == "training":
+        # reader's every reading); a big inference batch holds nothing once it is done.
+        if training:
             workspace = self._workspace
-        elif path == "small inference":
+        elif columns_bytes(x.shape, kernel.shape, self._strides, self._padding, x.itemsize) <= CHUNK_BYTES:
             workspace = self._inference_workspace
         else:
             workspace = None
@@ -186,17 +188,21 @@ class Conv2D(Layer):
 
 
 class _Pooling2D(Layer):
-    fields = {"pool_size": 2, "strides": None, "padding": "valid"}
-    limits = {"pool_size": (1, MAX_SIZE), "strides": (1, MAX_SIZE), "padding": (0, MAX_SIZE)}
+    fields = {
+        "pool_size": Field("size_pair", 2, low=1, high=MAX_SIZE, help="Each window's height x width."),
+        "strides": Field("size_pair", None, low=1, high=MAX_SIZE, none_label="= pool",
+                         help="How far the window steps, down x across; none: by the pool size."),
+        "padding": Field("padding", "valid", low=0, high=MAX_SIZE, help=PADDING_HELP),
+    }
     shares_out_its_work = True
 
     def configure(self, pool_size, strides, padding):
         self.pool_size = pool_size
-        self._pool = _size_pair(pool_size, "pool_size")
+        self._pool = _size_pair(pool_size, "pool_size", self.fields["pool_size"])
         self.strides = strides
-        self._strides = self._pool if strides is None else _size_pair(strides, "strides")
+        self._strides = self._pool if strides is None else _size_pair(strides, "strides", self.fields["strides"])
         self.padding = padding
-        self._padding = _padding(padding)
+        self._padding = _padding(padding, self.fields["padding"])
 
     # Geometry as the ops read it (the fields above keep what the spec said).
     @property

@@ -5,11 +5,9 @@ from __future__ import annotations
 from engine.design_limits import MAX_SIZE
 from engine.layers.base import (
     REQUIRED,
+    Field,
     Layer,
     ParamSpec,
-    check_bool,
-    check_int,
-    check_number,
     describe_shape,
     describe_value,
 )
@@ -50,21 +48,43 @@ def check_initializer(config, field: str):
     return config
 
 
+def _activation_name(name, field: str):
+    check_activation(name)
+    return name
+
+
+def activation_field(default=None, linear_allowed: bool = True) -> Field:
+    """The ``activation`` setting Dense, Conv2D and Activation share."""
+    choices = (None, *ACTIVATIONS) if linear_allowed else tuple(ACTIVATIONS)
+    return Field("choice", default, choices=choices, none_label="none (linear)" if linear_allowed else None,
+                 check=_activation_name, help="The non-linearity applied to the output; none keeps it linear.")
+
+
+def initializer_field(default, what: str) -> Field:
+    return Field("initializer", default, check=check_initializer,
+                 help=f"How the {what} starts before training: an initializer's name, or a config with its arguments.")
+
+
+def use_bias_field() -> Field:
+    return Field("bool", True, help="Whether a learned bias is added to each output.")
+
+
 class Input(Layer):
     """Where data enters; ``shape`` is one example's shape, e.g. [1, 28, 28] or [2]."""
 
     type_name = "Input"
-    fields = {"shape": REQUIRED}
-    limits = {"shape": (1, MAX_SIZE)}
+    fields = {"shape": Field("shape", REQUIRED, low=1, high=MAX_SIZE,
+                             help="One example's shape: [features], or [channels, height, width] for an image.")}
     min_inputs = 0
     max_inputs = 0
 
     def configure(self, shape):
+        low, high = self.fields["shape"].low, self.fields["shape"].high
         ok = isinstance(shape, (list, tuple)) and len(shape) in (1, 3)
-        ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_SIZE for d in shape)
+        ok = ok and all(isinstance(d, int) and not isinstance(d, bool) and low <= d <= high for d in shape)
         if not ok:
-            raise ValueError(f"shape must be [features] or [channels, height, width] of integers from 1 to "
-                             f"{MAX_SIZE:,}; received shape={describe_value(shape)}")
+            raise ValueError(f"shape must be [features] or [channels, height, width] of integers from {low} to "
+                             f"{high:,}; received shape={describe_value(shape)}")
         self.shape = [int(d) for d in shape]
 
     def output_shape(self, input_shapes):
@@ -82,21 +102,21 @@ class Dense(Layer):
 
     type_name = "Dense"
     fields = {
-        "units": REQUIRED,
-        "activation": None,
-        "use_bias": True,
-        "kernel_initializer": DEFAULT_KERNEL_INITIALIZER,
-        "bias_initializer": DEFAULT_BIAS_INITIALIZER,
+        "units": Field("int", REQUIRED, low=1, high=MAX_SIZE, help="How many outputs (neurons) the layer has."),
+        "activation": activation_field(),
+        "use_bias": use_bias_field(),
+        "kernel_initializer": initializer_field(DEFAULT_KERNEL_INITIALIZER, "kernel (the weights)"),
+        "bias_initializer": initializer_field(DEFAULT_BIAS_INITIALIZER, "bias"),
     }
-    limits = {"units": (1, MAX_SIZE)}
 
     def configure(self, units, activation, use_bias, kernel_initializer, bias_initializer):
-        self.units = check_int(units, "units")
-        self._activation = check_activation(activation)
+        # Each setting has been checked against ``fields`` already (Layer.__init__).
+        self.units = units
+        self._activation = get_activation(activation)
         self.activation = activation
-        self.use_bias = check_bool(use_bias, "use_bias")
-        self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
-        self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
 
     @property
     def activation_function(self):
@@ -174,10 +194,10 @@ class Activation(Layer):
     """A stand-alone non-linearity; softmax acts over the channel (or feature) axis."""
 
     type_name = "Activation"
-    fields = {"activation": REQUIRED}
+    fields = {"activation": activation_field(REQUIRED, linear_allowed=False)}
 
     def configure(self, activation):
-        self._activation = check_activation(activation)
+        self._activation = get_activation(activation)
         self.activation = activation
 
     def flops(self, input_shapes, output_shape):
@@ -200,11 +220,12 @@ class Dropout(Layer):
     """Inverted dropout: at training time zero a fraction ``rate`` and scale the rest by 1/(1-rate)."""
 
     type_name = "Dropout"
-    fields = {"rate": REQUIRED}
-    limits = {"rate": (0.0, 1.0)}  # 1 itself is refused: nothing would be kept
+    # 1 itself is refused: nothing would be kept
+    fields = {"rate": Field("float", REQUIRED, low=0.0, high=1.0, high_inclusive=False, step=0.05,
+                            help="The fraction of values zeroed while training; none at inference.")}
 
     def configure(self, rate):
-        self.rate = check_number(rate, "rate", 0.0, 1.0)
+        self.rate = rate
 
     def set_random_generator(self, generator) -> None:
         """The run's seeded generator (on the network's device); the network sets it at build."""

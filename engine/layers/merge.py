@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from engine.backend import array_module
-from engine.design_limits import MAX_SIZE
-from engine.layers.base import Layer, describe_shape, describe_value
+from engine.layers.base import Field, Layer, describe_shape, describe_value
 
 
 class Add(Layer):
@@ -45,12 +44,14 @@ class Concatenate(Layer):
     """Joins inputs along ``axis`` (1 = channels for images, features for vectors; the batch is axis 0)."""
 
     type_name = "Concatenate"
-    fields = {"axis": 1}
+    # An example has at most three axes (channels, height, width), so -3..3; 0 is the batch, refused below.
+    fields = {"axis": Field("int", 1, low=-3, high=3,
+                            help="The axis to join along: 1 is the channels of an image, or a vector's features.")}
     min_inputs = 2
     max_inputs = None
 
     def configure(self, axis):
-        if isinstance(axis, bool) or not isinstance(axis, int) or axis == 0 or abs(axis) > MAX_SIZE:
+        if axis == 0:
             raise ValueError(f"axis must be a non-zero integer (axis 0 is the batch); "
                              f"received axis={describe_value(axis)}")
         self.axis = axis

@@ -6,19 +6,24 @@ as Keras does: moving = moving * momentum + batch * (1 - momentum). Inference us
 
 from __future__ import annotations
 
-from engine.layers.base import Layer, ParamSpec, check_bool, check_number
+from engine.layers.base import Field, Layer, ParamSpec
 
 
 class BatchNormalization(Layer):
     type_name = "BatchNormalization"
-    fields = {"momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True}
-    limits = {"momentum": (0.0, 1.0), "epsilon": (1e-12, 1.0)}  # a momentum of 1 itself is refused
+    fields = {
+        # a momentum of 1 itself is refused: the moving statistics would never move
+        "momentum": Field("float", 0.99, low=0.0, high=1.0, high_inclusive=False, step=0.01,
+                          help="How much of the moving mean and variance each batch keeps."),
+        "epsilon": Field("float", 0.001, low=1e-12, high=1.0, step=1e-4,
+                         help="Added to the variance before dividing, so a flat channel cannot divide by zero."),
+        "center": Field("bool", True, help="Whether a learned shift (beta) is added after normalising."),
+        "scale": Field("bool", True, help="Whether a learned scale (gamma) multiplies after normalising."),
+    }
 
     def configure(self, momentum, epsilon, center, scale):
-        self.momentum = check_number(momentum, "momentum", 0.0, 1.0)
-        self.epsilon = check_number(epsilon, "epsilon", 1e-12, 1.0, high_inclusive=True)
-        self.center = check_bool(center, "center")
-        self.scale = check_bool(scale, "scale")
+        # Each setting has been checked against ``fields`` already (Layer.__init__).
+        self.momentum, self.epsilon, self.center, self.scale = momentum, epsilon, center, scale
 
     def param_shapes(self, input_shapes):
         channels = input_shapes[0][0]

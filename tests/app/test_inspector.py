@@ -2,12 +2,16 @@
 follow undo, redo and renames."""
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+import engine
 from app.document.editor import DocumentEditor
 from app.field_editors import (
     BoolEditor,
     ChoiceEditor,
+    FloatEditor,
     InitializerEditor,
     IntEditor,
     PaddingEditor,
@@ -16,6 +20,9 @@ from app.field_editors import (
     field_editor,
 )
 from app.inspector_dock import InspectorDock
+from engine.layers import Layer
+from engine.layers.fields import REQUIRED, Field
+from tests.app.gui_helpers import choose_in_combo, click_node, drag_layer_from_palette, type_into
 
 
 @pytest.fixture
@@ -142,3 +149,70 @@ def test_unknown_settings_fall_back_to_json():
     editor = field_editor("Future", "mystery")
     editor.set_value({"a": 1})
     assert editor.value() == {"a": 1}
+
+
+# -- a layer type the app has never heard of is edited from the engine's declarations alone ------------------
+
+class _Echo(Layer):
+    """A test-only layer: passes its input through; its four settings are one of each plain kind."""
+
+    type_name = "Echo"
+    fields = {
+        "repeats": Field("int", REQUIRED, low=2, high=8, help="How many times to echo."),
+        "gain": Field("float", 0.5, low=0.0, high=2.0, step=0.1, help="How loud each echo is."),
+        "mode": Field("choice", "soft", choices=("soft", "hard"), help="How echoes fade."),
+        "enabled": Field("bool", True, help="Whether the echo is on."),
+    }
+
+
+@pytest.fixture
+def echo_layer_type():
+    engine.register_layer_type(_Echo, "core", "Repeats its input (a layer type only the tests know).")
+    yield "Echo"
+    engine.unregister_layer_type("Echo")
+
+
+def test_a_new_layer_type_is_edited_on_the_canvas_with_no_app_code(echo_layer_type, main_window):
+    window, editor = main_window, main_window.editor
+    node_id = drag_layer_from_palette(window, "Echo", QPoint(60, 60))
+    assert editor.document.node(node_id) == {"id": node_id, "type": "Echo", "repeats": 2}  # the smallest allowed
+    window.scene.clearSelection()
+    click_node(window, node_id)
+    inspector = window.inspector_dock
+    assert inspector.node_id == node_id
+    editors = inspector.field_editors
+    assert list(editors) == ["repeats", "gain", "mode", "enabled"]
+
+    repeats, gain, mode, enabled = (editors[f] for f in ("repeats", "gain", "mode", "enabled"))
+    assert isinstance(repeats, IntEditor) and (repeats.box.minimum(), repeats.box.maximum()) == (2, 8)
+    assert repeats.value() == 2 and repeats.toolTip() == "How many times to echo."
+    assert isinstance(gain, FloatEditor) and (gain.box.minimum(), gain.box.maximum()) == (0.0, 2.0)
+    assert gain.value() == 0.5 and gain.box.singleStep() == pytest.approx(0.1)
+    assert isinstance(mode, ChoiceEditor) and [mode.combo.itemText(i) for i in range(2)] == ["soft", "hard"]
+    assert mode.value() == "soft" and mode.toolTip() == "How echoes fade."
+    assert isinstance(enabled, BoolEditor) and enabled.value() is True
+
+    type_into(repeats.box, "5")
+    assert editor.document.node(node_id)["repeats"] == 5
+    type_into(gain.box, "1.5")
+    assert editor.document.node(node_id)["gain"] == 1.5
+    choose_in_combo(mode.combo, "hard")
+    assert editor.document.node(node_id)["mode"] == "hard"
+    QTest.keyClick(enabled.box, Qt.Key.Key_Space)  # a check box with no text: toggled from the keyboard
+    assert editor.document.node(node_id)["enabled"] is False
+    assert editor.document.problems_of(node_id) == [f"{node_id}: Echo needs an input; received 0"]  # settings fine
+
+    editor.undo_stack.undo()  # each edit is one undoable step, and the widgets follow the document
+    assert "enabled" not in editor.document.node(node_id) and enabled.value() is True  # the default again
+    editor.undo_stack.undo()
+    assert "mode" not in editor.document.node(node_id) and mode.value() == "soft"
+    editor.undo_stack.redo()
+    assert editor.document.node(node_id)["mode"] == "hard" and mode.value() == "hard"
+
+
+def test_spin_box_ranges_are_the_engines(inspector):
+    inspector.show_nodes(["fc1"])
+    assert inspector.field_editors["units"].box.maximum() == engine.layer_schema("Dense").limits["units"][1]
+    inspector.show_nodes(["dropout"])
+    rate = inspector.field_editors["rate"].box
+    assert rate.minimum() == 0.0 and rate.maximum() == pytest.approx(0.999)  # the engine refuses 1 itself
