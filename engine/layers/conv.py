@@ -22,7 +22,8 @@ from engine.layers.core import (
     use_bias_field,
 )
 from engine.ops.activations import get_activation
-from engine.ops.conv import CHUNK_BYTES, columns_bytes, conv2d_backward, conv2d_forward
+from engine.ops.conv import conv2d_backward, conv2d_forward
+from engine.ops.dispatch import choose
 from engine.ops.padding import conv_geometry
 from engine.ops.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from engine.ops.workspace import Workspace
@@ -120,7 +121,7 @@ class Conv2D(Layer):
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self._workspace = Workspace()
-        self._inference_workspace = Workspace()  # only ever holds columns of up to CHUNK_BYTES
+        self._inference_workspace = Workspace()  # only ever holds columns of up to dispatch.CHUNK_BYTES
 
     # Geometry as the ops read it (the fields above keep what the spec said: an int or a pair, any case).
     @property
@@ -168,10 +169,12 @@ class Conv2D(Layer):
         # Training reuses the big im2col buffers between steps. Inference keeps its own only while they are
         # small (a few images): a column buffer allocated afresh comes straight from the OS, and touching its
         # pages cost more than the product itself (single-image seed CNN conv2: 1.13 -> 0.48 ms, the draw
-        # reader's every reading); a big inference batch holds nothing once it is done.
-        if training:
+        # reader's every reading); a big inference batch holds nothing once it is done. (The "conv2d workspace"
+        # rules of ``engine.ops.dispatch``.)
+        path = choose("conv2d workspace", training, x.shape, kernel.shape, self._strides, self._padding, x.itemsize)
+        if path == "training":
             workspace = self._workspace
-        elif columns_bytes(x.shape, kernel.shape, self._strides, self._padding, x.itemsize) <= CHUNK_BYTES:
+        elif path == "small inference":
             workspace = self._inference_workspace
         else:
             workspace = None
