@@ -15,15 +15,14 @@ from contextlib import nullcontext
 import numpy as np
 
 from engine import backend, design_limits
-from engine.layers import make_layer
 from engine.layers.core import Dropout
 from engine.one_image import OneImagePlan
 from engine.ops.dispatch import choose
 from engine.output_head import OutputHead
 from engine.parallel import engine_threads
 from engine.parameter import ParameterStore
-from engine.shapes import infer_shapes
-from engine.spec import SPEC_FORMAT, SPEC_VERSION, parse_graph
+from engine.shapes import analyse_spec
+from engine.spec import SPEC_FORMAT, SPEC_VERSION
 
 DTYPES = ("float32", "float64")
 
@@ -38,18 +37,20 @@ class Network:
         self.xp = xp or backend.current()
         self.dtype = np.dtype(dtype)
         self.seed = int(seed)
-        report = infer_shapes(spec)  # raises SpecError naming the node for any invalid design
+        # One parse and one layer per node: shape inference's own graph and layers (raises SpecError naming
+        # the node for any invalid design).
+        graph, layers, report = analyse_spec(spec)
         if self.dtype.itemsize != design_limits.BYTES_PER_VALUE:  # infer_shapes counted float32 bytes
             too_big = design_limits.network_memory_error(report.nodes.values(), design_limits.memory_limit_bytes(),
                                                          self.dtype.itemsize)
             if too_big is not None:
                 raise too_big
-        self.graph = parse_graph(spec)
+        self.graph = graph
         self.name = self.graph.name
         description = spec.get("description")
         self.description = description if isinstance(description, str) else None
         self.order = list(self.graph.order)
-        self.layers = {node_id: make_layer(self.graph.nodes[node_id]) for node_id in self.order}
+        self.layers = {node_id: layers[node_id] for node_id in self.order}
         self._shares_out_work = any(layer.shares_out_its_work for layer in self.layers.values())
         self.shapes = report
         self.input_id = self.graph.input_ids[0]

@@ -108,8 +108,18 @@ def infer_shapes(spec, collect_errors: bool = False) -> ShapeReport:
     fit in this computer (a node's parameters, its output for one example, or all the parameters with
     their gradients) is a problem too, with the rule "memory" (``engine.design_limits``).
     """
+    return analyse_spec(spec, collect_errors)[2]
+
+
+def analyse_spec(spec, collect_errors: bool = False):
+    """(graph, layers, report): ``infer_shapes`` with the parsed graph and the layers it made.
+
+    ``Network`` builds from these, so a spec is parsed and each layer made once per network, not twice.
+    ``layers`` maps each node id whose settings were valid to its (unbuilt) layer.
+    """
     graph = parse_graph(spec, collect=collect_errors)
     report = ShapeReport({}, list(graph.order), list(graph.problems))
+    layers = {}
     limit = design_limits.memory_limit_bytes()
 
     def problem(error: SpecError) -> None:
@@ -119,7 +129,7 @@ def infer_shapes(spec, collect_errors: bool = False) -> ShapeReport:
 
     for node_id in graph.order:
         try:
-            layer = make_layer(graph.nodes[node_id])
+            layer = layers[node_id] = make_layer(graph.nodes[node_id])
             sources = graph.inputs[node_id]
             if any(s not in report.nodes for s in sources):
                 continue  # an input is unknown; its own error is already recorded
@@ -144,4 +154,4 @@ def infer_shapes(spec, collect_errors: bool = False) -> ShapeReport:
     too_big = design_limits.network_memory_error(report.nodes.values(), limit)
     if too_big is not None and not any(e.rule == design_limits.MEMORY_RULE for e in report.errors):
         problem(too_big)  # (once per design: a node already too big says enough)
-    return report
+    return graph, layers, report
