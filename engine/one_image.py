@@ -29,10 +29,10 @@ import numpy as np
 
 from engine.layers.conv import Conv2D, MaxPooling2D
 from engine.layers.core import Dense, Dropout, Flatten
-from engine.ops.activations import relu_in_place
 from engine.ops.conv_one_image import valid_outputs, wide_windows
 from engine.ops.dispatch import wide_columns_fit
 from engine.ops.padding import conv_geometry
+from engine.ops.relu_fast import relu_in_place
 
 # Activations that commute with a max pooling of their input (and so may run after it).
 _MONOTONE_FUSABLE = ("linear", "relu")

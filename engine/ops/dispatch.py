@@ -17,6 +17,10 @@ The facts each decision is asked with (all plain numbers and shapes, no arrays b
 - ``network threads``: xp, batch_size, shares_out_work
 - ``network forward``: xp, batch_size, training, keep, return_all, timings, pre_activation
 
+One choice stays inside its op because it is made per piece of an array, not per call: ReLU's maximum
+against pieces of zeros on NumPy, plain ``maximum`` elsewhere (``relu_fast``). ``engine.one_image`` compiles
+its plan with ``wide_columns_fit`` below, the rule of the "conv2d" decision's "one image" path.
+
 ``choose`` is on every op call, so it stays a loop over a few plain function calls: 0.15-0.8 us a decision on
 the development machine, about a dozen decisions in a training step of the seed CNN (tens of ms), one in a
 single-image reading (0.5 ms).
@@ -161,8 +165,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
         Rule("none", always),  # a big inference batch holds nothing once it is done
     ),
     "max_pool2d": (
-        Rule("2x2 pairs", two_by_two_with_backward),  # pooling._max_pool_2x2_forward, winners kept for backward
-        Rule("2x2 maximum only", two_by_two_stride_two_unpadded_chwn),  # pooling._max_pool_2x2_values
+        Rule("2x2 pairs", two_by_two_with_backward),  # pooling_2x2.max_pool_2x2_forward, winners kept
+        Rule("2x2 maximum only", two_by_two_stride_two_unpadded_chwn),  # pooling_2x2.max_pool_2x2_values
         Rule("windows", always),  # one pass per window offset
     ),
     "network threads": (

@@ -5,7 +5,8 @@ handful of whole-array passes at the size of the output, and the same code runs 
 Max pooling records which offset won (first one on ties, as PyTorch and TensorFlow do) so the
 gradient goes to exactly one input per window. Average pooling with "same" padding divides by the
 number of real (unpadded) inputs in each window, as TensorFlow/Keras do. The plain reference of both is
-``engine.ops.reference.pooling``; which of max pooling's paths runs is ``engine.ops.dispatch``'s "max_pool2d".
+``engine.ops.reference.pooling``; the common 2x2 max pooling has faster paths of its own (``pooling_2x2``),
+and which path runs is ``engine.ops.dispatch``'s "max_pool2d" rules.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 
 from engine.backend import array_module
 from engine.ops.dispatch import choose
-from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, full_like_layout, pad_like_layout, window_slice
+from engine.ops.layout import full_like_layout, pad_like_layout, window_slice
 from engine.ops.padding import conv_geometry, normalize_padding, pair
-from engine.parallel import for_ranges
+from engine.ops.pooling_2x2 import max_pool_2x2_backward, max_pool_2x2_forward, max_pool_2x2_values
 
 
 @dataclass
@@ -47,84 +48,14 @@ def _offsets(pool):
     return [(i, j) for i in range(pool[0]) for j in range(pool[1])]
 
 
-def _max_pool_2x2_forward(x):
-    """Max over column pairs, then over row pairs, with the batch as the contiguous inner run, recording
-    which of each pair won for backward (``_max_pool_2x2_values`` when no backward follows).
-
-    Ties go to the left column, then the top row: the first maximum in row-major order, as PyTorch.
-    Channels are shared out between the cores.
-    """
-    xp = array_module(x)
-    n, c, h, w = x.shape
-    pairs = x.transpose(NCHW_TO_CHWN).reshape(c, h, w // 2, 2, n)
-    y_memory = xp.empty((c, h // 2, w // 2, n), dtype=x.dtype)
-    right_wins = xp.empty((c, h, w // 2, n), dtype=bool)
-    bottom_wins = xp.empty((c, h // 2, w // 2, n), dtype=bool)
-
-    def pool_channels(start, stop):
-        left, right = pairs[start:stop, :, :, 0], pairs[start:stop, :, :, 1]
-        xp.greater(right, left, out=right_wins[start:stop])  # strict: the left one keeps ties
-        rows = xp.maximum(left, right).reshape(stop - start, h // 2, 2, w // 2, n)
-        top, bottom = rows[:, :, 0], rows[:, :, 1]
-        xp.greater(bottom, top, out=bottom_wins[start:stop])
-        xp.maximum(top, bottom, out=y_memory[start:stop])
-
-    for_ranges(xp, c, h * w * n, pool_channels)
-    return y_memory.transpose(CHWN_TO_NCHW), right_wins, bottom_wins
-
-
-def _max_pool_2x2_values(x):
-    """The 2x2 maximum alone (no backward follows): over row pairs first, then column pairs.
-
-    Row pairs are whole contiguous rows of W * N values, so the first pass, on all the data, runs at
-    SIMD speed; only the second, on half of it, steps through runs of N. Columns first is the order
-    ``_max_pool_2x2_forward`` needs for PyTorch's tie rule; ties do not matter here, the maximum is the
-    same whichever input holds it. Measured on the development machine, an inference batch of 128 through
-    the seed CNN's pool1: 2.5 -> 1.4 ms (pool2: 1.0 -> 0.63 ms); one image: 32 -> 29 us.
-    """
-    xp = array_module(x)
-    n, c, h, w = x.shape
-    row_pairs = x.transpose(NCHW_TO_CHWN).reshape(c, h // 2, 2, w * n)
-    rows = xp.empty((c, h // 2, w * n), dtype=x.dtype)
-    y_memory = xp.empty((c, h // 2, w // 2, n), dtype=x.dtype)
-
-    def pool_channels(start, stop):
-        xp.maximum(row_pairs[start:stop, :, 0], row_pairs[start:stop, :, 1], out=rows[start:stop])
-        column_pairs = rows[start:stop].reshape(stop - start, h // 2, w // 2, 2, n)
-        xp.maximum(column_pairs[..., 0, :], column_pairs[..., 1, :], out=y_memory[start:stop])
-
-    for_ranges(xp, c, h * w * n, pool_channels)
-    return y_memory.transpose(CHWN_TO_NCHW)
-
-
-def _max_pool_2x2_backward(dy, cache: PoolCache):
-    # Multiplying by a boolean mask is several times faster than where(); the loser's share is
-    # dy - winner's share, which is exactly 0 or dy.
-    xp = array_module(dy)
-    n, c, h, w = cache.x_shape
-    dy_memory = dy.transpose(NCHW_TO_CHWN)
-    dx_memory = xp.empty((c, h, w // 2, 2, n), dtype=dy.dtype)
-
-    def route_channels(start, stop):
-        d_rows = xp.empty((stop - start, h // 2, 2, w // 2, n), dtype=dy.dtype)
-        xp.multiply(dy_memory[start:stop], cache.bottom_wins[start:stop], out=d_rows[:, :, 1])
-        xp.subtract(dy_memory[start:stop], d_rows[:, :, 1], out=d_rows[:, :, 0])
-        d_rows = d_rows.reshape(stop - start, h, w // 2, n)
-        xp.multiply(d_rows, cache.right_wins[start:stop], out=dx_memory[start:stop, :, :, 1])
-        xp.subtract(d_rows, dx_memory[start:stop, :, :, 1], out=dx_memory[start:stop, :, :, 0])
-
-    for_ranges(xp, c, h * w * n, route_channels)
-    return dx_memory.reshape(c, h, w, n).transpose(CHWN_TO_NCHW)
-
-
 def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid", keep_cache=True):
     xp = array_module(x)
     pool, strides, pads, out_hw = _geometry(x, pool_size, strides, padding)
     path = choose("max_pool2d", x, pool, strides, pads, keep_cache)
     if path == "2x2 maximum only":
-        return _max_pool_2x2_values(x), None
+        return max_pool_2x2_values(x), None
     if path == "2x2 pairs":
-        y, right_wins, bottom_wins = _max_pool_2x2_forward(x)
+        y, right_wins, bottom_wins = max_pool_2x2_forward(x)
         return y, PoolCache(x.shape, None, pool, strides, pads, out_hw, right_wins=right_wins,
                             bottom_wins=bottom_wins)
     x_padded = pad_like_layout(x, pads, -xp.inf)
@@ -144,8 +75,8 @@ def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid", keep_cache
 
 
 def max_pool2d_backward(dy, cache: PoolCache):
-    if cache.bottom_wins is not None:
-        return _max_pool_2x2_backward(dy, cache)
+    if cache.bottom_wins is not None:  # forward took the 2x2 pairs
+        return max_pool_2x2_backward(dy, cache.x_shape, cache.right_wins, cache.bottom_wins)
     xp = array_module(dy)
     n, c, h, w = cache.x_shape
     top, bottom, left, right = cache.pads
