@@ -1,155 +1,30 @@
-"""2-D convolution (cross-correlation, as in every framework): forward and backward side by side.
+"""2-D convolution (cross-correlation, as in every framework): the op the layers call, forward and backward.
 
-Shapes: x (N, C, H, W); kernel (F, C, kh, kw); bias (F,); y (N, F, out_h, out_w).
+Shapes: x (N, C, H, W); kernel (F, C, kh, kw); bias (F,); y (N, F, out_h, out_w). The plain math is
+``engine.ops.reference.conv``; this module checks the arguments and runs one of three faster ways to the
+same numbers, as ``engine.ops.dispatch``'s "conv2d" rules choose:
 
-Forward is im2col + GEMM. The padded input is stored CHWN (see ``layout``), the windows are copied
-into cols (C*kh*kw, out_h*out_w*N), and y = kernel2d @ cols, which is y in CHWN memory, returned as
-its logical-NCHW view. Backward: dkernel = dy2d @ cols.T; dx by one GEMM into column space and a
-col2im scatter-add of kh*kw shifted blocks. The first layer of a network never needs dx and skips it.
+- ``conv_columns``: im2col + GEMM, cut into chunks of output positions shared between the cores on the CPU;
+- ``conv_one_image``: one image through a stride-1 convolution, its column rows as long as the image;
+- ``conv_fourier``: a stride-1 convolution over many channels and a big batch on the CPU (the seed CNN's
+  second, in training), where ``fourier_pays`` says it costs less than the columns.
 
-On the CPU a large convolution is cut into chunks of output positions (``chunks_of_outputs``), and
-the cores take chunks in turn, each doing the whole job for its chunk: gather the columns, multiply
-(single-threaded BLAS, see ``engine.parallel``), add the bias. A chunk's columns are a few MB and stay
-in that core's cache; the whole cols matrix of the seed CNN's second convolution is 80 MB at batch
-128. Backward gathers each chunk's columns again from the input rather than keeping them all from
-forward, and gets dx of a stride-1 convolution as a forward correlation of dy (``_dx_by_correlation``);
-other strides scatter each chunk's column gradient through a patch of its own. On a GPU, and for small
-inputs, the whole matrix is one chunk, and col2im adds straight into dx. One image through a stride-1
-convolution takes ``conv_one_image``'s path: column rows as long as the image, not as one output row.
-A stride-1 convolution over many channels and a big batch on the CPU (the seed CNN's second, in training)
-takes ``conv_fourier``'s path instead, where ``fourier_pays`` says it costs less than the columns.
-Which of these paths runs is decided in ``engine.ops.dispatch`` (its table's "conv2d" rules); the plain
-reference they all must match is ``engine.ops.reference.conv``.
+Backward follows forward's path. The first layer of a network never needs dx and skips it. dx of a stride-1
+convolution after a chunked forward is a forward correlation of dy (``_dx_by_correlation``).
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-from dataclasses import dataclass
-
-import numpy as np
-
 from engine.backend import array_module
 from engine.ops import dispatch
+from engine.ops.conv_columns import ConvCache, backward_in_chunks, backward_whole, chunks_of_outputs, columns_forward
 from engine.ops.conv_fourier import FourierCache, fourier_backward, fourier_forward
 from engine.ops.conv_one_image import forward_one_image, wide_columns_size
-from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn, strided_view
+from engine.ops.layout import CHWN_TO_NCHW, NCHW_TO_CHWN, pad_to_chwn
 from engine.ops.padding import conv_geometry, normalize_padding, pair
 from engine.ops.workspace import scratch_buffer
-from engine.parallel import cpu_workers, engine_threads, for_ranges, matmul, run_pieces
 
-
-@dataclass
-class ConvCache:
-    """What backward needs from forward."""
-
-    x_shape: tuple
-    x_padded: object  # the padded input, stored CHWN: backward gathers each chunk's columns from it
-    cols: object  # when forward ran as one chunk: its columns (C*kh*kw, out_h*out_w*N), else None
-    workspace: object
-    kernel: object
-    strides: tuple
-    pads: tuple
-    out_hw: tuple
-    chunks: list  # [(first row, end row, first column, end column)] of output positions
-
-
-def chunks_of_outputs(xp, out_hw: tuple, bytes_per_position: int) -> list[tuple]:
-    """Output positions cut into equal chunks (first row, end row, first column, end column) of at most
-    ~``dispatch.CHUNK_BYTES`` of columns: whole rows, or equal parts of every row when one row is more. One
-    chunk on a GPU. A chunk's columns are contiguous in y's (F, H, W, N) memory.
-    """
-    out_h, out_w = out_hw
-    if dispatch.choose("conv2d columns", xp, out_hw, bytes_per_position) == "one chunk":
-        return [(0, out_h, 0, out_w)]
-    positions = max(1, dispatch.CHUNK_BYTES // max(1, bytes_per_position))
-    if positions >= out_w:
-        rows = _even_split(out_h, positions // out_w)
-        return [(start, min(out_h, start + rows), 0, out_w) for start in range(0, out_h, rows)]
-    width = _even_split(out_w, positions)
-    return [(row, row + 1, first, min(out_w, first + width))
-            for row in range(out_h) for first in range(0, out_w, width)]
-
-
-def _even_split(length: int, at_most: int) -> int:
-    """The size of the fewest equal parts of ``length`` that are at most ``at_most`` each."""
-    parts = -(-length // at_most)
-    return -(-length // parts)
-
-
-def _columns(chunk, out_w: int, n: int) -> slice:
-    """Where a chunk's columns lie in y2d / dy2d (F, out_h*out_w*N)."""
-    first_row, end_row, first, end = chunk
-    return slice((first_row * out_w + first) * n, ((end_row - 1) * out_w + end) * n)
-
-
-def _windows(x_padded, kernel_hw, strides, out_hw):
-    """A strided (C, kh, kw, out_h, out_w, N) view: [c, i, j, h, w] is input pixel (c, h*sh+i, w*sw+j)."""
-    memory = x_padded.transpose(NCHW_TO_CHWN)  # (C, Hp, Wp, N), contiguous
-    c, _, _, n = memory.shape
-    (kh, kw), (sh, sw), (out_h, out_w) = kernel_hw, strides, out_hw
-    s_c, s_h, s_w, s_n = memory.strides
-    return strided_view(memory, (c, kh, kw, out_h, out_w, n), (s_c, s_h, s_w, s_h * sh, s_w * sw, s_n))
-
-
-class _Scratch:
-    """Per-core scratch buffers for the chunks: a chunk borrows a slot, so two chunks never share one.
-
-    Buffers come from the layer's workspace in training (reused from step to step); without one (inference)
-    they are allocated once per call and slot, not once per chunk.
-    """
-
-    def __init__(self, xp, workspace, like, slots: int):
-        self._xp, self._workspace, self._like = xp, workspace, like
-        self._own = {}
-        self._free = queue.SimpleQueue()
-        for slot in range(slots):
-            self._free.put(slot)
-
-    def run(self, work, chunks):
-        """``work(chunk, slot)`` for every chunk, shared between the cores."""
-        def one(chunk):
-            slot = self._free.get()
-            try:
-                work(chunk, slot)
-            finally:
-                self._free.put(slot)
-        run_pieces(one, chunks)
-
-    def get(self, name, slot, size):
-        """A flat buffer of ``size`` elements for ``slot`` (each name is always asked for one size)."""
-        if self._workspace is not None:
-            return self._workspace.get(f"{name}.{slot}", (size,), self._like.dtype, self._like)
-        if (name, slot) not in self._own:
-            self._own[name, slot] = self._xp.empty(size, dtype=self._like.dtype)
-        return self._own[name, slot]
-
-
-def _gather(windows, chunk, buffer, share=False):
-    """A chunk's columns as a (C*kh*kw, positions*N) matrix in ``buffer``; with ``share``, channels are
-    copied on every core (for the one big chunk; chunks are already shared out)."""
-    xp = array_module(windows)
-    first_row, end_row, first, end = chunk
-    c, kh, kw, _, _, n = windows.shape
-    shape = (c, kh, kw, end_row - first_row, end - first, n)
-    cols = buffer[:int(np.prod(shape))].reshape(shape)
-
-    def copy_channels(start, stop):
-        xp.copyto(cols[start:stop], windows[start:stop, :, :, first_row:end_row, first:end])
-
-    if share:
-        for_ranges(xp, c, cols[0].size, copy_channels)
-    else:
-        copy_channels(0, c)
-    return cols.reshape(c * kh * kw, -1)
-
-
-def _chunk_size(kernel, chunks, n):
-    """Elements in the columns of the largest chunk."""
-    _, c, kh, kw = kernel.shape
-    return c * kh * kw * n * max((end_row - first_row) * (end - first) for first_row, end_row, first, end in chunks)
-
+__all__ = ["ALGORITHMS", "ConvCache", "chunks_of_outputs", "conv2d", "conv2d_backward", "conv2d_forward"]
 
 ALGORITHMS = ("auto", "columns", "fourier")
 
@@ -185,28 +60,7 @@ def conv2d_forward(x, kernel, bias=None, strides=1, padding="valid", keep_cache=
         y = _forward_one_image(x_padded, kernel, bias, (out_h, out_w), workspace)
         cache = ConvCache((n, c, h, w), x_padded, None, workspace, kernel, strides, pads, (out_h, out_w), chunks)
         return y, cache if keep_cache else None
-    windows = _windows(x_padded, (kh, kw), strides, (out_h, out_w))
-    kernel2d = kernel.reshape(f, -1)
-    chunk_size = _chunk_size(kernel, chunks, n)
-    scratch = _Scratch(xp, workspace, x, min(cpu_workers(), len(chunks)))
-    cols = None
-    if len(chunks) == 1:  # one GEMM, itself shared between the cores; its columns are kept for backward
-        cols = _gather(windows, chunks[0], scratch.get("cols", 0, chunk_size), share=True)
-        y2d = matmul(kernel2d, cols)
-        if bias is not None:
-            y2d += bias[:, None]
-    else:
-        y2d = xp.empty((f, out_h * out_w * n), dtype=x.dtype)
-
-        def forward_chunk(chunk, slot):
-            y_chunk = y2d[:, _columns(chunk, out_w, n)]
-            xp.matmul(kernel2d, _gather(windows, chunk, scratch.get("cols", slot, chunk_size)), out=y_chunk)
-            if bias is not None:
-                y_chunk += bias[:, None]  # while the chunk is still in cache
-
-        with engine_threads():
-            scratch.run(forward_chunk, chunks)
-    y = y2d.reshape(f, out_h, out_w, n).transpose(CHWN_TO_NCHW)
+    y, cols = columns_forward(x_padded, kernel, bias, strides, (out_h, out_w), chunks, workspace)
     cache = None
     if keep_cache:
         cache = ConvCache((n, c, h, w), x_padded, cols, workspace, kernel, strides, pads, (out_h, out_w), chunks)
@@ -240,14 +94,14 @@ def conv2d_backward(dy, cache: ConvCache | FourierCache, need_dx=True, dkernel_o
     if path == "fourier":
         return fourier_backward(dy, cache, need_dx, dkernel), dkernel, dbias
     if path == "dx by correlation":
-        _backward_in_chunks(dy2d, cache, dkernel2d, None)
+        backward_in_chunks(dy2d, cache, dkernel2d, None)
         return _dx_by_correlation(dy, cache), dkernel, dbias
     top, bottom, left, right = cache.pads
     dx_memory = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=dy.dtype) if need_dx else None
     if path == "one chunk":
-        _backward_whole(dy2d, cache, dkernel2d, dx_memory)
+        backward_whole(dy2d, cache, dkernel2d, dx_memory)
     else:
-        _backward_in_chunks(dy2d, cache, dkernel2d, dx_memory)
+        backward_in_chunks(dy2d, cache, dkernel2d, dx_memory)
     dx = None
     if need_dx:
         dx = dx_memory[:, top:top + h, left:left + w, :].transpose(CHWN_TO_NCHW)
@@ -264,81 +118,6 @@ def _dx_by_correlation(dy, cache: ConvCache):
     flipped = cache.kernel.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1].copy()
     workspace = None if cache.workspace is None else cache.workspace.child("dx")
     return conv2d_forward(dy_padded, flipped, None, 1, "valid", keep_cache=False, workspace=workspace)[0]
-
-
-def _backward_whole(dy2d, cache: ConvCache, dkernel2d, dx_memory):
-    """Backward as one chunk: each GEMM and col2im's channels shared between the cores."""
-    xp = array_module(dy2d)
-    f, c, kh, kw = cache.kernel.shape
-    matmul(dy2d, cache.cols.T, out=dkernel2d)
-    if dx_memory is None:
-        return
-    kernel_t = cache.kernel.reshape(f, -1).T
-    chunk = cache.chunks[0]
-    if cache.workspace is None:
-        dcols = matmul(kernel_t, dy2d)
-    else:
-        dcols = matmul(kernel_t, dy2d, out=cache.workspace.get("dcols", cache.cols.shape, dy2d.dtype, dy2d))
-    dcols = dcols.reshape(c, kh, kw, chunk[1] - chunk[0], chunk[3] - chunk[2], -1)
-    for_ranges(xp, c, dcols[0].size,
-               lambda start, stop: _col2im_add(dx_memory[start:stop], dcols[start:stop], cache.strides))
-
-
-def _backward_in_chunks(dy2d, cache: ConvCache, dkernel2d, dx_memory):
-    """Backward chunk by chunk, the cores taking chunks in turn: gather the chunk's columns again, add its
-    share of dkernel (one sum per core), and, given a ``dx_memory``, scatter its column gradient into it
-    through a patch of its own, since chunks on other cores add to overlapping input pixels."""
-    xp = array_module(dy2d)
-    f, c, kh, kw = cache.kernel.shape
-    n = cache.x_shape[0]
-    (sh, sw), out_w, chunks = cache.strides, cache.out_hw[1], cache.chunks
-    windows = _windows(cache.x_padded, (kh, kw), cache.strides, cache.out_hw)
-    kernel_t = cache.kernel.reshape(f, -1).T
-    chunk_size = _chunk_size(cache.kernel, chunks, n)
-    slots = min(cpu_workers(), len(chunks))
-    scratch = _Scratch(xp, cache.workspace, dy2d, slots)
-    dkernels = [None] * slots
-    adding = threading.Lock()
-    patch_size = c * n * max(((end_row - first_row - 1) * sh + kh) * ((end - first - 1) * sw + kw)
-                             for first_row, end_row, first, end in chunks)
-
-    def backward_chunk(chunk, slot):
-        first_row, end_row, first, end = chunk
-        cols = _gather(windows, chunk, scratch.get("cols", slot, chunk_size))
-        dy_chunk = dy2d[:, _columns(chunk, out_w, n)]
-        if dkernels[slot] is None:
-            dkernels[slot] = xp.matmul(dy_chunk, cols.T)
-        else:
-            partial = scratch.get("dkernel", slot, dkernel2d.size).reshape(dkernel2d.shape)
-            dkernels[slot] += xp.matmul(dy_chunk, cols.T, out=partial)
-        if dx_memory is None:
-            return
-        dcols = scratch.get("dcols", slot, chunk_size)[:cols.size].reshape(cols.shape)
-        dcols = xp.matmul(kernel_t, dy_chunk, out=dcols).reshape(c, kh, kw, end_row - first_row, end - first, n)
-        top_row, left_column = first_row * sh, first * sw
-        rows, columns = (end_row - first_row - 1) * sh + kh, (end - first - 1) * sw + kw
-        patch = scratch.get("patch", slot, patch_size)[:c * rows * columns * n].reshape(c, rows, columns, n)
-        patch.fill(0)
-        _col2im_add(patch, dcols, cache.strides)
-        with adding:
-            dx_memory[:, top_row:top_row + rows, left_column:left_column + columns] += patch
-
-    with engine_threads():
-        scratch.run(backward_chunk, chunks)
-    summed = [d for d in dkernels if d is not None]
-    xp.copyto(dkernel2d, summed[0])
-    for partial in summed[1:]:
-        dkernel2d += partial
-
-
-def _col2im_add(target, dcols, strides):
-    """Add each kernel offset's block of ``dcols`` (C, kh, kw, rows, columns, N) into ``target`` (C, H, W, N)
-    where it was gathered from, the chunk's first window at the target's top left."""
-    _, kh, kw, rows, columns, _ = dcols.shape
-    sh, sw = strides
-    for i in range(kh):
-        for j in range(kw):
-            target[:, i:i + sh * (rows - 1) + 1:sh, j:j + sw * (columns - 1) + 1:sw, :] += dcols[:, i, j]
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid"):

@@ -41,7 +41,7 @@ from engine.parallel import cores_are_limited
 
 # One chunk of a convolution's columns. Copies with working sets up to ~4 MB run at ~70 GB/s on the
 # development machine, past 16 MB at 10-20 GB/s; a chunk's columns and its column gradient are alive
-# together in backward (``engine.ops.conv``).
+# together in backward (``engine.ops.conv_columns``).
 CHUNK_BYTES = 3 << 20
 # At most this many examples always run on BLAS's own threads (see ``Network._threads_for``).
 SMALL_BATCH = 8
@@ -147,7 +147,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "conv2d": (
         Rule("fourier", fourier_asked_or_pays),  # engine.ops.conv_fourier
         Rule("one image", one_image_whose_wide_columns_fit),  # engine.ops.conv_one_image
-        Rule("columns", always),  # engine.ops.conv: im2col + GEMM
+        Rule("columns", always),  # engine.ops.conv_columns: im2col + GEMM
     ),
     "conv2d columns": (
         Rule("one chunk", on_a_gpu_or_one_chunk_holds_all),  # one GEMM, itself shared between the cores

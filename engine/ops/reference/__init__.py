@@ -2,7 +2,8 @@
 
 Read these first. Each op's forward and its gradient sit side by side, as in micrograd and Chainer, with no
 chunking, no memory-layout tricks, no threads and no workspace. The ops the layers call (``engine.ops.conv``,
-``conv_fourier``, ``conv_one_image``, ``pooling``, ``activations``) are faster ways to the same numbers;
+``pooling``, ``activations``) run faster ways to the same numbers (``conv_columns``, ``conv_one_image``,
+``conv_fourier``, ``pooling_2x2``, ``relu_fast``);
 ``engine.ops.dispatch`` says in one table which of them runs for which shapes, and
 tests/engine/test_fast_paths.py checks every one of them against these functions in float64.
 
