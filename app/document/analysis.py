@@ -1,25 +1,14 @@
-"""Shape inference for the document: the engine's report, never an exception, and connection checks.
-
-``engine.infer_shapes(spec, collect_errors=True)`` still raises for a spec with no graph at all (no
-nodes); the canvas wants a report in every state, so such an error becomes the report's only problem.
-"""
+"""Connection checks on the document's shape report (the report itself comes from app.document.networks)."""
 
 from __future__ import annotations
 
 import engine
+from app.document.networks import design_report
 
 # The engine's rules (engine.spec) for a design still being wired: a node waiting for (more) inputs, and
 # several loose ends. A new connection never makes either (it adds an input and removes an end), although
 # their messages change with it ("received 0" becomes "received 1"; another node is named first).
 STILL_WIRING_RULES = {"missing input", "one output"}
-
-
-def analyse(spec: dict) -> engine.ShapeReport:
-    """Every node's shapes and costs plus every problem, for any spec the document can hold."""
-    try:
-        return engine.infer_shapes(spec, collect_errors=True)
-    except engine.SpecError as error:
-        return engine.ShapeReport({}, [], [error])
 
 
 def messages_for(report: engine.ShapeReport, node_id: str) -> list[str]:
@@ -36,6 +25,6 @@ def new_problem_at(spec: dict, report: engine.ShapeReport, source: str, target: 
     """
     would_be = dict(spec, edges=[*spec["edges"], [source, target]])
     before = set(messages_for(report, target))
-    after = [error for error in analyse(would_be).errors if error.node == target]
+    after = [error for error in design_report(would_be).errors if error.node == target]
     introduced = [str(error) for error in after if error.rule not in STILL_WIRING_RULES and str(error) not in before]
     return introduced[0] if introduced else None

@@ -20,7 +20,8 @@ from PySide6.QtCore import QObject, Signal
 
 import engine
 from app.document import errors
-from app.document.analysis import analyse, messages_for, new_problem_at
+from app.document.analysis import messages_for, new_problem_at
+from app.document.networks import design_report
 
 # Passed as a field's new value to remove the field, so the layer's default applies again.
 REMOVE_FIELD = object()
@@ -61,7 +62,7 @@ class NetworkDocument(QObject):
         self._edges: list[tuple[str, str]] = []
         self._positions: dict[str, tuple[float, float]] = {}
         self._training_settings = default_training_settings()
-        self._report = analyse(self.spec())
+        self._report = design_report(self.spec())
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -143,7 +144,7 @@ class NetworkDocument(QObject):
         self._edges = [(source, target) for source, target in edges]
         self._positions = {node_id: tuple(positions[node_id]) for node_id in self._nodes}
         self._training_settings = copy.deepcopy(training_settings or default_training_settings())
-        self._report = analyse(self.spec())
+        self._report = design_report(self.spec())
         self.reset.emit()
         self.analysis_changed.emit(self._report)
 
@@ -291,5 +292,5 @@ class NetworkDocument(QObject):
         return []
 
     def _spec_changed(self) -> None:
-        self._report = analyse(self.spec())
+        self._report = design_report(self.spec())
         self.analysis_changed.emit(self._report)
