@@ -356,3 +356,19 @@ def test_other_decisions_of_small_and_odd_cases_are_pinned():
 
 def test_every_decision_ends_with_a_path_taken_always():
     assert all(rules[-1].when is dispatch.always for rules in dispatch.RULES.values())
+
+
+def test_the_paths_the_ops_test_for_are_paths_of_the_table():
+    # A misspelt path would send every call down the last branch: slower, with the same numbers.
+    import inspect
+    import re
+
+    from engine import network
+    from engine.layers import conv as conv_layers
+    from engine.ops import conv, pooling
+
+    named = {path for rules in dispatch.RULES.values() for path, _ in rules}
+    for module in (conv, pooling, conv_layers, network):
+        source = inspect.getsource(module)
+        tested = set(re.findall(r'path == "([^"]+)"', source) + re.findall(r'choose\([^)]*\) == "([^"]+)"', source))
+        assert tested and tested <= named, (module.__name__, tested - named)
