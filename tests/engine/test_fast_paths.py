@@ -370,5 +370,6 @@ def test_the_paths_the_ops_test_for_are_paths_of_the_table():
     named = {path for rules in dispatch.RULES.values() for path, _ in rules}
     for module in (conv, pooling, conv_layers, network):
         source = inspect.getsource(module)
-        tested = set(re.findall(r'path == "([^"]+)"', source) + re.findall(r'choose\([^)]*\) == "([^"]+)"', source))
+        tested = set(re.findall(r'path == "([^"]+)"', source))
+        tested |= set(re.findall(r'choose\(.*?\) == "([^"]+)"', source, re.DOTALL))
         assert tested and tested <= named, (module.__name__, tested - named)
