@@ -356,7 +356,11 @@ def _float_editor(declared) -> FloatEditor:
     step = declared.step or 0.01
     decimals = max(3, round(-math.log10(step)) + 2)  # 0.05 -> 3, 0.01 -> 4, 1e-4 -> 6
     unit = 10.0 ** -decimals
-    minimum = math.ceil(declared.low / unit) * unit  # 1e-12 shows as 0.000000: start at the first shown value
+    # The first value the box can show at or above the low end: 1e-12 would show as 0.000000, which the engine
+    # refuses. (Rounded, then stepped up where it fell below: 0.1 / 0.001 is 100.00000000000001 in floats.)
+    minimum = round(declared.low / unit) * unit
+    if minimum < declared.low - abs(declared.low) * 1e-9:
+        minimum += unit
     maximum = declared.high if declared.high_inclusive else declared.high - unit
     return FloatEditor(minimum, maximum, step, decimals)
 
