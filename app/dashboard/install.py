@@ -91,7 +91,7 @@ class Dashboard(QObject):
         self.activations.show_example(image)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop the run and wait for the training process and background tasks; True when all ended."""
+        """Stop the run and wait (bounded) for the training thread and background tasks; True when all ended."""
         ended = self.controller.shutdown(timeout_ms)
         return self.activations.tasks.wait_for_all(timeout_ms) and ended
 

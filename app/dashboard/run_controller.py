@@ -5,7 +5,7 @@
     controller.snapshot_arrived.connect(panel.refresh)     # run.latest_snapshot is the new one
     controller.start(settings, spec)                       # loads data off the GUI thread, then trains
 
-The trainer runs in a process of its own, reached through ``app.training.worker.TrainingSession``; the
+The trainer runs on a thread of its own, reached through ``app.training.worker.TrainingSession``; the
 GUI only sees copies. Views that run the network on the GUI thread (the decision boundary) call
 ``ActiveRun.latest_network()``: a NumPy copy that the latest snapshot is loaded into when first asked
 for (a snapshot nobody looks at costs no copy).
@@ -94,7 +94,6 @@ class RunController(QObject):
         self._runs_started = 0
         self._backend_note = ""
         self._shut_down = False
-        self._pen_down = False
         self._run_folders: set[Path] = set()  # made by this controller and not removed yet
         # The folders of LayerLab processes that crashed (they could not remove theirs): removed at start.
         sweep_stale_run_folders()
@@ -162,15 +161,15 @@ class RunController(QObject):
         self.run = ActiveRun(self._runs_started, "", spec, settings, data, inference, total, checkpoint_dir)
         self.run.name = run_label(self.run)
         if self.session is not None:
-            self.session.deleteLater()  # the previous run has ended; let its data go
+            self.session.dispose()  # the previous run has ended; let its data go once its thread has
         job = TrainingJob(spec, config.seed, settings.backend, config, data.training, str(checkpoint_dir))
         self.session = session = TrainingSession(job, self)
         worker = session.worker
         worker.steps_reported.connect(self._on_steps)
         worker.epoch_finished.connect(self._on_epoch)
         worker.snapshot_published.connect(self._on_snapshot)
-        # Bound methods of this GUI-thread object, never lambdas: the signals are emitted on the session's
-        # receiver thread, and a lambda would run there and touch the GUI from it.
+        # Bound methods of this GUI-thread object, never lambdas: the signals are emitted on the training
+        # thread, and a lambda would run there and touch the GUI from it.
         worker.paused.connect(self._on_paused)
         worker.training_finished.connect(self._on_finished)
         worker.training_failed.connect(self._on_failed)
@@ -178,8 +177,6 @@ class RunController(QObject):
         self._set_state("running")
         self._announce_training()
         session.start()
-        if self._pen_down:
-            session.set_core_limit(1)
 
     # -- steering -----------------------------------------------------------------------------------
     def pause(self) -> None:
@@ -206,13 +203,10 @@ class RunController(QObject):
     def pen_down_changed(self, pen_down: bool) -> None:
         """While the pen is down on the draw pad, training (and this process's own engine work) keeps to one
         core, so the GUI thread and the draw reader have the other; full speed again when the pen lifts."""
-        self._pen_down = pen_down
-        leave_a_core_to_the_pen(pen_down)
-        if self.session is not None:
-            self.session.set_core_limit(1 if pen_down else None)
+        leave_a_core_to_the_pen(pen_down)  # the training thread shares this process's engine
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop any run and wait for its process and the background tasks; True when all ended."""
+        """Stop any run and wait (bounded) for its thread and the background tasks; True when all ended."""
         self._shut_down = True
         ended = self.session.shutdown(timeout_ms) if self.session else True
         ended = self.tasks.wait_for_all(timeout_ms) and ended

@@ -4,7 +4,7 @@
 by the GUI process over two ``multiprocessing`` connections:
 
     control, GUI -> reader   ("network", version, spec, [(name, shape, dtype), ...]), then each array's
-                             bytes (app/transfer.py); None: stop
+                             bytes (app/draw/transfer.py); None: stop
     requests, GUI -> reader  ("read", request_id, oldest_version, pixels, origin, method): oldest_version,
                              the oldest network it may be read with; pixels, the ink's box cut from the pad
                              ((H, W) uint8) at origin (top, left); method, a key of SALIENCY_METHODS or None
@@ -33,7 +33,7 @@ import numpy as np
 import engine
 from app.draw.preprocess import MNIST_BOX, MNIST_FIELD, Placement, mnist_placed
 from app.draw.saliency import GradCamTail, evidence, grad_cam, input_gradient, sensitivity
-from app.transfer import receive_arrays
+from app.draw.transfer import receive_arrays
 
 # A map costs a backward pass (~3x the forward), which a read arriving meanwhile would wait for: while the
 # pen moves (a new drawing every frame) maps wait until it pauses this long, so the bars never wait for them.

@@ -25,8 +25,8 @@ import weakref
 import numpy as np
 
 from app.draw.reader import serve
-from app.transfer import array_layout, send_arrays
-from app.worker_process import mode_from_environment, start_worker
+from app.draw.transfer import array_layout, send_arrays
+from app.draw.worker_process import mode_from_environment, start_worker
 
 READER_MODE_VARIABLE = "LAYERLAB_DRAW_READER"  # "process" (default) or "thread"
 # One 28x28 image gains nothing from BLAS threads, and threads that spin waiting for work would take

@@ -1,2 +1,1 @@
-"""Training inside the app: the engine's Trainer in a process of its own (a thread where none can be had), reporting
-through Qt signals."""
+"""Training inside the app: the engine's Trainer on a QThread of the app's process, reporting through Qt signals."""

@@ -3,8 +3,8 @@ that do part of its matrix products get a lower priority (a higher nice value) w
 
     lower_training_priority()      # on the thread that trains, before the first step
 
-In the app that thread is the main thread of training's own process (app/training/process.py), or a
-thread of the app's process where no process can be had; the CLI's ``layerlab train`` does not call it.
+In the app that thread is the training QThread (app/training/worker.py); the CLI's ``layerlab train`` does
+not call it.
 
 Why: on a 2-core machine training keeps both cores busy, and everything the GUI does (painting, the draw
 reader's forward pass in its own process) then waits for a time slice at every hop. Niced, training still
@@ -17,8 +17,7 @@ pool, which does half of each training step, may have been started by another th
 through ``engine.set_worker_niceness``. Elsewhere (and where the OS refuses) nothing changes. A plain
 user may lower a priority but not raise it back, so the BLAS and engine workers stay niced for the
 process's life: idle, that costs nothing; while something else in the app uses them beside another busy
-program, that work gets a smaller share (in training's own process, nothing else uses them). Set
-LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
+program, that work gets a smaller share. Set LAYERLAB_TRAINING_NICENESS=0 to keep training at normal priority.
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ def blas_worker_threads() -> list[int]:
 
 def leave_a_core_to_the_pen(pen_down: bool) -> None:
     """While the pen is down on the draw pad, this process's engine work is not shared between cores: it runs
-    on the calling thread alone, so the GUI thread and the draw reader have a core of their own. The app
-    calls it in its own process and, through ``TrainingSession.set_core_limit``, in the training's;
-    training goes on at about half speed during a stroke and at full speed again when the pen lifts."""
+    on the calling thread alone, so the GUI thread and the draw reader have a core of their own. The training
+    thread shares this process's engine, so one call limits it too: training goes on at about half speed
+    during a stroke and at full speed again when the pen lifts."""
     engine.set_core_limit(1 if pen_down else None)

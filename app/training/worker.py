@@ -1,33 +1,103 @@
-"""A training run as Qt signals (DESIGN.md seam 4): the engine's Trainer runs in a process of its own
-(app/training/process.py, reached through app/training/link.py) and this object re-emits what it reports.
-
-Every event carries host copies (frozen dataclasses, NumPy arrays nobody mutates), so the GUI may keep
-them. Step events arrive hundreds of times a second, more than a person can see and enough to flood the
-event queue, so the training side batches them: ``steps_reported`` carries the steps since the last
-emission, at most ``STEP_REPORT_INTERVAL_S`` apart (and flushed before every other event).
+"""A training run as Qt signals (DESIGN.md seam 4): the engine's Trainer runs on a QThread of the app's
+process, in a worker QObject moved to that thread, and the worker re-emits what the trainer reports.
 
     session = TrainingSession(TrainingJob(spec, seed, "numpy", config, data, checkpoint_dir))
     session.worker.steps_reported.connect(plot.add_steps)
-    session.start()
+    session.start()                 # returns at once: the network is built and trained on the thread
     ...
-    session.pause(); session.step_once(); session.resume(); session.stop()
-    session.set_core_limit(1)   # e.g. while the pen is down on the draw pad
-    session.shutdown()          # stops the run and waits for it to end (window closing)
+    session.pause(); session.step_once(); session.resume(); session.stop(); session.set_learning_rate(1e-4)
+    session.set_core_limit(1)       # e.g. while the pen is down on the draw pad
+    session.shutdown()              # stops the run and waits (bounded) for its thread to end (window closing)
+
+Events carry host copies (frozen dataclasses; snapshots hold NumPy copies made by ``Trainer.snapshot``,
+arrays the trainer never touches again), so the GUI may keep them. The TrainingWorker emits on the
+training thread; ``session.worker`` (TrainingSignals, on the GUI thread) re-emits each signal there, so
+whatever listens runs on the GUI thread. The training side never touches a widget.
+Step events arrive hundreds of times a second, more than a person can see and enough to flood the event
+queue, so ``steps_reported`` carries the steps since the last emission, at most ``STEP_REPORT_INTERVAL_S``
+apart (and flushed before every other event).
+
+The GUI steers the run through the Trainer's thread-safe controls (a Condition, honoured between steps),
+so no call here ever waits for training; commands given before the thread has built its Trainer are
+kept and handed to it as soon as it exists. The only wait on the GUI thread is ``shutdown``'s, bounded.
+Why a thread and not a process of its own: the process's gain in stroke-to-bars latency was within the
+host's noise (benchmarks/RESULTS.md, "Draw"), and a thread needs no copying of the data set or snapshots
+between processes.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+import threading
+import time
+import warnings
+from dataclasses import dataclass
 
-from app.training.link import MODE_VARIABLE, TrainingLink, default_mode
-from app.training.process import STEP_REPORT_INTERVAL_S, TrainingJob
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
-__all__ = ["MODE_VARIABLE", "STEP_REPORT_INTERVAL_S", "TrainingJob", "TrainingSession", "TrainingSignals",
-           "default_mode"]
+import engine
+from app.training.priority import lower_training_priority
+
+training = engine.training
+
+STEP_REPORT_INTERVAL_S = 1 / 30  # hundreds of steps a second would flood the GUI's event queue
+
+__all__ = ["STEP_REPORT_INTERVAL_S", "TrainingJob", "TrainingSession", "TrainingSignals", "TrainingWorker"]
 
 
-class TrainingSignals(QObject):
-    """What the run reports, queued to the GUI thread (they are emitted on the link's receiver thread)."""
+@dataclass
+class TrainingJob:
+    """Everything the training thread needs to build and run a Trainer."""
+
+    spec: dict
+    seed: int
+    backend: str  # "numpy" or "cupy"
+    config: training.TrainingConfig
+    data: training.TrainingData
+    checkpoint_dir: str | None = None
+
+
+class TrainerControls:
+    """The GUI's commands, handed to the Trainer's thread-safe controls; kept in order until it exists."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._trainer: training.Trainer | None = None
+        self._waiting: list[tuple] = []
+
+    def attach(self, trainer: training.Trainer) -> None:
+        """Called on the training thread once the Trainer is built, before it runs its first step."""
+        with self._lock:
+            self._trainer = trainer
+            waiting, self._waiting = self._waiting, []
+            for command in waiting:
+                _obey(trainer, *command)
+
+    def send(self, *command) -> None:
+        with self._lock:
+            if self._trainer is None:
+                self._waiting.append(command)
+            else:
+                _obey(self._trainer, *command)
+
+
+def _obey(trainer: training.Trainer, command: str, *arguments) -> None:
+    if command == "pause":
+        trainer.request_pause()
+    elif command == "resume":
+        trainer.resume()
+    elif command == "step":
+        trainer.request_single_step()
+    elif command == "stop":
+        trainer.request_stop()
+    elif command == "learning_rate":
+        try:
+            trainer.set_learning_rate(*arguments)
+        except ValueError:  # the GUI checks the value; a bad one is ignored, as the trainer would
+            pass
+
+
+class TrainingWorker(QObject):
+    """Lives on the training thread: builds the network and Trainer, trains, reports each event as a signal."""
 
     steps_reported = Signal(list)  # [StepEvent, ...] since the previous emission
     epoch_finished = Signal(object)  # EpochEvent
@@ -35,68 +105,174 @@ class TrainingSignals(QObject):
     paused = Signal(object)  # PausedEvent: the pause took effect
     training_finished = Signal(object)  # FinishedEvent, after a snapshot of the final weights
     training_failed = Signal(object)  # FailedEvent, after a snapshot of the weights kept
-    done = Signal()  # after finished or failed: the run's process has ended
+    done = Signal()  # after finished or failed: the run is over
+
+    def __init__(self, job: TrainingJob, controls: TrainerControls):
+        super().__init__()  # no parent: it is moved to the training thread
+        self.job = job
+        self.controls = controls
+        self.trainer: training.Trainer | None = None
+        self._steps: list[training.StepEvent] = []
+        self._last_steps_sent = 0.0
+        self._last_position = (0, 0)  # (step, epoch) of the last event, for a failure the trainer did not report
+
+    @Slot()
+    def run(self) -> None:
+        """On the training thread: the whole run, ending with finished or failed, then done."""
+        try:
+            self._train()
+        except BaseException as exc:  # a run must end with an event, never silently
+            # No final snapshot: the trainer's state is not to be trusted, the last one published stands.
+            self._send_steps()
+            self._emit(self.training_failed, training.FailedEvent(
+                f"training ended unexpectedly ({engine.describe_error(exc)}); the weights of the last snapshot "
+                f"are kept", *self._last_position))
+        finally:
+            self._emit(self.done)
+            # Home to the GUI thread, which deletes it with its session; the thread's event loop then ends.
+            self.moveToThread(QCoreApplication.instance().thread())
+            QThread.currentThread().quit()
+
+    def _train(self) -> None:
+        try:
+            lower_training_priority()  # the GUI and the draw reader come first when they need a core
+        except Exception as exc:  # a courtesy to the GUI: training runs without it, never fails on it
+            warnings.warn(f"training runs at normal priority: {exc!r}", RuntimeWarning, stacklevel=1)
+        job = self.job
+        try:
+            engine.backend.set_backend(job.backend)
+            network = engine.Network(job.spec, seed=job.seed, xp=engine.backend.current())
+            trainer = training.Trainer(network, job.data, job.config, self._report, job.checkpoint_dir)
+        except Exception as exc:  # e.g. an optimizer setting the engine refuses: the run ends, saying why
+            self._report(training.FailedEvent(f"could not start training: {exc}", 0, 0))
+            return
+        self.trainer = trainer
+        self.controls.attach(trainer)
+        trainer.run()  # always ends with a Finished or Failed event, which _report sends last
+
+    # -- the trainer's callback, on the training thread ----------------------------------------------
+    def _report(self, event) -> None:
+        if isinstance(event, training.StepEvent):
+            self._steps.append(event)
+            if time.perf_counter() - self._last_steps_sent >= STEP_REPORT_INTERVAL_S:
+                self._send_steps()
+            return
+        self._send_steps()
+        self._last_position = (event.step, event.epoch)
+        if isinstance(event, training.SnapshotEvent):
+            self._emit(self.snapshot_published, event)
+        elif isinstance(event, training.EpochEvent):
+            self._emit(self.epoch_finished, event)
+        elif isinstance(event, training.PausedEvent):
+            self._emit(self.paused, event)
+        elif isinstance(event, (training.FinishedEvent, training.FailedEvent)):
+            if self.trainer is not None:  # the weights the run ends with (the best, after early stopping)
+                self._emit(self.snapshot_published, self.trainer.snapshot(event.epoch))
+            finished = isinstance(event, training.FinishedEvent)
+            self._emit(self.training_finished if finished else self.training_failed, event)
+
+    def _send_steps(self) -> None:
+        if self._steps:
+            steps, self._steps = self._steps, []
+            self._last_position = (steps[-1].step, steps[-1].epoch)
+            self._emit(self.steps_reported, steps)
+            self._last_steps_sent = time.perf_counter()
+
+    @staticmethod
+    def _emit(signal, *payload) -> None:
+        try:
+            signal.emit(*payload)
+        except RuntimeError:  # the window closed and Qt deleted the receivers: nobody is listening
+            pass
+
+
+class TrainingSignals(QObject):
+    """The run's events on the GUI thread: each of the training thread's signals, re-emitted here. Anything
+    connected to these runs on the GUI thread, whatever it is (a lambda, a test's waiter), never on the
+    training thread."""
+
+    steps_reported = Signal(list)
+    epoch_finished = Signal(object)
+    snapshot_published = Signal(object)
+    paused = Signal(object)
+    training_finished = Signal(object)
+    training_failed = Signal(object)
+    done = Signal()
+
+    NAMES = ("steps_reported", "epoch_finished", "snapshot_published", "paused", "training_finished",
+             "training_failed", "done")
+
+    def relay(self, worker: TrainingWorker) -> None:
+        for name in self.NAMES:  # queued: ``worker`` emits on the training thread, this object lives here
+            getattr(worker, name).connect(getattr(self, name), type=Qt.ConnectionType.QueuedConnection)
 
 
 class TrainingSession(QObject):
-    """One run: its process, and the GUI's way to steer it."""
+    """One run: its thread, its worker, and the GUI's way to steer it (every call returns at once)."""
 
-    def __init__(self, job: TrainingJob, parent: QObject | None = None, mode: str | None = None):
+    def __init__(self, job: TrainingJob, parent: QObject | None = None):
         super().__init__(parent)
         self.job = job
-        self.worker = TrainingSignals(self)
-        self.link = TrainingLink(self._emit, mode)
-        self._signals = {"steps": self.worker.steps_reported, "epoch": self.worker.epoch_finished,
-                         "snapshot": self.worker.snapshot_published, "paused": self.worker.paused,
-                         "finished": self.worker.training_finished, "failed": self.worker.training_failed}
-
-    def _emit(self, kind: str, payload) -> None:
-        """Called on the link's receiver thread."""
-        try:
-            if kind == "done":
-                self.worker.done.emit()
-            else:
-                self._signals[kind].emit(payload)
-        except RuntimeError:  # the window closed and Qt deleted these objects: nobody is listening
-            pass
+        self._controls = TrainerControls()
+        self._trainer_side = TrainingWorker(job, self._controls)
+        self.worker = TrainingSignals(self)  # what the GUI listens to
+        self.worker.relay(self._trainer_side)
+        self._thread = QThread()  # no parent: it must outlive nothing that would destroy it while it runs
+        self._thread.setObjectName("layerlab-training")
+        self._trainer_side.moveToThread(self._thread)
+        self._thread.started.connect(self._trainer_side.run)
+        self._ended = threading.Event()  # the run is over: done was emitted
+        # Set on the training thread itself, so that ``running`` is true until the run's last event is out.
+        self._trainer_side.done.connect(self._ended.set, type=Qt.ConnectionType.DirectConnection)
+        self._started = False
 
     def start(self) -> None:
-        self.link.start(self.job)
-
-    @property
-    def mode(self) -> str:
-        """"process", or "thread" where no process could be started."""
-        return self.link.mode
+        self._started = True
+        self._thread.start()
 
     @property
     def running(self) -> bool:
-        return self.link.running
+        return self._started and not self._ended.is_set()
 
     # Commands take effect between steps.
     def pause(self) -> None:
-        self.link.command("pause")
+        self._controls.send("pause")
 
     def resume(self) -> None:
-        self.link.command("resume")
+        self._controls.send("resume")
 
     def step_once(self) -> None:
-        self.link.command("step")
+        self._controls.send("step")
 
     def stop(self) -> None:
-        self.link.command("stop")
+        self._controls.send("stop")
 
     def set_learning_rate(self, value: float) -> None:
-        self.link.command("learning_rate", value)
+        self._controls.send("learning_rate", value)
 
-    def set_core_limit(self, cores: int | None) -> None:
-        """Let training's work use at most ``cores`` cores (None: all) from its next step on."""
-        self.link.command("core_limit", cores)
+    @staticmethod
+    def set_core_limit(cores: int | None) -> None:
+        """Let training's work use at most ``cores`` cores (None: all) from its next step on. The training
+        thread shares this process's engine, so this is the engine's own limit."""
+        engine.set_core_limit(cores)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop the run and wait for it to end (e.g. the window is closing); True when it ended. A process
-        that does not stop in time is terminated (its last snapshot is all that is kept)."""
-        self.link.command("stop")
-        if self.link.join(timeout_ms / 1000):
+        """Stop the run and wait up to ``timeout_ms`` for its thread to end (e.g. the window is closing); True
+        when it ended. The trainer stops at its next step; a thread that does not end in time is left running
+        (it is kept from being destroyed while it runs) rather than hanging the window."""
+        self.stop()
+        if not self._started or self._thread.wait(timeout_ms):
             return True
-        self.link.terminate()
-        return self.link.join(5)
+        _STILL_RUNNING.append(self)
+        return False
+
+    def dispose(self) -> None:
+        """Let this session go once its thread has ended (at once when it has)."""
+        if not self._started or self._thread.isFinished():
+            self.deleteLater()
+        else:
+            self._thread.finished.connect(self.deleteLater)
+
+
+_STILL_RUNNING: list[TrainingSession] = []  # sessions whose thread outlived shutdown: never destroyed while it runs
+

@@ -15,7 +15,7 @@ from app.draw.panel import BUNDLED_MODEL
 from app.draw.reader import serve
 from app.draw.reader_client import ReaderClient
 from app.draw.reader_link import READER_MODE_VARIABLE, default_mode, ink_box
-from app.transfer import array_layout, send_arrays
+from app.draw.transfer import array_layout, send_arrays
 
 TIMEOUT_MS = 20_000
 

@@ -1,11 +1,11 @@
-"""Starting the app's workers (app/worker_process.py): a spawned process with its own environment, or a thread
+"""Starting the app's workers (app/draw/worker_process.py): a spawned process with its own environment, or a thread
 where the system refuses a process; our copies of the child's connection ends are closed once it runs."""
 
 import multiprocessing
 import os
 
-from app import worker_process
-from app.worker_process import start_worker
+from app.draw import worker_process
+from app.draw.worker_process import start_worker
 
 
 def report_environment(connection) -> None:

@@ -5,10 +5,10 @@
 
 The layout travels in the message that announces the arrays; the bytes follow it. On POSIX they are written
 from the arrays' memory and read straight into fresh arrays with plain system calls on the connection's
-socket, which hold Python's GIL for no more than a call's set-up: the app's GUI thread must not wait while a
-snapshot's megabytes arrive (``Connection.recv_bytes_into`` reads into a buffer and copies it, holding the GIL
+socket, which hold Python's GIL for no more than a call's set-up: the app's GUI thread must not wait while
+megabytes of weights move (``Connection.recv_bytes_into`` reads into a buffer and copies it, holding the GIL
 for milliseconds). Elsewhere (Windows pipes have no such file descriptor) the connection's own
-``send_bytes``/``recv_bytes_into`` do it. Used between the app and its own processes (training, the draw reader).
+``send_bytes``/``recv_bytes_into`` do it. Used between the app and the draw reader's process (app/draw/reader.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Work the app hands to a process of its own (the draw reader, training), or to a thread where no process
-can be had: one way to start either, so both ends behave alike.
+"""Work the app hands to a process of its own (the draw reader: the one piece of work that measured faster
+there; training runs on a thread, app/training/worker.py), or to a thread where no process can be had: one
+way to start either, so both ends behave alike.
 
     worker, mode = start_worker(serve, (their_a, their_b), "layerlab-draw-reader", "process",
                                 environment={"OPENBLAS_NUM_THREADS": "1"})
