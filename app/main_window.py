@@ -148,10 +148,7 @@ class MainWindow(QMainWindow):
         document.analysis_changed.connect(self._check_design_against_data)
         document.training_settings_changed.connect(self._check_design_against_data)
         self.training_dock.visibilityChanged.connect(self._give_training_room)
-        # While the pen is down on the draw pad the dashboard's plots hold their repaints (8-20 ms each on
-        # the GUI thread, which the pen's next events and the probability bars would wait for).
-        self.draw_panel.pen_down_changed.connect(self.dashboard.hold_redraws)
-        self.draw_panel.pen_down_changed.connect(self.dashboard.controller.pen_down_changed)
+        # The pen-down policy (app/pen_down.py) was wired when the Draw panel met the dashboard (install_draw_panel).
         # Settings edited in the training form belong to the project: saved with it, undoable.
         self.dashboard.training_panel.form.settings_edited.connect(self._training_settings_edited)
         # A project's settings the form could not take are problems too: the Training dock may be hidden.

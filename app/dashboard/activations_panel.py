@@ -5,7 +5,7 @@ One example through the seed CNN takes ~1 ms on an idle machine but ~300 ms whil
 cores (measured), so the forward pass runs on a background thread, on a network copy only that thread
 uses; while one is in flight, newer requests collapse into one follow-up. The draw panel can call
 ``show_example(image)`` with its digit; before any run it lays out the model reading the drawing, given
-as a run numbered 0 (app/draw/install.py).
+as a run without a number (``ActiveRun.of_model``, app/run_state.py).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class ActivationsPanel(QWidget):
             probabilities = network.output_head.probabilities(outputs[network.output_id][None])[0]
             guess = int(probabilities.argmax())
             step = snapshot.step if snapshot is not None else 0
-            weights = f"the weights of step {step}" if run.number else run.name  # number 0: a model, not a run
+            weights = run.name if run.is_model else f"the weights of step {step}"
             self.caption.setText(f"{source}: predicted {run.data.class_names[guess]} ({probabilities[guess]:.0%}) "
                                  f"with {weights}")
         self._follow_up()

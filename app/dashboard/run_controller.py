@@ -7,14 +7,14 @@
 
 The trainer runs on a thread of its own, reached through ``app.training.worker.TrainingSession``; the
 GUI only sees copies. Views that run the network on the GUI thread (the decision boundary) call
-``ActiveRun.latest_network()``: a NumPy copy that the latest snapshot is loaded into when first asked
+``ActiveRun.latest_network()`` (app/run_state.py): a NumPy copy that the latest snapshot is loaded into when first asked
 for (a snapshot nobody looks at costs no copy).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import RunData, data_problem, load_run_data
 from app.dashboard.run_folders import new_run_folder, remove_run_folder, sweep_stale_run_folders
-from app.training.priority import leave_a_core_to_the_pen
+from app.run_state import ActiveRun
 from app.training.worker import TrainingJob, TrainingSession
 
 # Live views refresh once a second: often enough to watch weights change, and each snapshot (a copy of
@@ -41,36 +41,6 @@ class RunSettings:
     train_limit: int | None = None  # train on the first N examples only (quick experiments)
     backend: str = "numpy"  # or "cupy"
     schedule: str = "constant"  # a key of SCHEDULES, sized once the data (so the steps per epoch) is known
-
-
-@dataclass
-class ActiveRun:
-    number: int
-    name: str
-    spec: dict
-    settings: RunSettings
-    data: RunData
-    inference_network: engine.Network  # NumPy, GUI thread only: its structure; weights via latest_network()
-    total_steps: int
-    checkpoint_dir: Path  # the trainer's checkpoints while it runs; removed once the best weights are taken
-    best_network: engine.Network | None = None  # the best checkpoint's network, read from it as the run ended
-    latest_snapshot: object = None  # SnapshotEvent
-    history: list = field(default_factory=list)  # EpochEvents
-    # Each learning rate set while it trained: {"step": the first step at that rate, "lr": the rate}.
-    learning_rate_changes: list = field(default_factory=list)
-    _loaded_step: int | None = None
-
-    def latest_network(self) -> engine.Network:
-        """The inference copy holding the latest snapshot's weights (loaded on first use after a snapshot)."""
-        snapshot = self.latest_snapshot
-        if snapshot is not None and self._loaded_step != snapshot.step:
-            self.inference_network.load_state_dict(snapshot.weights)
-            self._loaded_step = snapshot.step
-        return self.inference_network
-
-    @property
-    def input_shape(self) -> tuple:
-        return tuple(self.inference_network.input_shape)
 
 
 class RunController(QObject):
@@ -199,11 +169,6 @@ class RunController(QObject):
     def set_learning_rate(self, value: float) -> None:
         if self.session and self.state in ("running", "paused"):
             self.session.set_learning_rate(value)
-
-    def pen_down_changed(self, pen_down: bool) -> None:
-        """While the pen is down on the draw pad, training (and this process's own engine work) keeps to one
-        core, so the GUI thread and the draw reader have the other; full speed again when the pen lifts."""
-        leave_a_core_to_the_pen(pen_down)  # the training thread shares this process's engine
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop any run and wait (bounded) for its thread and the background tasks; True when all ended."""

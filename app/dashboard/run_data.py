@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import engine
+from app.run_state import RunData
 
 TOY_PREFIX = "toy:"
 TOY_POINTS = 600  # as many as TensorFlow Playground shows: enough for a boundary, fast to train
@@ -28,20 +29,6 @@ class DatasetChoice:
     key: str  # "mnist" or "toy:spiral"
     label: str
     available_offline: bool
-
-
-@dataclass
-class RunData:
-    name: str
-    training: engine.training.TrainingData
-    test_images: np.ndarray
-    test_labels: np.ndarray
-    class_names: tuple[str, ...]
-    is_toy: bool
-
-    @property
-    def num_train(self) -> int:
-        return len(self.training.train_labels)
 
 
 def toy_title(name: str) -> str:

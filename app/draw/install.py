@@ -5,25 +5,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-import engine
-from app.dashboard.run_controller import ActiveRun
-from app.dashboard.run_data import RunData
 from app.draw.network_choice import choose_pad_network
 from app.draw.panel import DrawPanel
+from app.pen_down import PenDownPolicy
+from app.run_state import ActiveRun
 
 
 def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget | None = None,
                        document=None) -> DrawPanel:
     """Add a "Draw" dock to ``window``, under the dock ``below`` (default: the inspector, when there is
-    one) and, with a dashboard, send the drawn digit to its activations view and follow its run's weight
-    snapshots. With the ``document`` the canvas edits, the pad reads with the design on the canvas: a
-    run's weights only when that run trained this design (``network_choice``).
+    one) and, with a dashboard, send the drawn digit to its activations view, follow its run's weight
+    snapshots, and wire the pen-down policy (app/pen_down.py). With the ``document`` the canvas edits, the
+    pad reads with the design on the canvas: a run's weights only when that run trained this design
+    (``network_choice``).
 
     No scroll area around the panel: at the default 1280x800 it fits its dock, and a pad that scrolls
     would move under the pen. Split below another dock rather than tabified with it: tabifying a second
@@ -47,11 +44,6 @@ def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget |
 
 def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
     controller = dashboard.controller
-    # While the pen is down a new snapshot waits for it to lift: new weights mid-stroke cost the reader a
-    # swap (~2.5 ms) and a second reading of a drawing the pen has already changed (network_loaded makes
-    # the panel read again), work that the stroke's next readings would wait behind. Before the reader took
-    # networks in on a thread of its own, readings that waited for a snapshot's 13 MB were the slowest 2-3%.
-    held = {"pen_down": False, "snapshot": None}
     # Which network the pad reads now: ("run", number, step), ("bundled",) or ("none", why). A new panel reads
     # the bundled model already.
     shown = {"key": ("bundled",) if panel.reads_bundled_model else None}
@@ -78,20 +70,11 @@ def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
         shown["key"] = key
 
     def follow_snapshot(snapshot) -> None:
-        if held["pen_down"]:
-            held["snapshot"] = snapshot
-            return
         run = controller.run
         if document is not None:
             read_with_design(snapshot)
         elif run is not None:
             panel.use_weights(run.spec, snapshot.weights, run.data.class_names)
-
-    def pen_down_changed(pen_down: bool) -> None:
-        held["pen_down"] = pen_down
-        if not pen_down and held["snapshot"] is not None:
-            snapshot, held["snapshot"] = held["snapshot"], None
-            follow_snapshot(snapshot)
 
     if document is not None:
         document.analysis_changed.connect(lambda _report: read_with_design())
@@ -108,8 +91,9 @@ def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
             if pad_reads_run:
                 if on_view is not run:
                     activations.begin_run(run)
-            elif on_view is None or on_view.number != 0 or on_view.latest_snapshot.weights is not panel.weights:
-                activations.begin_run(model_as_run(panel.spec, panel.weights, panel.class_names, panel.model_name))
+            elif on_view is None or not on_view.is_model or on_view.latest_snapshot.weights is not panel.weights:
+                activations.begin_run(ActiveRun.of_model(panel.spec, panel.weights, panel.class_names,
+                                                         panel.model_name))
         dashboard.show_example(digit)
         views = getattr(dashboard, "views", None)
         if views is not None and activations is not None:
@@ -117,19 +101,8 @@ def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
             for dock in getattr(dashboard, "docks", ()):
                 dock.raise_()
 
-    controller.snapshot_arrived.connect(follow_snapshot)
-    panel.pen_down_changed.connect(pen_down_changed)
+    # Snapshots reach the pad through the pen-down policy: one arriving mid-stroke waits for the pen to lift
+    # (network_loaded makes the panel read again, work the stroke's next readings would wait behind).
+    panel.pen_down_policy = PenDownPolicy(panel, dashboard, follow_snapshot)
     panel.activations_requested.connect(show_layers)
 
-
-def model_as_run(spec: dict, weights: dict, class_names, name: str) -> ActiveRun:
-    """A network that is not training (the draw panel's), in the shape of a run the dashboard's views read:
-    its spec, a NumPy copy for its structure, its weights as the latest snapshot, no data of its own.
-    Its number is 0 (runs count from 1), which the activations view reads as "not a run"."""
-    network = engine.Network(spec, xp=np)
-    input_shape = tuple(network.input_shape)
-    data = RunData(name="drawings", training=None, test_images=np.zeros((0, *input_shape), dtype=np.float32),
-                   test_labels=np.zeros(0, dtype=np.int64), class_names=tuple(class_names), is_toy=False)
-    snapshot = engine.training.SnapshotEvent(step=0, epoch=0, weights=weights)
-    return ActiveRun(number=0, name=name, spec=spec, settings=None, data=data, inference_network=network,
-                     total_steps=0, checkpoint_dir=Path(), latest_snapshot=snapshot)

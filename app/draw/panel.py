@@ -4,7 +4,7 @@
     panel.use_weights(run.spec, snapshot.weights)  # follow a training run's latest snapshot
     panel.activations_requested.connect(dashboard.show_example)
     panel.saliency_button.setChecked(True)         # a heat map of what the top class rests on, over the drawing
-    panel.pen_down_changed.connect(dashboard.hold_redraws)  # no plot repaints in the middle of a stroke
+    panel.pen_down_changed                         # the stroke began / its reading is shown (app/pen_down.py)
 
 The network runs in a reader process of its own (app/draw/reader_client.py), never on the GUI thread: the
 panel sends each drawing and shows each answer when it comes, newest first; an answer older than one

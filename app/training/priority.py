@@ -75,5 +75,5 @@ def leave_a_core_to_the_pen(pen_down: bool) -> None:
     """While the pen is down on the draw pad, this process's engine work is not shared between cores: it runs
     on the calling thread alone, so the GUI thread and the draw reader have a core of their own. The training
     thread shares this process's engine, so one call limits it too: training goes on at about half speed
-    during a stroke and at full speed again when the pen lifts."""
+    during a stroke and at full speed again when the pen lifts. Part of the pen-down policy, app/pen_down.py."""
     engine.set_core_limit(1 if pen_down else None)

@@ -26,6 +26,9 @@ class FakeDashboard:  # what the Draw dock uses from the training dashboard
     def show_example(self, image):
         self.examples.append(image)
 
+    def hold_redraws(self, held):  # the pen-down policy's (app/pen_down.py)
+        pass
+
 
 class FakeRun:
     def __init__(self, spec):
@@ -101,7 +104,7 @@ def test_layers_before_any_run_shows_the_bundled_models_activations(qtbot, seed_
         guess = panel.class_names[int(panel.probabilities.argmax())]
         assert f"predicted {guess} " in activations.caption.text()  # the same network reads the same digit
         assert "bundled seed CNN" in activations.caption.text()
-        assert activations.run.number == 0 and set(activations._images) >= {"conv1", "conv2", "fc1", "logits"}
+        assert activations.run.is_model and set(activations._images) >= {"conv1", "conv2", "fc1", "logits"}
         assert activations._images["conv1"].image is not None
     finally:
         assert dashboard.shutdown(timeout_ms=20_000)

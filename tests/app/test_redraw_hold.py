@@ -13,8 +13,8 @@ import resources
 from app.dashboard import install_dashboard
 from app.dashboard.curves_panel import REDRAW_INTERVAL_MS, CurvesPanel
 from app.dashboard.redraw_hold import RedrawHold
-from app.draw.install import model_as_run
 from app.draw.pad import DrawingPad
+from app.run_state import ActiveRun
 from tests.app.draw_helpers import READ_TIMEOUT_MS, draw_stroke, seven_points
 
 
@@ -140,7 +140,7 @@ def test_drawing_in_the_main_window_holds_the_dashboard_and_a_core_until_the_pen
     # a timeout (app/draw/pen_state.py)
     qtbot.waitUntil(lambda: not curves._hold.held, timeout=READ_TIMEOUT_MS)
     held.append((curves._hold.held, dashboard._snapshot_views_hold.held, parallel.cpu_workers()))
-    # and training's work stays on one core meanwhile (RunController.pen_down_changed)
+    # and training's work stays on one core meanwhile (app/pen_down.py)
     assert held == [(True, True, 1), (True, True, 1), (False, False, shared)]
 
 
@@ -152,7 +152,7 @@ def test_snapshot_views_wait_for_the_pen_and_then_show_the_latest_snapshot(qtbot
     qtbot.addWidget(window)
     window.show()
     model = engine.load(resources.path("models/seed-cnn-mnist.llmodel"))
-    run = model_as_run(model.spec, model.state_dict(), [str(digit) for digit in range(10)], "bundled")
+    run = ActiveRun.of_model(model.spec, model.state_dict(), [str(digit) for digit in range(10)], "bundled")
     run.number = 1
     dashboard.filters.begin_run(run)
     dashboard.histograms.begin_run(run)
