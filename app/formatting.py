@@ -44,3 +44,12 @@ def format_flops(flops: int) -> str:
         if flops >= limit:
             return f"{flops / limit:.2f} {unit}"
     return f"{flops} FLOPs"
+
+
+def group_title(group: str) -> str:
+    """A palette group as a heading: 'normalisation/regularisation' -> 'Normalisation / regularisation'.
+
+    Here, not in the palette, because the inspector titles a layer's group the same way and the docks do not
+    import one another (pyproject.toml's import contracts).
+    """
+    return (group[:1].upper() + group[1:]).replace("/", " / ")

@@ -20,12 +20,8 @@ from PySide6.QtWidgets import (
 
 import engine
 from app.canvas.view import LAYER_TYPE_MIME
+from app.formatting import group_title
 from app.layer_icons import layer_icon
-
-
-def group_title(group: str) -> str:
-    """'normalisation/regularisation' -> 'Normalisation / regularisation'."""
-    return (group[:1].upper() + group[1:]).replace("/", " / ")
 
 
 def layer_type_mime_data(layer_type: str) -> QMimeData:
