@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.summary_dock = SummaryDock(self)
         self.summary_dock.set_document(self.editor.document)
         self._place_docks()
-        self.project = ProjectController(self)
+        self.project = ProjectController(self, self.scene)
 
         self._connect_parts()
         self._create_menus()
@@ -150,9 +150,9 @@ class MainWindow(QMainWindow):
         self.training_dock.visibilityChanged.connect(self._give_training_room)
         # The pen-down policy (app/pen_down.py) was wired when the Draw panel met the dashboard (install_draw_panel).
         # Settings edited in the training form belong to the project: saved with it, undoable.
-        self.dashboard.training_panel.form.settings_edited.connect(self._training_settings_edited)
+        self.dashboard.settings_edited.connect(self._training_settings_edited)
         # A project's settings the form could not take are problems too: the Training dock may be hidden.
-        self.dashboard.training_panel.form.settings_refused.connect(self.problems_dock.show_settings_problems)
+        self.dashboard.settings_refused.connect(self.problems_dock.show_settings_problems)
 
     def _give_training_room(self, visible: bool) -> None:
         """The summary is a table; curves and feature maps need height: grow the bottom area for training."""
@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         self.editor.set_training_settings(merged)
 
     def _show_training_settings(self, settings: dict) -> None:
-        self.dashboard.training_panel.form.load_settings(settings)
+        self.dashboard.load_training_settings(settings)
 
     def _document_reset(self) -> None:
         self._show_training_settings(self.editor.document.training_settings)
@@ -178,11 +178,15 @@ class MainWindow(QMainWindow):
         mismatch = data_problem(document.report, document.training_settings.get("dataset"))
         self.problems_dock.show_data_problem(mismatch)
         blocker = document.report.errors[0] if document.report.errors else mismatch  # the first problem listed
-        self.dashboard.training_panel.set_start_blocker(str(blocker) if blocker else None)
+        self.dashboard.set_start_blocker(str(blocker) if blocker else None)
         self._show_totals(document.report)
 
-    def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
+    def show_status(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def fit_to_view(self) -> None:
+        """Zoom the canvas to show the whole network."""
+        self.canvas.fit_to_view()
 
     # -- menus --------------------------------------------------------------------------------------------
 
@@ -258,7 +262,7 @@ class MainWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        paths = self.project.recent_files.paths()
+        paths = self.project.recent_paths()
         for path in paths:
             action = self.recent_menu.addAction(path.name, lambda path=path: self.project.open_file(path))
             action.setStatusTip(str(path))
@@ -341,7 +345,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.project.maybe_save():
-            self.project.autosaver.discard()
+            self.project.discard_autosave()
             self.dashboard.shutdown()  # stop a run and wait for its thread: nothing may outlive the window
             self.preferences.save_window(self)
             self.preferences.last_dataset = self.editor.document.training_settings.get("dataset")
@@ -356,8 +360,7 @@ class MainWindow(QMainWindow):
         """
         dataset = self.preferences.last_dataset
         settings = self.editor.document.training_settings
-        form = self.dashboard.training_panel.form
-        if dataset and not dataset.startswith(TOY_PREFIX) and form.dataset.findData(dataset) >= 0:
+        if dataset and not dataset.startswith(TOY_PREFIX) and self.dashboard.offers_dataset(dataset):
             # Set on the document, not through the undo stack: the new window stays unmodified.
             self.editor.document.set_training_settings({**settings, "dataset": dataset})
 

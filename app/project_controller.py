@@ -46,14 +46,26 @@ def file_stem(name: str) -> str:
 
 
 class ProjectController(QObject):
-    def __init__(self, window):
+    def __init__(self, window, scene):
+        """``window``: the main window (title, status line, canvas view); ``scene``: the canvas it pictures."""
         super().__init__(window)
         self.window = window
+        self.scene = scene
         self.editor = window.editor
         self.path: Path | None = None  # the .layerlab file the document belongs to; None until saved
         self.recent_files = RecentFiles()
         self.autosaver = autosave.Autosaver(self.editor, self)
         self.editor.modified_changed.connect(self._modified_changed)
+
+    # -- what the window asks of it ------------------------------------------------------------------------
+
+    def recent_paths(self) -> list[Path]:
+        """The projects opened or saved lately, newest first (File > Open Recent)."""
+        return self.recent_files.paths()
+
+    def discard_autosave(self) -> None:
+        """The window is closing with nothing unsaved: its recovery copy is not needed."""
+        self.autosaver.discard()
 
     # -- the title ----------------------------------------------------------------------------------------
 
@@ -105,8 +117,8 @@ class ProjectController(QObject):
         self.autosaver.set_project_path(path)
         self.path = path
         self.update_title()
-        self.window.canvas.fit_to_view()
-        self.window.statusBar().showMessage(status, 8000)
+        self.window.fit_to_view()
+        self.window.show_status(status)
 
     def new_network(self) -> bool:
         """A blank network (one MNIST-shaped Input) after asking about unsaved changes."""
@@ -159,7 +171,7 @@ class ProjectController(QObject):
                     self.show_error("Cannot recover changes", error)
                 else:
                     self.editor.undo_stack.resetClean()  # the recovered changes are not in the file yet
-                    self.window.statusBar().showMessage(f"Recovered unsaved changes to {path.name}", 8000)
+                    self.window.show_status(f"Recovered unsaved changes to {path.name}")
                     self.recent_files.add(path)
                     return True
             recovery.discard()
@@ -193,7 +205,7 @@ class ProjectController(QObject):
             # Said together with a settings file that could not be read, never in its place.
             settings_notice = getattr(self.window, "settings_notice", None)
             message = done + scan.problem_summary() + (f" {settings_notice}" if settings_notice else "")
-            self.window.statusBar().showMessage(message, RECOVERY_PROBLEM_MS)
+            self.window.show_status(message, RECOVERY_PROBLEM_MS)
         return recovered
 
     def _recover(self, recovery: autosave.RecoveryFile) -> bool:
@@ -240,7 +252,7 @@ class ProjectController(QObject):
         self.autosaver.discard()
         self.recent_files.add(path)
         self.update_title()
-        self.window.statusBar().showMessage(f"Saved {path}", 8000)
+        self.window.show_status(f"Saved {path}")
         return True
 
     # -- export -------------------------------------------------------------------------------------------
@@ -257,9 +269,9 @@ class ProjectController(QObject):
     def export_picture(self, path) -> bool:
         path = Path(path)
         try:
-            (export_svg if path.suffix.lower() == ".svg" else export_png)(self.window.scene, path)
+            (export_svg if path.suffix.lower() == ".svg" else export_png)(self.scene, path)
         except ExportError as error:
             self.show_error("Cannot export picture", error)
             return False
-        self.window.statusBar().showMessage(f"Exported {path}", 8000)
+        self.window.show_status(f"Exported {path}")
         return True

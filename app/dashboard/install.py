@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget
 
 from app.dashboard.activations_panel import ActivationsPanel
@@ -27,6 +27,10 @@ from app.refcount_guard import protect_singletons
 
 
 class Dashboard(QObject):
+    # The training form's, for the window that keeps them with the project (app/dashboard/training_settings.py).
+    settings_edited = Signal(dict)  # a person changed a setting the project keeps
+    settings_refused = Signal(list)  # after each load: why each field not shown as the project says was refused
+
     def __init__(self, get_spec: Callable[[], dict], get_dataset_name: Callable[[], str | None] | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
@@ -35,6 +39,8 @@ class Dashboard(QObject):
         self.training_panel = TrainingPanel(self.controller, get_spec)
         if get_dataset_name is not None:
             self.training_panel.form.select_dataset(get_dataset_name())
+        self.training_panel.form.settings_edited.connect(self.settings_edited)
+        self.training_panel.form.settings_refused.connect(self.settings_refused)
         self.curves = CurvesPanel()
         self.filters = FiltersPanel()
         self.activations = ActivationsPanel()
@@ -68,6 +74,19 @@ class Dashboard(QObject):
         controller.run_finished.connect(lambda _event: self.evaluation.evaluate_latest())
         self.evaluation.set_run_source(lambda: controller.run)
         self.profile.set_run_source(lambda: controller.run)
+
+    # -- what the window asks of the training form -------------------------------------------------------
+    def load_training_settings(self, settings: dict) -> None:
+        """Show a project's training settings (not an edit: ``settings_edited`` stays quiet)."""
+        self.training_panel.form.load_settings(settings)
+
+    def offers_dataset(self, key: str) -> bool:
+        """Whether the form's data set list has ``key``."""
+        return self.training_panel.form.dataset.findData(key) >= 0
+
+    def set_start_blocker(self, reason: str | None) -> None:
+        """Start stays off, saying ``reason``, while there is one."""
+        self.training_panel.set_start_blocker(reason)
 
     def hold_redraws(self, held: bool) -> None:
         """While held (the pen is down on the draw pad), views record what training sends but repaint only
