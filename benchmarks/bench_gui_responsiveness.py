@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,10 +52,20 @@ def throughput(steps: list[StepEvent], skip: int, batch_size: int) -> float:
 
 
 def headless(spec, args) -> float:
+    """On a thread of its own, not the main thread: OpenBLAS 0.3.31 may ignore a later thread's BLAS thread count
+    once the main thread has set one (engine/parallel.py, ``_BlasThreads``), and the app's training thread,
+    measured next in this same process, would then train at about half speed because of this benchmark. In
+    ``layerlab train`` the Trainer has its process to itself; on a thread it trains as fast (measured)."""
     data = load_run_data("mnist", validation=0, seed=0, train_limit=args.examples)
     steps = []
-    Trainer(engine.build(spec), data.training, config(args),
-            callback=lambda e: steps.append(e) if isinstance(e, StepEvent) else None).run()
+
+    def train():
+        Trainer(engine.build(spec), data.training, config(args),
+                callback=lambda e: steps.append(e) if isinstance(e, StepEvent) else None).run()
+
+    trainer = threading.Thread(target=train, name="headless-trainer")
+    trainer.start()
+    trainer.join()
     return throughput(steps, args.warmup, args.batch_size)
 
 
