@@ -221,9 +221,6 @@ class TrainingSession(QObject):
         self._thread.setObjectName("layerlab-training")
         self._trainer_side.moveToThread(self._thread)
         self._thread.started.connect(self._trainer_side.run)
-        self._ended = threading.Event()  # the run is over: done was emitted
-        # Set on the training thread itself, so that ``running`` is true until the run's last event is out.
-        self._trainer_side.done.connect(self._ended.set, type=Qt.ConnectionType.DirectConnection)
         self._started = False
 
     def start(self) -> None:
@@ -232,7 +229,8 @@ class TrainingSession(QObject):
 
     @property
     def running(self) -> bool:
-        return self._started and not self._ended.is_set()
+        """True until the training thread has ended (after its last event): then the session may be let go."""
+        return self._started and not self._thread.isFinished()
 
     # Commands take effect between steps.
     def pause(self) -> None:
