@@ -21,7 +21,8 @@ a warm-up; the run is stopped after each measurement.
 ``--design`` trains another network spec instead (for 50 epochs, so that a small one is still training when
 the strokes come); the reader then reads with that network's snapshots.
 
-LAYERLAB_TRAINING_PROCESS=thread trains on a thread of the app's process instead of a process of its own.
+Training runs on a QThread of the app's process, as in `layerlab`; the draw reader in a process of its own
+(``--reader thread`` puts it on a thread instead).
 """
 
 from __future__ import annotations
@@ -168,12 +169,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.reader:
         os.environ[READER_MODE_VARIABLE] = args.reader
+    import engine
     from app.application import create_application
     from app.main_window import MainWindow
     from app.preferences import use_scratch_settings
 
     use_scratch_settings()  # the default window, not the size and docks a user's last session left
     app = create_application()  # kept until the end: widgets must not outlive their QApplication
+    engine.keep_blas_threads_on_this_thread()  # as `layerlab` does for its GUI thread (app/commands/gui.py)
     window = MainWindow()
     window.project.ask_to_save_changes = lambda: None  # nothing to save when the benchmark ends
     window.show()

@@ -23,7 +23,7 @@ from engine.files import atomic_write, remove_stale_temporaries
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
 from engine.output_head import OutputHead
-from engine.parallel import set_core_limit, set_worker_niceness
+from engine.parallel import keep_blas_threads_on_this_thread, set_core_limit, set_worker_niceness
 from engine.parameter import Parameter
 from engine.profiling import NodeTiming, profile_step
 from engine.serialization import Checkpoint, load, load_checkpoint, save
@@ -62,6 +62,7 @@ __all__ = [
     "OutputHead",
     "Parameter",
     "set_core_limit",
+    "keep_blas_threads_on_this_thread",
     "set_worker_niceness",
     "NodeTiming",
     "profile_step",

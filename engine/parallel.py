@@ -191,8 +191,11 @@ class _BlasThreads:
     app tests' background threads'. The rule is not pinned down. Background threads in turn, with the main
     thread never setting one, keep the limit (three evaluations, each on a thread of its own). An ignored
     limit is still correct, but slower: a background evaluation of 5,000 MNIST test images with the seed
-    CNN took 3.2-4.0 s instead of 2.0-2.4 s after the main thread had set a count. The app's GUI thread
-    never enters a block (training runs on its own process's main thread). Not worked around yet.
+    CNN took 3.2-4.0 s instead of 2.0-2.4 s after the main thread had set a count, and the app's training
+    thread ran at half speed for the rest of a session once its GUI thread had passed a batch through a
+    block (the decision boundary while the pen is down). So a thread can be told to leave BLAS's count
+    alone (``keep_blas_threads_on_this_thread``): its blocks neither set nor restore it, and count for
+    nothing here; the app says so of its GUI thread, and its training thread then keeps the count it sets.
     """
 
     def __init__(self):
@@ -200,6 +203,7 @@ class _BlasThreads:
         self._depth = 0
         self._saved = None
         self._controllers = None  # found on first use: the BLAS libraries loaded then that threadpoolctl can steer
+        self._hands_off: set[int] = set()  # threads whose blocks never touch BLAS's thread count
 
     def _blas(self):
         if self._controllers is None:
@@ -214,7 +218,12 @@ class _BlasThreads:
         """True inside ``engine_threads()`` (in any thread): BLAS runs one thread per call."""
         return self._depth > 0
 
+    def keep_count_on_this_thread(self, keep: bool) -> None:
+        (self._hands_off.add if keep else self._hands_off.discard)(threading.get_ident())
+
     def enter(self) -> None:
+        if threading.get_ident() in self._hands_off:
+            return
         with self._lock:
             if self._depth == 0:
                 self._saved = [(c, c.get_num_threads()) for c in self._blas()]
@@ -223,6 +232,8 @@ class _BlasThreads:
             self._depth += 1
 
     def exit(self) -> None:
+        if threading.get_ident() in self._hands_off:
+            return
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
@@ -248,6 +259,17 @@ def engine_threads():
         yield
     finally:
         _blas_threads.exit()
+
+
+def keep_blas_threads_on_this_thread(keep: bool = True) -> None:
+    """``engine_threads()`` blocks entered on the calling thread leave BLAS's thread count alone
+    (``keep=False`` undoes it, before a thread ends: thread ids are reused).
+
+    For an app's GUI thread, whose occasional batch (a decision boundary) would otherwise set the count from
+    the main thread, after which OpenBLAS ignores the count its training thread sets (see ``_BlasThreads``).
+    That thread's products then run on BLAS's own threads: correct, and at most a little slower for it.
+    """
+    _blas_threads.keep_count_on_this_thread(keep)
 
 
 def matmul(a, b, out=None):

@@ -29,10 +29,13 @@ def run(args=None) -> int:
     from app.commands.engine_files import import_engine
     from app.main_window import MainWindow
 
-    import_engine()
+    engine = import_engine()
     # Qt's event loop never returns to Python to run its Ctrl+C handler; let Ctrl+C end the app instead.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     qt_app = create_application()
+    # The GUI thread's occasional batch (a decision boundary) must not set BLAS's thread count: OpenBLAS would
+    # then ignore the count the training thread sets, and training ran at half speed (engine.parallel).
+    engine.keep_blas_threads_on_this_thread()
     window = MainWindow()
     window.show()
     # A recovery file left behind means the last session ended without closing: offer its changes back.

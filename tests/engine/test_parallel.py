@@ -193,3 +193,33 @@ def test_elementwise_covers_every_element_once(layout, size):
     else:  # flat pieces shared between the cores
         assert len(calls) > 1 and all(ndim == 1 for _, ndim in calls)
         assert sum(shape[0] for shape, _ in calls) == values.size
+
+
+def test_a_thread_told_to_keep_blas_threads_never_sets_the_count():
+    """The app's GUI thread: a batch it passes through engine_threads leaves BLAS's count alone, since
+    OpenBLAS then ignores the count the training thread sets (training at half speed)."""
+    from threadpoolctl import ThreadpoolController
+
+    import engine
+    from engine import parallel
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("no BLAS library threadpoolctl can steer")
+    seen = {}
+
+    def gui_thread():
+        engine.keep_blas_threads_on_this_thread()
+        try:
+            before = [c.get_num_threads() for c in blas.lib_controllers]
+            with parallel.engine_threads():
+                seen["inside"] = [c.get_num_threads() for c in blas.lib_controllers]
+                seen["active"] = parallel._blas_threads.active  # noqa: SLF001 - what matmul reads
+            seen["before"] = before
+        finally:
+            engine.keep_blas_threads_on_this_thread(False)
+
+    thread = threading.Thread(target=gui_thread)
+    thread.start()
+    thread.join()
+    assert seen["inside"] == seen["before"] and not seen["active"]
