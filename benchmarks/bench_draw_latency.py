@@ -218,7 +218,7 @@ def main() -> None:
         print(summary("training (this round)", *measured)
               + f"   ({state}; {steps_after - steps_before} steps meanwhile, by the snapshots)", flush=True)
     dashboard.shutdown()
-    training_in = f", training in a {controller.session.mode}" if controller.session is not None else ""
+    training_in = ", training on a thread of the app" if args.training else ""
     design = args.design.name if args.design else "seed CNN"
     print(f"\nstroke event -> updated bars, design {design}, reader in a {panel.reader.mode}{training_in}, saliency "
           f"{args.saliency or 'off'}, one event every {args.interval_ms:.1f} ms ({args.pause_ms:.0f} ms pen up "
