@@ -22,8 +22,7 @@ import engine
 from app.canvas.style import ERROR_TEXT
 from app.document.errors import DocumentError
 from app.field_editors import editor_for
-from app.formatting import format_bytes, format_count, format_flops, format_shape
-from app.palette_dock import group_title
+from app.formatting import format_bytes, format_count, format_flops, format_shape, group_title
 
 EMPTY_TEXT = "Select a layer to see its settings"
 
