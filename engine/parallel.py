@@ -133,7 +133,12 @@ def run_pieces(work: Callable, pieces: list) -> None:
                 return
             work(piece)
 
-    helpers = [_pool().submit(take_pieces) for _ in range(min(cpu_workers(), len(pieces)) - 1)]
+    helpers = []
+    for _ in range(min(cpu_workers(), len(pieces)) - 1):
+        try:
+            helpers.append(_pool().submit(take_pieces))
+        except RuntimeError:  # the interpreter is exiting and the pool takes no more: the caller does it all
+            break
     take_pieces()
     for helper in helpers:
         if not helper.cancel():  # a helper that never started has nothing to finish

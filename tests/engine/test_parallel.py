@@ -223,3 +223,16 @@ def test_a_thread_told_to_keep_blas_threads_never_sets_the_count():
     thread.start()
     thread.join()
     assert seen["inside"] == seen["before"] and not seen["active"]
+
+
+def test_pieces_still_run_when_the_pool_is_shut_down(monkeypatch):
+    """At the interpreter's exit the pool takes no new work; a background evaluation then still in a
+    convolution finished on its own thread instead of printing a traceback as the app quit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    closed = ThreadPoolExecutor(max_workers=2)
+    closed.shutdown()
+    monkeypatch.setattr(parallel, "_executor", closed)
+    done = []
+    parallel.run_pieces(done.append, list(range(6)))
+    assert sorted(done) == list(range(6))
