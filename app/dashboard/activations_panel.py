@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.image_grid import SEQUENTIAL, image_view, tile, value_levels
+from app.document.networks import new_network
 
 MAX_FEATURE_MAPS = 32  # per layer; enough to see what the layer picks out, small enough to stay readable
 MAX_STRIP_COLUMNS = 64  # a dense layer's units wrap into rows of this many
@@ -132,7 +133,7 @@ class ActivationsPanel(QWidget):
         than on the GUI thread at its start (initialising the seed CNN's weights takes ~100 ms). Only tasks
         call it, and they never overlap (``_computing``)."""
         if self._network_run is not run:
-            self._network, self._network_run = engine.Network(run.spec, xp=np), run
+            self._network, self._network_run = new_network(run.spec), run
         return self._network
 
     def _show(self, run, outputs: dict, source: str, snapshot) -> None:

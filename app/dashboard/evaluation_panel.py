@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 import engine
+from app.document.networks import new_network
 
 GALLERY_SIZE = 32
 THUMBNAIL = 56
@@ -32,7 +33,7 @@ THUMBNAIL = 56
 
 def evaluate_snapshot(spec: dict, weights: dict, images: np.ndarray, labels: np.ndarray) -> engine.Evaluation:
     """Runs on a background thread: a private NumPy network, so nobody else's arrays are touched."""
-    network = engine.Network(spec, xp=np)
+    network = new_network(spec)
     network.load_state_dict(weights)
     return engine.evaluate(network, images, labels)
 

@@ -11,13 +11,14 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 import engine
+from app.document.networks import new_network
 
 FORWARD_COLOR = "#3b4cca"
 BACKWARD_COLOR = "#d9480f"
 
 
 def profile_run(spec: dict, weights: dict | None, images: np.ndarray, labels: np.ndarray):
-    network = engine.Network(spec, xp=np)
+    network = new_network(spec)
     if weights is not None:
         network.load_state_dict(weights)
     return engine.profile_step(network, images, labels)

@@ -17,13 +17,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import RunData, data_problem, load_run_data
 from app.dashboard.run_folders import new_run_folder, remove_run_folder, sweep_stale_run_folders
+from app.document.networks import design_report, new_network
 from app.run_state import ActiveRun
 from app.training.worker import TrainingJob, TrainingSession
 
@@ -73,10 +73,7 @@ class RunController(QObject):
         if self.state in ("preparing", "running", "paused") or self._shut_down:
             return
         # A design error, or a design that cannot read this data set, is named now, before any data is loaded.
-        try:
-            report = engine.infer_shapes(spec, collect_errors=True)
-        except engine.SpecError as exc:
-            return self._fail(f"The network is not valid: {exc}")
+        report = design_report(spec)  # the document's own report of this design: no second inference
         if report.errors:
             return self._fail(f"The network is not valid: {report.errors[0]}")
         mismatch = data_problem(report, settings.dataset)
@@ -95,7 +92,7 @@ class RunController(QObject):
                                  train_limit=settings.train_limit, progress=report)
             # The GUI's copy of the network (for the views) is built here too: initialising the seed CNN's
             # 3.3M weights takes 100-150 ms, which the GUI thread would spend frozen at every Start.
-            return data, engine.Network(spec, seed=settings.config.seed, xp=np)
+            return data, new_network(spec, seed=settings.config.seed)
 
         self.tasks.submit(prepare, lambda result: self._begin(settings, spec, *result),
                           lambda message: self._fail(f"Could not prepare the run: {message}"),

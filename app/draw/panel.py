@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 import engine
 import resources
+from app.document.networks import design_report
 from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
 from app.draw.network_choice import BUNDLED_CAPTION
 from app.draw.overlay import heat_rgba, rgba_image
@@ -209,7 +210,9 @@ class DrawPanel(QWidget):
         sends its one spec with every snapshot, and shape inference takes the GUI thread 1.5-2 ms (raises
         engine.SpecError for an invalid network)."""
         if spec is not self._shapes_spec:
-            report = engine.infer_shapes(spec)
+            report = design_report(spec)  # the document's report of this design, not another inference
+            if report.errors:
+                raise report.errors[0]
             self._shapes_spec, self._shapes = spec, (report.input_node.output_shape, report.output_shape)
         return self._shapes
 
