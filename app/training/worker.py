@@ -144,7 +144,7 @@ class TrainingWorker(QObject):
             network = engine.Network(job.spec, seed=job.seed, xp=engine.backend.current())
             trainer = training.Trainer(network, job.data, job.config, self._report, job.checkpoint_dir)
         except Exception as exc:  # e.g. an optimizer setting the engine refuses: the run ends, saying why
-            self._report(training.FailedEvent(f"could not start training: {exc}", 0, 0))
+            self._report(training.FailedEvent(f"could not start training: {engine.describe_error(exc)}", 0, 0))
             return
         self.trainer = trainer
         self.controls.attach(trainer)
