@@ -88,7 +88,22 @@ def window_output_shape(layer, input_shape, window, strides, padding, what="kern
     return out_h, out_w
 
 
-class Conv2D(Layer):
+class _SlidingWindow:
+    """How a window slides, as the ops read it (a layer's ``strides`` and ``padding`` fields keep what the
+    spec said: an int or a pair, any case)."""
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        """(rows, columns) per step; a pool's own size where its ``strides`` is None."""
+        return self._strides
+
+    @property
+    def padding_rule(self):
+        """'valid', 'same' or (pad_h, pad_w)."""
+        return self._padding
+
+
+class Conv2D(_SlidingWindow, Layer):
     """Learned filters slid over the image; kernel (filters, in_channels, kh, kw)."""
 
     type_name = "Conv2D"
@@ -127,15 +142,6 @@ class Conv2D(Layer):
     @property
     def kernel_hw(self) -> tuple[int, int]:
         return self._kernel
-
-    @property
-    def stride_hw(self) -> tuple[int, int]:
-        return self._strides
-
-    @property
-    def padding_rule(self):
-        """'valid', 'same' or (pad_h, pad_w)."""
-        return self._padding
 
     @property
     def activation_function(self):
@@ -190,7 +196,7 @@ class Conv2D(Layer):
         return [dx]
 
 
-class _Pooling2D(Layer):
+class _Pooling2D(_SlidingWindow, Layer):
     fields = {
         "pool_size": Field("size_pair", 2, low=1, high=MAX_SIZE, help="Each window's height x width."),
         "strides": Field("size_pair", None, low=1, high=MAX_SIZE, none_label="= pool",
@@ -211,16 +217,6 @@ class _Pooling2D(Layer):
     @property
     def pool_hw(self) -> tuple[int, int]:
         return self._pool
-
-    @property
-    def stride_hw(self) -> tuple[int, int]:
-        """The pool's own size where ``strides`` is None."""
-        return self._strides
-
-    @property
-    def padding_rule(self):
-        """'valid', 'same' or (pad_h, pad_w)."""
-        return self._padding
 
     def output_shape(self, input_shapes):
         out_h, out_w = window_output_shape(self, input_shapes[0], self._pool, self._strides, self._padding, "pool")
