@@ -204,7 +204,7 @@ class ProjectController(QObject):
             done = f"Recovered {scan.found[0].describe()}. " if recovered else ""
             # Said together with a settings file that could not be read, never in its place.
             settings_notice = getattr(self.window, "settings_notice", None)
-            message = done + scan.problem_summary() + (f" {settings_notice}" if settings_notice else "")
+            message = done + scan.problem_summary() + (f". {settings_notice}" if settings_notice else "")
             self.window.show_status(message, RECOVERY_PROBLEM_MS)
         return recovered
 

@@ -35,13 +35,10 @@ def read_image(path: str, input_shape: tuple[int, int, int], invert: str = "auto
 
     from engine import user_files
 
-    def refuse(name, problem):
-        return CommandError(f"{name}: {problem}")
-
     channels, height, width = input_shape
-    image = user_files.read_image(path, error=refuse)
+    image = user_files.read_image(path, error=CommandError.for_file)
     # Decoded already; what is left can still meet a malformed EXIF block or palette, which is the file's fault.
-    with user_files.reading(path, error=refuse, what="the image cannot be decoded"):
+    with user_files.reading(path, error=CommandError.for_file, what="the image cannot be decoded"):
         image = ImageOps.exif_transpose(image)  # phone photos are often stored sideways
         image = _flatten_transparency(image)
         image = image.convert("L" if channels == 1 else "RGB")

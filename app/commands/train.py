@@ -43,7 +43,6 @@ from app.commands.train_settings import (
 )
 
 DEFAULT_OUTPUT = "model.llmodel"
-MAX_SPEC_BYTES = 10 * 1024 * 1024  # as a project (app.document.project_file): a 20,000-node spec is about 2 MB
 TOY_VALIDATION = 0.1  # of a toy set's training points, as the app's training panel holds back by default
 
 
@@ -93,11 +92,11 @@ def register(subparsers) -> None:
 
 def read_spec(path: str):
     """The JSON value in ``path``, read as every user's file is (engine.user_files): a regular file of at most
-    ``MAX_SPEC_BYTES`` (never a FIFO or /dev/zero), nested at most 64 deep, no integer of thousands of digits."""
+    a project's ``MAX_BYTES`` (never a FIFO or /dev/zero), nested at most 64 deep, no integer of thousands of digits."""
     import engine
+    from app.document.project_file import MAX_BYTES  # a spec is read as a project is: a 20,000-node one is 2 MB
 
-    return engine.user_files.read_json(path, max_bytes=MAX_SPEC_BYTES,
-                                       error=lambda name, problem: CommandError(f"{name}: {problem}"))
+    return engine.user_files.read_json(path, max_bytes=MAX_BYTES, error=CommandError.for_file)
 
 
 def read_network_file(path: str):
@@ -105,14 +104,22 @@ def read_network_file(path: str):
 
     A project is read by the app's own reader, so the command refuses exactly what the app refuses, in its words.
     """
-    from app.document.project_file import PROJECT_FORMAT, PROJECT_SUFFIX, ProjectFileError, read_project
+    from app.document.project_file import (
+        PROJECT_FORMAT,
+        PROJECT_SUFFIX,
+        ProjectFileError,
+        project_from_data,
+        read_project,
+    )
 
-    if Path(path).suffix != PROJECT_SUFFIX:
-        data = read_spec(path)
-        if not isinstance(data, dict) or data.get("format") != PROJECT_FORMAT:
-            return data, None
     try:
-        project = read_project(path)
+        if Path(path).suffix == PROJECT_SUFFIX:
+            project = read_project(path)
+        else:
+            data = read_spec(path)
+            if not isinstance(data, dict) or data.get("format") != PROJECT_FORMAT:
+                return data, None
+            project = project_from_data(Path(path), data)  # a project under another name: read once, not twice
     except ProjectFileError as error:
         raise CommandError(str(error)) from None
     return project.spec, (None if project.is_import else project)

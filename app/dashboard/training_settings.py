@@ -75,7 +75,6 @@ class TrainingSettingsForm(QWidget):
         self.refusals.setWordWrap(True)
         self.refusals.setStyleSheet("color: #b35c00;")
         self.refusals.hide()
-        self.refused: list[str] = []
         self.dataset = QComboBox()
         for choice in dataset_choices():
             self.dataset.addItem(choice.label, choice.key)
@@ -167,7 +166,6 @@ class TrainingSettingsForm(QWidget):
             refused = self._load(settings if isinstance(settings, dict) else {})
         finally:
             self._loading = False
-        self.refused = refused
         self.refusals.setText("Not taken from the project:\n"
                               + "\n".join(f"• {message}" for message in refused))
         self.refusals.setVisible(bool(refused))

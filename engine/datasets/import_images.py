@@ -15,7 +15,6 @@ Without train/test sub-folders a seeded fraction of the images is held out for t
 from __future__ import annotations
 
 import os
-import warnings as python_warnings
 from pathlib import Path
 
 import numpy as np
@@ -80,14 +79,12 @@ class _ImageReader:
         """(C, H, W) uint8, or None after recording why the file was skipped."""
         Image = self.Image
         try:
-            with python_warnings.catch_warnings():
-                # A decompression bomb (a tiny file claiming a gigantic image) is refused, not decoded.
-                python_warnings.simplefilter("error", Image.DecompressionBombWarning)
-                # read_image: a regular file only (a FIFO would block, /dev/zero never ends), bounded, and
-                # opened only as PNG/JPEG/BMP/GIF/TIFF/WebP whatever its name: EPS never reaches Ghostscript.
-                image = read_image(path, error=DatasetFileError)
-                with reading(path, error=DatasetFileError, what="is a damaged image"), image:
-                    pixels = image.convert(self.mode).resize(self.size, Image.Resampling.BILINEAR)
+            # read_image: a regular file only (a FIFO would block, /dev/zero never ends), bounded, opened only
+            # as PNG/JPEG/BMP/GIF/TIFF/WebP whatever its name (EPS never reaches Ghostscript), and a
+            # decompression bomb refused by its header against user_files.MAX_IMAGE_PIXELS.
+            image = read_image(path, error=DatasetFileError)
+            with reading(path, error=DatasetFileError, what="is a damaged image"), image:
+                pixels = image.convert(self.mode).resize(self.size, Image.Resampling.BILINEAR)
         except DatasetFileError as exc:
             self.problems.append(f"{path}: skipped ({exc.problem})")
             return None

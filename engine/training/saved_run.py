@@ -12,11 +12,11 @@ import math
 
 from engine.datasets import batching
 from engine.errors import ModelFileError
-from engine.training.config import TrainingConfig
+from engine.training.config import MAX_SEED, TrainingConfig
 
 TRAINER_STATE_FORMAT = "layerlab-trainer"
 TRAINER_STATE_VERSION = 1
-MAX_COUNT = 2**53  # steps, epochs, seeds: beyond this a float can no longer count them; no run gets near
+MAX_COUNT = 2**53  # steps, epochs: beyond this a float can no longer count them; no run gets near
 
 
 def checked_state(path, state, num_samples: int) -> dict:
@@ -65,7 +65,7 @@ def _checked_batches(path, batches, num_samples: int) -> None:
         raise ModelFileError(path, f"the saved run trained on {batches['num_samples']:,} examples; the data given "
                                    f"has {num_samples:,}: resume it with the same data set and validation split")
     field.count("batch_size", low=1)
-    field.count("seed")
+    field.count("seed", high=MAX_SEED)  # what TrainingConfig accepts, or a run it saved could not resume
     field.count("epoch")
     field.count("position", high=num_samples)
     for name in ("shuffle", "drop_last"):
