@@ -19,7 +19,7 @@ from engine.catalog import LayerSchema, layer_schema, layer_types, register_laye
 from engine.data_fit import DataFitProblem, data_fit_problem
 from engine.design_limits import training_memory_problem
 from engine.errors import ModelFileError, SpecError, UserFileError, describe_error
-from engine.files import atomic_write, remove_stale_temporaries
+from engine.files import atomic_write, process_is_running, remove_stale_temporaries
 from engine.metrics import Evaluation, evaluate
 from engine.network import Network, build
 from engine.output_head import OutputHead
@@ -55,6 +55,7 @@ __all__ = [
     "user_files",
     "describe_error",
     "atomic_write",
+    "process_is_running",
     "remove_stale_temporaries",
     "SpecError",
     "Network",

@@ -97,7 +97,7 @@ def remove_stale_temporaries(path) -> list[Path]:
             if not entry.is_file(follow_symlinks=False):
                 continue
             if own is not None and _process_is_known(int(own["pid"])):
-                if _process_is_running(int(own["pid"])):
+                if process_is_running(int(own["pid"])):
                     continue
             elif time.time() - entry.stat(follow_symlinks=False).st_mtime < STALE_SECONDS:
                 continue
@@ -117,7 +117,12 @@ def _process_is_known(pid: int) -> bool:
     return os.name == "posix" and pid != os.getpid()  # our own pid: perhaps another thread's save in progress
 
 
-def _process_is_running(pid: int) -> bool:
+def process_is_running(pid: int) -> bool:
+    """Whether process ``pid`` may still run: False only when this system says it is gone. Where that cannot
+    be asked safely (Windows, where os.kill would end it; 0 or a negative pid, which name process groups),
+    True: a caller deciding whether litter is stale then leaves it alone."""
+    if os.name != "posix" or pid <= 0:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

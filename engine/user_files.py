@@ -37,6 +37,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from engine.design_limits import format_bytes
 from engine.errors import UserFileError, describe_error
 
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
@@ -92,7 +93,7 @@ def read_bytes(path, *, max_bytes: int, error: ErrorFactory = UserFileError) -> 
         except OSError as exc:
             raise error(path, _os_problem(exc)) from None
     if len(data) > max_bytes:
-        raise error(path, f"is larger than {_size(max_bytes)}, the most this kind of file may be")
+        raise error(path, f"is larger than {format_bytes(max_bytes)}, the most this kind of file may be")
     return data
 
 
@@ -147,7 +148,7 @@ def _check_stat(path, info: os.stat_result, error: ErrorFactory, max_bytes: int 
                 or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a file")
         raise error(path, f"is {kind}, not a regular file; LayerLab reads only ordinary files")
     if max_bytes is not None and info.st_size > max_bytes:
-        size, limit = _size(info.st_size), _size(max_bytes)
+        size, limit = format_bytes(info.st_size), format_bytes(max_bytes)
         if size == limit:  # just over the limit: rounding would say "10.5 MB ... at most 10.5 MB"
             size, limit = f"{info.st_size:,} bytes", f"{max_bytes:,} bytes"
         raise error(path, f"is {size}; this kind of file is at most {limit}")
@@ -165,13 +166,6 @@ def _os_problem(exc: OSError) -> str:
     if exc.errno == errno.EISDIR:
         return "is a folder, not a file"
     return f"cannot be read ({(exc.strerror or str(exc)).lower()})"
-
-
-def _size(count: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if count >= scale:
-            return f"{count / scale:.1f} {unit}"
-    return f"{count} bytes"
 
 
 # ----------------------------------------------------------------------------------------------- JSON

@@ -20,6 +20,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+import engine
+
 RUN_FOLDER_PREFIX = "layerlab-run-"
 # The id of the process that made it, then mkdtemp's random part (letters, digits, '_'; never '-'). Folders
 # of older LayerLab versions have no id ("layerlab-run-k2x9_a1b") and are left alone: whose they are is unknown.
@@ -61,7 +63,7 @@ def sweep_stale_run_folders(temp_dir: str | Path | None = None) -> list[Path]:
         if not stat.S_ISDIR(info.st_mode) or not _owned_by_this_user(info):
             continue
         pid = int(match.group(1))
-        if pid == os.getpid() or _process_alive(pid):
+        if pid == os.getpid() or engine.process_is_running(pid):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(Path(entry.path))
@@ -70,19 +72,3 @@ def sweep_stale_run_folders(temp_dir: str | Path | None = None) -> list[Path]:
 
 def _owned_by_this_user(info: os.stat_result) -> bool:
     return not hasattr(os, "getuid") or info.st_uid == os.getuid()
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists. Where that cannot be asked safely (Windows: os.kill would end
-    it), every process counts as alive and nothing is swept."""
-    if os.name != "posix":
-        return True
-    if pid <= 0:
-        return True  # 0 and negatives name process groups, not a process: never ours to judge
-    try:
-        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the process exists
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True  # it exists (another user's), or we cannot tell (an id no process can have): keep it
-    return True
