@@ -29,13 +29,17 @@ class NodeInfo:
     input_shapes: tuple[tuple[int, ...], ...]
     output_shape: tuple[int, ...]
     params: int
-    activation_bytes: int  # the output of this node for one example, float32
     flops: int  # forward, one example; a multiply-add counts 2
 
     @property
     def output_size(self) -> int:
         """How many values this node's output holds for one example."""
         return _size(self.output_shape)
+
+    @property
+    def activation_bytes(self) -> int:
+        """The bytes of this node's output for one example, in float32."""
+        return self.output_size * BYTES_PER_VALUE
 
 
 @dataclass
@@ -144,8 +148,7 @@ def analyse_spec(spec, collect_errors: bool = False):
         except SpecError as error:
             problem(error)
             continue
-        info = NodeInfo(node_id, layer.type_name, input_shapes, output_shape, params,
-                        _size(output_shape) * BYTES_PER_VALUE, flops)
+        info = NodeInfo(node_id, layer.type_name, input_shapes, output_shape, params, flops)
         too_big = design_limits.node_memory_error(info, limit)
         if too_big is not None:
             problem(too_big)

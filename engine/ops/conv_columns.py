@@ -50,7 +50,7 @@ def chunks_of_outputs(xp, out_hw: tuple, bytes_per_position: int) -> list[tuple]
     out_h, out_w = out_hw
     if dispatch.choose("conv2d columns", xp, out_hw, bytes_per_position) == "one chunk":
         return [(0, out_h, 0, out_w)]
-    positions = max(1, dispatch.CHUNK_BYTES // max(1, bytes_per_position))
+    positions = dispatch.positions_per_chunk(bytes_per_position)
     if positions >= out_w:
         rows = _even_split(out_h, positions // out_w)
         return [(start, min(out_h, start + rows), 0, out_w) for start in range(0, out_h, rows)]

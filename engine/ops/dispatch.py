@@ -73,9 +73,14 @@ def one_image_whose_wide_columns_fit(algorithm, xp, x_shape, kernel_shape, strid
                                                                      itemsize)
 
 
+def positions_per_chunk(bytes_per_position: int) -> int:
+    """How many output positions' columns one CPU chunk of at most CHUNK_BYTES holds (at least one)."""
+    return max(1, CHUNK_BYTES // max(1, bytes_per_position))
+
+
 def on_a_gpu_or_one_chunk_holds_all(xp, out_hw, bytes_per_position) -> bool:
     """On a GPU the whole column matrix is one chunk (one big GEMM); on the CPU, when it fits CHUNK_BYTES."""
-    return xp is not np or max(1, CHUNK_BYTES // max(1, bytes_per_position)) >= out_hw[0] * out_hw[1]
+    return xp is not np or positions_per_chunk(bytes_per_position) >= out_hw[0] * out_hw[1]
 
 
 def forward_ran_fourier(cache, need_dx) -> bool:
