@@ -35,7 +35,6 @@ class EdgeItem(QGraphicsPathItem):
         font = QFont()
         font.setPointSizeF(font.pointSizeF() * 0.85)
         self.label.setFont(font)
-        self.label.setBrush(QColor(style.EDGE_LABEL_COLOR))
         self.highlighted = False  # a layer dragged from the palette would be inserted here
         self.update_path()
 
@@ -51,6 +50,12 @@ class EdgeItem(QGraphicsPathItem):
         if highlighted != self.highlighted:
             self.highlighted = highlighted
             self.update()
+
+    def apply_colors(self, colors: style.CanvasColors) -> None:
+        """Take the scene's colours (the label is a child item with its own brush; the curve reads them when
+        it paints)."""
+        self.label.setBrush(colors.edge_label)
+        self.update()
 
     def set_shape_text(self, text: str) -> None:
         self.label.setText(text)
@@ -78,7 +83,8 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter, option, widget=None):
         emphasised = self.isSelected() or self.highlighted
-        color = QColor(style.SELECTED_BORDER if emphasised else style.EDGE_COLOR)
+        colors = style.colors_of(self)
+        color = QColor(colors.selected if emphasised else colors.edge)
         painter.setPen(QPen(color, 3.0 if emphasised else 1.6))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())

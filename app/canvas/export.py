@@ -1,5 +1,6 @@
 """The design as a picture: PNG (at twice the screen's resolution, for slides) or SVG (QtSvg, in
-PySide6-Essentials). Selection and the grid are left out; the background is plain white.
+PySide6-Essentials). Selection and the grid are left out; the background is plain white, and the items are
+drawn in their light colours whatever the theme on screen (a picture for slides and papers).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
 import engine
+from app.canvas.style import EXPORT_BASE, CanvasColors
 
 MARGIN = 24
 PNG_SCALE = 2.0
@@ -40,12 +42,14 @@ def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
     selected = scene.selectedItems()
     for item in selected:  # a picture shows the design, not what happened to be selected
         item.setSelected(False)
+    scene.use_colors(CanvasColors.for_export())
     try:
         painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        painter.fillRect(target, QColor("white"))
+        painter.fillRect(target, QColor(EXPORT_BASE))
         # The scene's own background (grid dots) is skipped by rendering with no background brush.
         scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
     finally:
+        scene.use_colors(None)
         for item in selected:
             item.setSelected(True)
 
@@ -55,7 +59,7 @@ def export_png(scene, path) -> Path:
     source = _picture_rect(scene)
     size = QSize(round(source.width() * PNG_SCALE), round(source.height() * PNG_SCALE))
     image = QImage(size, QImage.Format.Format_ARGB32)
-    image.fill(QColor("white"))
+    image.fill(QColor(EXPORT_BASE))
     painter = QPainter(image)
     _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
     painter.end()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from app.canvas import style
@@ -88,13 +88,14 @@ class NodeItem(QGraphicsObject):
     def paint(self, painter, option, widget=None):
         rect = self.body_rect()
         invalid = self.is_invalid
-        painter.setBrush(QBrush(QColor(style.ERROR_FILL if invalid else style.NODE_FILL)))
+        colors = style.colors_of(self)
+        painter.setBrush(QBrush(colors.error_fill if invalid else colors.node_fill))
         if self.isSelected():
-            pen = QPen(QColor(style.SELECTED_BORDER), 2.5)
+            pen = QPen(colors.selected, 2.5)
         elif invalid:
-            pen = QPen(QColor(style.ERROR_BORDER), 2.0)
+            pen = QPen(colors.error_border, 2.0)
         else:
-            pen = QPen(QColor(style.NODE_BORDER), 1.0)
+            pen = QPen(colors.node_border, 1.0)
         painter.setPen(pen)
         painter.drawRoundedRect(rect, style.NODE_RADIUS, style.NODE_RADIUS)
 
@@ -113,18 +114,18 @@ class NodeItem(QGraphicsObject):
         painter.setFont(self._detail_font)
         type_metrics = QFontMetricsF(self._detail_font)
         type_width = type_metrics.horizontalAdvance(self.layer_type)
-        painter.setPen(QColor(style.NODE_DETAIL_TEXT))
+        painter.setPen(colors.node_detail_text)
         painter.drawText(top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.layer_type)
 
         painter.setFont(self._title_font)
-        painter.setPen(QColor(style.NODE_TEXT))
+        painter.setPen(colors.node_text)
         title_rect = top_line.adjusted(0, 0, -(type_width + 8), 0)
         title = QFontMetricsF(self._title_font).elidedText(self.node_id, Qt.TextElideMode.ElideRight,
                                                             title_rect.width())
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
 
         painter.setFont(self._detail_font)
-        painter.setPen(QColor(style.ERROR_TEXT if invalid else style.NODE_DETAIL_TEXT))
+        painter.setPen(colors.error_text if invalid else colors.node_detail_text)
         detail = type_metrics.elidedText(self.detail, Qt.TextElideMode.ElideRight, bottom_line.width())
         painter.drawText(bottom_line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, detail)
 

@@ -60,7 +60,8 @@ class PortItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter, option, widget=None):
-        fill, border, grow = QColor(style.PORT_FILL), QColor(style.NODE_BORDER), 1.0
+        colors = style.colors_of(self)
+        fill, border, grow = colors.port_fill, colors.node_border, 1.0
         if self.state is PortState.ACCEPTS:
             fill, border = QColor(style.PORT_ACCEPT).lighter(170), QColor(style.PORT_ACCEPT)
         elif self.state is PortState.TARGETED:
@@ -68,7 +69,7 @@ class PortItem(QGraphicsItem):
         elif self.state is PortState.REFUSES:
             fill, border = QColor(style.PORT_REFUSE).lighter(180), QColor(style.PORT_REFUSE)
         if self._hovered and self.state is PortState.IDLE:
-            grow, border = 1.35, QColor(style.SELECTED_BORDER)
+            grow, border = 1.35, colors.selected
         r = style.PORT_RADIUS * grow
         painter.setPen(QPen(border, 1.6))
         painter.setBrush(QBrush(fill))

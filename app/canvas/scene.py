@@ -8,13 +8,14 @@ bring the items up to date, which is also all that undo and redo need.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from app.canvas.connection_drag import ConnectionDrag
 from app.canvas.edge_item import EdgeItem
 from app.canvas.node_item import NodeItem
 from app.canvas.port_item import PortItem
+from app.canvas.style import CanvasColors
 from app.document.errors import DocumentError
 from app.formatting import format_shape
 
@@ -34,6 +35,10 @@ class NetworkScene(QGraphicsScene):
         self.connection_drag: ConnectionDrag | None = None
         self._press_positions: dict[str, QPointF] = {}
         self._drop_edge: EdgeItem | None = None  # where a loose node being dragged would be inserted
+        # What the items paint with: worked out from the palette, again whenever the palette (the theme)
+        # changes; an export paints with its own white-page colours for a moment (use_colors).
+        self.colors = CanvasColors.for_palette(self.palette())
+        self._fixed_colors: CanvasColors | None = None
         self.setSceneRect(MIN_SCENE_RECT)
 
         document = self.document
@@ -46,6 +51,27 @@ class NetworkScene(QGraphicsScene):
         document.edge_removed.connect(self._remove_edge_item)
         document.analysis_changed.connect(self._show_analysis)
         self._rebuild()
+
+    # -- following the theme ------------------------------------------------------------------------------
+
+    def event(self, event) -> bool:
+        # The application palette reaches the scene as a PaletteChange (QApplication.setPalette sends it to
+        # every scene); the views repaint their background themselves.
+        if event.type() == QEvent.Type.PaletteChange:
+            self.refresh_colors()
+        return super().event(event)
+
+    def refresh_colors(self) -> None:
+        """Work the colours out again from the palette (or keep the ones use_colors fixed) and repaint."""
+        self.colors = self._fixed_colors or CanvasColors.for_palette(self.palette())
+        for item in self.edge_items.values():
+            item.apply_colors(self.colors)
+        self.update()
+
+    def use_colors(self, colors: CanvasColors | None) -> None:
+        """Paint with ``colors`` until called with None, which returns to the palette's."""
+        self._fixed_colors = colors
+        self.refresh_colors()
 
     # -- following the document ---------------------------------------------------------------------------
 
@@ -86,6 +112,7 @@ class NetworkScene(QGraphicsScene):
 
     def _add_edge_item(self, source: str, target: str) -> None:
         item = EdgeItem(self.node_items[source], self.node_items[target])
+        item.apply_colors(self.colors)
         self.addItem(item)
         self.edge_items[(source, target)] = item
 
