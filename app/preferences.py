@@ -29,6 +29,9 @@ GEOMETRY_KEY = "window/geometry"
 DOCK_LAYOUT_KEY = "window/dock_layout"
 LAST_DATASET_KEY = "training/last_dataset"
 GUIDE_SHOWN_KEY = "first_run/guide_shown"
+THEME_KEY = "view/theme"
+# The look the person chose in View > Theme (app/theme.py applies it); the first is the default.
+THEME_CHOICES = ("system", "light", "dark")
 # Bump when docks are added, renamed or moved: Qt then refuses a layout saved by an older version, and the
 # window opens with its default layout instead of a half-matching one.
 DOCK_LAYOUT_VERSION = 2
@@ -85,6 +88,22 @@ class Preferences:
 
     def mark_guide_shown(self) -> None:
         self.settings.setValue(GUIDE_SHOWN_KEY, True)
+        self.settings.sync()
+
+    # -- the theme ----------------------------------------------------------------------------------------
+
+    @property
+    def theme(self) -> str:
+        """The View > Theme choice: "system", "light" or "dark"; anything else stored (an older or hand-edited
+        file) reads as "system"."""
+        value = self.settings.value(THEME_KEY)
+        return value if value in THEME_CHOICES else THEME_CHOICES[0]
+
+    @theme.setter
+    def theme(self, choice: str) -> None:
+        if choice not in THEME_CHOICES:
+            raise ValueError(f"unknown theme {choice!r}: expected one of {', '.join(THEME_CHOICES)}")
+        self.settings.setValue(THEME_KEY, choice)
         self.settings.sync()
 
 
