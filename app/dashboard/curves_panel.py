@@ -3,7 +3,8 @@
 Each run gets its curve items once (raw loss, smoothed loss, validation loss, smoothed batch accuracy,
 train and validation accuracy per epoch); new steps only call ``setData``. The run list's check
 boxes show and hide runs. While the pen is down on the draw pad, ``hold_redraws(True)`` postpones the
-redraws (the data keeps being recorded) until the pen lifts, so a repaint never delays the strokes.
+redraws (the data keeps being recorded) until the pen lifts, so a repaint never delays the strokes. While
+the panel is hidden (another tab shows) nothing is drawn; showing it draws everything recorded meanwhile.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from app.dashboard.redraw_hold import RedrawHold
 from app.dashboard.run_history import RunRecord, write_csv
 from app.file_dialogs import save_file_name
 
-# Steps arrive up to 30 times a second; redrawing two plots that often costs ~60 ms of GUI thread (and of
-# the GIL, which training needs) each time on a small CPU, so curves are redrawn at most 3 times a second.
-REDRAW_INTERVAL_MS = 333
+# Steps arrive up to 10 times a second (app/training/worker.py). A redraw of the two plots costs the GUI
+# thread ~15 ms of CPU on a small machine, most of it pyqtgraph's Python, which holds the GIL that the training
+# thread needs between its NumPy calls: redrawn 3 times a second, the app trained 3-5% slower beside the
+# headless trainer than redrawn once (benchmarks/RESULTS.md, issue 21). Once a second matches the live views'
+# snapshots.
+REDRAW_INTERVAL_MS = 1000
 MAX_EPOCH_MARKERS = 30  # past this, markers on every epoch hide the curve (a toy set's epochs are a few steps)
 CURVES_KEY = ("Loss: thin, each step; thick, smoothed; dashed, validation. Accuracy: thin, smoothed batch; "
               "squares, training per epoch; dashed, validation.")
@@ -143,7 +147,7 @@ class CurvesPanel(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
         self._redraw_timer.timeout.connect(self._redraw_due)
-        self._hold = RedrawHold(self.redraw, self)
+        self._hold = RedrawHold(self._redraw_if_shown, self)
         # Recorded but not yet on the plots: a redraw with nothing new would still cost a repaint.
         self._steps_undrawn = self._epochs_undrawn = False
         self._run_open = False  # begin_run's run has not ended yet
@@ -197,7 +201,7 @@ class CurvesPanel(QWidget):
         if self.records:
             self.records[-1].add_steps(steps)
             self._steps_undrawn = True
-            if not self._redraw_timer.isActive():
+            if self.isVisible() and not self._redraw_timer.isActive():
                 self._redraw_timer.start()
 
     def redraw(self) -> None:
@@ -224,6 +228,17 @@ class CurvesPanel(QWidget):
     def _redraw_due(self) -> None:
         self._hold.request()
 
+    def _redraw_if_shown(self) -> None:
+        """The timer's and the pen hold's redraw: skipped while hidden (another tab shows, the dock is closed),
+        when a repaint would show nobody anything; ``showEvent`` catches up."""
+        if self.isVisible():
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._steps_undrawn or self._epochs_undrawn:
+            self._hold.request()  # at once, or when the pen lifts
+
     def _toggle_run(self, item: QListWidgetItem) -> None:
         self._curves[self.run_list.row(item)].set_visible(item.checkState() == Qt.CheckState.Checked)
 
@@ -232,6 +247,7 @@ class CurvesPanel(QWidget):
         write_csv(path, self.records)
 
     def save_png(self, path) -> bool:
+        self.redraw()  # what was recorded while hidden or held is in the picture too
         return self.plots.grab().save(str(path), "PNG")
 
     def _export_csv(self) -> None:

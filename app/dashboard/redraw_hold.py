@@ -19,7 +19,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 # A stroke of a digit lasts 0.3-1 s. Held up to a second, a stroke of up to a second sees no repaint at all
-# (at 250 ms most strokes would get one or two, as with no hold at all: the Curves redraw every 333 ms), and
+# (at 250 ms most strokes would get one or two, as with no hold at all: the Curves redrew every 333 ms then), and
 # live views that refresh once a second (the snapshots) stay as live as they are.
 MAX_HELD_MS = 1000
 

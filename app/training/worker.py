@@ -39,7 +39,11 @@ from app.training.priority import lower_training_priority
 
 training = engine.training
 
-STEP_REPORT_INTERVAL_S = 1 / 30  # hundreds of steps a second would flood the GUI's event queue
+# Hundreds of steps a second would flood the GUI's event queue. Each report costs the GUI thread a few ms
+# (the progress bar repaints at once, QProgressBar.setValue) and the training thread the GIL meanwhile: at 30
+# a second the app trained a few percent slower than at 10 (benchmarks/RESULTS.md, issue 21), and the bar and
+# the curves (redrawn once a second) look the same at 10.
+STEP_REPORT_INTERVAL_S = 1 / 10
 
 __all__ = ["STEP_REPORT_INTERVAL_S", "TrainingJob", "TrainingSession", "TrainingSignals", "TrainingWorker"]
 

@@ -76,11 +76,12 @@ def test_redraw_hold_runs_a_postponed_redraw_once_on_release_or_at_the_deadline(
 def test_curves_record_while_held_and_show_everything_when_the_pen_lifts(qtbot, curves):
     curves.add_steps(steps(1, 5))
     qtbot.waitUntil(lambda: drawn_steps(curves) == [1, 2, 3, 4, 5], timeout=5_000)
-    curves.hold_redraws(True)
-    curves.add_steps(steps(6, 5))
+    curves.add_steps(steps(6, 5))  # the usual redraw is due REDRAW_INTERVAL_MS from now
+    qtbot.wait(REDRAW_INTERVAL_MS // 2)
+    curves.hold_redraws(True)  # the pen goes down before it comes (the hold's deadline is MAX_HELD_MS away)
     curves.add_epoch(epoch_end(0, 10))
     curves.add_steps(steps(11, 5))
-    qtbot.wait(REDRAW_INTERVAL_MS + 150)  # past the usual redraw
+    qtbot.wait(REDRAW_INTERVAL_MS // 2 + 150)  # past the usual redraw, before the hold's deadline
     assert curves.records[-1].steps == list(range(1, 16))  # recorded...
     assert drawn_steps(curves) == [1, 2, 3, 4, 5] and drawn_epoch_steps(curves) == []  # ...not drawn
     curves.hold_redraws(False)

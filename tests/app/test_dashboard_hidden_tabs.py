@@ -1,0 +1,57 @@
+"""A dashboard view behind another tab draws nothing (issue 21: panels drawing what nobody sees slowed the
+app's training), and shows everything recorded meanwhile as soon as its tab is clicked."""
+
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+import engine
+from app.dashboard import install_dashboard
+from app.dashboard.curves_panel import REDRAW_INTERVAL_MS
+from tests.app.gui_helpers import click_tab
+
+
+def steps(first, count):
+    return [engine.training.StepEvent(step=step, epoch=0, loss=1.0 / step, batch_accuracy=0.5, learning_rate=1e-3,
+                                      samples_per_second=100.0, elapsed=0.1 * step)
+            for step in range(first, first + count)]
+
+
+def epoch_end(epoch, step):
+    return engine.training.EpochEvent(epoch=epoch, step=step, train_loss=0.5, train_accuracy=0.8, val_loss=0.6,
+                                      val_accuracy=0.75, improved=True, elapsed=1.0)
+
+
+class _Run:
+    name = "run 1: test"
+
+
+def drawn(plot, index=0):
+    """The x values the plot's ``index``-th curve shows (per step: 0; validation loss, one per epoch: 2)."""
+    x_data = plot.listDataItems()[index].xData
+    return [] if x_data is None else x_data.tolist()
+
+
+def test_hidden_curves_draw_nothing_and_catch_up_when_their_tab_is_clicked(qtbot):
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("canvas"))
+    dashboard = install_dashboard(window, lambda: {})
+    window.resize(1280, 800)
+    qtbot.addWidget(window)
+    window.show()
+    curves, tabs = dashboard.curves, dashboard.views.tabBar()
+    curves.begin_run(_Run())
+    click_tab(tabs, "Filters")
+    assert not curves.isVisible()
+    curves.add_steps(steps(1, 5))  # what the run controller hands it as training reports
+    curves.add_epoch(epoch_end(0, 5))
+    dashboard.hold_redraws(True)  # a stroke on the draw pad starts and ends while the tab is hidden
+    curves.add_steps(steps(6, 3))
+    dashboard.hold_redraws(False)
+    qtbot.wait(REDRAW_INTERVAL_MS + 200)  # past the usual redraw
+    assert curves.records[-1].steps == list(range(1, 9))  # recorded...
+    assert drawn(curves.loss_plot) == [] and drawn(curves.loss_plot, 2) == []  # ...but drawn for nobody
+    click_tab(tabs, "Curves")
+    assert drawn(curves.loss_plot) == list(range(1, 9)) and drawn(curves.loss_plot, 2) == [5]  # at once
+    assert drawn(curves.accuracy_plot) == list(range(1, 9))
+    curves.add_steps(steps(9, 2))  # shown: new steps are drawn by the usual redraw
+    qtbot.waitUntil(lambda: drawn(curves.loss_plot) == list(range(1, 11)), timeout=REDRAW_INTERVAL_MS + 2_000)
+    assert dashboard.shutdown(timeout_ms=10_000)
