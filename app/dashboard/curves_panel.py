@@ -28,11 +28,11 @@ from app.dashboard.redraw_hold import RedrawHold
 from app.dashboard.run_history import RunRecord, write_csv
 from app.file_dialogs import save_file_name
 
-# Steps arrive up to 10 times a second (app/training/worker.py). A redraw of the two plots costs the GUI
-# thread ~15 ms of CPU on a small machine, most of it pyqtgraph's Python, which holds the GIL that the training
-# thread needs between its NumPy calls: redrawn 3 times a second, the app trained 3-5% slower beside the
-# headless trainer than redrawn once (benchmarks/RESULTS.md, issue 21). Once a second matches the live views'
-# snapshots.
+# Steps arrive up to 5 times a second (app/training/worker.py). A redraw of the two plots costs the GUI
+# thread ~15 ms of CPU on a 2-core machine, most of it pyqtgraph's Python, holding the GIL that the training
+# thread needs between its NumPy calls; every such ms is taken from training (benchmarks/RESULTS.md, issue
+# 21: the GUI thread's CPU fell from 0.051 to 0.036 cores going from 2 redraws a second to 1). Once a second
+# matches the live views' snapshots.
 REDRAW_INTERVAL_MS = 1000
 MAX_EPOCH_MARKERS = 30  # past this, markers on every epoch hide the curve (a toy set's epochs are a few steps)
 CURVES_KEY = ("Loss: thin, each step; thick, smoothed; dashed, validation. Accuracy: thin, smoothed batch; "

@@ -41,9 +41,9 @@ training = engine.training
 
 # Hundreds of steps a second would flood the GUI's event queue. Each report costs the GUI thread a few ms
 # (the progress bar repaints at once, QProgressBar.setValue) and the training thread the GIL meanwhile: at 30
-# a second the app trained a few percent slower than at 10 (benchmarks/RESULTS.md, issue 21), and the bar and
-# the curves (redrawn once a second) look the same at 10.
-STEP_REPORT_INTERVAL_S = 1 / 10
+# a second the GUI thread was busy ~3x as long as at 5 and the app trained a few percent slower
+# (benchmarks/RESULTS.md, issue 21). Five a second still moves the bar smoothly; the curves redraw once a second.
+STEP_REPORT_INTERVAL_S = 1 / 5
 
 __all__ = ["STEP_REPORT_INTERVAL_S", "TrainingJob", "TrainingSession", "TrainingSignals", "TrainingWorker"]
 
