@@ -31,10 +31,10 @@ TITLE = "Welcome to LayerLab"
 STEPS = (
     ("Design", "The seed CNN is on the canvas. Drag layers from the Layers list and connect their ports: "
                "every layer shows its output shape as you edit."),
-    ("Train", "MNIST is selected in the Training tab below. Press <b>Start</b> and watch the loss fall "
-              "and the accuracy rise."),
-    ("Draw", "Draw a digit on the black pad at the left. A model trained on MNIST reads it now; your own "
-             "network reads it once it trains."),
+    ("Train", "MNIST is selected. Press <b>F5</b> (or open <b>Train</b>, top right, and press Start) and "
+              "watch the loss fall and the accuracy rise."),
+    ("Draw", "Draw a digit on the black pad at the left, in either workspace. A model trained on MNIST reads "
+             "it now; your own network reads it once it trains."),
 )
 FOOTNOTE = "Help ▸ Getting Started shows this again."
 MIN_WIDTH, MAX_WIDTH = 260, 360

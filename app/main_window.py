@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
 import engine
 from app.about import AboutDialog
@@ -18,23 +18,27 @@ from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
 from app.dashboard.install import install_dashboard
 from app.dashboard.run_data import TOY_PREFIX, data_problem
+from app.design_overview import DesignOverview
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.draw.install import install_draw_panel
 from app.first_run_guide import FirstRunGuide
 from app.formatting import counted, format_flops
 from app.inspector_dock import InspectorDock
+from app.keyboard_shortcuts_dialog import KeyboardShortcutsDialog
 from app.palette_dock import PaletteDock
 from app.preferences import Preferences, check_settings_files
 from app.problems_dock import ProblemsDock
 from app.project_controller import ProjectController
+from app.run_actions import RunActions
 from app.status_bar import StatusBar
 from app.summary_dock import SummaryDock
 from app.templates import START_TEMPLATE, template_names, template_title
+from app.theme import ThemeMenu, apply_saved_theme
+from app.window_geometry import fit_window_to_screen, open_at_default_size
+from app.workspaces import DESIGN, TRAIN, WorkspaceDocks, Workspaces
 
 TRAINING_FORM_WIDTH = 375
-MIN_CANVAS_HEIGHT = 260
-MENU_AND_STATUS_BARS = 60
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +48,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         # Before anything makes a QSettings (which reads its file at once and would block on a FIFO).
         self.settings_notice = check_settings_files()  # None, or why this session runs on default settings
+        self.preferences = Preferences()
+        self._shown_once = False
+        apply_saved_theme(QApplication.instance(), self.preferences)  # System, Light or Dark, as chosen last
 
         self.editor = DocumentEditor(self)
         self.scene = NetworkScene(self.editor, self)
@@ -68,71 +75,58 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.backend_label)
 
         self.guide = FirstRunGuide(anchor=self.inspector_dock.widget(), parent=self)
-        self.preferences = Preferences()
-        self.resize(1280, 800)
-        # The layout the person left, else (first launch) docks sized at first show for the real window size.
-        self._docks_sized = self.preferences.restore_window(self)
+        # The size the person left (kept on the screen the window opens on), else one that fits the screen.
+        if not self.preferences.restore_window(self):
+            open_at_default_size(self)
+        self.workspaces.restore()  # each workspace's layout as left, and the one left open
         # A new window opens on the seed CNN with MNIST (or the image set last trained on), ready to train.
         self.project.open_template(START_TEMPLATE)
         self._select_last_dataset()
         self.statusBar().showMessage(self.settings_notice or "Ready")
 
     def _place_docks(self) -> None:
-        area = Qt.DockWidgetArea
-        self.addDockWidget(area.LeftDockWidgetArea, self.palette_dock)
-        self.addDockWidget(area.RightDockWidgetArea, self.inspector_dock)
-        self.addDockWidget(area.RightDockWidgetArea, self.problems_dock)
-        self.addDockWidget(area.BottomDockWidgetArea, self.summary_dock)
-        # The dashboard adds its Training dock at the bottom; it shares a tab group with the summary.
+        """Make the docks; ``Workspaces`` puts each in its place (app/workspaces.py)."""
         document = self.editor.document
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)  # the Draw dock goes under it
         self.dashboard = install_dashboard(self, get_spec=document.spec,
                                            get_dataset_name=lambda: document.training_settings.get("dataset"))
         (self.training_dock,) = self.dashboard.docks
-        self.tabifyDockWidget(self.summary_dock, self.training_dock)
         splitter = self.training_dock.widget()
         if isinstance(splitter, QSplitter):
             # The settings form needs ~360 px beside the views: narrower, it scrolls sideways and its scroller
             # grows to the form's full height, pushing Start out of sight. (Not kept in the saved dock layout.)
             splitter.setSizes([TRAINING_FORM_WIDTH, 4 * TRAINING_FORM_WIDTH])  # the views stretch into the rest
-        # Draw a digit under the palette (the layer list leaves that space free); it reads with the design on
-        # the canvas: a run's weights once that run trained it, the bundled model until then.
-        self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock, document=document)
+        # Draw a digit: it reads with the design on the canvas: a run's weights once that run trained it, the
+        # bundled model until then. Its Layers button opens the Train workspace's Activations tab.
+        self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock, document=document,
+                                             reveal_dashboard=lambda: self.workspaces.switch(TRAIN))
         self.draw_dock = self.draw_panel.dock
-        # The left column (layers over the draw pad) runs full height; the bottom panels run from it to the
-        # window's right edge, under the canvas and the inspector: the training form and its plots need that
-        # width far more than the inspector needs the height.
-        self.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, area.BottomDockWidgetArea)
+        self.overview = DesignOverview(self.scene)
+        self.overview_dock = QDockWidget("Design", self)
+        self.overview_dock.setObjectName("DesignOverviewDock")
+        self.overview_dock.setWidget(self.overview)
+        self.overview.edit_requested.connect(lambda: self.workspaces.switch(DESIGN))
+        self.workspaces = Workspaces(self, WorkspaceDocks(
+            palette=self.palette_dock, draw=self.draw_dock, inspector=self.inspector_dock,
+            problems=self.problems_dock, summary=self.summary_dock, training=self.training_dock,
+            overview=self.overview_dock), self.preferences.settings)
+        self.workspaces.changed.connect(self._workspace_changed)
+        self.menuBar().setCornerWidget(self.workspaces.tab_bar, Qt.Corner.TopRightCorner)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self._docks_sized:
-            # Sized at first show, for the size the window really has: a small window keeps the canvas usable.
-            self._docks_sized = True
-            self.summary_dock.raise_()
-            width, height = self.width(), self.height()
-            # The left column also holds the draw pad with its preview beside it: ~330 px when there is room.
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [min(330, width // 4), min(310, width // 4)],
-                             Qt.Orientation.Horizontal)
-            # A Conv2D's settings fill ~480 px; the problems list says "no problems" in one line, or counts them.
-            self.resizeDocks([self.inspector_dock, self.problems_dock], [height * 83 // 100, height * 17 // 100],
-                             Qt.Orientation.Vertical)
-            self.resizeDocks([self.summary_dock], [self._bottom_height(training=False)], Qt.Orientation.Vertical)
-            # The pad, its buttons and the probability bars want ~480 px; the layer list scrolls.
-            self.resizeDocks([self.palette_dock, self.draw_dock], [height * 31 // 100, height * 69 // 100],
-                             Qt.Orientation.Vertical)
+        if not self._shown_once:
+            self._shown_once = True
+            fit_window_to_screen(self)  # now that the window manager's frame is known
+            self.workspaces.first_show()
 
-    def _bottom_height(self, training: bool) -> int:
-        """The summary is a table: ~230 px. Training wants its plots tall and its form in view: everything
-        the canvas can give while it keeps ~260 px (at least 2/5 of the window)."""
-        height = self.height()
-        if not training:
-            return min(230, height * 3 // 10)
-        return max(height - MIN_CANVAS_HEIGHT - MENU_AND_STATUS_BARS, height * 2 // 5)
+    def _workspace_changed(self, name: str) -> None:
+        if name != DESIGN:
+            self.guide.hide()  # it sits on the inspector, which Train hides
 
     def docks(self):
         return [self.palette_dock, self.draw_dock, self.inspector_dock, self.problems_dock, self.summary_dock,
-                self.training_dock]
+                self.training_dock, self.overview_dock]
 
     def _connect_parts(self) -> None:
         document = self.editor.document
@@ -147,17 +141,17 @@ class MainWindow(QMainWindow):
         # Whether the design can train on the chosen data set: Problems says why not, and Start stays off.
         document.analysis_changed.connect(self._check_design_against_data)
         document.training_settings_changed.connect(self._check_design_against_data)
-        self.training_dock.visibilityChanged.connect(self._give_training_room)
         # The pen-down policy (app/pen_down.py) was wired when the Draw panel met the dashboard (install_draw_panel).
         # Settings edited in the training form belong to the project: saved with it, undoable.
         self.dashboard.settings_edited.connect(self._training_settings_edited)
         # A project's settings the form could not take are problems too: the Training dock may be hidden.
         self.dashboard.settings_refused.connect(self.problems_dock.show_settings_problems)
+        # Start (its button, or F5 from the Design workspace) opens the Train workspace to watch the run.
+        self.dashboard.controller.state_changed.connect(self._open_train_workspace_on_start)
 
-    def _give_training_room(self, visible: bool) -> None:
-        """The summary is a table; curves and feature maps need height: grow the bottom area for training."""
-        if visible and self._docks_sized:
-            self.resizeDocks([self.training_dock], [self._bottom_height(training=True)], Qt.Orientation.Vertical)
+    def _open_train_workspace_on_start(self, state: str) -> None:
+        if state == "preparing":
+            self.workspaces.switch(TRAIN)
 
     def _training_settings_edited(self, edited: dict) -> None:
         merged = {**self.editor.document.training_settings, **edited}
@@ -245,6 +239,9 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.select_all_action, self.tidy_action])
 
         view_menu = self.menuBar().addMenu("&View")
+        view_menu.addActions(list(self.workspaces.actions.values()))
+        view_menu.addAction(self.workspaces.reset_action)
+        view_menu.addSeparator()
         view_menu.addActions([dock.toggleViewAction() for dock in self.docks()])
         view_menu.addSeparator()
         canvas = self.canvas
@@ -254,11 +251,20 @@ class MainWindow(QMainWindow):
         self.reset_zoom_action = self._action("&Reset Zoom", QKeySequence("Ctrl+0"), canvas.reset_view)
         self.fit_action = self._action("&Fit to View", QKeySequence("Home"), canvas.fit_to_view)
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.reset_zoom_action, self.fit_action])
+        view_menu.addSeparator()
+        self.theme_menu = ThemeMenu(self.preferences, self)  # applied to the plots and the canvas too
+        view_menu.addMenu(self.theme_menu)
+
+        # Start, Pause/Resume, Step, Stop and the pad's Clear and Undo, from the keyboard in either workspace.
+        self.run_actions = RunActions(self, self.dashboard.training_panel, self.draw_panel)
+        self.menuBar().addMenu(self.run_actions.run_menu)
+        self.menuBar().addMenu(self.run_actions.draw_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.guide_action = self._action("&Getting Started", keys.HelpContents, self.show_guide)
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", QKeySequence("Ctrl+/"), self.show_shortcuts)
         self.about_action = self._action("&About LayerLab", None, self.show_about)
-        help_menu.addActions([self.guide_action, self.about_action])
+        help_menu.addActions([self.guide_action, self.shortcuts_action, self.about_action])
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -348,6 +354,7 @@ class MainWindow(QMainWindow):
             self.project.discard_autosave()
             self.dashboard.shutdown()  # stop a run and wait for its thread: nothing may outlive the window
             self.preferences.save_window(self)
+            self.workspaces.save()
             self.preferences.last_dataset = self.editor.document.training_settings.get("dataset")
             event.accept()
         else:
@@ -376,6 +383,10 @@ class MainWindow(QMainWindow):
         self.guide.show()
         self.preferences.mark_guide_shown()  # seen once is enough: Help > Getting Started brings it back
         return True
+
+    def show_shortcuts(self) -> None:
+        """Every menu command that has a shortcut, read from the menus as they are now."""
+        KeyboardShortcutsDialog(self).exec()
 
     def show_about(self) -> None:
         AboutDialog(self).exec()

@@ -1,8 +1,9 @@
-"""What LayerLab remembers between sessions, in QSettings: the window's size and dock layout, the data set
-last trained on, and whether the first-run guide has been shown. (Recent files: ``app.recent_files``.)
+"""What LayerLab remembers between sessions, in QSettings: the window's size, the data set last trained on,
+and whether the first-run guide has been shown. (Recent files: ``app.recent_files``; each workspace's dock
+layout: ``app.workspaces``, in the same settings.)
 
     preferences = Preferences()                 # the user's settings (QSettings' default location)
-    preferences.restore_window(window)          # False on a first launch: keep the default layout
+    preferences.restore_window(window)          # False on a first launch: keep the default size
     preferences.save_window(window)             # from closeEvent
 
 Commands that open a window only to render it (``layerlab screenshot``, ``--smoke-test``) call
@@ -24,17 +25,14 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 import engine
+from app.window_geometry import fit_window_to_screen
 
 GEOMETRY_KEY = "window/geometry"
-DOCK_LAYOUT_KEY = "window/dock_layout"
 LAST_DATASET_KEY = "training/last_dataset"
 GUIDE_SHOWN_KEY = "first_run/guide_shown"
 THEME_KEY = "view/theme"
 # The look the person chose in View > Theme (app/theme.py applies it); the first is the default.
 THEME_CHOICES = ("system", "light", "dark")
-# Bump when docks are added, renamed or moved: Qt then refuses a layout saved by an older version, and the
-# window opens with its default layout instead of a half-matching one.
-DOCK_LAYOUT_VERSION = 2
 # LayerLab's settings are a few kilobytes (window geometry, a dock layout, eight paths); far more is not ours.
 MAX_SETTINGS_BYTES = 16 * 1024 * 1024
 # An organisation name no settings are kept under: a QSettings made for it reads no one's file, and its
@@ -50,16 +48,16 @@ class Preferences:
 
     def save_window(self, window: QMainWindow) -> None:
         self.settings.setValue(GEOMETRY_KEY, window.saveGeometry())
-        self.settings.setValue(DOCK_LAYOUT_KEY, window.saveState(DOCK_LAYOUT_VERSION))
         self.settings.sync()
 
     def restore_window(self, window: QMainWindow) -> bool:
-        """Give ``window`` its last size, position and dock layout; False when none was saved (or it is
-        unreadable, or from another layout version), leaving the window as it was."""
-        geometry, layout = self._bytes(GEOMETRY_KEY), self._bytes(DOCK_LAYOUT_KEY)
-        if geometry is None or layout is None:
+        """Give ``window`` its last size and position, kept on the screen it opens on (saved on a bigger screen,
+        it shrinks to this one's free area); False when none was saved or it is unreadable."""
+        geometry = self._bytes(GEOMETRY_KEY)
+        if geometry is None or not window.restoreGeometry(geometry):
             return False
-        return window.restoreGeometry(geometry) and window.restoreState(layout, DOCK_LAYOUT_VERSION)
+        fit_window_to_screen(window)
+        return True
 
     def _bytes(self, key: str) -> QByteArray | None:
         value = self.settings.value(key)

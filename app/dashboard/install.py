@@ -55,6 +55,11 @@ class Dashboard(QObject):
                              (self.histograms, "Histograms"), (self.evaluation, "Evaluation"),
                              (self.boundary, "Decision boundary"), (self.profile, "Profile")):
             self.views.addTab(panel, title)
+            self.views.setTabToolTip(self.views.count() - 1, title)
+        # Every tab stays in sight: where the views are narrow the titles shorten ("Decision bou…"), rather
+        # than the last tabs hiding behind scroll arrows.
+        self.views.tabBar().setUsesScrollButtons(False)
+        self.views.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
 
         controller = self.controller
         panels = (self.curves, self.filters, self.activations, self.histograms, self.evaluation, self.boundary,

@@ -31,6 +31,7 @@ import engine
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import dataset_choices
 
+MIN_COMBO_CHARACTERS = 10
 # Settings every optimizer has, shown elsewhere in the form (or not at all).
 _SHARED_SETTINGS = {"self", "params", "lr", "weight_decay", "clipnorm", "clipvalue"}
 
@@ -113,6 +114,11 @@ class TrainingSettingsForm(QWidget):
                               ("Early stopping", self.early_stopping), ("Seed", self.seed),
                               ("Backend", self.backend)):
             self.form.addRow(label, widget)
+            if isinstance(widget, QComboBox):
+                # A long data set name must not widen the form past its column: the box shows what fits
+                # (the open list shows it whole), so the Train workspace keeps every field in sight.
+                widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(MIN_COMBO_CHARACTERS)
         self.form.insertRow(0, self.refusals)
         self.optimizer.currentTextChanged.connect(self._show_optimizer_settings)
         self.optimizer.setCurrentText("Adam")

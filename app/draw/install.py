@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
@@ -15,12 +17,13 @@ from app.run_state import ActiveRun
 
 
 def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget | None = None,
-                       document=None) -> DrawPanel:
+                       document=None, reveal_dashboard: Callable[[], None] | None = None) -> DrawPanel:
     """Add a "Draw" dock to ``window``, under the dock ``below`` (default: the inspector, when there is
     one) and, with a dashboard, send the drawn digit to its activations view, follow its run's weight
     snapshots, and wire the pen-down policy (app/pen_down.py). With the ``document`` the canvas edits, the
     pad reads with the design on the canvas: a run's weights only when that run trained this design
-    (``network_choice``).
+    (``network_choice``). ``reveal_dashboard`` shows the dashboard's dock where the window may hide it (the
+    main window's Train workspace), for the pad's Layers button.
 
     No scroll area around the panel: at the default 1280x800 it fits its dock, and a pad that scrolls
     would move under the pen. Split below another dock rather than tabified with it: tabifying a second
@@ -38,11 +41,12 @@ def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget |
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     panel.dock = dock
     if dashboard is not None:
-        _wire_dashboard(panel, dashboard, document)
+        _wire_dashboard(panel, dashboard, document, reveal_dashboard)
     return panel
 
 
-def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
+def _wire_dashboard(panel: DrawPanel, dashboard, document=None,
+                    reveal_dashboard: Callable[[], None] | None = None) -> None:
     controller = dashboard.controller
     # Which network the pad reads now: ("run", number, step), ("bundled",) or ("none", why). A new panel reads
     # the bundled model already.
@@ -97,6 +101,8 @@ def _wire_dashboard(panel: DrawPanel, dashboard, document=None) -> None:
         dashboard.show_example(digit)
         views = getattr(dashboard, "views", None)
         if views is not None and activations is not None:
+            if reveal_dashboard is not None:
+                reveal_dashboard()
             views.setCurrentWidget(activations)
             for dock in getattr(dashboard, "docks", ()):
                 dock.raise_()

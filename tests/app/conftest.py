@@ -1,4 +1,6 @@
-"""App tests run offscreen (no display, no windows popping up) unless QT_QPA_PLATFORM says otherwise.
+"""App tests run offscreen (no display, no windows popping up) unless QT_QPA_PLATFORM says otherwise, on one
+Full HD screen (offscreen_screen.json: the offscreen platform's own is 800x800, smaller than the window a
+first launch opens on a desktop); test_workspace_fit.py checks a 1280x720 screen at scales 1 and 2.
 
 Every test gets its own settings (recent files) and recovery folder, so tests never touch the user's,
 and a message box nobody expected fails the test instead of waiting forever for a click.
@@ -7,7 +9,9 @@ and a message box nobody expected fails the test instead of waiting forever for 
 import os
 
 # Must happen before pytest-qt creates the QApplication, which reads it once.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    screen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "offscreen_screen.json")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen}"
 
 import pytest  # noqa: E402
 

@@ -128,3 +128,38 @@ def choose_in_combo(combo, label: str) -> None:
     QTest.mouseMove(view.viewport(), point)  # the list follows the pointer: the entry under it becomes current
     QTest.mouseClick(view.viewport(), LEFT, NO_MODIFIER, point)
     assert combo.currentIndex() == index
+
+
+def click_tab(tab_bar, title: str) -> None:
+    """Click the tab called ``title`` (the '&' of a title ignored), as a person does; it must be in sight."""
+    titles = [tab_bar.tabText(index).replace("&", "") for index in range(tab_bar.count())]
+    index = titles.index(title)
+    rect = tab_bar.tabRect(index)
+    assert tab_bar.isVisible() and tab_bar.rect().contains(rect), f"the {title} tab is out of sight: {rect}"
+    QTest.mouseClick(tab_bar, LEFT, NO_MODIFIER, rect.center())
+    assert tab_bar.currentIndex() == index
+
+
+def open_workspace(window, title: str) -> None:
+    """Click the workspace tab ``title`` ("Design" or "Train") at the menu bar's right."""
+    click_tab(window.workspaces.tab_bar, title)
+
+
+def hidden_part(widget) -> str | None:
+    """Why ``widget`` is not wholly in sight, or None when it is: it must show, have a size, and lie inside
+    every ancestor up to its window (a scroll area's viewport, a splitter's pane, a dock, the window)."""
+    name = widget.objectName() or getattr(widget, "text", lambda: "")() or type(widget).__name__
+    if not widget.isVisible():
+        return f"{name} is hidden"
+    if widget.width() <= 0 or widget.height() <= 0:
+        return f"{name} has no size ({widget.width()}x{widget.height()})"
+    rect = widget.rect()
+    child, parent = widget, widget.parentWidget()
+    while parent is not None:
+        rect = rect.translated(child.pos())
+        if not parent.rect().contains(rect):
+            return f"{name} at {rect} lies outside its {type(parent).__name__} {parent.objectName()!r} {parent.rect()}"
+        if parent.isWindow():
+            break
+        child, parent = parent, parent.parentWidget()
+    return None

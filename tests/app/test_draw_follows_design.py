@@ -2,15 +2,17 @@
 otherwise the bundled model while the design reads drawings, otherwise nothing; the caption says which."""
 
 from tests.app.draw_helpers import draw_stroke, seven_points, wait_for_reading
-from tests.app.gui_helpers import choose_from_menu, click, click_node, type_into
+from tests.app.gui_helpers import choose_from_menu, click, click_node, open_workspace, type_into
 
 TIMEOUT_MS = 120_000
 
 
 def train(window, qtbot):
     controller = window.dashboard.controller
+    open_workspace(window, "Train")
     with qtbot.waitSignal(controller.run_finished, timeout=TIMEOUT_MS):
         click(window.dashboard.training_panel.start_button)
+    open_workspace(window, "Design")  # back to editing: the Draw pad is there too
     return controller.run
 
 
@@ -37,6 +39,7 @@ def test_trained_weights_read_while_the_design_is_the_one_trained(main_window, q
     panel = main_window.draw_panel
     choose_from_menu(main_window, "File", "New from Template", "mlp-784-128-10")
     form = main_window.dashboard.training_panel.form
+    open_workspace(main_window, "Train")
     type_into(form.train_limit, "2000")
     type_into(form.epochs, "1")
     run = train(main_window, qtbot)

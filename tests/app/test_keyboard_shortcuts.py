@@ -125,3 +125,32 @@ def test_the_main_windows_own_shortcuts_are_listed(qtbot, main_window):
     assert commands[("File", "Save")] == main_window.save_action.shortcut().toString(
         QKeySequence.SequenceFormat.NativeText)
     assert ("Edit", "Undo") in commands and ("View", "Fit to View") in commands
+
+
+def test_help_lists_the_run_pad_and_workspace_shortcuts(qtbot, main_window):
+    """Help > Keyboard Shortcuts, clicked through the menu bar, opens the list with the run controls', the
+    pad's and the workspaces' keys."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from tests.app.gui_helpers import choose_from_menu
+
+    seen = {}
+
+    def read_and_close():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, KeyboardShortcutsDialog)
+        seen.update({(menu, command): keys for menu, command, keys in shown_rows(dialog)})
+        dialog.accept()
+
+    QTimer.singleShot(200, read_and_close)
+    choose_from_menu(main_window, "Help", "Keyboard Shortcuts")
+    native = QKeySequence.SequenceFormat.NativeText
+    assert seen[("Run", "Start Training")] == QKeySequence("F5").toString(native)
+    assert seen[("Run", "Pause")] == QKeySequence("F6").toString(native)
+    assert seen[("Run", "Step (One Batch)")] == QKeySequence("F10").toString(native)
+    assert seen[("Run", "Stop")] == QKeySequence("Shift+F5").toString(native)
+    assert seen[("Draw", "Clear Pad")] == QKeySequence("Ctrl+Shift+Backspace").toString(native)
+    assert seen[("Draw", "Undo Stroke")] == QKeySequence("Ctrl+Alt+Z").toString(native)
+    assert seen[("View", "Design Workspace")] == QKeySequence("Ctrl+1").toString(native)
+    assert seen[("View", "Train Workspace")] == QKeySequence("Ctrl+2").toString(native)

@@ -3,6 +3,7 @@
 import numpy
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 
 import engine
 import resources
@@ -10,6 +11,7 @@ from app import about
 from app.canvas.view import CanvasView
 from app.inspector_dock import EMPTY_TEXT
 from app.version import package_version
+from tests.app.gui_helpers import choose_from_menu, click_tab
 
 
 def test_a_new_window_opens_on_the_seed_cnn_with_mnist_selected(main_window):
@@ -26,29 +28,82 @@ def test_a_new_window_opens_on_the_seed_cnn_with_mnist_selected(main_window):
     assert len(main_window.scene.node_items) == 9 and len(main_window.scene.edge_items) == 8
 
 
-def test_areas_are_where_the_design_puts_them(main_window):
+def test_the_design_workspace_gives_the_canvas_the_centre(main_window):
     assert isinstance(main_window.centralWidget(), CanvasView)
+    assert main_window.workspaces.current == "design"
     area = Qt.DockWidgetArea
     expected = {
         main_window.palette_dock: area.LeftDockWidgetArea,
+        main_window.draw_dock: area.LeftDockWidgetArea,
         main_window.inspector_dock: area.RightDockWidgetArea,
         main_window.problems_dock: area.RightDockWidgetArea,
-        main_window.summary_dock: area.BottomDockWidgetArea,
-        main_window.training_dock: area.BottomDockWidgetArea,
+        main_window.summary_dock: area.RightDockWidgetArea,
     }
     for dock, dock_area in expected.items():
         assert main_window.dockWidgetArea(dock) == dock_area, dock.objectName()
-    assert main_window.tabifiedDockWidgets(main_window.summary_dock) == [main_window.training_dock]
-    for dock in (main_window.palette_dock, main_window.inspector_dock, main_window.summary_dock):
+    # The one tab group: problems and the summary share the space under the inspector.
+    assert main_window.tabifiedDockWidgets(main_window.summary_dock) == [main_window.problems_dock]
+    assert not main_window.training_dock.isVisible() and not main_window.overview_dock.isVisible()
+    for dock in (main_window.palette_dock, main_window.draw_dock, main_window.inspector_dock):
         assert dock.isVisible() and dock.width() > 100 and dock.height() > 100, dock.objectName()
 
     def origin(widget):
         return widget.mapTo(main_window, QPoint(0, 0))
 
-    canvas, palette, inspector = (origin(w) for w in (main_window.canvas, main_window.palette_dock,
-                                                      main_window.inspector_dock))
+    canvas, palette, draw, inspector = (origin(w) for w in (main_window.canvas, main_window.palette_dock,
+                                                            main_window.draw_dock, main_window.inspector_dock))
     assert palette.x() < canvas.x() < inspector.x()
-    assert origin(main_window.summary_dock).y() > canvas.y()
+    assert draw.x() == palette.x() and draw.y() > palette.y()  # the pad under the layer list
+    # The canvas runs the window's full height: nothing sits under it.
+    assert main_window.canvas.height() > main_window.height() - 120
+
+
+def test_the_train_workspace_gives_the_dashboard_the_window_and_shows_the_design_small(main_window, qtbot):
+    window = main_window
+    click_tab(window.workspaces.tab_bar, "Train")
+    qtbot.wait(20)
+    assert window.workspaces.current == "train" and window.workspaces.actions["train"].isChecked()
+    assert window.training_dock.isVisible() and window.draw_dock.isVisible() and window.overview_dock.isVisible()
+    for hidden in (window.canvas, window.palette_dock, window.inspector_dock, window.problems_dock,
+                   window.summary_dock):
+        assert not hidden.isVisible()
+    assert window.training_dock.width() > window.width() * 0.6
+    # The overview shows the whole design: every node inside its viewport.
+    overview = window.overview
+    shown = overview.mapToScene(overview.viewport().rect()).boundingRect()
+    assert shown.contains(window.scene.network_rect())
+    # A double-click on it goes back to editing.
+    QTest.mouseDClick(overview.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                      overview.viewport().rect().center())
+    assert window.workspaces.current == "design" and window.canvas.isVisible()
+    assert window.workspaces.tab_bar.currentIndex() == 0
+
+
+def test_workspaces_switch_from_the_keyboard_and_keep_their_own_layouts(main_window, qtbot):
+    window = main_window
+    window.activateWindow()
+    window.canvas.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.workspaces.current == "train"
+    window.resizeDocks([window.draw_dock], [380], Qt.Orientation.Horizontal)
+    qtbot.wait(20)
+    train_draw_width = window.draw_dock.width()
+    QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.workspaces.current == "design" and window.canvas.isVisible()
+    design_draw_width = window.draw_dock.width()
+    assert design_draw_width != train_draw_width
+    window.summary_dock.close()  # closed in Design only
+    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(20)
+    assert abs(window.draw_dock.width() - train_draw_width) <= 2
+    QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(20)
+    assert not window.summary_dock.isVisible() and window.problems_dock.isVisible()
+    # View > Reset Workspace Layout brings this workspace's panels back.
+    choose_from_menu(window, "View", "Reset Workspace Layout")
+    qtbot.wait(20)
+    assert window.summary_dock.isVisible() or window.tabifiedDockWidgets(window.summary_dock)
+    assert not window.summary_dock.isHidden()
 
 
 def test_menus_have_standard_shortcuts(main_window):
@@ -67,7 +122,7 @@ def test_menus_have_standard_shortcuts(main_window):
     assert window.select_all_action.shortcut() == QKeySequence(keys.SelectAll)
     assert QKeySequence(keys.Delete) in window.delete_action.shortcuts()
     assert QKeySequence("Ctrl+=") in window.zoom_in_action.shortcuts()
-    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Edit", "&View", "&Help"]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Edit", "&View", "&Run", "&Draw", "&Help"]
     assert window.templates_menu.actions()[0].text() == "seed-cnn"
 
 

@@ -12,6 +12,7 @@ from tests.app.gui_helpers import (
     click_node,
     drag_between_ports,
     drag_layer_from_palette,
+    open_workspace,
     type_into,
 )
 
@@ -81,7 +82,7 @@ def test_a_residual_block_built_by_dragging_alone_trains(main_window, qtbot):
     assert document.report.valid, problems(window)
 
     panel = window.dashboard.training_panel
-    window.training_dock.raise_()
+    open_workspace(window, "Train")
     type_into(panel.form.train_limit, "1000")  # 1,000 examples in batches of 50: 20 steps
     type_into(panel.form.batch_size, "50")
     type_into(panel.form.epochs, "1")

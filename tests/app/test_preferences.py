@@ -1,14 +1,17 @@
-"""Preferences kept between sessions: window size and dock layout, the last data set, recent files, and the
-first-run guide once dismissed. Each test has its own settings folder (tests/app/conftest.py), so a window
-closed in a test is the "previous session" of the next window it opens."""
+"""Preferences kept between sessions: window size and each workspace's dock layout, the last data set, recent
+files, and the first-run guide once dismissed. Each test has its own settings folder (tests/app/conftest.py),
+so a window closed in a test is the "previous session" of the next window it opens."""
 
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from app.main_window import MainWindow
-from app.preferences import DOCK_LAYOUT_KEY, GEOMETRY_KEY, Preferences, use_scratch_settings
+from app.preferences import GEOMETRY_KEY, Preferences, use_scratch_settings
+from app.workspaces import CURRENT_KEY, LAYOUT_KEY
+from tests.app.gui_helpers import click_tab
 
 
 def open_window(qtbot, size=None) -> MainWindow:
@@ -29,22 +32,42 @@ def test_a_first_launch_has_nothing_to_restore(qtbot):
     assert Preferences().last_dataset is None
 
 
-def test_window_size_and_dock_layout_come_back_next_session(qtbot):
+def test_window_size_and_each_workspace_layout_come_back_next_session(qtbot):
     first = open_window(qtbot, (1000, 700))
     first.resizeDocks([first.palette_dock], [260], Qt.Orientation.Horizontal)
     first.problems_dock.hide()
     qtbot.wait(50)
     palette_width = first.palette_dock.width()
+    click_tab(first.workspaces.tab_bar, "Train")
+    first.resizeDocks([first.draw_dock], [360], Qt.Orientation.Horizontal)
+    qtbot.wait(50)
+    draw_width_in_train = first.draw_dock.width()
     first.close()
-    assert QSettings().contains(GEOMETRY_KEY) and QSettings().contains(DOCK_LAYOUT_KEY)
+    assert QSettings().contains(GEOMETRY_KEY) and QSettings().value(CURRENT_KEY) == "train"
 
     second = open_window(qtbot)
-    # Qt fits a restored window into its screen, and the offscreen screen is 800 wide: only the height shows.
-    assert second.height() == 700 and second.width() < 1280
-    assert not second.problems_dock.isVisible()
+    assert (second.width(), second.height()) == (1000, 700)
+    # It opens where it was left: Train, with its own layout.
+    assert second.workspaces.current == "train" and second.workspaces.tab_bar.currentIndex() == 1
+    assert second.training_dock.isVisible() and not second.canvas.isVisible()
+    assert abs(second.draw_dock.width() - draw_width_in_train) <= 2
+    click_tab(second.workspaces.tab_bar, "Design")
+    qtbot.wait(50)
+    assert not second.problems_dock.isVisible() and second.canvas.isVisible()
     assert abs(second.palette_dock.width() - palette_width) <= 2
-    # The restored layout keeps the single bottom tab group (no stray second tab bar).
-    assert second.tabifiedDockWidgets(second.summary_dock) == [second.training_dock]
+
+
+def test_a_window_saved_on_a_bigger_screen_opens_inside_this_one(qtbot):
+    first = open_window(qtbot)
+    first.resize(3000, 1600)  # as if saved on a 4K screen; this one is Full HD
+    first.move(900, 500)
+    qtbot.wait(50)
+    first.close()
+
+    second = open_window(qtbot)
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    assert screen.contains(second.frameGeometry()), (second.frameGeometry(), screen)
+    assert second.width() >= screen.width() - 20  # as big as fits, not shrunk to the default
 
 
 def test_a_window_that_is_not_closed_saves_nothing(qtbot):
@@ -59,11 +82,13 @@ def test_a_window_that_is_not_closed_saves_nothing(qtbot):
 def test_a_layout_from_another_version_or_damaged_is_ignored(qtbot):
     settings = QSettings()
     settings.setValue(GEOMETRY_KEY, b"not a geometry")
-    settings.setValue(DOCK_LAYOUT_KEY, b"not a layout")
+    settings.setValue(LAYOUT_KEY.format("design"), b"not a layout")
+    settings.setValue(CURRENT_KEY, "design")
     settings.sync()
     window = open_window(qtbot)
     assert (window.width(), window.height()) == (1280, 800)
-    assert window.palette_dock.isVisible() and window.summary_dock.isVisible()
+    assert window.palette_dock.isVisible() and window.problems_dock.isVisible() and window.canvas.isVisible()
+    assert not window.training_dock.isVisible()
 
 
 def test_the_last_image_data_set_is_selected_next_session(qtbot):

@@ -10,7 +10,7 @@ from app.dashboard.run_data import data_problem
 from app.dashboard.training_panel import READY_TEXT
 from app.problems_dock import VALID_TEXT
 from app.templates import template_names, template_training
-from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, click_node, type_into
+from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, click_node, open_workspace, type_into
 
 TRAINING_TIMEOUT_MS = 120_000
 
@@ -38,6 +38,7 @@ def test_the_toy_mlp_template_learns_the_spiral_as_it_opens(main_window, qtbot):
     """File > New from Template > toy-mlp, then Start: no setting touched, the spiral is learnt (>95%)."""
     choose_from_menu(main_window, "File", "New from Template", "toy-mlp")
     dashboard = main_window.dashboard
+    open_workspace(main_window, "Train")
     started = time.perf_counter()
     with qtbot.waitSignal(dashboard.controller.run_finished, timeout=TRAINING_TIMEOUT_MS) as finished:
         click(dashboard.training_panel.start_button)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 import engine
-from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, type_into
+from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, open_workspace, type_into
 
 TIMEOUT_MS = 60_000
 
@@ -27,6 +27,7 @@ def fashion_mnist_unreachable(monkeypatch, tmp_path):
 
 def test_a_long_failure_takes_one_line_and_leaves_the_form_and_bar_sane(main_window, qtbot,
                                                                          fashion_mnist_unreachable):
+    open_workspace(main_window, "Train")
     panel = main_window.dashboard.training_panel
     form = panel.form
     window_height = main_window.height()
@@ -57,6 +58,7 @@ def test_stop_leaves_the_bar_where_the_run_stopped(main_window, qtbot):
     panel, controller = main_window.dashboard.training_panel, main_window.dashboard.controller
     steps = []
     controller.steps_reported.connect(steps.extend)
+    open_workspace(main_window, "Train")
     with qtbot.waitSignal(controller.steps_reported, timeout=TIMEOUT_MS):
         click(panel.start_button)
     assert " left" in panel.progress.format()
@@ -77,6 +79,7 @@ def test_a_learning_rate_changed_mid_run_is_in_the_label_status_and_saved_settin
     panel, controller = main_window.dashboard.training_panel, main_window.dashboard.controller
     changed = []
     controller.steps_reported.connect(lambda steps: changed.extend(s for s in steps if s.learning_rate_changed))
+    open_workspace(main_window, "Train")
     with qtbot.waitSignal(controller.steps_reported, timeout=TIMEOUT_MS):
         click(panel.start_button)
     type_into(panel.form.learning_rate, "0.0005")
