@@ -38,7 +38,7 @@ from app.theme import ThemeMenu, apply_saved_theme
 from app.window_geometry import fit_window_to_screen, open_at_default_size
 from app.workspaces import DESIGN, TRAIN, WorkspaceDocks, Workspaces
 
-TRAINING_FORM_WIDTH = 375
+TRAINING_FORM_WIDTH = 340
 
 
 class MainWindow(QMainWindow):

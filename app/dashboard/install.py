@@ -25,6 +25,8 @@ from app.dashboard.run_controller import RunController
 from app.dashboard.training_panel import TrainingPanel
 from app.refcount_guard import protect_singletons
 
+TAB_TIPS = {"Boundary": "The decision boundary of a 2-D toy set"}
+
 
 class Dashboard(QObject):
     # The training form's, for the window that keeps them with the project (app/dashboard/training_settings.py).
@@ -53,10 +55,10 @@ class Dashboard(QObject):
         self.views.setDocumentMode(True)
         for panel, title in ((self.curves, "Curves"), (self.filters, "Filters"), (self.activations, "Activations"),
                              (self.histograms, "Histograms"), (self.evaluation, "Evaluation"),
-                             (self.boundary, "Decision boundary"), (self.profile, "Profile")):
+                             (self.boundary, "Boundary"), (self.profile, "Profile")):
             self.views.addTab(panel, title)
-            self.views.setTabToolTip(self.views.count() - 1, title)
-        # Every tab stays in sight: where the views are narrow the titles shorten ("Decision bou…"), rather
+            self.views.setTabToolTip(self.views.count() - 1, TAB_TIPS.get(title, title))
+        # Every tab stays in sight: where the views are narrow the titles shorten ("Activati…"), rather
         # than the last tabs hiding behind scroll arrows.
         self.views.tabBar().setUsesScrollButtons(False)
         self.views.tabBar().setElideMode(Qt.TextElideMode.ElideRight)

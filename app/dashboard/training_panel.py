@@ -53,7 +53,12 @@ class TrainingPanel(QWidget):
         self.step_button.setToolTip("While paused: train on one more batch")
         self.stop_button = QPushButton("Stop")
         buttons = QHBoxLayout()
+        # Wide enough for the longest label ("Resume"), not the style's 80 px: four of those would set the form's
+        # column a minimum the Train workspace cannot give at 1280 px beside the views.
+        metrics = self.start_button.fontMetrics()
+        button_width = max(metrics.horizontalAdvance(text) for text in ("Start", "Resume", "Step", "Stop")) + 20
         for button in (self.start_button, self.pause_button, self.step_button, self.stop_button):
+            button.setMinimumWidth(button_width)
             buttons.addWidget(button)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
