@@ -20,12 +20,33 @@ import time
 SETTLE_MS = 300
 # Qt's offscreen platform says this on every window; it is not a problem with the picture.
 OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
+RENDER_SCREEN = (7680, 4320)  # the largest --size a screenshot takes
 
 
 def use_offscreen_without_display() -> None:
     """Render offscreen unless a display is there (e.g. under Xvfb) or a Qt platform was chosen."""
     if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def give_offscreen_a_large_screen() -> None:
+    """Qt's offscreen platform pretends to have an 800x800 screen, and the window never opens larger than its
+    screen: a render of 1280x800 (or up to --size's limit) needs a screen that big. Its platform options take
+    a screen from a JSON file; one is written to a temporary folder, removed at exit."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return  # a display, or a platform (with its options) someone chose
+    import atexit
+    import json
+    import tempfile
+
+    folder = tempfile.TemporaryDirectory(prefix="layerlab-screen-")
+    atexit.register(folder.cleanup)
+    config = os.path.join(folder.name, "screen.json")
+    with open(config, "w", encoding="utf-8") as handle:
+        json.dump({"screens": [{"name": "render", "x": 0, "y": 0, "width": RENDER_SCREEN[0],
+                                "height": RENDER_SCREEN[1], "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]},
+                  handle)
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
 def open_main_window():
@@ -45,6 +66,7 @@ def open_main_window():
     from app.application import create_application
     from app.main_window import MainWindow
 
+    give_offscreen_a_large_screen()
     qt_app = create_application()
     return qt_app, MainWindow()
 

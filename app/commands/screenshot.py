@@ -2,7 +2,8 @@
 
 The README's pictures (docs/screenshots/readme_screenshots.py) and every later issue's "look at it" step
 come from here. Options put the window in the state to show: a project, a selected node, a few real
-training steps (the Training tab mid-run), a digit drawn on the Draw pad, the first-run guide.
+training steps (the Train workspace mid-run), a digit drawn on the Draw pad, the first-run guide, the
+workspace and dashboard tab to show.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def register(subparsers) -> None:
     parser.add_argument("--draw", metavar="DIGIT", type=int, choices=sorted(DIGIT_STROKES),
                         help="draw this digit (0-9) on the Draw pad with the mouse, so the panel reads it")
     parser.add_argument("--guide", action="store_true", help="show the getting-started guide of a first launch")
+    parser.add_argument("--workspace", choices=("design", "train"),
+                        help="the workspace to show (default: design, or train after --train-steps)")
+    parser.add_argument("--tab", metavar="TAB",
+                        help="the training dashboard's tab to show, e.g. Curves, Filters, Activations")
     parser.add_argument(
         "--size", metavar="WxH", default=DEFAULT_SIZE, help=f"window size in pixels (default {DEFAULT_SIZE})"
     )
@@ -101,6 +106,10 @@ def run(args) -> int:
             train_and_pause(qt_app, window, args.train_steps)
         if args.draw is not None:
             draw_and_read(qt_app, window, args.draw)
+        if args.workspace:
+            window.workspaces.switch(args.workspace)
+        if args.tab:
+            show_tab(window, args.tab)
         if args.guide:
             window.show_guide()
         offscreen_window.settle()
@@ -127,10 +136,10 @@ def run(args) -> int:
 
 
 def train_and_pause(qt_app, window, steps: int) -> None:
-    """Start a real run from the Training tab, let it take ``steps`` steps, pause it, and let the views catch up."""
+    """Start a real run (Start opens the Train workspace), let it take ``steps`` steps, pause it, and let the
+    views catch up."""
     from app.commands.offscreen_window import wait
 
-    window.training_dock.raise_()
     dashboard = window.dashboard
     controller = dashboard.controller
     reached = []
@@ -148,6 +157,15 @@ def train_and_pause(qt_app, window, steps: int) -> None:
     wait(qt_app, 30, until=lambda: controller.state == "paused")
     dashboard.curves.redraw()
     wait(qt_app, 1.5)  # the views refresh from the latest snapshot a moment after it arrives
+
+
+def show_tab(window, title: str) -> None:
+    views = window.dashboard.views
+    titles = [views.tabText(index) for index in range(views.count())]
+    matches = [index for index, text in enumerate(titles) if text.lower() == title.strip().lower()]
+    if not matches:
+        raise CommandError(f"--tab: there is no tab {title!r}; expected one of: {', '.join(titles)}", 2)
+    views.setCurrentIndex(matches[0])
 
 
 def draw_and_read(qt_app, window, digit: int) -> None:
