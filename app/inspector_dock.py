@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 import engine
-from app.canvas.style import ERROR_TEXT
 from app.document.errors import DocumentError
 from app.field_editors import editor_for
 from app.formatting import format_bytes, format_count, format_flops, format_shape, group_title
+from app.tones import follow_tone
 
 EMPTY_TEXT = "Select a layer to see its settings"
 
@@ -71,12 +71,12 @@ class InspectorDock(QDockWidget):
         self.id_edit.setToolTip("The node's id: how edges, files and messages name it")
         self.id_edit.editingFinished.connect(self._rename)
         self.id_error = _wrapping()
-        self.id_error.setStyleSheet(f"color: {ERROR_TEXT}")
+        follow_tone(self.id_error, "error")
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.output_label, self.problems_label = _wrapping(), _wrapping()
-        self.problems_label.setStyleSheet(f"color: {ERROR_TEXT}")
+        follow_tone(self.problems_label, "error")
         node_page = QWidget()
         node_layout = QVBoxLayout(node_page)
         node_layout.addWidget(self.node_type_label)

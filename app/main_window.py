@@ -35,6 +35,7 @@ from app.status_bar import StatusBar
 from app.summary_dock import SummaryDock
 from app.templates import START_TEMPLATE, template_names, template_title
 from app.theme import ThemeMenu, apply_saved_theme
+from app.tones import tone_color
 from app.window_geometry import fit_window_to_screen, open_at_default_size
 from app.workspaces import DESIGN, TRAIN, WorkspaceDocks, Workspaces
 
@@ -254,6 +255,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         self.theme_menu = ThemeMenu(self.preferences, self)  # applied to the plots and the canvas too
         view_menu.addMenu(self.theme_menu)
+        self.theme_menu.theme_chosen.connect(lambda _theme: self._show_totals(self.editor.document.report))
 
         # Start, Pause/Resume, Step, Stop and the pad's Clear and Undo, from the keyboard in either workspace.
         self.run_actions = RunActions(self, self.dashboard.training_panel, self.draw_panel)
@@ -297,7 +299,8 @@ class MainWindow(QMainWindow):
         layers = len(self.editor.document.node_ids())
         text = f"{counted(layers, 'layer')} · {counted(report.total_params, 'parameter')} · "
         text += f"{format_flops(report.total_flops)}"
-        text += f" · <span style='color:#d32f2f'>{counted(problems, 'problem')}</span>" if problems else ""
+        text += f" · <span style='color:{tone_color('error').name()}'>{counted(problems, 'problem')}</span>" \
+            if problems else ""
         self.totals_label.setText(text)
 
     # -- edit actions -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from app.plot_theme import apply_plot_colors
 from app.preferences import THEME_CHOICES, Preferences
+from app.tones import repaint_tones
 
 THEMES = THEME_CHOICES  # ("system", "light", "dark")
 THEME_TITLES = {"system": "&System", "light": "&Light", "dark": "&Dark"}
@@ -88,6 +89,7 @@ def apply_theme(app: QApplication, choice: str) -> None:
         _set_look(app, THEMED_STYLE, fusion_palette(dark=choice == "dark"))
         _themed = True
     apply_plot_colors(app.palette())
+    repaint_tones()
 
 
 def _set_look(app: QApplication, style_name: str, palette: QPalette) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 import engine
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import dataset_choices
+from app.tones import follow_tone
 
 MIN_COMBO_CHARACTERS = 10
 # Settings every optimizer has, shown elsewhere in the form (or not at all).
@@ -74,7 +75,7 @@ class TrainingSettingsForm(QWidget):
         # Fields of the project the form could not show as they are (each shows its default instead).
         self.refusals = QLabel()
         self.refusals.setWordWrap(True)
-        self.refusals.setStyleSheet("color: #b35c00;")
+        follow_tone(self.refusals, "warning")
         self.refusals.hide()
         self.dataset = QComboBox()
         for choice in dataset_choices():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.draw.overlay import rgba_image
@@ -18,6 +18,7 @@ from app.draw.preprocess import MNIST_FIELD
 
 BAR_COLOUR = QColor("#3d8bd9")
 TOP_BAR_COLOUR = QColor("#1f5fa8")
+FAINT_ALPHA = 120  # the axis, the 50 % line and a disabled panel's bars: the text colour, faded
 PREVIEW_SCALE = 3  # screen pixels per pixel of the 28x28 field
 
 
@@ -46,9 +47,12 @@ class ProbabilityBars(QWidget):
         painter.fillRect(self.rect(), palette.base())
         label_height = self.fontMetrics().height() + 2
         plot = QRectF(4, 4, self.width() - 8, self.height() - 8 - label_height)
-        painter.setPen(palette.mid().color())
+        # The text colour faded: Mid is almost the Base colour in a dark palette, and the axis would vanish.
+        faint = QColor(palette.text().color())
+        faint.setAlpha(FAINT_ALPHA)
+        painter.setPen(faint)
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
-        painter.setPen(Qt.PenStyle.DotLine)
+        painter.setPen(QPen(faint, 1, Qt.PenStyle.DotLine))
         painter.drawLine(plot.left(), plot.center().y(), plot.right(), plot.center().y())  # the 50% line
         count = max(len(self.probabilities), 1)
         slot = plot.width() / count
@@ -56,10 +60,10 @@ class ProbabilityBars(QWidget):
         top = int(self.probabilities.argmax()) if self.probabilities.any() else -1
         enabled = self.isEnabled()
         for index, height in enumerate(heights.tolist()):
-            colour = (TOP_BAR_COLOUR if index == top else BAR_COLOUR) if enabled else palette.mid().color()
+            colour = (TOP_BAR_COLOUR if index == top else BAR_COLOUR) if enabled else faint
             painter.fillRect(QRectF(plot.left() + slot * (index + 0.15), plot.bottom() - height, slot * 0.7, height),
                              colour)
-        painter.setPen(palette.text().color() if enabled else palette.mid().color())
+        painter.setPen(palette.text().color() if enabled else faint)
         centred = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
         for index, name in enumerate(self.class_names[:count]):
             painter.drawText(QRectF(plot.left() + slot * index, plot.bottom() + 2, slot, label_height), centred, name)

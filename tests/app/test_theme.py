@@ -162,3 +162,24 @@ def test_an_exported_picture_stays_a_white_page_in_the_dark_theme(qtbot, main_wi
     assert lightness(image.pixelColor(round(corner.x() * 2), round(corner.y() * 2))) > 240  # a node's body
     # ...while the canvas on screen is still dark.
     assert canvas_background(main_window) < 80
+
+
+def test_messages_stay_readable_in_the_dark_theme(qtbot, main_window):
+    """The inspector's problem text and the status bar's problem count turn light red on a dark window (a
+    fixed dark red has a contrast of about 2:1 there), and dark red again in the light theme."""
+    from tests.app.gui_helpers import choose_from_menu, click_node
+
+    main_window.editor.set_fields("conv2", {"kernel_size": 20, "padding": "valid"})
+    click_node(main_window, "conv2")
+    label = main_window.inspector_dock.problems_label
+    assert label.isVisible() and "kernel 20x20" in label.text()
+    choose_from_menu(main_window, "View", "Theme", "Dark")
+    qtbot.wait(20)
+    red = label.palette().color(label.foregroundRole())
+    assert red.lightness() > 150 and red.red() > red.green(), red.name()
+    assert "#ff8a80" in main_window.totals_label.text()
+    choose_from_menu(main_window, "View", "Theme", "Light")
+    qtbot.wait(20)
+    red = label.palette().color(label.foregroundRole())
+    assert red.lightness() < 120 and red.red() > red.green(), red.name()
+    assert "#b71c1c" in main_window.totals_label.text()
