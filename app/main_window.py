@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
                                              reveal_dashboard=lambda: self.workspaces.switch(TRAIN))
         self.draw_dock = self.draw_panel.dock
         self.overview = DesignOverview(self.scene)
-        self.overview_dock = QDockWidget("Design", self)
+        self.overview_dock = QDockWidget("Design Overview", self)
         self.overview_dock.setObjectName("DesignOverviewDock")
         self.overview_dock.setWidget(self.overview)
         self.overview.edit_requested.connect(lambda: self.workspaces.switch(DESIGN))
