@@ -94,8 +94,8 @@ class MainWindow(QMainWindow):
         (self.training_dock,) = self.dashboard.docks
         splitter = self.training_dock.widget()
         if isinstance(splitter, QSplitter):
-            # The settings form needs ~360 px beside the views: narrower, it scrolls sideways and its scroller
-            # grows to the form's full height, pushing Start out of sight. (Not kept in the saved dock layout.)
+            # The settings form needs ~310 px beside the views (tests/app/test_workspace_fit.py checks it at
+            # 1280 px): narrower, it scrolls sideways. (Not kept in the saved dock layout.)
             splitter.setSizes([TRAINING_FORM_WIDTH, 4 * TRAINING_FORM_WIDTH])  # the views stretch into the rest
         # Draw a digit: it reads with the design on the canvas: a run's weights once that run trained it, the
         # bundled model until then. Its Layers button opens the Train workspace's Activations tab.
