@@ -74,7 +74,7 @@ class ActivationsPanel(QWidget):
         network = run.inference_network
         self.example.setMaximum(max(0, len(run.data.test_labels) - 1))
         if run.data.is_toy:
-            self.caption.setText("A 2-D toy set: see the Decision boundary tab; the layers below are its units.")
+            self.caption.setText("A 2-D toy set: see the Boundary tab; the layers below are its units.")
         for index, node_id in enumerate(network.order):
             row, column = divmod(index, 4)
             self._labels[node_id] = self.plots.addLabel(node_id, row=2 * row, col=column)
