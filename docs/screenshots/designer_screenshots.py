@@ -16,6 +16,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.application import create_application
+from app.commands.offscreen_window import give_offscreen_a_large_screen
 from app.main_window import MainWindow
 from app.preferences import use_scratch_settings
 
@@ -52,6 +53,7 @@ def shoot(window: MainWindow, app: QApplication, path: Path) -> None:
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     use_scratch_settings()  # the default layout, and closing the window must not overwrite the user's saved one
+    give_offscreen_a_large_screen()  # the window never opens larger than its screen; offscreen's is 800x800
     app = create_application()
     window = MainWindow()
     window.resize(*SIZE)

@@ -52,6 +52,9 @@ def main(out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     use_scratch_settings()  # the default 1280x800 window, not a user's last session
+    from app.commands.offscreen_window import give_offscreen_a_large_screen
+
+    give_offscreen_a_large_screen()  # the window never opens larger than its screen; offscreen's is 800x800
     app = create_application()  # kept to the end: widgets must not outlive it
     window = MainWindow()
     window.project.ask_to_save_changes = lambda: None
