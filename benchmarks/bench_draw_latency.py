@@ -175,6 +175,9 @@ def main() -> None:
     from app.preferences import use_scratch_settings
 
     use_scratch_settings()  # the default window, not the size and docks a user's last session left
+    from app.commands.offscreen_window import give_offscreen_a_large_screen
+
+    give_offscreen_a_large_screen()  # the default 1280x800 window, not one fitted to offscreen's 800x800 screen
     app = create_application()  # kept until the end: widgets must not outlive their QApplication
     engine.keep_blas_threads_on_this_thread()  # as `layerlab` does for its GUI thread (app/commands/gui.py)
     window = MainWindow()
@@ -191,7 +194,7 @@ def main() -> None:
     panel.reader.start()
     dashboard = window.dashboard
     controller = dashboard.controller
-    window.training_dock.raise_()
+    window.workspaces.switch("train")  # where Start takes the person: the pad beside the live curves
     dashboard.views.setCurrentWidget(dashboard.curves)
     draw_strokes(panel, 2, args.interval_ms)  # the reader has started and warmed up
     results: dict[str, list] = {"idle": [[], 0, [], []], "while training": [[], 0, [], []]}
