@@ -52,6 +52,7 @@ class HistogramsPanel(QWidget):
         self.kind = QComboBox()
         self.kind.addItems(["weights", "gradients"])
         self.caption = QLabel("Start a run to see how its weights and gradients are distributed over time.")
+        self.caption.setWordWrap(True)  # a run's caption is long: one line would set the whole dock's width
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "snapshot")
         self.plot.setLabel("left", "value")

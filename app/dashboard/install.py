@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget
 
 from app.dashboard.activations_panel import ActivationsPanel
@@ -26,6 +26,15 @@ from app.dashboard.training_panel import TrainingPanel
 from app.refcount_guard import protect_singletons
 
 TAB_TIPS = {"Boundary": "The decision boundary of a 2-D toy set"}
+# The least room the views ask for beside the training form: a panel's own minimum (a long caption, the
+# confusion matrix beside its gallery) must never squeeze the form until Stop is 0 px wide; the panel gets
+# less instead.
+VIEWS_MIN_SIZE = QSize(240, 200)
+
+
+class ViewTabs(QTabWidget):
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint().boundedTo(VIEWS_MIN_SIZE)
 
 
 class Dashboard(QObject):
@@ -51,7 +60,7 @@ class Dashboard(QObject):
         self.boundary = BoundaryPanel()
         self.profile = ProfilePanel(self.controller.tasks)
         self.docks: tuple[QDockWidget, ...] = ()  # set by install_dashboard
-        self.views = QTabWidget()
+        self.views = ViewTabs()
         self.views.setDocumentMode(True)
         for panel, title in ((self.curves, "Curves"), (self.filters, "Filters"), (self.activations, "Activations"),
                              (self.histograms, "Histograms"), (self.evaluation, "Evaluation"),

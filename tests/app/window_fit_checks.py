@@ -10,7 +10,16 @@ least 40 % of the window.
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit, QProgressBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QWidget,
+)
 
 from tests.app.gui_helpers import click_tab, hidden_part
 
@@ -68,6 +77,17 @@ def test_every_workspace_and_dashboard_tab_fits_1280x720(main_window, qtbot):
         qtbot.wait(50)
         assert_in_sight(training_controls(window), f"Train workspace, {title} tab, training controls")
         assert_in_sight(draw_controls(window), f"Train workspace, {title} tab, Draw panel")
+
+    # A run fills the views' captions with long words ("weights of conv1.kernel: 11 snapshot(s), steps 21-180,
+    # ..."): however long a panel's text, it must not push the training form out of sight.
+    long_text = "a caption as long as a run's, " * 12
+    for label in views.findChildren(QLabel):
+        label.setText(long_text)
+    for index in range(views.count()):
+        title = views.tabText(index)
+        click_tab(views.tabBar(), title)
+        qtbot.wait(50)
+        assert_in_sight(training_controls(window), f"Train workspace, {title} tab, long captions, training controls")
 
     click_tab(workspace_tabs, "Design")  # back again: the canvas has its room back
     qtbot.wait(50)
