@@ -4,7 +4,8 @@
     menu_bar.addMenu(run_actions.run_menu); menu_bar.addMenu(run_actions.draw_menu)
 
 Each action presses its button (``click()``), so a shortcut does exactly what the click does, and is enabled
-exactly when its button is: an event filter follows each button's enabled state and text (Pause / Resume).
+exactly when its button is: an event filter follows each button's enabled state, and Pause's text (Pause or
+Resume) follows the run's state.
 The buttons stay the one place where the run's state decides what can be pressed.
 """
 
@@ -67,6 +68,3 @@ class RunActions(QObject):
         self.draw_menu = QMenu("&Draw", window)
         self.draw_menu.addActions([self.clear_pad, self.undo_stroke])
         window.addActions([self.start, self.pause, self.step, self.stop, self.clear_pad, self.undo_stroke])
-
-    def actions(self) -> list[QAction]:
-        return [self.start, self.pause, self.step, self.stop, self.clear_pad, self.undo_stroke]
