@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 import engine
 from app.about import AboutDialog
@@ -38,8 +38,6 @@ from app.theme import ThemeMenu, apply_saved_theme
 from app.tones import tone_color
 from app.window_geometry import fit_window_to_screen, open_at_default_size
 from app.workspaces import DESIGN, TRAIN, WorkspaceDocks, Workspaces
-
-TRAINING_FORM_WIDTH = 340
 
 
 class MainWindow(QMainWindow):
@@ -92,11 +90,6 @@ class MainWindow(QMainWindow):
         self.dashboard = install_dashboard(self, get_spec=document.spec,
                                            get_dataset_name=lambda: document.training_settings.get("dataset"))
         (self.training_dock,) = self.dashboard.docks
-        splitter = self.training_dock.widget()
-        if isinstance(splitter, QSplitter):
-            # The settings form needs ~310 px beside the views (tests/app/test_workspace_fit.py checks it at
-            # 1280 px): narrower, it scrolls sideways. (Not kept in the saved dock layout.)
-            splitter.setSizes([TRAINING_FORM_WIDTH, 4 * TRAINING_FORM_WIDTH])  # the views stretch into the rest
         # Draw a digit: it reads with the design on the canvas: a run's weights once that run trained it, the
         # bundled model until then. Its Layers button opens the Train workspace's Activations tab.
         self.draw_panel = install_draw_panel(self, self.dashboard, below=self.palette_dock, document=document,

@@ -13,14 +13,19 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-# tone: (on a light window, on a dark window)
+# tone: (on a light window, on a dark window); the canvas draws an invalid node's text in the error reds too.
+# #b71c1c on the dark theme's grey has a contrast of ~2:1, hence a light red there.
 TONES = {"error": ("#b71c1c", "#ff8a80"), "warning": ("#b35c00", "#ffb74d")}
+
+
+def is_dark(color: QColor) -> bool:
+    return color.lightnessF() < 0.5
 
 
 def tone_color(tone: str, palette: QPalette | None = None) -> QColor:
     palette = palette if palette is not None else QApplication.palette()
     light, dark = TONES[tone]
-    return QColor(dark if palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5 else light)
+    return QColor(dark if is_dark(palette.color(QPalette.ColorRole.Window)) else light)
 
 
 def _paint(widget: QWidget) -> None:

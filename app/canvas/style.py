@@ -13,6 +13,7 @@ from functools import cache
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 import engine
+from app.tones import TONES, is_dark
 
 NODE_WIDTH = 200.0
 NODE_HEIGHT = 48.0
@@ -32,9 +33,10 @@ GROUP_COLORS = {
 UNKNOWN_GROUP_COLOR = "#757575"
 
 SELECTED_BORDER = "#ff9800"
-# Tooltips keep Qt's pale yellow in every theme, so their error text keeps one dark red (the inspector's
-# error labels use it too).
-ERROR_TEXT = "#b71c1c"
+# Tooltips keep Qt's pale yellow in every theme, so their error text keeps one dark red; an invalid node's
+# text takes the messages' error red for its base (app/tones.py).
+ERROR_TEXT = TONES["error"][0]
+ERROR_TEXT_ON_DARK = TONES["error"][1]
 PORT_ACCEPT = "#43a047"
 PORT_REFUSE = "#d32f2f"
 
@@ -47,10 +49,6 @@ def mix(color: QColor, other: QColor, amount: float) -> QColor:
     """``color`` moved ``amount`` (0..1) of the way to ``other``."""
     pairs = zip(color.getRgbF()[:3], other.getRgbF()[:3], strict=True)
     return QColor.fromRgbF(*(a + (b - a) * amount for a, b in pairs))
-
-
-def is_dark(color: QColor) -> bool:
-    return color.lightnessF() < 0.5
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ class CanvasColors:
             return cls(base=base, node_fill=mix(base, text, 0.10), node_border=mix(text, base, 0.55),
                        node_text=text, node_detail_text=mix(text, base, 0.30), selected=QColor(SELECTED_BORDER),
                        error_fill=mix(base, QColor("#d32f2f"), 0.28), error_border=QColor("#ef5350"),
-                       error_text=QColor("#ff8a80"), edge=QColor("#90a4ae"), edge_label=QColor("#b0bec5"),
+                       error_text=QColor(ERROR_TEXT_ON_DARK), edge=QColor("#90a4ae"), edge_label=QColor("#b0bec5"),
                        port_fill=mix(base, text, 0.22))
         return cls(base=base, node_fill=base, node_border=mix(text, base, 0.62), node_text=text,
                    node_detail_text=mix(text, base, 0.38), selected=QColor(SELECTED_BORDER),

@@ -30,6 +30,9 @@ TAB_TIPS = {"Boundary": "The decision boundary of a 2-D toy set"}
 # confusion matrix beside its gallery) must never squeeze the form until Stop is 0 px wide; the panel gets
 # less instead.
 VIEWS_MIN_SIZE = QSize(240, 200)
+# The settings form needs ~310 px (tests/app/test_workspace_fit.py checks it beside the views at 1280 px);
+# narrower, it scrolls sideways.
+FORM_WIDTH = 340
 
 
 class ViewTabs(QTabWidget):
@@ -133,8 +136,9 @@ class Dashboard(QObject):
 
 def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],
                       get_dataset_name: Callable[[], str | None] | None = None) -> Dashboard:
-    """Add one "Training" dock to the bottom of ``window``: the settings and controls on the left, the views
-    (curves, filters, ...) beside them, so what you set and what you watch sit together under the canvas.
+    """Add one "Training" dock to ``window``: the settings and controls on the left, the views (curves,
+    filters, ...) beside them, so what you set and what you watch sit together. (The main window's Train
+    workspace gives it the window: app/workspaces.py.)
 
     One dock rather than two: tabifying a second group of docks leaves a stray duplicate tab bar in
     PySide6 6.12's QMainWindow.
@@ -150,7 +154,7 @@ def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],
     splitter.addWidget(dashboard.views)
     splitter.setStretchFactor(0, 0)
     splitter.setStretchFactor(1, 1)
-    splitter.setSizes([340, 900])
+    splitter.setSizes([FORM_WIDTH, 3 * FORM_WIDTH])  # the views take the rest as the dock grows
     dock = QDockWidget("Training", window)
     dock.setObjectName("DashboardTrainingDock")
     dock.setWidget(splitter)

@@ -163,3 +163,18 @@ def hidden_part(widget) -> str | None:
             break
         child, parent = parent, parent.parentWidget()
     return None
+
+
+def shown_dashboard(qtbot, width: int = 1280, height: int = 800):
+    """A window holding only the training dashboard (no spec to train), shown: (window, dashboard)."""
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from app.dashboard import install_dashboard
+
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("canvas"))
+    dashboard = install_dashboard(window, lambda: {})
+    window.resize(width, height)
+    qtbot.addWidget(window)
+    window.show()
+    return window, dashboard

@@ -1,12 +1,9 @@
 """A dashboard view behind another tab draws nothing (issue 21: panels drawing what nobody sees slowed the
 app's training), and shows everything recorded meanwhile as soon as its tab is clicked."""
 
-from PySide6.QtWidgets import QLabel, QMainWindow
-
 import engine
-from app.dashboard import install_dashboard
 from app.dashboard.curves_panel import REDRAW_INTERVAL_MS
-from tests.app.gui_helpers import click_tab
+from tests.app.gui_helpers import click_tab, shown_dashboard
 
 
 def steps(first, count):
@@ -31,12 +28,7 @@ def drawn(plot, index=0):
 
 
 def test_hidden_curves_draw_nothing_and_catch_up_when_their_tab_is_clicked(qtbot):
-    window = QMainWindow()
-    window.setCentralWidget(QLabel("canvas"))
-    dashboard = install_dashboard(window, lambda: {})
-    window.resize(1280, 800)
-    qtbot.addWidget(window)
-    window.show()
+    _window, dashboard = shown_dashboard(qtbot)
     curves, tabs = dashboard.curves, dashboard.views.tabBar()
     curves.begin_run(_Run())
     click_tab(tabs, "Filters")

@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QMainWindow
 
 import engine
 import resources
-from app.dashboard import install_dashboard
 from app.dashboard.curves_panel import REDRAW_INTERVAL_MS, CurvesPanel
 from app.dashboard.redraw_hold import RedrawHold
 from app.draw.pad import DrawingPad
 from app.run_state import ActiveRun
 from tests.app.draw_helpers import READ_TIMEOUT_MS, draw_stroke, seven_points
+from tests.app.gui_helpers import shown_dashboard
 
 
 def steps(first, count, loss=1.0):
@@ -146,12 +145,7 @@ def test_drawing_in_the_main_window_holds_the_dashboard_and_a_core_until_the_pen
 
 
 def test_snapshot_views_wait_for_the_pen_and_then_show_the_latest_snapshot(qtbot):
-    window = QMainWindow()
-    window.setCentralWidget(QLabel("canvas"))
-    dashboard = install_dashboard(window, lambda: {})
-    window.resize(1200, 800)
-    qtbot.addWidget(window)
-    window.show()
+    _window, dashboard = shown_dashboard(qtbot, 1200, 800)
     model = engine.load(resources.path("models/seed-cnn-mnist.llmodel"))
     run = ActiveRun.of_model(model.spec, model.state_dict(), [str(digit) for digit in range(10)], "bundled")
     run.number = 1

@@ -13,7 +13,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
-    QCheckBox,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -28,7 +27,7 @@ MIN_CANVAS_SHARE = 0.40
 
 
 def editable_widgets(parent) -> list:
-    kinds = (QAbstractButton, QComboBox, QAbstractSpinBox, QCheckBox, QLineEdit, QProgressBar)
+    kinds = (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QProgressBar)  # check boxes are buttons
     found = [widget for widget in parent.findChildren(QWidget) if isinstance(widget, kinds) and not widget.isHidden()]
     # A spin box's or combo box's own line edit is part of it; the box itself is checked.
     return [widget for widget in found if not isinstance(widget.parentWidget(), (QAbstractSpinBox, QComboBox))]
