@@ -23,13 +23,13 @@ from engine.datasets.import_images import import_image_folder
 from engine.datasets.loading import DatasetStatus, clear_cache, list_datasets, load
 from engine.datasets.registry import REGISTRY, DataFile, DatasetInfo, get_info
 from engine.datasets.splits import Splits, prepare, split_off, to_float
-from engine.datasets.storage import DATA_DIR_ENV, data_dir
+from engine.datasets.storage import DATA_DIR_ENV, IMPORTED_DIR_ENV, data_dir, imported_dir
 from engine.datasets.toy import TOY_DATASETS, ToyData, circles, gaussian_clusters, make_toy, spiral, xor
 
 __all__ = [
     "Augmentation", "BatchIterator", "DATA_DIR_ENV", "DataFile", "Dataset", "DatasetError", "DatasetInfo",
-    "DatasetStatus", "ProgressCallback", "REGISTRY", "Splits", "TOY_DATASETS", "ToyData", "circles",
-    "clear_cache", "data_dir", "download_file", "fetch", "gaussian_clusters", "get_info", "import_csv",
-    "import_idx_folder", "import_image_folder", "list_datasets", "load", "make_toy", "prepare", "read_idx",
-    "spiral", "split_off", "to_float", "write_idx", "xor",
+    "DatasetStatus", "IMPORTED_DIR_ENV", "ProgressCallback", "REGISTRY", "Splits", "TOY_DATASETS", "ToyData",
+    "circles", "clear_cache", "data_dir", "download_file", "fetch", "gaussian_clusters", "get_info", "import_csv",
+    "import_idx_folder", "import_image_folder", "imported_dir", "list_datasets", "load", "make_toy", "prepare",
+    "read_idx", "spiral", "split_off", "to_float", "write_idx", "xor",
 ]

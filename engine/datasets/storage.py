@@ -21,6 +21,9 @@ from engine.datasets.registry import DataFile, DatasetInfo
 from engine.user_files import GIB, open_regular
 
 DATA_DIR_ENV = "LAYERLAB_DATA_DIR"
+# Imported sets are the user's own data, not a cache that can be downloaded again: they live in the user
+# data folder (platformdirs), not beside the downloads.
+IMPORTED_DIR_ENV = "LAYERLAB_IMPORTED_DIR"
 _HASH_CHUNK = 1 << 20
 # The largest data set file checksummed (and what a gzip may unpack to): as read_idx's limit, twenty times
 # the largest classic IDX data set.
@@ -35,6 +38,20 @@ def data_dir() -> Path:
     import platformdirs  # imported here so `import engine` needs only NumPy (e.g. on a bare GPU box)
 
     return Path(platformdirs.user_cache_dir("layerlab")) / "datasets"
+
+
+def imported_dir() -> Path:
+    """The folder of imported data sets (one sub-folder per set); not created here.
+
+    ``$LAYERLAB_IMPORTED_DIR`` when set (the tests point it at a temporary folder), otherwise
+    ``<platformdirs user data dir for "layerlab">/datasets``.
+    """
+    override = os.environ.get(IMPORTED_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("layerlab")) / "datasets"
 
 
 def download_folder(info: DatasetInfo) -> Path:
