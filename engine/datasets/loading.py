@@ -1,7 +1,9 @@
 """``load(name)``: a registered data set from the first place that has it, downloading when none does.
 
-The decoded arrays are kept in memory per process (MNIST decodes in ~0.25 s; the second load is
-free) and shared read-only among callers.
+How the files become arrays depends on the entry's ``format``: four IDX files (the MNIST family), CIFAR-10's
+binary archive (``engine.datasets.cifar``), or no files at all for a set made by code
+(``engine.datasets.colour_shapes``). The decoded arrays are kept in memory per process (MNIST decodes in
+~0.25 s; the second load is free) and shared read-only among callers.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from engine.datasets.dataset import Dataset, freeze
 from engine.datasets.download import DEFAULT_TIMEOUT_S, ProgressCallback, fetch, manual_install_message
 from engine.datasets.errors import DatasetError
 from engine.datasets.idx import read_idx
-from engine.datasets.registry import REGISTRY, SPLIT_ROLES, DatasetInfo, get_info
+from engine.datasets.registry import ARCHIVE_ROLE, REGISTRY, SPLIT_ROLES, DatasetInfo, get_info
 from engine.datasets.storage import bundled_folder, download_folder, find_local_copy, verify_file
 
 _loaded: dict[tuple[str, ...], Dataset] = {}
@@ -31,22 +33,29 @@ class DatasetStatus:
     info: DatasetInfo
     available_offline: bool
     location: str | None  # the folder the files would be read from, when available
+    kind: str = "download"  # "bundled" | "download" | "generated" | "imported"
+    sha256: str | None = None  # an imported set's content checksum (``dataset_sha256``); None for the others
 
     @property
     def name(self) -> str:
         return self.info.name
 
     def to_dict(self) -> dict:
-        return {**self.info.to_dict(), "available_offline": self.available_offline, "location": self.location}
+        return {**self.info.to_dict(), "available_offline": self.available_offline, "location": self.location,
+                "kind": self.kind, "sha256": self.sha256}
 
 
 def list_datasets() -> list[DatasetStatus]:
     """Every registered data set with its shape, classes and offline availability (checks files exist only)."""
     statuses = []
     for info in REGISTRY.values():
+        if info.format == "generated":
+            statuses.append(DatasetStatus(info, True, None, kind="generated"))
+            continue
         paths = find_local_copy(info)
         location = str(next(iter(paths.values())).parent) if paths else None
-        statuses.append(DatasetStatus(info, paths is not None, location))
+        kind = "bundled" if info.bundled else "download"
+        statuses.append(DatasetStatus(info, paths is not None, location, kind=kind))
     return statuses
 
 
@@ -62,6 +71,10 @@ def load(name: str, *, download: bool = True, progress: ProgressCallback | None 
     with _locks_guard:
         lock = _locks.setdefault(info.name, threading.Lock())
     with lock:
+        if info.format == "generated":
+            if (info.name,) not in _loaded:
+                _loaded[(info.name,)] = generated_dataset(info)
+            return _loaded[(info.name,)]
         paths = find_local_copy(info)
         fetched = False
         if paths is None:
@@ -70,14 +83,14 @@ def load(name: str, *, download: bool = True, progress: ProgressCallback | None 
                                    + manual_install_message(info, download_folder(info), []))
             paths = fetch(info, progress=progress, timeout=timeout)
             fetched = True
-        key = (info.name, *(str(paths[role]) for role in SPLIT_ROLES))
+        key = (info.name, *(str(paths[data_file.role]) for data_file in info.files))
         if key not in _loaded:
             # Bundled files are checked by the test suite; downloads were verified by fetch.
             trusted = fetched or _is_bundled(info, paths)
             if not trusted:
-                for role in SPLIT_ROLES:
-                    verify_file(paths[role], info.file(role))
-            _loaded[key] = dataset_from_idx_files(info, paths)
+                for data_file in info.files:
+                    verify_file(paths[data_file.role], data_file)
+            _loaded[key] = _dataset_from_files(info, paths)
         return _loaded[key]
 
 
@@ -85,6 +98,34 @@ def clear_cache() -> None:
     """Forget the decoded arrays (the next ``load`` reads the files again)."""
     with _locks_guard:
         _loaded.clear()
+
+
+def _dataset_from_files(info: DatasetInfo, paths: dict[str, Path]) -> Dataset:
+    if info.format == "idx":
+        return dataset_from_idx_files(info, paths)
+    if info.format == "cifar10-binary":
+        # Imported here: the reader is only needed for CIFAR-10 (and its module came later than this one).
+        from engine.datasets.cifar import read_cifar10_archive
+
+        return _checked(info, read_cifar10_archive(paths[ARCHIVE_ROLE]), paths[ARCHIVE_ROLE].parent)
+    raise DatasetError(f"{info.name}: unknown data set format {info.format!r}")
+
+
+def generated_dataset(info: DatasetInfo) -> Dataset:
+    """A set made by code, from no files (the only one: the colour shapes)."""
+    if info.name != "colour-shapes":
+        raise DatasetError(f"{info.name}: no generator is known for this data set")
+    from engine.datasets.colour_shapes import make_colour_shapes
+
+    return _checked(info, make_colour_shapes(), None)
+
+
+def _checked(info: DatasetInfo, arrays, folder: Path | None) -> Dataset:
+    """A Dataset of a reader's (train_images, train_labels, test_images, test_labels), read-only."""
+    try:
+        return Dataset(info, *(freeze(array) for array in arrays))
+    except DatasetError as exc:
+        raise DatasetError(f"{folder}: {exc}" if folder else str(exc)) from None
 
 
 def dataset_from_idx_files(info: DatasetInfo, paths: dict[str, Path]) -> Dataset:

@@ -78,8 +78,15 @@ def candidate_folders(info: DatasetInfo) -> Iterator[Path]:
 
 
 def find_file(folder: Path, data_file: DataFile) -> Path | None:
-    """The published file in ``folder``, or its gunzipped form (same name without .gz), or None."""
-    for name in (data_file.filename, data_file.filename.removesuffix(".gz")):
+    """The published file in ``folder``, or its gunzipped form (same name without .gz), or None.
+
+    The gunzipped form only where the registry knows its content checksum: without one it could never be
+    verified (CIFAR-10's archive gunzipped to ``.tar`` would only ever fail its check).
+    """
+    names = [data_file.filename]
+    if data_file.content_sha256 is not None:
+        names.append(data_file.filename.removesuffix(".gz"))
+    for name in names:
         path = folder / name
         if path.is_file():
             return path
