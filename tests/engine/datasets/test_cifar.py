@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from engine.datasets import DatasetError
+from engine.datasets import DatasetError, load, registry
 from engine.datasets.cifar import CIFAR10_CLASSES, TEST_MEMBER, TRAIN_MEMBERS, read_cifar10_archive
 
 RECORD = 3073
@@ -190,3 +192,28 @@ def test_a_folder_or_missing_file_is_refused(tmp_path):
         read_cifar10_archive(tmp_path)
     with pytest.raises(DatasetError, match="no such file"):
         read_cifar10_archive(tmp_path / "absent.tar.gz")
+
+
+def test_load_reads_a_local_archive_through_the_registry_and_checks_its_checksum(tmp_path, data_dir, monkeypatch):
+    """engine.datasets.load("cifar-10") end to end: the archive in the data folder, verified, then read."""
+    members = small_members()
+    known = np.arange(3072, dtype=np.uint64).reshape(1, 3, 32, 32) % 256
+    members[TEST_MEMBER] = records([7], known)
+    body = write_archive(tmp_path / "small.tar.gz", members).read_bytes()
+    real = registry.REGISTRY["cifar-10"]
+    (archive,) = real.files
+    folder = data_dir / "cifar-10"
+    folder.mkdir(parents=True)
+    (folder / archive.filename).write_bytes(body)
+
+    # The real entry's checksum is not this small file's: refused before a byte of it is decoded.
+    with pytest.raises(DatasetError, match=r"cifar-10-binary\.tar\.gz: checksum mismatch"):
+        load("cifar-10", download=False)
+
+    small = replace(archive, sha256=hashlib.sha256(body).hexdigest(), size=len(body))
+    monkeypatch.setitem(registry.REGISTRY, "cifar-10", replace(real, files=(small,)))
+    cifar = load("cifar-10", download=False)
+    assert cifar.info.class_names == CIFAR10_CLASSES
+    assert cifar.train_images.shape == (10, 3, 32, 32) and cifar.test_labels.tolist() == [7]
+    np.testing.assert_array_equal(cifar.test_images[0], known[0])
+    assert cifar.test_images[0, 0, 0, 5] == 5 and cifar.test_images[0, 1, 0, 0] == 1024 % 256
