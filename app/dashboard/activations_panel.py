@@ -1,6 +1,7 @@
 """Activations: every layer's output for one example, from the latest snapshot.
 
-Conv/pool outputs show as a grid of feature maps, dense outputs as a heat strip (one cell per unit).
+Conv/pool outputs show as a grid of feature maps, dense outputs as a heat strip (one cell per unit); the
+input of a colour model (3xHxW) shows as the colour picture it is.
 One example through the seed CNN takes ~1 ms on an idle machine but ~300 ms while training shares the
 cores (measured), so the forward pass runs on a background thread, on a network copy only that thread
 uses; while one is in flight, newer requests collapse into one follow-up. The draw panel can call
@@ -23,8 +24,11 @@ MAX_FEATURE_MAPS = 32  # per layer; enough to see what the layer picks out, smal
 MAX_STRIP_COLUMNS = 64  # a dense layer's units wrap into rows of this many
 
 
-def activation_image(output: np.ndarray) -> np.ndarray:
-    """One node's output for one example (without the batch axis) as a 2-D image."""
+def activation_image(output: np.ndarray, colour: bool = False) -> np.ndarray:
+    """One node's output for one example (without the batch axis) as a 2-D image; with ``colour``, a 3xHxW
+    output (a colour model's input, pixels in [0, 1]) as one (H, W, 3) RGB image."""
+    if colour and output.ndim == 3 and output.shape[0] == 3:
+        return np.clip(np.asarray(output, dtype=np.float32).transpose(1, 2, 0), 0.0, 1.0)
     if output.ndim == 3:  # channels x height x width
         return tile(output[:MAX_FEATURE_MAPS])
     flat = output.reshape(-1)
@@ -139,11 +143,11 @@ class ActivationsPanel(QWidget):
     def _show(self, run, outputs: dict, source: str, snapshot) -> None:
         self._computing = False
         if run is self.run:
-            for node_id, image_item in self._images.items():
-                mosaic = activation_image(outputs[node_id])
-                image_item.setImage(mosaic, levels=value_levels(mosaic))
-                self._labels[node_id].setText(f"{node_id} {'x'.join(map(str, outputs[node_id].shape))}")
             network = run.inference_network
+            for node_id, image_item in self._images.items():
+                mosaic = activation_image(outputs[node_id], colour=node_id == network.input_id)
+                image_item.setImage(mosaic, levels=(0.0, 1.0) if mosaic.ndim == 3 else value_levels(mosaic))
+                self._labels[node_id].setText(f"{node_id} {'x'.join(map(str, outputs[node_id].shape))}")
             probabilities = network.output_head.probabilities(outputs[network.output_id][None])[0]
             guess = int(probabilities.argmax())
             step = snapshot.step if snapshot is not None else 0

@@ -1,5 +1,9 @@
 """Learned filters: a conv layer's kernels as an image grid, or a first Dense layer's units as images.
 
+A layer that reads a colour image (a first Conv2D with 3 input channels, or a first Dense layer over a 3xHxW
+input) shows each kernel or unit as one colour picture, its 3 input channels as R, G and B, each scaled so
+that 0 is mid-grey (``centred_rgb``); deeper layers show their kernels in the diverging colour map.
+
 The grid's ImageItem is created once; each snapshot only calls ``setImage``.
 """
 
@@ -9,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.dashboard.image_grid import DIVERGING, image_view, symmetric_levels, tile
+from app.dashboard.image_grid import DIVERGING, centred_rgb, image_view, symmetric_levels, tile
 
 MAX_DENSE_UNITS = 64  # a 1024-unit layer as 1024 images is unreadable; the first 64 show the idea
 
@@ -42,11 +46,18 @@ def _dense_reads_the_input(network, node_id: str) -> bool:
     return False
 
 
+RGB_CAPTION = "shown in colour (R, G, B; each scaled on its own, grey is 0)"
+
+
 def filter_mosaic(weights: dict, node_id: str, layer_type: str, input_shape: tuple) -> tuple[np.ndarray, str]:
-    """(mosaic, caption) for one layer from a snapshot's weights."""
+    """(mosaic, caption) for one layer from a snapshot's weights: a 2-D mosaic of signed weights, or, for a
+    layer reading a colour image, an (H, W, 3) RGB mosaic in [0, 1]."""
     kernel = weights[f"{node_id}.kernel"]
+    colour_input = len(input_shape) == 3 and input_shape[0] == 3
     if layer_type == "Conv2D":
         out_channels, in_channels, height, width = kernel.shape
+        if in_channels == 3 and colour_input:  # reads the image itself (a later conv has more channels than 3)
+            return tile(centred_rgb(kernel)), f"{out_channels} kernels of {height}x{width}, {RGB_CAPTION}"
         if in_channels == 1:
             return tile(kernel[:, 0]), f"{out_channels} kernels of {height}x{width}"
         # One row per output filter, one column per input channel it reads.
@@ -56,9 +67,11 @@ def filter_mosaic(weights: dict, node_id: str, layer_type: str, input_shape: tup
     channels, height, width = input_shape
     units = kernel.shape[1]
     shown = min(units, MAX_DENSE_UNITS)
-    images = kernel[:, :shown].T.reshape(shown, channels, height, width).mean(axis=1)
+    images = kernel[:, :shown].T.reshape(shown, channels, height, width)
     more = f" (the first {shown} of {units})" if shown < units else ""
-    return tile(images), f"{shown} units' input weights{more}"
+    if colour_input:
+        return tile(centred_rgb(images)), f"{shown} units' input weights{more}, {RGB_CAPTION}"
+    return tile(images.mean(axis=1)), f"{shown} units' input weights{more}"
 
 
 class FiltersPanel(QWidget):
@@ -66,6 +79,7 @@ class FiltersPanel(QWidget):
         super().__init__(parent)
         self.layer = QComboBox()
         self.caption = QLabel("Start a run to see its filters.")
+        self.caption.setWordWrap(True)  # a long caption must not widen the dashboard past the training form
         self.plots = pg.GraphicsLayoutWidget()
         self.view, self.image = image_view(self.plots, DIVERGING)
         top = QHBoxLayout()
@@ -100,8 +114,9 @@ class FiltersPanel(QWidget):
         network = run.inference_network
         mosaic, caption = filter_mosaic(run.latest_snapshot.weights, node_id, network.layers[node_id].type_name,
                                         tuple(network.input_shape))
-        self.image.setImage(mosaic, levels=symmetric_levels(mosaic))
-        self.caption.setText(f"{caption} · step {run.latest_snapshot.step} · blue negative, red positive")
+        colours = "" if mosaic.ndim == 3 else " · blue negative, red positive"
+        self.image.setImage(mosaic, levels=(0.0, 1.0) if mosaic.ndim == 3 else symmetric_levels(mosaic))
+        self.caption.setText(f"{caption} · step {run.latest_snapshot.step}{colours}")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -72,7 +72,8 @@ class ProbabilityBars(QWidget):
 
 
 class DigitPreview(QWidget):
-    """The digit the network reads, 3 screen pixels per pixel, with the saliency map over it when shown."""
+    """The digit (or a colour model's picture) the network reads, scaled to 84 px, unsmoothed, with the
+    saliency map over it when shown."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -85,7 +86,13 @@ class DigitPreview(QWidget):
 
     @staticmethod
     def _grey_image(digit: np.ndarray) -> QImage:
-        grey = np.ascontiguousarray(np.round(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8))
+        """(H, W) grey, or (3, H, W) a colour model's picture, in [0, 1] as a QImage."""
+        pixels = np.round(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8)
+        if pixels.ndim == 3:
+            rgb = np.ascontiguousarray(pixels.transpose(1, 2, 0))
+            height, width = rgb.shape[:2]
+            return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+        grey = np.ascontiguousarray(pixels)
         height, width = grey.shape
         return QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 

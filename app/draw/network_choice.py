@@ -1,5 +1,6 @@
 """Which network reads the Draw pad: the design on the canvas, with a run's weights when that run trained
-this very design; otherwise the bundled seed CNN, while the design reads drawings at all; otherwise none.
+this very design; otherwise the bundled seed CNN, while the design reads drawings at all (a colour design
+reads dropped pictures, which the bundled grey model cannot stand in for); otherwise none.
 The caption says which, and why.
 
     choice = choose_pad_network(document.spec(), document.report, controller.run)
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import engine
-from app.draw.reader import digit_field
+from app.draw.reader import colour_shape, digit_field
 
 BUNDLED_CAPTION = "Read by the bundled seed CNN (trained on MNIST, 99.2% test accuracy)"
 
@@ -37,14 +38,21 @@ def same_design(a: dict, b: dict) -> bool:
 def choose_pad_network(design: dict, report: engine.ShapeReport, run) -> PadNetwork:
     """``run`` is the latest training run (with ``spec``, ``number`` and ``latest_snapshot``), or None."""
     name = design.get("name") or "the design"
+    colour = False
     if report.input_node is not None:
         field, why = digit_field(report.input_node.output_shape)
-        if field is None:
+        colour = colour_shape(report.input_node.output_shape) is not None
+        if field is None and not colour:
             return PadNetwork("none", f"{why.removesuffix('.')} ({name} on the canvas).")
     trained = run is not None and run.latest_snapshot is not None
     if trained and same_design(run.spec, design):
         return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "
                                  f"(step {run.latest_snapshot.step:,}).")
+    if colour:  # the bundled model reads grey digits: nothing to stand in for a colour design
+        changed = trained and run.spec.get("name") == design.get("name")
+        return PadNetwork("none", f"{name} on the canvas reads colour images and "
+                                  f"{'has changed since its last run' if changed else 'has no trained weights yet'}"
+                                  ": train it, then drop or paste an image here for it to read.")
     if trained and run.spec.get("name") == design.get("name"):
         reason = f"{name} on the canvas has changed since run {run.number} trained it"
     else:

@@ -6,6 +6,9 @@
     panel.saliency_button.setChecked(True)         # a heat map of what the top class rests on, over the drawing
     panel.pen_down_changed                         # the stroke began / its reading is shown (app/pen_down.py)
 
+A network that reads colour images (3xHxW) gets an image drop target instead of the pad (app/draw/image_mode.py):
+drop, paste or open a picture, and the bars read it with the data set's class names.
+
 The network runs in a reader process of its own (app/draw/reader_client.py), never on the GUI thread: the
 panel sends each drawing and shows each answer when it comes, newest first; an answer older than one
 already shown (or than a clear) is dropped.
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSizePolicy,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,12 +37,13 @@ import engine
 import resources
 from app.document.networks import design_report
 from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
+from app.draw.image_mode import PLACEHOLDER, ImageInput
 from app.draw.network_choice import BUNDLED_CAPTION
 from app.draw.overlay import heat_rgba, rgba_image
 from app.draw.pad import DrawingPad
 from app.draw.pen_state import PenState
 from app.draw.preprocess import MNIST_FIELD
-from app.draw.reader import SALIENCY_METHODS, digit_field
+from app.draw.reader import SALIENCY_METHODS, colour_shape, digit_field
 from app.draw.reader_client import ReaderClient
 from app.file_dialogs import open_file_name, save_file_name
 from app.refcount_guard import protect_singletons
@@ -66,6 +71,10 @@ class DrawPanel(QWidget):
         super().__init__(parent)
         protect_singletons()  # readings arrive as signals many times a second
         self.pad = DrawingPad()
+        self.image_input = ImageInput()  # in the pad's place for a colour model
+        self.input_stack = QStackedWidget()
+        self.input_stack.addWidget(self.pad)
+        self.input_stack.addWidget(self.image_input)
         self.note = QLabel()
         self.note.setWordWrap(True)
         # About the "Why?" map. Its room is kept while Why? is on, said or not: a note appearing with a
@@ -113,7 +122,7 @@ class DrawPanel(QWidget):
         side.addWidget(self.guesses)
         side.addStretch(1)
         top = QHBoxLayout()
-        top.addWidget(self.pad, 1)
+        top.addWidget(self.input_stack, 1)
         top.addLayout(side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -127,6 +136,7 @@ class DrawPanel(QWidget):
         self.spec: dict | None = None
         self.weights: dict = {}
         self.field: int | None = None
+        self.image_shape: tuple | None = None  # (3, H, W) for a colour model: the image mode
         self.class_names: list[str] = []
         self.model_name = ""
         self.digit = np.zeros((MNIST_FIELD, MNIST_FIELD), dtype=np.float32)
@@ -147,6 +157,8 @@ class DrawPanel(QWidget):
         self.reader.network_failed.connect(self._network_failed)
         self.reader.network_loaded.connect(self._network_loaded)
         self.pad.pointer_entered.connect(self.reader.start)  # ~0.5 s start-up, hidden before the first stroke
+        self.image_input.pad.pointer_entered.connect(self.reader.start)
+        self.image_input.picture_ready.connect(lambda _picture: self.classify())
         self.pad.drawing_changed.connect(self.classify)
         self.pen = PenState(lambda: self.reading_is_current, self)
         self.pad.stroke_started.connect(self.pen.stroke_started)
@@ -190,14 +202,18 @@ class DrawPanel(QWidget):
         except engine.SpecError as exc:
             return self.disable(f"Drawing is disabled: the network is not valid ({exc}).")
         field, why = digit_field(input_shape)
-        if field is None or len(output_shape or ()) != 1:
+        image_shape = colour_shape(input_shape)
+        if (field is None and image_shape is None) or len(output_shape or ()) != 1:
             return self.disable(why or "Drawing is disabled: this network's output is not one score per class.")
         self.spec, self.weights, self.field = spec, state_dict, field
+        self._set_image_mode(image_shape)
         self._network_version = self.reader.set_network(spec, state_dict)
         classes = 2 if int(output_shape[0]) == 1 else int(output_shape[0])  # a single output: two classes
         self.class_names = list(class_names) if class_names else [str(index) for index in range(classes)]
         self.model_name = spec.get("name") or "the network"
-        resized = "" if field == MNIST_FIELD else f" The drawing is resized to {field}x{field}."
+        resized = "" if field in (MNIST_FIELD, None) else f" The drawing is resized to {field}x{field}."
+        if image_shape is not None:
+            resized = f" Pictures are resized to {image_shape[2]}x{image_shape[1]}."
         self.note.setText((caption or f"Read by {self.model_name}.") + resized)
         self._set_enabled(True)
         if len(self.probabilities) != classes:  # else the bars stay until the new weights' reading replaces them
@@ -216,6 +232,20 @@ class DrawPanel(QWidget):
             self._shapes_spec, self._shapes = spec, (report.input_node.output_shape, report.output_shape)
         return self._shapes
 
+    def _set_image_mode(self, image_shape: tuple | None) -> None:
+        """The drop target for a colour model, the drawing pad (and its drawing tools) for any other."""
+        self.image_shape = image_shape
+        if image_shape is not None:
+            self.image_input.set_shape(image_shape)
+        self.input_stack.setCurrentWidget(self.pad if image_shape is None else self.image_input)
+        for button in (self.clear_button, self.undo_button, self.eraser_button, self.load_button, self.save_button):
+            button.setVisible(image_shape is None)
+
+    @property
+    def input_is_blank(self) -> bool:
+        """Nothing to read: a blank pad, or no picture yet in image mode."""
+        return self.image_input.picture is None if self.image_shape is not None else self.pad.is_blank()
+
     def disable(self, why: str) -> None:
         """Drawing is off; the caption says ``why``."""
         self.spec = None
@@ -224,8 +254,8 @@ class DrawPanel(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.pad, self.bars, self.activations_button, self.load_button, self.saliency_button,
-                       self.saliency_method):
+        for widget in (self.pad, self.image_input, self.bars, self.activations_button, self.load_button,
+                       self.saliency_button, self.saliency_method):
             widget.setEnabled(enabled)
 
     def _network_failed(self, version: int, why: str) -> None:
@@ -243,20 +273,25 @@ class DrawPanel(QWidget):
         """The reading on screen is of the drawing as it is now, by the network as it is now: no change or
         answer is on its way."""
         return (not self.pad.change_pending and self._shown == self._requested
-                and (self._shown_version >= self._network_version or self.pad.is_blank()))
+                and (self._shown_version >= self._network_version or self.input_is_blank))
 
     def _network_loaded(self, version: int) -> None:
         """The reader has the newest weights in: read the drawing again if older ones read what is shown."""
-        if version == self._network_version and self._shown_version < version and not self.pad.is_blank():
+        if version == self._network_version and self._shown_version < version and not self.input_is_blank:
             self.classify()
 
     def classify(self) -> None:
         """Send the drawing to the reader (returns at once); a blank pad is shown as blank right away."""
         if self.spec is None:
             return
-        pixels = self.pad.pixels()
+        picture = self.image_input.picture
+        if self.image_shape is not None:  # a ready picture, read as it is (None: none yet)
+            pixels = picture.pixels if picture is not None else None
+        else:
+            pixels = self.pad.pixels()
+            pixels = pixels if pixels.any() else None
         self._requested += 1
-        if not pixels.any():
+        if pixels is None:
             self.reader.cancel()
             self._shown = self._requested  # anything still on its way is older than this clear
             self._show_blank()
@@ -264,11 +299,11 @@ class DrawPanel(QWidget):
         self.reader.request(self._requested, pixels, self.chosen_saliency)
 
     def _show_blank(self) -> None:
-        self.digit = np.zeros((self.field, self.field), dtype=np.float32)
+        self.digit = np.zeros(self.image_shape or (self.field, self.field), dtype=np.float32)
         self.preview.set_digit(self.digit)
         self.probabilities = np.zeros(len(self.class_names), dtype=np.float32)
         self.bars.set_probabilities(self.probabilities)
-        self.guesses.setText("Draw a digit.")
+        self.guesses.setText(f"{PLACEHOLDER}." if self.image_shape is not None else "Draw a digit.")
         self._placement = None
         self._show_heat(None)
         self._show_map_note("")
@@ -312,11 +347,15 @@ class DrawPanel(QWidget):
         if heat is None or self._placement is None:
             self.preview.set_heat(None)
             self.pad.set_overlay(None)
+            self.image_input.pad.set_overlay(None)
             return
         rgba = heat_rgba(heat)
         self.preview.set_heat(rgba)
         placement = self._placement
-        self.pad.set_overlay(rgba_image(rgba), (placement.left, placement.top, placement.side))
+        if self.image_shape is not None:  # over the whole picture, which the network read resized
+            self.image_input.pad.set_overlay(rgba_image(rgba))
+        else:
+            self.pad.set_overlay(rgba_image(rgba), (placement.left, placement.top, placement.side))
         self.saliency_updated.emit(heat)
 
     def _saliency_toggled(self, on: bool) -> None:

@@ -7,7 +7,9 @@ by the GUI process over two ``multiprocessing`` connections:
                              bytes (app/draw/transfer.py); None: stop
     requests, GUI -> reader  ("read", request_id, oldest_version, pixels, origin, method): oldest_version,
                              the oldest network it may be read with; pixels, the ink's box cut from the pad
-                             ((H, W) uint8) at origin (top, left); method, a key of SALIENCY_METHODS or None
+                             ((H, W) uint8) at origin (top, left), or for a colour model a ready image
+                             ((C, H, W) float32 in [0, 1], origin (0, 0)), read as it is; method, a key of
+                             SALIENCY_METHODS or None
     control, reader -> GUI   ("network_loaded", version) or ("network_failed", version, why);
                              ("reading", Reading: it names the network version that read it) or
                              ("read_failed", request_id, why), then for a read with
@@ -48,7 +50,7 @@ SALIENCY_METHODS = {  # key: (short label, what it shows)
 @dataclass(frozen=True)
 class Reading:
     request_id: int
-    digit: np.ndarray  # (field, field) float32 in [0, 1]: what the network read
+    digit: np.ndarray  # (field, field) float32 in [0, 1]: what the network read; (C, H, W) for a colour image
     probabilities: np.ndarray  # one per class
     placement: Placement | None  # where the digit's square lies on the pad
     reader_seconds: float = 0.0  # preprocessing and forward pass, in the reader (benchmarks split latency by it)
@@ -60,7 +62,7 @@ class Saliency:
     request_id: int  # the read it explains
     method: str
     class_index: int
-    heat: np.ndarray | None  # (field, field) float32 in [0, 1]; None: skipped for a newer read, or unavailable
+    heat: np.ndarray | None  # (field, field) or (H, W) float32 in [0, 1]; None: skipped for a newer read, or none
     why_missing: str = ""
     remark: str = ""  # about a map that is shown, e.g. another method's, when the one asked for had no signal
 
@@ -81,11 +83,27 @@ def digit_field(input_shape: tuple) -> tuple[int | None, str]:
     if len(shape) == 1 and round(shape[0] ** 0.5) ** 2 == shape[0]:  # a flattened square image (an MLP)
         return round(shape[0] ** 0.5), ""
     received = "x".join(map(str, shape))
-    if len(shape) == 3 and shape[0] != 1:
+    if len(shape) == 3 and shape[0] not in (1, 3):
         return None, (f"Drawing is disabled: this network reads {shape[0]}-channel images ({received}); "
                       "a drawing has one channel.")
     return None, (f"Drawing is disabled: this network's input is {received}; a drawing needs a square "
                   "single-channel image (1xNxN, e.g. 1x28x28) or a flattened one (N*N values).")
+
+
+def colour_shape(input_shape: tuple) -> tuple[int, int, int] | None:
+    """(3, H, W) for a network reading colour images (it reads a dropped or pasted picture, not a drawing),
+    else None.
+
+    >>> colour_shape((3, 32, 32)), colour_shape((1, 28, 28))
+    ((3, 32, 32), None)
+    """
+    shape = tuple(int(size) for size in input_shape)
+    return shape if len(shape) == 3 and shape[0] == 3 and min(shape) > 0 else None
+
+
+def per_pixel(heat: np.ndarray) -> np.ndarray:
+    """A map over a colour image's channels, (C, H, W), as one value per pixel (their sum); a grey map as is."""
+    return heat.sum(axis=0) if heat.ndim == 3 else heat
 
 
 class DigitReader:
@@ -105,7 +123,7 @@ class DigitReader:
         if self.network is None or spec != self.spec:
             network = engine.Network(spec, xp=np)
             field, why = digit_field(network.input_shape)
-            if field is None:
+            if field is None and colour_shape(network.input_shape) is None:
                 raise ValueError(why)
             self.network, self.spec, self.field = network, spec, field
             self._tail, self._tail_built = None, False
@@ -117,9 +135,13 @@ class DigitReader:
 
     def read(self, pixels: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray, Placement | None]:
         """(digit, probabilities, placement) for the pad's ``pixels``; with a saliency ``method``, keeps what
-        ``saliency`` needs. A blank pad reads as all-zero probabilities."""
+        ``saliency`` needs. A blank pad reads as all-zero probabilities. A colour model's ``pixels`` are a
+        ready (C, H, W) image: read as they are, without the digit's preprocessing, placed over the whole pad."""
         network = self.network
-        digit, placement = mnist_placed(pixels, field=self.field, box=round(self.field * MNIST_BOX / MNIST_FIELD))
+        if pixels.ndim == 3:
+            digit, placement = np.asarray(pixels, dtype=np.float32), Placement(0.0, 0.0, float(pixels.shape[-1]))
+        else:
+            digit, placement = mnist_placed(pixels, field=self.field, box=round(self.field * MNIST_BOX / MNIST_FIELD))
         head = network.output_head
         if placement is None:
             self._last = None
@@ -148,15 +170,19 @@ class DigitReader:
             if tail is None or outputs is None:
                 return None, "Grad-CAM needs a Conv2D layer whose output alone leads to the scores"
             feature_maps = np.asarray(outputs[tail.layer_id][0])
-            heat = grad_cam(tail, feature_maps, class_index, digit.shape)
+            heat = grad_cam(tail, feature_maps, class_index, digit.shape[-2:])
             if heat.any():
                 return heat, ""
             # Every place's weighted sum of maps is below zero: Grad-CAM's ReLU leaves nothing (on MNIST's test
             # set, with the bundled model, for 0-93% of a digit's examples). Evidence reads the same pass.
-            heat = evidence(input_gradient(self.network, class_index).reshape(digit.shape), digit)
-            return heat, GRAD_CAM_FALLBACK.format(layer=tail.layer_id)
+            gradient = input_gradient(self.network, class_index).reshape(digit.shape)
+            return evidence(per_pixel(gradient * digit), 1.0), GRAD_CAM_FALLBACK.format(layer=tail.layer_id)
         gradient = input_gradient(self.network, class_index).reshape(digit.shape)
-        return (evidence(gradient, digit) if method == "evidence" else sensitivity(gradient)), ""
+        # A colour image's map is one value per pixel: gradient x input summed over R, G and B (the evidence
+        # its colours bring), or the largest |gradient| of the three (Simonyan et al.'s choice).
+        if method == "evidence":
+            return evidence(per_pixel(gradient * digit), 1.0), ""
+        return sensitivity(np.abs(gradient).max(axis=0) if gradient.ndim == 3 else gradient), ""
 
     def _grad_cam_tail(self) -> GradCamTail | None:
         if not self._tail_built:

@@ -7,6 +7,7 @@
     client.network_loaded.connect(read_again)          # version: readings of older weights may be redone
     version = client.set_network(spec, weights)        # e.g. each training snapshot
     client.request(request_id, pad_pixels, "evidence") # returns at once; a newer request replaces an unsent one
+    client.request(request_id, image_chw, None)        # a colour model: a ready (C, H, W) float32 image
     client.close()                                     # also when ``parent`` is destroyed
 
 The plumbing (the reader process, its connections and threads) is app/draw/reader_link.py; this is its Qt
