@@ -20,16 +20,27 @@ from engine.datasets.idx import read_idx, write_idx
 from engine.datasets.import_csv import import_csv
 from engine.datasets.import_idx import import_idx_folder
 from engine.datasets.import_images import import_image_folder
-from engine.datasets.loading import DatasetStatus, clear_cache, list_datasets, load
-from engine.datasets.registry import REGISTRY, DataFile, DatasetInfo, get_info
+from engine.datasets.loading import DatasetStatus, clear_cache, get_info, list_datasets, load
+from engine.datasets.registry import REGISTRY, DataFile, DatasetInfo
 from engine.datasets.splits import Splits, prepare, split_off, to_float
 from engine.datasets.storage import DATA_DIR_ENV, IMPORTED_DIR_ENV, data_dir, imported_dir
 from engine.datasets.toy import TOY_DATASETS, ToyData, circles, gaussian_clusters, make_toy, spiral, xor
+from engine.datasets.user_sets import (
+    ImportedSet,
+    check_imported_name,
+    dataset_sha256,
+    delete_imported,
+    find_imported,
+    list_imported,
+    save_imported,
+    suggest_imported_name,
+)
 
 __all__ = [
     "Augmentation", "BatchIterator", "DATA_DIR_ENV", "DataFile", "Dataset", "DatasetError", "DatasetInfo",
-    "DatasetStatus", "IMPORTED_DIR_ENV", "ProgressCallback", "REGISTRY", "Splits", "TOY_DATASETS", "ToyData",
-    "circles", "clear_cache", "data_dir", "download_file", "fetch", "gaussian_clusters", "get_info", "import_csv",
-    "import_idx_folder", "import_image_folder", "imported_dir", "list_datasets", "load", "make_toy", "prepare",
-    "read_idx", "spiral", "split_off", "to_float", "write_idx", "xor",
+    "DatasetStatus", "IMPORTED_DIR_ENV", "ImportedSet", "ProgressCallback", "REGISTRY", "Splits", "TOY_DATASETS",
+    "ToyData", "check_imported_name", "circles", "clear_cache", "data_dir", "dataset_sha256", "delete_imported",
+    "download_file", "fetch", "find_imported", "gaussian_clusters", "get_info", "import_csv", "import_idx_folder",
+    "import_image_folder", "imported_dir", "list_datasets", "list_imported", "load", "make_toy", "prepare",
+    "read_idx", "save_imported", "spiral", "split_off", "suggest_imported_name", "to_float", "write_idx", "xor",
 ]

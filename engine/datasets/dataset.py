@@ -23,7 +23,8 @@ class Dataset:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
-    warnings: tuple[str, ...] = ()  # files skipped while importing, one line each
+    warnings: tuple[str, ...] = ()  # files skipped while importing, one line each: "<path>: skipped (<reason>)"
+    notes: tuple[str, ...] = ()  # facts about an import for its preview, e.g. "colour images: 3 channels"
 
     def __post_init__(self) -> None:
         where = self.info.name
@@ -42,6 +43,7 @@ class Dataset:
             object.__setattr__(self, f"{split}_images", _read_only(images))
             object.__setattr__(self, f"{split}_labels", _read_only(labels))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     @property
     def num_train(self) -> int:

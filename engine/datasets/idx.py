@@ -142,10 +142,11 @@ def _read_header(stream, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
     return IDX_DTYPES[code], tuple(int(d) for d in shape), 4 + 4 * ndim
 
 
-def write_idx(path: str | os.PathLike, array) -> Path:
+def write_idx(path: str | os.PathLike, array, *, compresslevel: int = 9) -> Path:
     """Write ``array`` as an IDX file, gzipped when ``path`` ends in ``.gz``; atomic (temp file, then rename).
 
-    Supported dtypes: uint8, int8, int16, int32, float32, float64. Returns the path written.
+    Supported dtypes: uint8, int8, int16, int32, float32, float64. ``compresslevel`` is gzip's (1 fast to
+    9 small). Returns the path written.
     """
     path = Path(path)
     array = np.asarray(array)
@@ -159,17 +160,19 @@ def write_idx(path: str | os.PathLike, array) -> Path:
                            f"dimensions, each below 2**32")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=IDX_DTYPES[code])
-    _atomic_write(path, header, payload.reshape(-1).view(np.uint8), compress=path.name.endswith(".gz"))
+    _atomic_write(path, header, payload.reshape(-1).view(np.uint8), compress=path.name.endswith(".gz"),
+                  compresslevel=compresslevel)
     return path
 
 
-def _atomic_write(path: Path, header: bytes, payload: np.ndarray, *, compress: bool) -> None:
+def _atomic_write(path: Path, header: bytes, payload: np.ndarray, *, compress: bool, compresslevel: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(raw):
         if compress:
             # mtime=0 makes the same array give byte-identical files.
-            with gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw, mtime=0) as stream:
+            with gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw, mtime=0,
+                               compresslevel=compresslevel) as stream:
                 stream.write(header)
                 stream.write(payload)
         else:

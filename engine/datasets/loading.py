@@ -16,8 +16,9 @@ from engine.datasets.dataset import Dataset, freeze
 from engine.datasets.download import DEFAULT_TIMEOUT_S, ProgressCallback, fetch, manual_install_message
 from engine.datasets.errors import DatasetError
 from engine.datasets.idx import read_idx
-from engine.datasets.registry import ARCHIVE_ROLE, REGISTRY, SPLIT_ROLES, DatasetInfo, get_info
+from engine.datasets.registry import ARCHIVE_ROLE, REGISTRY, SPLIT_ROLES, DatasetInfo, registry_key
 from engine.datasets.storage import bundled_folder, download_folder, find_local_copy, verify_file
+from engine.datasets.user_sets import clear_imported_cache, find_imported, imported_folder, list_imported, load_imported
 
 _loaded: dict[tuple[str, ...], Dataset] = {}
 # One lock per data set: a second caller of the same set waits, then gets the cached copy, while
@@ -45,8 +46,29 @@ class DatasetStatus:
                 "kind": self.kind, "sha256": self.sha256}
 
 
+def get_info(name: str) -> DatasetInfo:
+    """The entry for ``name``: a registry set (case-insensitive, aliases allowed) or else an imported one."""
+    key = registry_key(name)
+    if key is not None:
+        return REGISTRY[key]
+    imported = find_imported(name)
+    if imported is not None:
+        return imported.info()
+    folder = imported_folder(name)
+    if folder is not None:
+        load_imported(name)  # a damaged set: raises, saying what is wrong with its folder
+    raise DatasetError(_unknown(name))
+
+
+def _unknown(name: str) -> str:
+    imported = [entry.name for entry in list_imported()]
+    mine = f", or an imported set ({', '.join(imported)})" if imported else ""
+    return f"unknown dataset {name!r}; expected one of {', '.join(REGISTRY)}{mine}"
+
+
 def list_datasets() -> list[DatasetStatus]:
-    """Every registered data set with its shape, classes and offline availability (checks files exist only)."""
+    """Every registered data set with its shape, classes and offline availability (checks files exist only),
+    then every imported one (a damaged imported set is left out)."""
     statuses = []
     for info in REGISTRY.values():
         if info.format == "generated":
@@ -56,18 +78,27 @@ def list_datasets() -> list[DatasetStatus]:
         location = str(next(iter(paths.values())).parent) if paths else None
         kind = "bundled" if info.bundled else "download"
         statuses.append(DatasetStatus(info, paths is not None, location, kind=kind))
+    for entry in list_imported():
+        statuses.append(DatasetStatus(entry.info(), True, str(entry.folder), kind="imported", sha256=entry.sha256))
     return statuses
 
 
 def load(name: str, *, download: bool = True, progress: ProgressCallback | None = None,
          timeout: float = DEFAULT_TIMEOUT_S) -> Dataset:
-    """The named data set's train and test arrays (uint8 N x 1 x 28 x 28 images, int64 labels, read-only).
+    """The named data set's train and test arrays (uint8 N x C x H x W images, int64 labels, read-only).
 
-    "mnist" is bundled and never needs the network. Others are read from the download folder or a
-    system copy, and downloaded there (with ``progress(done_bytes, total_bytes)``) when missing and
-    ``download`` is true. Raises ``DatasetError`` saying where to put the files by hand when offline.
+    "mnist" is bundled and never needs the network; "colour-shapes" is made by code. Other registry sets are
+    read from the download folder or a system copy, and downloaded there (with ``progress(done_bytes,
+    total_bytes)``) when missing and ``download`` is true. Raises ``DatasetError`` saying where to put the
+    files by hand when offline. A name that is no registry set's is looked up among the imported sets
+    (checked against their checksum once per process).
     """
-    info = get_info(name)
+    key = registry_key(name)
+    if key is None:
+        if imported_folder(name) is not None:
+            return load_imported(name)
+        raise DatasetError(_unknown(name))
+    info = REGISTRY[key]
     with _locks_guard:
         lock = _locks.setdefault(info.name, threading.Lock())
     with lock:
@@ -98,6 +129,7 @@ def clear_cache() -> None:
     """Forget the decoded arrays (the next ``load`` reads the files again)."""
     with _locks_guard:
         _loaded.clear()
+    clear_imported_cache()
 
 
 def _dataset_from_files(info: DatasetInfo, paths: dict[str, Path]) -> Dataset:
