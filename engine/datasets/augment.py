@@ -1,26 +1,40 @@
-"""On-the-fly augmentation: small random shifts and rotations of a batch, drawn from a given generator.
+"""On-the-fly augmentation: small random shifts, rotations and flips of a batch, then noise, from a given generator.
 
-    augment = Augmentation(max_shift=2, max_rotation=10)
+    augment = Augmentation(max_shift=2, max_rotation=10, flip_horizontal=True, noise=0.05)
     xb = augment(xb, np.random.default_rng(0))     # (N, C, H, W) float32 in, new array out
+    Augmentation.from_config({"shift": 2, "rotation": 10})   # what a project or model file records
 
 Every image gets its own whole-pixel shift in [-max_shift, max_shift] (both axes) and its own
 rotation angle in [-max_rotation, max_rotation] degrees about its centre, resampled bilinearly;
-pixels that come from outside the image take ``fill`` (black).
+pixels that come from outside the image take ``fill`` (black). Then each image is mirrored left-right
+(``flip_horizontal``) and/or upside down (``flip_vertical``) with probability 1/2 each, and last
+Gaussian noise of standard deviation ``noise`` (in units where a pixel runs from 0 to 1) is added.
+
+The random numbers are drawn in that order, and only for what is switched on, so a shift-and-rotation
+augmentation draws exactly what it always drew: a run saved before flips and noise existed resumes the same.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from engine.datasets.errors import DatasetError
 
+CONFIG_KEYS = ("shift", "rotation", "flip_horizontal", "flip_vertical", "noise")
+MAX_SHIFT = 64  # pixels: past half of any image we train on, a shift only shows the fill
+MAX_NOISE = 1.0  # the whole pixel range
+
 
 @dataclass(frozen=True)
 class Augmentation:
     max_shift: int = 2  # pixels
     max_rotation: float = 10.0  # degrees
+    flip_horizontal: bool = False  # mirror left-right, half the images
+    flip_vertical: bool = False  # mirror upside down, half the images
+    noise: float = 0.0  # std of Gaussian noise added last, in [0, 1]-pixel units
     fill: float | tuple[float, ...] = 0.0  # per channel, in the images' own (normalised) units
 
     def __post_init__(self) -> None:
@@ -29,18 +43,71 @@ class Augmentation:
         if not 0 <= self.max_rotation <= 180:
             raise DatasetError(f"Augmentation: expected 0 <= max_rotation <= 180 degrees; "
                                f"received max_rotation={self.max_rotation}")
+        if not 0 <= self.noise <= MAX_NOISE:
+            raise DatasetError(f"Augmentation: expected 0 <= noise <= {MAX_NOISE:g}; received noise={self.noise}")
         fill = np.atleast_1d(np.asarray(self.fill, dtype=np.float32))
         object.__setattr__(self, "fill", float(fill[0]) if fill.size == 1 else tuple(float(v) for v in fill))
+
+    @classmethod
+    def from_config(cls, config: dict) -> Augmentation:
+        """From a project's or model file's ``{"shift": 2, "rotation": 10, ...}``; a missing key is off (0).
+
+        Raises ``DatasetError`` naming the first bad key, what it may be and what it was.
+        """
+        if not isinstance(config, dict):
+            raise DatasetError(f"augment: expected an object with any of {', '.join(CONFIG_KEYS)}; "
+                               f"received {config!r:.60}")
+        unknown = sorted(str(key) for key in config if key not in CONFIG_KEYS)
+        if unknown:
+            raise DatasetError(f"augment: unknown setting {unknown[0]!r:.40}; expected any of {', '.join(CONFIG_KEYS)}")
+        shift = config.get("shift", 0)
+        if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift <= MAX_SHIFT:
+            raise DatasetError(f"augment: shift must be a whole number of pixels from 0 to {MAX_SHIFT}; "
+                               f"received shift={shift!r:.40}")
+        rotation = _number(config, "rotation", 180.0, "of degrees ")
+        for key in ("flip_horizontal", "flip_vertical"):
+            if not isinstance(config.get(key, False), bool):
+                raise DatasetError(f"augment: {key} must be true or false; received {key}={config[key]!r:.40}")
+        noise = _number(config, "noise", MAX_NOISE, "")
+        return cls(max_shift=shift, max_rotation=rotation, flip_horizontal=config.get("flip_horizontal", False),
+                   flip_vertical=config.get("flip_vertical", False), noise=noise)
+
+    def get_config(self) -> dict:
+        """What ``from_config`` takes back (``fill`` is not part of it: it follows the data's normalisation)."""
+        return {"shift": int(self.max_shift), "rotation": float(self.max_rotation),
+                "flip_horizontal": bool(self.flip_horizontal), "flip_vertical": bool(self.flip_vertical),
+                "noise": float(self.noise)}
+
+    @property
+    def is_identity(self) -> bool:
+        """True when nothing is switched on: every image comes out as it went in."""
+        return (self.max_shift == 0 and self.max_rotation == 0 and not self.flip_horizontal
+                and not self.flip_vertical and self.noise == 0)
 
     def with_fill(self, fill) -> Augmentation:
         return replace(self, fill=tuple(np.atleast_1d(np.asarray(fill, dtype=np.float32)).tolist()))
 
-    def get_config(self) -> dict:
-        return {"max_shift": int(self.max_shift), "max_rotation": float(self.max_rotation), "fill": self.fill}
-
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if images.ndim != 4:
             raise DatasetError(f"Augmentation: expected images of shape (N, C, H, W); received {images.shape}")
+        if self.max_shift or self.max_rotation:
+            out = self._shift_and_rotate(images, rng)
+        else:
+            out = np.array(images, dtype=np.float32)  # a new array, as the geometric path gives
+        n = len(out)
+        if self.flip_horizontal:
+            chosen = rng.random(n) < 0.5
+            out[chosen] = out[chosen, :, :, ::-1]
+        if self.flip_vertical:
+            chosen = rng.random(n) < 0.5
+            out[chosen] = out[chosen, :, ::-1, :]
+        if self.noise:
+            noise = rng.standard_normal(out.shape, dtype=np.float32)
+            noise *= np.float32(self.noise)
+            out += noise
+        return out
+
+    def _shift_and_rotate(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n, channels, height, width = images.shape
         fill = np.broadcast_to(np.asarray(self.fill, dtype=np.float32), (channels,))
         shift = rng.integers(-int(self.max_shift), int(self.max_shift) + 1, size=(n, 2)).astype(np.float32)
@@ -78,3 +145,11 @@ class Augmentation:
             top += (bottom - top) * wy
             out[:, c] = top
         return out
+
+
+def _number(config: dict, key: str, most: float, unit: str) -> float:
+    value = config.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= most:
+        raise DatasetError(f"augment: {key} must be a number {unit}from 0 to {most:g}; received {key}={value!r:.40}")
+    return float(value)

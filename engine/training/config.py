@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from engine.datasets.augment import Augmentation
+from engine.datasets.errors import DatasetError
+
 MAX_COUNT = 2**31 - 1  # epochs, batch sizes, steps: what a 32-bit counter (a Qt spin box, a C loop) holds
 MAX_SEED = 2**63 - 1  # NumPy seeds any integer; this keeps a seed a 64-bit number in every file and widget
 
@@ -22,7 +25,11 @@ class TrainingConfig:
     seed: int = 0  # data order, dropout and augmentation all derive from it
     max_steps: int | None = None  # stop after this many steps even mid-epoch (the tutorials count steps)
     early_stopping_patience: int | None = None  # epochs without a better validation accuracy before stopping
-    augment: bool = False  # small random shifts and rotations of training images
+    # Augmentation of training images: False, True (shifts of 2 pixels and rotations of 10 degrees, its
+    # meaning before flips and noise existed) or {"shift", "rotation", "flip_horizontal", "flip_vertical",
+    # "noise"}: see engine.datasets.Augmentation.from_config. A dict is kept whole (every key), and one that
+    # switches nothing on becomes False, so ``if config.augment`` means "augments".
+    augment: bool | dict = False
     snapshot_every_steps: int | None = 100  # publish a weight snapshot (for live views) this often...
     snapshot_every_seconds: float | None = None  # ...and/or this often
     eval_batch_size: int = 500
@@ -63,11 +70,26 @@ class TrainingConfig:
         if not isinstance(self.optimizer, dict) or not isinstance(self.optimizer.get("name"), str):
             raise ValueError(f'optimizer must be a name or a dict like {{"name": "adam", "lr": 0.001}}; '
                              f"received optimizer={self.optimizer!r:.80}")
-        if not isinstance(self.augment, bool):
-            raise ValueError(f"augment must be true or false; received augment={self.augment!r:.60}")
+        if isinstance(self.augment, dict):
+            try:
+                augmentation = Augmentation.from_config(self.augment)
+            except DatasetError as exc:
+                raise ValueError(str(exc)) from None
+            self.augment = False if augmentation.is_identity else augmentation.get_config()
+        elif not isinstance(self.augment, bool):
+            raise ValueError(f"augment must be true, false or an object of augmentation settings; "
+                             f"received augment={self.augment!r:.60}")
+
+    def augmentation(self) -> Augmentation | None:
+        """The augmentation this config asks for, or None when it asks for none."""
+        if self.augment is True:
+            return Augmentation(max_shift=2, max_rotation=10.0)
+        if isinstance(self.augment, dict):
+            return Augmentation.from_config(self.augment)
+        return None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return asdict(self)  # asdict copies the augment dict too: the caller may change it freely
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainingConfig:

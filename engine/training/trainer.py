@@ -22,7 +22,7 @@ import numpy as np
 
 from engine import optimizers
 from engine.backend import to_host
-from engine.datasets import Augmentation, BatchIterator, DatasetError
+from engine.datasets import BatchIterator, DatasetError
 from engine.design_limits import training_memory_problem
 from engine.errors import ModelFileError, describe_error
 from engine.metrics import evaluate
@@ -69,7 +69,8 @@ class Trainer:
                                           bytes_per_value=network.dtype.itemsize)
         if too_big is not None:
             raise ValueError(too_big)
-        augment = Augmentation() if self.config.augment and data.train_images.ndim == 4 else None
+        # Images only (N, C, H, W): toy points have nothing to shift or flip.
+        augment = self.config.augmentation() if data.train_images.ndim == 4 else None
         state = state or {}
         if "batches" in state:
             self.batches = BatchIterator.from_state(data.train_images, data.train_labels, state["batches"], augment)
