@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
@@ -239,6 +239,13 @@ class ImageInput(QWidget):
         self.message.setText(text)
         self.message.setToolTip(text)
         self.message.setVisible(bool(text))
+
+    def event(self, event) -> bool:
+        # Ctrl+V here is ours: the main window's Edit > Paste (the canvas's) must not take it as a shortcut.
+        if event.type() == QEvent.Type.ShortcutOverride and event.matches(QKeySequence.StandardKey.Paste):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:
         # Ctrl+V (the platform's paste keys) anywhere in the image input: the pad, or a button with focus.

@@ -102,10 +102,10 @@ def test_networks_that_cannot_read_a_drawing_say_why(panel, qtbot, seed_spec, ne
 
     import engine
 
-    rgb = json.loads(json.dumps(seed_spec))
-    rgb["nodes"][0]["shape"] = [3, 28, 28]
-    panel.use_weights(rgb, {})
-    assert not panel.pad.isEnabled() and "3-channel" in panel.note.text()
+    two_channels = json.loads(json.dumps(seed_spec))  # (3 channels read dropped pictures: test_draw_image_drop.py)
+    two_channels["nodes"][0]["shape"] = [2, 28, 28]
+    panel.use_weights(two_channels, {})
+    assert not panel.pad.isEnabled() and "2-channel" in panel.note.text()
     mlp = json.loads(network_file.read_text())  # input 784 = a flattened 28x28
     panel.use_weights(mlp, engine.Network(mlp, seed=1).state_dict())
     assert panel.pad.isEnabled() and panel.field == 28

@@ -1,0 +1,196 @@
+"""The Draw panel for a colour model (issue 22): the pad becomes a drop target; a picture dropped on it, pasted
+with Ctrl+V or the Paste button, is read in colour by the network, resized to its input, with the bars named
+by the data set's classes; a corrupt file is named in a message and the panel keeps working; grey models
+keep the drawing pad."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+import engine
+from tests.app.draw_helpers import READ_TIMEOUT_MS, shown_draw_panel, wait_for_reading
+from tests.app.gui_helpers import click
+
+CLASSES = ("red circle", "red square", "red triangle", "green circle", "green square", "green triangle",
+           "blue circle", "blue square", "blue triangle")
+
+
+def colour_spec():
+    return {"format": "layerlab-network", "version": 1, "name": "tiny-colour", "nodes": [
+        {"id": "input", "type": "Input", "shape": [3, 24, 32]},
+        {"id": "conv1", "type": "Conv2D", "filters": 6, "kernel_size": 3, "padding": "same", "activation": "relu"},
+        {"id": "pool1", "type": "MaxPooling2D", "pool_size": 2},
+        {"id": "flatten", "type": "Flatten"},
+        {"id": "logits", "type": "Dense", "units": 9, "activation": "softmax"}]}
+
+
+@pytest.fixture
+def colour_panel(qtbot):
+    panel = shown_draw_panel(qtbot)
+    spec = colour_spec()
+    network = engine.Network(spec, seed=3)
+    panel.use_weights(spec, network.state_dict(), CLASSES)
+    return panel, network
+
+
+def write_picture(path, size=(70, 50)):
+    """A red square on white with a blue stripe: colours a grey model could not tell apart from others."""
+    width, height = size
+    pixels = np.full((height, width, 3), 255, dtype=np.uint8)
+    pixels[10:40, 15:45] = (220, 20, 20)
+    pixels[:, 55:60] = (10, 40, 230)
+    Image.fromarray(pixels).save(path)
+    return pixels
+
+
+def expected_input(rgb, shape=(3, 24, 32)):
+    """What the network must read: the picture resized bilinearly to its H x W, RGB planes in [0, 1]."""
+    resized = Image.fromarray(rgb).resize((shape[2], shape[1]), Image.Resampling.BILINEAR)
+    return (np.asarray(resized, dtype=np.float32) / 255).transpose(2, 0, 1)
+
+
+def drop_files(widget, paths):
+    """Drag files from a file manager over ``widget`` and drop them, as the windowing system delivers it."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    centre = QPointF(widget.rect().center())
+    for event_type in (QDragEnterEvent, QDragMoveEvent, QDropEvent):
+        event = event_type(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(widget, event)
+        assert event.isAccepted(), f"the pad refused the files at {event_type.__name__}"
+
+
+def wait_for_picture_reading(qtbot, panel):
+    qtbot.waitUntil(lambda: panel.image_input.picture is not None and panel.probabilities.any()
+                    and panel.reading_is_current, timeout=READ_TIMEOUT_MS)
+
+
+def test_a_colour_model_turns_the_pad_into_a_drop_target(colour_panel):
+    panel, _ = colour_panel
+    assert panel.input_stack.currentWidget() is panel.image_input and panel.image_input.pad.isVisible()
+    assert not panel.pad.isVisible() and not panel.clear_button.isVisible() and not panel.eraser_button.isVisible()
+    assert panel.image_input.open_button.isVisible() and panel.image_input.paste_button.isVisible()
+    assert "disabled" not in panel.note.text() and "24" in panel.note.text()
+    assert panel.guesses.text() == "Drop or paste an image."
+    assert panel.image_input.pad.acceptDrops()
+    assert panel.bars.class_names == list(CLASSES)
+
+
+def test_a_dropped_file_is_read_in_colour_with_the_class_names(colour_panel, qtbot, tmp_path):
+    panel, network = colour_panel
+    rgb = write_picture(tmp_path / "red square.png")
+    drop_files(panel.image_input.pad, [tmp_path / "red square.png"])
+    wait_for_picture_reading(qtbot, panel)
+    wanted = expected_input(rgb)
+    # The network read the picture itself, resized, in colour (no digit preprocessing, no inversion)...
+    np.testing.assert_allclose(panel.digit, wanted, atol=1e-6)
+    assert panel.digit.shape == (3, 24, 32)
+    expected = network.forward(wanted[None], training=False)[0]
+    np.testing.assert_allclose(panel.probabilities, expected, atol=1e-5)
+    # ...the preview shows that picture in colour, the pad the picture as dropped, the bars the classes.
+    np.testing.assert_array_equal(panel.preview.digit, panel.digit)
+    preview = panel.preview._digit_image
+    assert preview.format() == QImage.Format.Format_RGB888
+    red = preview.pixelColor(12, 10)  # inside the red square
+    assert red.red() > 180 and red.green() < 60 and red.blue() < 60
+    assert panel.image_input.pad.picture.size().width() == 70
+    assert panel.bars.class_names == list(CLASSES)
+    top = CLASSES[int(expected.argmax())]
+    assert f">{top}</b>" in panel.guesses.text()
+
+
+def test_a_corrupt_file_is_named_and_the_panel_keeps_working(colour_panel, qtbot, tmp_path):
+    panel, _ = colour_panel
+    good = tmp_path / "good.png"
+    write_picture(good)
+    drop_files(panel.image_input.pad, [good])
+    wait_for_picture_reading(qtbot, panel)
+    shown = panel.probabilities.copy()
+    bad = tmp_path / "holiday.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really an image" * 10)
+    drop_files(panel.image_input.pad, [bad])
+    message = panel.image_input.message
+    qtbot.waitUntil(message.isVisible, timeout=READ_TIMEOUT_MS)
+    assert "holiday.png" in message.text() and "Error" not in message.text()
+    # What was shown stays; the next good picture is read.
+    assert panel.image_input.picture.name == "good.png"
+    np.testing.assert_array_equal(panel.probabilities, shown)
+    other = tmp_path / "other.png"
+    rgb = write_picture(other, size=(40, 40))
+    drop_files(panel.image_input.pad, [other])
+    qtbot.waitUntil(lambda: panel.image_input.picture.name == "other.png", timeout=READ_TIMEOUT_MS)
+    wait_for_picture_reading(qtbot, panel)
+    np.testing.assert_allclose(panel.digit, expected_input(rgb), atol=1e-6)
+    assert not message.isVisible()
+
+
+def test_ctrl_v_reads_the_image_on_the_clipboard(colour_panel, qtbot):
+    panel, _ = colour_panel
+    rgb = np.zeros((30, 40, 3), dtype=np.uint8)
+    rgb[:, :20] = (0, 200, 0)  # green left half, black right half
+    image = QImage(rgb.data, 40, 30, 120, QImage.Format.Format_RGB888).copy()
+    QApplication.clipboard().setImage(image)
+    pad = panel.image_input.pad
+    QTest.mouseClick(pad, Qt.MouseButton.LeftButton)  # focus on the pad, as a person clicks before pasting
+    QTest.keyClick(pad, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    wait_for_picture_reading(qtbot, panel)
+    assert panel.image_input.picture.name == "the pasted image"
+    np.testing.assert_allclose(panel.digit, expected_input(rgb), atol=1e-6)
+
+
+def test_the_paste_button_reads_an_image_file_copied_in_a_file_manager(colour_panel, qtbot, tmp_path):
+    panel, _ = colour_panel
+    path = tmp_path / "copied.png"
+    rgb = write_picture(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    QApplication.clipboard().setMimeData(mime)
+    click(panel.image_input.paste_button)
+    wait_for_picture_reading(qtbot, panel)
+    assert panel.image_input.picture.name == "copied.png"
+    np.testing.assert_allclose(panel.digit, expected_input(rgb), atol=1e-6)
+    QApplication.clipboard().setText("just words")
+    click(panel.image_input.paste_button)
+    assert "no image" in panel.image_input.message.text()
+    assert panel.image_input.picture.name == "copied.png"  # the picture stays
+
+
+def test_open_image_reads_the_chosen_file(colour_panel, qtbot, tmp_path, monkeypatch):
+    from app.draw import image_mode
+
+    panel, _ = colour_panel
+    path = tmp_path / "chosen.png"
+    rgb = write_picture(path)
+    monkeypatch.setattr(image_mode, "open_file_name", lambda *args: str(path))  # the file dialog's answer
+    click(panel.image_input.open_button)
+    wait_for_picture_reading(qtbot, panel)
+    np.testing.assert_allclose(panel.digit, expected_input(rgb), atol=1e-6)
+
+
+def test_why_shows_a_map_over_the_colour_picture_and_layers_gets_it(colour_panel, qtbot, tmp_path):
+    panel, _ = colour_panel
+    write_picture(tmp_path / "p.png")
+    drop_files(panel.image_input.pad, [tmp_path / "p.png"])
+    wait_for_picture_reading(qtbot, panel)
+    with qtbot.waitSignal(panel.saliency_updated, timeout=READ_TIMEOUT_MS) as shown:
+        click(panel.saliency_button)
+    heat = shown.args[0]
+    assert heat.shape == (24, 32) and 0.0 <= heat.min() and heat.max() <= 1.0
+    assert panel.image_input.pad.overlay is not None
+    with qtbot.waitSignal(panel.activations_requested) as requested:
+        click(panel.activations_button)
+    np.testing.assert_array_equal(requested.args[0], panel.digit)
+
+
+def test_a_grey_model_after_a_colour_one_gets_the_drawing_pad_back(colour_panel, qtbot, seed_spec):
+    panel, _ = colour_panel
+    panel.use_bundled_model()
+    assert panel.input_stack.currentWidget() is panel.pad and panel.pad.isVisible()
+    assert panel.clear_button.isVisible() and not panel.image_input.isVisible()
+    wait_for_reading(qtbot, panel)
+    assert panel.guesses.text() == "Draw a digit."
