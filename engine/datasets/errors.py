@@ -13,6 +13,14 @@ class DatasetError(Exception):
     """
 
 
+class ImportCancelled(Exception):  # noqa: N818 - the contract's name: a cancellation, not an error
+    """Raised by an import's ``progress`` callback to stop it; importers let it through and leave nothing behind.
+
+    Deliberately not a ``DatasetError``: a person pressing Cancel is not bad data, and code that shows
+    ``DatasetError`` messages must not show this one.
+    """
+
+
 class DatasetFileError(DatasetError):
     """A DatasetError about one file: ``engine.user_files``' error factory for this package.
 

@@ -59,17 +59,29 @@ def check_one_label_per_image(source, images, labels, *, images_name: str = "", 
 
 def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class_names, *,
                      test: tuple[np.ndarray, np.ndarray] | None = None, test_fraction: float = DEFAULT_TEST_FRACTION,
-                     seed: int = 0, warnings=()) -> Dataset:
-    """A Dataset of user data. Without ``test`` arrays, a seeded ``test_fraction`` of the examples is held out."""
+                     seed: int = 0, warnings=(), notes=()) -> Dataset:
+    """A Dataset of user data. Without ``test`` arrays, a seeded ``test_fraction`` of the examples is held out.
+
+    Refused unless at least two classes have training examples: a classifier of one class learns nothing.
+    """
     images = np.asarray(images)
+    used = np.unique(np.asarray(labels))
+    if len(used) < 2:
+        names = tuple(str(name) for name in class_names)
+        found = f"only the class {names[int(used[0])]!r}" if len(used) and int(used[0]) < len(names) else "no class"
+        raise DatasetError(f"{source}: found {found} with training examples; a data set needs at least two "
+                           f"classes" + listing(warnings))
     if images.ndim == 3:
         images = images[:, None]
     check_one_label_per_image(source, images, labels)  # before split_off indexes one with the other
+    notes = list(notes)
     if test is None:
         if not 0 <= test_fraction < 1:
             raise DatasetError(f"{source}: expected 0 <= test_fraction < 1; received test_fraction={test_fraction}")
         count = int(round(len(labels) * test_fraction))
         images, labels, test_images, test_labels = split_off(images, labels, count, seed)
+        notes.append(f"test set: {count:,} of the {count + len(labels):,} examples held out at random "
+                     f"({test_fraction:.0%}, seed {seed})")
     else:
         test_images, test_labels = test
         test_images = np.asarray(test_images)
@@ -85,9 +97,23 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
         license="the user's own data",
     )
     try:
-        return Dataset(info, images, labels, test_images, test_labels, warnings=tuple(warnings))
+        return Dataset(info, images, labels, test_images, test_labels, warnings=tuple(warnings), notes=tuple(notes))
     except DatasetError as exc:
         raise DatasetError(f"{source}: {exc}") from None
+
+
+def listing(problems) -> str:
+    """The first ten problems as an indented list after "; problems:", for a message that refuses a whole import."""
+    problems = list(problems)
+    shown = problems[:10]
+    more = f"\n  ... and {len(problems) - 10:,} more" if len(problems) > 10 else ""
+    return ("; problems:\n  " + "\n  ".join(shown) + more) if shown else ""
+
+
+def report_progress(progress, done: int, total: int) -> None:
+    """Call an importer's ``progress(done, total)``; what it raises (``ImportCancelled``) stops the import."""
+    if progress is not None:
+        progress(done, total)
 
 
 def default_class_names(source: Path, *label_arrays: np.ndarray) -> tuple[str, ...]:

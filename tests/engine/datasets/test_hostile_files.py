@@ -104,11 +104,13 @@ def test_an_image_folder_skips_a_fifo_and_a_device_with_a_note(tmp_path):
     from PIL import Image
 
     (tmp_path / "cat").mkdir()
+    (tmp_path / "dog").mkdir()
     Image.new("L", (5, 5), 40).save(tmp_path / "cat" / "good.png")
+    Image.new("L", (5, 5), 90).save(tmp_path / "dog" / "good.png")
     fifo = _fifo(tmp_path / "cat" / "pipe.png")
     _dev_zero_link(tmp_path / "cat" / "zero.png")
     data = finishes(lambda: import_image_folder(tmp_path, size=(5, 5), test_fraction=0), fifos=[fifo])
-    assert data.num_train == 1
+    assert data.num_train == 2
     assert any(w.endswith("pipe.png: skipped (is a named pipe, not a regular file; LayerLab reads only ordinary "
                           "files)") for w in data.warnings)
     assert any("zero.png: skipped (is a device, not a regular file" in w for w in data.warnings)
@@ -173,10 +175,12 @@ def test_eps_in_a_class_folder_is_skipped_as_unreadable_and_ghostscript_never_st
 
     (tmp_path / "data" / "cat").mkdir(parents=True)
     Image.new("L", (5, 5), 40).save(tmp_path / "data" / "cat" / "good.png")
+    (tmp_path / "data" / "dog").mkdir()
+    Image.new("L", (5, 5), 90).save(tmp_path / "data" / "dog" / "good.png")
     (tmp_path / "data" / "cat" / "drawing.png").write_bytes(EPS)
     (tmp_path / "data" / "cat" / "drawing.eps").write_bytes(EPS)
     data = finishes(lambda: import_image_folder(tmp_path / "data", size=(5, 5), test_fraction=0))
-    assert data.num_train == 1
+    assert data.num_train == 2
     for name in ("drawing.png", "drawing.eps"):
         assert any(w.endswith(f"{name}: skipped (is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or "
                               f"WebP))") for w in data.warnings), data.warnings
@@ -256,8 +260,10 @@ def test_link_loops_in_an_image_folder_are_noted_and_never_followed(tmp_path):
     Image.new("L", (5, 5), 80).save(tmp_path / "cat" / "inner" / "b.png")
     (tmp_path / "cat" / "inner" / "up").symlink_to("..", target_is_directory=True)  # cat/inner/up -> cat
     (tmp_path / "cat" / "self.png").symlink_to("self.png")  # a link to itself
+    (tmp_path / "dog").mkdir()
+    Image.new("L", (5, 5), 90).save(tmp_path / "dog" / "c.png")
     data = finishes(lambda: import_image_folder(tmp_path, size=(5, 5), test_fraction=0))
-    assert data.num_train == 2  # a.png and inner/b.png, each once
+    assert data.num_train == 3  # a.png and inner/b.png, each once, and dog/c.png
     assert any(w.endswith(f"{os.path.join('inner', 'up')}: skipped (a link to a folder; links inside a class folder "
                           f"are not followed)") for w in data.warnings), data.warnings
     assert any(w.endswith("self.png: skipped (is a symbolic link that leads back to itself)")

@@ -86,7 +86,7 @@ def test_image_folder_resizes_and_reports_bad_files(tmp_path):
     (tmp_path / "dog" / "notes.txt").write_text("import os; os.system('echo pwned')")
     (tmp_path / "dog" / ".DS_Store").write_bytes(b"\x00")
 
-    gray = import_image_folder(tmp_path, size=(8, 12), test_fraction=0)
+    gray = import_image_folder(tmp_path, size=(8, 12), color="grayscale", test_fraction=0)
     assert gray.train_images.shape == (4, 1, 8, 12) and gray.train_images.dtype == np.uint8
     assert gray.info.class_names == ("cat", "dog") and gray.train_labels.tolist() == [0, 0, 1, 1]
     assert gray.train_images[1].min() == gray.train_images[1].max() == 200
@@ -98,6 +98,8 @@ def test_image_folder_resizes_and_reports_bad_files(tmp_path):
     rgb = import_image_folder(tmp_path, size=(8, 8), color="rgb", test_fraction=0.25, seed=1)
     assert rgb.train_images.shape == (3, 3, 8, 8) and rgb.test_images.shape == (1, 3, 8, 8)
     assert rgb.info.shape == (3, 8, 8)
+    auto = import_image_folder(tmp_path, size=(8, 8), test_fraction=0)  # the RGBA and RGB ones are colour
+    assert auto.info.shape == (3, 8, 8)
 
 
 @needs_pillow
@@ -113,13 +115,14 @@ def test_image_folder_with_train_and_test_subfolders(tmp_path):
 @needs_pillow
 def test_image_folder_refuses_when_nothing_usable_is_left(tmp_path):
     (tmp_path / "cat").mkdir()
+    (tmp_path / "dog").mkdir()
     (tmp_path / "cat" / "a.png").write_bytes(b"garbage")
-    (tmp_path / "cat" / "b.jpg").write_bytes(b"")
-    with pytest.raises(DatasetError, match=r"no usable images in cat; problems:\n.*a\.png: skipped"):
+    (tmp_path / "dog" / "b.jpg").write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"no usable images in cat, dog; problems:\n.*a\.png: skipped"):
         import_image_folder(tmp_path)
     with pytest.raises(DatasetError, match="expected one sub-folder per class"):
         import_image_folder(tmp_path / "cat")
-    with pytest.raises(DatasetError, match="expected color 'grayscale' or 'rgb'"):
+    with pytest.raises(DatasetError, match="expected color 'auto', 'grayscale' or 'rgb'"):
         import_image_folder(tmp_path, color="cmyk")
 
 
@@ -127,11 +130,12 @@ def test_image_folder_refuses_when_nothing_usable_is_left(tmp_path):
 def test_image_folder_refuses_decompression_bombs(tmp_path, monkeypatch):
     _image(tmp_path / "a" / "ok.png", (4, 4))
     _image(tmp_path / "b" / "huge.png", (64, 64))
+    _image(tmp_path / "c" / "ok.png", (4, 4))
     from PIL import Image
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64*64 now counts as a bomb
     data = import_image_folder(tmp_path, size=(4, 4), test_fraction=0)
-    assert data.num_train == 1
+    assert data.num_train == 2
     assert any("huge.png: skipped" in w for w in data.warnings)
     assert any("class 'b' has no usable training images" in w for w in data.warnings)
 
@@ -150,7 +154,7 @@ def test_csv_with_header_and_label_column(tmp_path):
 
 
 def test_csv_without_header_rgb_shape_and_explicit_shape(tmp_path):
-    (tmp_path / "rgb.csv").write_text("\n".join(",".join(["1"] + ["7"] * 12) for _ in range(5)))
+    (tmp_path / "rgb.csv").write_text("\n".join(",".join([str(k % 2)] + ["7"] * 12) for k in range(5)))
     data = import_csv(tmp_path / "rgb.csv", test_fraction=0.4)
     assert data.info.shape == (3, 2, 2) and (data.num_train, data.num_test) == (3, 2)
     flat = import_csv(tmp_path / "rgb.csv", shape=(1, 3, 4), test_fraction=0)
