@@ -18,6 +18,7 @@ from app.canvas.scene import NetworkScene
 from app.canvas.view import CanvasView
 from app.dashboard.install import install_dashboard
 from app.dashboard.run_data import TOY_PREFIX, data_problem
+from app.data_import import DataSetMenu
 from app.design_overview import DesignOverview
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
@@ -149,7 +150,7 @@ class MainWindow(QMainWindow):
 
     def _training_settings_edited(self, edited: dict) -> None:
         merged = {**self.editor.document.training_settings, **edited}
-        for optional in ("l2", "early_stopping_patience"):  # zero / "off" in the form: not set
+        for optional in ("l2", "early_stopping_patience", "dataset_sha256"):  # zero / "off" / not imported: not set
             if optional not in edited:
                 merged.pop(optional, None)
         self.editor.set_training_settings(merged)
@@ -250,6 +251,11 @@ class MainWindow(QMainWindow):
         view_menu.addMenu(self.theme_menu)
         self.theme_menu.theme_chosen.connect(lambda _theme: self._show_totals(self.editor.document.report))
 
+        # Import… and Manage Imported Sets… (app/data_import/); after either changes the store, the form lists
+        # it anew and the project's data set is checked again.
+        self.data_set_menu = DataSetMenu(self, self.dashboard.training_panel.form, after_change=self._document_reset)
+        self.menuBar().addMenu(self.data_set_menu.menu)
+
         # Start, Pause/Resume, Step, Stop and the pad's Clear and Undo, from the keyboard in either workspace.
         self.run_actions = RunActions(self, self.dashboard.training_panel, self.draw_panel)
         self.menuBar().addMenu(self.run_actions.run_menu)
@@ -349,6 +355,7 @@ class MainWindow(QMainWindow):
         if self.project.maybe_save():
             self.project.discard_autosave()
             self.dashboard.shutdown()  # stop a run and wait for its thread: nothing may outlive the window
+            self.data_set_menu.shutdown()  # and an import in progress
             self.preferences.save_window(self)
             self.workspaces.save()
             self.preferences.last_dataset = self.editor.document.training_settings.get("dataset")

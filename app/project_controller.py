@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 
 import resources
 from app.canvas.export import ExportError, export_png, export_svg
-from app.dashboard.run_data import dataset_shape
+from app.dashboard.run_data import dataset_shape, with_dataset_checksum
 from app.document import autosave
 from app.document.project_file import PROJECT_SUFFIX, ProjectFileError, read_project, write_project
 from app.file_dialogs import open_file_name, save_file_name
@@ -242,7 +242,9 @@ class ProjectController(QObject):
         document = self.editor.document
         path = Path(path)
         try:
-            write_project(path, document.spec(), document.positions(), document.training_settings)
+            # An imported set is kept by name and checksum: another computer can say which data is missing.
+            training = with_dataset_checksum(document.training_settings)
+            write_project(path, document.spec(), document.positions(), training)
         except ProjectFileError as error:
             self.show_error("Cannot save project", error)
             return False

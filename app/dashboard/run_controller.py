@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 import engine
 from app.dashboard.background import BackgroundTasks
-from app.dashboard.run_data import RunData, data_problem, load_run_data
+from app.dashboard.run_data import RunData, data_problem, imported_checksum, load_run_data
 from app.dashboard.run_folders import new_run_folder, remove_run_folder, sweep_stale_run_folders
 from app.document.networks import design_report, new_network
 from app.run_state import ActiveRun
@@ -65,6 +65,7 @@ class RunController(QObject):
         self._backend_note = ""
         self._shut_down = False
         self._run_folders: set[Path] = set()  # made by this controller and not removed yet
+        self.run_dataset_sha256: str | None = None  # the run's data set's checksum, when it is an imported set
         # The folders of LayerLab processes that crashed (they could not remove theirs): removed at start.
         sweep_stale_run_folders()
 
@@ -92,7 +93,7 @@ class RunController(QObject):
                                  train_limit=settings.train_limit, progress=report)
             # The GUI's copy of the network (for the views) is built here too: initialising the seed CNN's
             # 3.3M weights takes 100-150 ms, which the GUI thread would spend frozen at every Start.
-            return data, new_network(spec, seed=settings.config.seed)
+            return data, new_network(spec, seed=settings.config.seed), imported_checksum(settings.dataset)
 
         self.tasks.submit(prepare, lambda result: self._begin(settings, spec, *result),
                           lambda message: self._fail(f"Could not prepare the run: {message}"),
@@ -108,7 +109,8 @@ class RunController(QObject):
             self._backend_note = f" The GPU is unavailable, so this run uses the CPU: {exc}"
             return "numpy"
 
-    def _begin(self, settings: RunSettings, spec: dict, data: RunData, inference: engine.Network) -> None:
+    def _begin(self, settings: RunSettings, spec: dict, data: RunData, inference: engine.Network,
+               dataset_sha256: str | None = None) -> None:
         if self._shut_down:  # the window closed while the data was loading
             return
         config = settings.config
@@ -127,6 +129,7 @@ class RunController(QObject):
         self._runs_started += 1
         self.run = ActiveRun(self._runs_started, "", spec, settings, data, inference, total, checkpoint_dir)
         self.run.name = run_label(self.run)
+        self.run_dataset_sha256 = dataset_sha256
         if self.session is not None:
             self.session.dispose()  # the previous run has ended; let its data go once its thread has
         job = TrainingJob(spec, config.seed, settings.backend, config, data.training, str(checkpoint_dir))
@@ -182,7 +185,7 @@ class RunController(QObject):
         if self.run is None or self.run.latest_snapshot is None:
             raise ValueError("there are no trained weights yet: start a run first")
         return engine.save(self.run.latest_network(), path,
-                           metadata={"dataset": self.run.data.name, "step": self.run.latest_snapshot.step,
+                           metadata={**self._dataset_metadata(), "step": self.run.latest_snapshot.step,
                                      **self._settings_metadata()})
 
     def save_best(self, path) -> Path:
@@ -194,8 +197,15 @@ class RunController(QObject):
             network = engine.load(run.checkpoint_dir / engine.training.BEST_CHECKPOINT)
         if network is None:
             raise ValueError("no best checkpoint yet: it is written after an epoch with a validation split")
-        return engine.save(network, path, metadata={"dataset": self.run.data.name, "best": True,
+        return engine.save(network, path, metadata={**self._dataset_metadata(), "best": True,
                                                     **self._settings_metadata()})
+
+    def _dataset_metadata(self) -> dict:
+        """The run's data set; an imported one with its checksum, so a model file says which data it learnt."""
+        metadata = {"dataset": self.run.data.name}
+        if self.run_dataset_sha256:
+            metadata["dataset_sha256"] = self.run_dataset_sha256
+        return metadata
 
     def _settings_metadata(self) -> dict:
         """The run's training settings as saved with its weights, each learning-rate change included."""

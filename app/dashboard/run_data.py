@@ -10,7 +10,6 @@ Runs on a background thread (``load`` may download, with ``progress(done, total)
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,24 +25,60 @@ TOY_TEST_FRACTION = 0.25
 
 @dataclass(frozen=True)
 class DatasetChoice:
-    key: str  # "mnist" or "toy:spiral"
+    key: str  # "mnist", "toy:spiral" or an imported set's name
     label: str
     available_offline: bool
+    sha256: str | None = None  # an imported set's checksum, which a project records beside its name
 
 
 def toy_title(name: str) -> str:
     return f"{name} (2-D toy)"
 
 
+def imported_title(status) -> str:
+    """"my-digits (imported, 1x28x28, 10 classes)": what an imported set is, beside the built-in ones."""
+    info = status.info
+    classes = f"{info.num_classes} class{'es' * (info.num_classes != 1)}"
+    return f"{info.name} (imported, {'x'.join(str(d) for d in info.shape)}, {classes})"
+
+
 def dataset_choices() -> list[DatasetChoice]:
-    """Registered sets (saying which need a download) and then the toy sets."""
-    choices = []
+    """Registered sets (saying which need a download), then the imported ones, then the toy sets.
+
+    Read afresh at each call: the Data set menu calls it again after an import or a removal.
+    """
+    choices, imported = [], []
     for status in engine.datasets.list_datasets():
+        if getattr(status, "kind", None) == "imported":
+            imported.append(DatasetChoice(status.name, imported_title(status), True, status.sha256))
+            continue
         where = "" if status.available_offline else " (download)"
         choices.append(DatasetChoice(status.name, status.info.title + where, status.available_offline))
+    choices += imported
     for name in engine.datasets.TOY_DATASETS:
         choices.append(DatasetChoice(TOY_PREFIX + name, toy_title(name), True))
     return choices
+
+
+def imported_checksum(dataset: str) -> str | None:
+    """The checksum of the imported set called ``dataset``; None for a registered, generated or toy set."""
+    if dataset.startswith(TOY_PREFIX):
+        return None
+    try:
+        imported = engine.datasets.find_imported(dataset)
+    except engine.datasets.DatasetError:  # a name no imported set can have ("toy:spiral")
+        return None
+    return imported.sha256 if imported is not None else None
+
+
+def with_dataset_checksum(training: dict) -> dict:
+    """A project's training settings with "dataset_sha256" beside an imported set's name where it was missing
+    (a set chosen before the form could record it, e.g. the one trained on last session)."""
+    dataset = training.get("dataset")
+    if not isinstance(dataset, str) or "dataset_sha256" in training:
+        return training
+    checksum = imported_checksum(dataset)
+    return {**training, "dataset_sha256": checksum} if checksum else training
 
 
 @dataclass(frozen=True)
@@ -55,9 +90,27 @@ class DatasetShape:
     num_classes: int
 
 
-@functools.cache  # asked at every edit of the design; the answer never changes (a toy set's class count included)
+# Asked at every edit of the design, so answers are kept. A registered or toy set's never changes; an imported
+# set's changes when it is removed or replaced (the Data set menu calls clear_dataset_shapes then), and a name
+# not known now is asked again next time: the set may have been imported since, by the app or the CLI.
+_known_shapes: dict[str, DatasetShape] = {}
+
+
+def clear_dataset_shapes() -> None:
+    _known_shapes.clear()
+
+
 def dataset_shape(key: str | None) -> DatasetShape | None:
     """The shape of ``key``'s examples and its class count; None for a key this LayerLab does not know."""
+    if isinstance(key, str) and key in _known_shapes:
+        return _known_shapes[key]
+    shape = _shape_of(key)
+    if shape is not None:
+        _known_shapes[key] = shape
+    return shape
+
+
+def _shape_of(key) -> DatasetShape | None:
     if not isinstance(key, str):
         return None
     if key.startswith(TOY_PREFIX):

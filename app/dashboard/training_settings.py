@@ -59,6 +59,10 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
 def _number_text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -78,8 +82,8 @@ class TrainingSettingsForm(QWidget):
         follow_tone(self.refusals, "warning")
         self.refusals.hide()
         self.dataset = QComboBox()
-        for choice in dataset_choices():
-            self.dataset.addItem(choice.label, choice.key)
+        self.dataset_checksums: dict[str, str] = {}  # imported sets: name -> checksum, kept with a project
+        self._fill_datasets()
         self.train_limit = _spin(0, 10_000_000, 0)
         self.train_limit.setSpecialValueText("all")
         self.train_limit.setToolTip("Train on the first N examples only (0: all of them)")
@@ -143,11 +147,34 @@ class TrainingSettingsForm(QWidget):
                     "batch_size": self.batch_size.value(),
                     "optimizer": {"name": self.optimizer.currentText().lower(), "lr": self.learning_rate.value()},
                     "seed": self.seed.value()}
+        checksum = self.dataset_checksums.get(self.dataset.currentData())
+        if checksum:  # an imported set: a project opened on another computer can say which data it needs
+            settings["dataset_sha256"] = checksum
         if self.l2.value():
             settings["l2"] = self.l2.value()
         if self.early_stopping.value():
             settings["early_stopping_patience"] = self.early_stopping.value()
         return settings
+
+    def _fill_datasets(self) -> None:
+        self.dataset.clear()
+        self.dataset_checksums = {}
+        for choice in dataset_choices():
+            self.dataset.addItem(choice.label, choice.key)
+            if choice.sha256:
+                self.dataset_checksums[choice.key] = choice.sha256
+
+    def refresh_datasets(self) -> None:
+        """List the data sets as they are now (after an import or a removal), keeping the choice where it
+        is still listed. Not an edit: the window reloads the project's settings after it."""
+        current = self.dataset.currentData()
+        self._loading = True
+        try:
+            self._fill_datasets()
+            index = self.dataset.findData(current)
+            self.dataset.setCurrentIndex(index if index >= 0 else self.dataset.findData(self.defaults["dataset"]))
+        finally:
+            self._loading = False
 
     def select_dataset(self, key: str | None) -> None:
         index = self.dataset.findData(key) if key else -1
@@ -185,7 +212,7 @@ class TrainingSettingsForm(QWidget):
             refused.append(f"training.{field}: {_shown(value)} {why}; the form shows the default, "
                            f"{_number_text(default)}")
 
-        self._load_dataset(settings, refuse)
+        self._load_dataset(settings, refuse, refused.append)
         self._load_optimizer(settings.get("optimizer"), refuse)
         for key, box in self._number_fields().items():
             value = settings.get(key)
@@ -200,14 +227,28 @@ class TrainingSettingsForm(QWidget):
             box.setValue(int(value) if isinstance(box, QSpinBox) else float(value))
         return refused
 
-    def _load_dataset(self, settings: dict, refuse) -> None:
+    def _load_dataset(self, settings: dict, refuse, warn) -> None:
         key = settings.get("dataset")
         index = self.dataset.findData(key) if isinstance(key, str) else -1
+        if index < 0 and isinstance(key, str):  # imported since the list was made (e.g. by `layerlab datasets`)?
+            self._fill_datasets()
+            index = self.dataset.findData(key)
+        checksum = settings.get("dataset_sha256")
+        if checksum is not None and not _is_sha256(checksum):
+            warn(f"training.dataset_sha256: {_shown(checksum)} is not a SHA-256 checksum (64 hex digits); ignored")
+            checksum = None
         if index < 0:
             default = self.defaults["dataset"]
-            if key is not None:
+            if key is not None and checksum:  # an imported set this computer does not have (yet)
+                refuse("dataset", key, f"is an imported data set (checksum {checksum[:12]}) that is not on this "
+                                       f"computer: import it with Data set > Import… under that name", default)
+            elif key is not None:
                 refuse("dataset", key, "is not a data set this LayerLab knows", default)
             index = self.dataset.findData(default)
+        elif checksum and self.dataset_checksums.get(key) not in (None, checksum.lower()):
+            warn(f"training.dataset_sha256: the project's “{key}” had checksum {checksum[:12]}; the imported set of "
+                 f"that name here has {self.dataset_checksums[key][:12]}: other data under the same name. The form "
+                 f"keeps “{key}”, and a run trains on the data here")
         self.dataset.setCurrentIndex(index)
 
     def _load_optimizer(self, optimizer, refuse) -> None:

@@ -7,6 +7,10 @@ Plain functions, no Qt (the screenshot command checks a file before Qt starts). 
      "layout": {"conv1": [0.0, 90.0], ...},          node centres on the canvas
      "training": {"dataset": "mnist", "epochs": 10, ...}}
 
+An imported data set is kept by name with its content checksum beside it, ``"dataset": "my-digits",
+"dataset_sha256": "<64 hex digits>"``: the file stays readable without the set, and the training form says
+which set is missing (or that the one here holds other data) when the project opens.
+
 Files come from users and the internet: every problem is a ProjectFileError naming the file and what is
 wrong, and writes go to a temporary file that replaces the old one only once it is complete.
 """

@@ -122,7 +122,8 @@ def test_menus_have_standard_shortcuts(main_window):
     assert window.select_all_action.shortcut() == QKeySequence(keys.SelectAll)
     assert QKeySequence(keys.Delete) in window.delete_action.shortcuts()
     assert QKeySequence("Ctrl+=") in window.zoom_in_action.shortcuts()
-    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Edit", "&View", "&Run", "&Draw", "&Help"]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Edit", "&View", "&Data set", "&Run",
+                                                           "&Draw", "&Help"]
     assert window.templates_menu.actions()[0].text() == "seed-cnn"
 
 
