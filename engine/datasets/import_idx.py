@@ -20,6 +20,7 @@ from engine.datasets.importing import (
     checked_labels,
     default_class_names,
     imported_dataset,
+    report_progress,
 )
 from engine.datasets.registry import SPLIT_ROLES
 
@@ -27,8 +28,11 @@ _EXPECTED = "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (t10k
 
 
 def import_idx_folder(folder: str | os.PathLike, *, class_names=None, test_fraction: float = DEFAULT_TEST_FRACTION,
-                      seed: int = 0):
-    """A Dataset from the IDX files in ``folder``; images must be uint8 (N, H, W) or (N, C, H, W)."""
+                      seed: int = 0, progress=None):
+    """A Dataset from the IDX files in ``folder``; images must be uint8 (N, H, W) or (N, C, H, W).
+
+    ``progress(files_read, files)`` after each file; ``ImportCancelled`` raised from it stops the import.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: expected a folder of IDX files; received "
@@ -40,7 +44,11 @@ def import_idx_folder(folder: str | os.PathLike, *, class_names=None, test_fract
     if ("test_images" in found) != ("test_labels" in found):
         missing = "test_labels" if "test_images" in found else "test_images"
         raise DatasetError(f"{folder}: found one test file but not its {missing.replace('_', ' ')} partner")
-    arrays = {role: read_idx(path) for role, path in found.items()}
+    arrays = {}
+    report_progress(progress, 0, len(found))
+    for done, (role, path) in enumerate(found.items(), start=1):
+        arrays[role] = read_idx(path)
+        report_progress(progress, done, len(found))
     for split in ("train", "test"):
         if f"{split}_labels" in arrays:
             images_path, labels_path = found[f"{split}_images"], found[f"{split}_labels"]
@@ -73,6 +81,11 @@ def find_idx_files(folder: Path) -> dict[str, Path]:
             raise DatasetError(f"{folder}: several files could be the {role.replace('_', ' ')}: "
                                f"{', '.join(p.name for p in paths)}; keep one")
     return {role: found[role] for role in SPLIT_ROLES if role in found}
+
+
+def is_idx_name(name: str) -> bool:
+    """Whether a file name is one ``import_idx_folder`` recognises (e.g. train-images-idx3-ubyte.gz)."""
+    return _role_of(name.lower()) is not None
 
 
 def _role_of(name: str) -> str | None:

@@ -229,8 +229,8 @@ def test_an_idx_pair_with_more_or_fewer_labels_than_images_names_both_counts(tmp
 @pytest.mark.parametrize("label", ["2147483647", "99999999999", "10000"])
 def test_a_csv_label_beyond_the_class_limit_names_its_line_and_value(tmp_path, label):
     (tmp_path / "big.csv").write_text(f"label,a,b,c,d\n0,1,2,3,4\n{label},1,2,3,4\n1,1,1,1,1\n")
-    with pytest.raises(DatasetError, match=rf"big\.csv, line 3, column 1: expected a class index from 0 to 9,999 "
-                                           rf".*; received '{label}'"):
+    with pytest.raises(DatasetError, match=rf"big\.csv, line 3, column 1 \(the label\): expected a class index "
+                                           rf"from 0 to 9,999 .*; received '{label}'"):
         finishes(lambda: import_csv(tmp_path / "big.csv"))
 
 

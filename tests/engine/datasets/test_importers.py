@@ -170,8 +170,8 @@ def test_csv_without_header_rgb_shape_and_explicit_shape(tmp_path):
         ("1,2,3,4", r"line 4: expected 5 values like the first data row; received 4"),
         ("1,2,3,4,256", r"line 4, column 5: expected a whole pixel value from 0 to 255; received '256'"),
         ("1,2,0.5,4,5", r"line 4, column 3: expected a whole pixel value from 0 to 255; received '0.5'"),
-        ("-1,2,3,4,5", r"line 4, column 1: expected a class index from 0 to 9,999 .*; received '-1'"),
-        ("x,2,3,4,5", r"line 4, column 1: expected a class index from 0 to 9,999 .*; received 'x'"),
+        ("-1,2,3,4,5", r"line 4, column 1 \(the label\): expected a class index from 0 to 9,999 .*; received '-1'"),
+        ("x,2,3,4,5", r"line 4, column 1 \(the label\): expected a class index from 0 to 9,999 .*; received 'x'"),
     ],
 )
 def test_malformed_csv_row_is_refused_with_file_and_line(tmp_path, bad_line, message):
