@@ -23,6 +23,8 @@ EXPECTED = {
     "lenet-5": ((10,), CONV(5, 1, 6) + CONV(5, 6, 16) + DENSE(400, 120) + DENSE(120, 84) + DENSE(84, 10)),
     "mlp-784-128-10": ((10,), DENSE(784, 128) + DENSE(128, 10)),
     "toy-mlp": ((2,), DENSE(2, 8) + DENSE(8, 8) + DENSE(8, 2)),
+    # 32 (same 3x3) -> pool 16 -> (same) -> pool 8: 8*8*32 = 2048 features into fc1; 9 colour-shape classes.
+    "colour-cnn": ((9,), CONV(3, 3, 16) + CONV(3, 16, 32) + DENSE(2048, 64) + DENSE(64, 9)),
 }
 
 

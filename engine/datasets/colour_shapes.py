@@ -33,8 +33,8 @@ BRIGHTNESS_JITTER = 0.15  # each shape's colour times a factor in [0.85, 1.15]
 HUE_JITTER = 0.06  # plus a zero-sum shift of up to this much per channel: the hue moves, not the brightness
 BACKGROUND_GREY = (0.05, 0.35)  # dark to mid grey, always darker than the shapes' 0.47 or more
 NOISE_STD = 0.03  # per pixel, over the whole image
-RADIUS = (4.0, 8.0)  # the radius of a circle of the shape's area, in pixels: sizes vary, areas match
-MAX_TURN = np.deg2rad(20.0)  # squares and triangles are turned by up to this much either way
+RADIUS = (5.0, 8.5)  # the radius of a circle of the shape's area, in pixels: sizes vary, areas match
+MAX_TURN = np.deg2rad(15.0)  # squares and triangles are turned by up to this much either way
 _CHUNK = 2048  # images drawn at a time: keeps the temporaries a few MB
 
 
