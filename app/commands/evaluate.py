@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 from app.commands.command_error import CommandError
+from app.commands.dataset_choice import choose_dataset, load_choice
 from app.commands.engine_files import (
-    dataset_info,
     finite_or_null,
     import_engine,
-    load_dataset,
     load_model,
     positive_int,
     shape_text,
@@ -31,8 +31,9 @@ def register(subparsers) -> None:
         "loss, per-class accuracy and confusion matrix.",
     )
     parser.add_argument("model", metavar="MODEL", help="a model file (.llmodel)")
-    parser.add_argument("--dataset", metavar="NAME",
-                        help="a data set from `layerlab datasets` (default: the one the model file names)")
+    parser.add_argument("--dataset", metavar="NAME|PATH",
+                        help="a data set from `layerlab datasets`, or the PATH of a folder or file to import for "
+                             "this run (default: the one the model file names)")
     parser.add_argument("--split", choices=("test", "val"), default="test",
                         help="test set, or the validation part carved from training (default: test)")
     parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
@@ -48,17 +49,24 @@ def run(args) -> int:
     dataset_name = args.dataset or _dataset_named_by(checkpoint.metadata)
     if dataset_name is None:
         raise CommandError(f"{args.model} does not say which data set it was trained on; name one with --dataset")
-    # Check the model against the registry entry first: a mismatch is refused without reading any data.
-    network, info = checkpoint.network, dataset_info(dataset_name)
+    # Check the model against the registry entry first: a mismatch is refused without reading any data
+    # (a PATH is imported to know its shape).
+    choice = choose_dataset(dataset_name)
+    network, info = checkpoint.network, choice.info
     check_model_fits(network, info, args.model)
-    dataset = load_dataset(info.name, download=not args.no_download)
+    trained_on = checkpoint.metadata.get("dataset_sha256")
+    if isinstance(trained_on, str) and choice.sha256 is not None and trained_on != choice.sha256 \
+            and checkpoint.metadata.get("dataset") == choice.name:
+        print(f"warning: {args.model} was trained on {choice.name!r} of SHA-256 {trained_on[:12]}...; the one on "
+              f"this machine is {choice.sha256[:12]}...: it holds different data", file=sys.stderr)
+    dataset = load_choice(choice, download=not args.no_download)
 
     try:
         images, labels = engine.datasets.prepare(dataset).arrays(args.split)
     except engine.datasets.DatasetError as error:
         raise CommandError(f"{info.name}: {error}") from None
     evaluation = engine.evaluate(network, images, labels, batch_size=args.batch_size)
-    summary = {"model": str(args.model), "dataset": info.name, "split": args.split, **evaluation.summary(),
+    summary = {"model": str(args.model), "dataset": choice.name, "split": args.split, **evaluation.summary(),
                "class_names": list(info.class_names)}
     if args.json:
         print(json.dumps(finite_or_null(summary), allow_nan=False))

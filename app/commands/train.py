@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.commands.command_error import CommandError
+from app.commands.dataset_choice import DatasetChoice, choose_dataset, load_choice
 from app.commands.engine_files import (
-    dataset_info,
     finite_or_null,
     import_engine,
-    load_dataset,
     non_negative_float,
     positive_float,
     positive_int,
@@ -54,9 +53,10 @@ def register(subparsers) -> None:
                     "set and training settings; a flag given here overrides the project's setting.")
     parser.add_argument("spec", metavar="FILE", nargs="?",
                         help="network spec JSON or .layerlab project (omit with --resume)")
-    parser.add_argument("--dataset", help=f"data set name (see `layerlab datasets`), or toy:spiral, toy:xor, "
-                                          f"toy:circles, toy:gaussian (default: the project's, else "
-                                          f"{DEFAULT_DATASET})")
+    parser.add_argument("--dataset", metavar="NAME|PATH",
+                        help=f"data set name (see `layerlab datasets`), toy:spiral, toy:xor, toy:circles, "
+                             f"toy:gaussian, or the PATH of a folder of class folders, IDX files, a CSV or a .npz "
+                             f"to import for this run (default: the project's, else {DEFAULT_DATASET})")
     parser.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS),
                         help=f"passes over the training set (default {DEFAULT_EPOCHS}; with --resume: the new total)")
     parser.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE), help="examples per step (default 50)")
@@ -133,6 +133,7 @@ class LoadedData:
     training: object  # engine.training.TrainingData
     test_images: object
     test_labels: object
+    sha256: str | None = None  # an imported set's (or an imported PATH's) content checksum
 
 
 def load_data(engine, settings: TrainSettings, seed: int, spec_path: str, report) -> LoadedData:
@@ -143,25 +144,49 @@ def load_data(engine, settings: TrainSettings, seed: int, spec_path: str, report
     if name.startswith(run_data.TOY_PREFIX):  # made in a moment, so made first and then checked
         data, problem = _toy_data(engine, settings, name, seed, report)
     else:
+        check_project_dataset(settings)
         try:
-            info = dataset_info(name)
+            choice = choose_dataset(name)
         except CommandError as error:
             raise settings.error("dataset", str(error), 1) from None
+        warn_if_checksum_differs(settings, choice)
+        info = choice.info
         data, problem = None, engine.data_fit_problem(report, info.shape, info.num_classes, info.title)
     if problem:
         raise CommandError(f"{spec_path}: {problem}")
-    return data or _registered_data(engine, name, settings.validation,
+    return data or _registered_data(engine, choice, settings.validation,
                                     lambda message: settings.error("validation", message))
 
 
-def _registered_data(engine, name: str, validation, refuse) -> LoadedData:
-    dataset = load_dataset(name)
+def _registered_data(engine, choice: DatasetChoice, validation, refuse) -> LoadedData:
+    dataset = load_choice(choice)
     try:
         splits = engine.datasets.prepare(dataset, validation=validation)
     except engine.datasets.DatasetError as error:
         raise refuse(str(error)) from None
-    return LoadedData(splits.info.name, engine.training.TrainingData.from_splits(splits), splits.test_images,
-                      splits.test_labels)
+    return LoadedData(choice.name, engine.training.TrainingData.from_splits(splits), splits.test_images,
+                      splits.test_labels, choice.sha256)
+
+
+def check_project_dataset(settings: TrainSettings) -> None:
+    """A project that names an imported set by checksum, on a machine without it: say which and how to import."""
+    sha256 = settings.dataset_sha256
+    if sha256 is None:
+        return
+    datasets = import_engine().datasets
+    name = settings.dataset
+    if datasets.registry.registry_key(name) is None and datasets.find_imported(name) is None:
+        raise settings.error("dataset", f"the project's data set {name!r} (SHA-256 {sha256[:12]}...) is not "
+                                        f"imported on this machine; import it with `layerlab datasets import PATH "
+                                        f"--name '{name}'`, or choose another with --dataset", 1)
+
+
+def warn_if_checksum_differs(settings: TrainSettings, choice: DatasetChoice) -> None:
+    expected = settings.dataset_sha256
+    if expected is not None and choice.sha256 is not None and choice.sha256 != expected:
+        print(f"warning: {settings.project_path}: the project was saved with data set {choice.name!r} of SHA-256 "
+              f"{expected[:12]}...; the one on this machine is {choice.sha256[:12]}...: it holds different data",
+              file=sys.stderr)
 
 
 def _toy_data(engine, settings: TrainSettings, name: str, seed: int, report):
@@ -187,7 +212,7 @@ def build_trainer(args, engine, callback):
     """(trainer, data, settings): a new run from FILE and the flags, or a resumed one (settings None)."""
     training = engine.training
     if args.resume:
-        data = _registered_data(engine, args.dataset or DEFAULT_DATASET, args.validation,
+        data = _registered_data(engine, choose_dataset(args.dataset or DEFAULT_DATASET), args.validation,
                                 lambda message: CommandError(message, 2))
         try:
             trainer = training.Trainer.from_checkpoint(args.resume, data.training, callback, args.checkpoint_dir,
@@ -303,6 +328,8 @@ def run(args) -> int:
         result = engine.evaluate(trainer.network, data.test_images, data.test_labels)
         metadata = {"dataset": data.name, "trainer": trainer.state(), "test_accuracy": result.accuracy,
                     "test_loss": result.loss}
+        if data.sha256 is not None:  # an imported set: another machine can tell whether it has the same data
+            metadata["dataset_sha256"] = data.sha256
         engine.save(trainer.network, output, optimizer=trainer.optimizer, metadata=metadata)
         progress.write({"event": "test", "accuracy": result.accuracy, "loss": result.loss,
                         "examples": len(data.test_labels)})

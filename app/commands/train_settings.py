@@ -86,6 +86,11 @@ class TrainSettings:
         return self.values.get("dataset", DEFAULT_DATASET)
 
     @property
+    def dataset_sha256(self) -> str | None:
+        """The project's checksum of its imported data set, when the data set is the project's (not a flag's)."""
+        return self.values.get("dataset_sha256") if self.from_project("dataset") else None
+
+    @property
     def validation(self) -> int | float | None:
         return self.values.get("validation")
 
@@ -148,6 +153,11 @@ def resolve(args, project, engine) -> TrainSettings:
     training = project.training if project is not None else {}
     settings = TrainSettings(project.path if project is not None else None)
     settings.take("dataset", args.dataset, training)
+    sha256 = training.get("dataset_sha256")
+    if settings.from_project("dataset") and sha256 is not None:
+        if not (isinstance(sha256, str) and len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
+            raise settings.error("dataset", f"dataset_sha256 must be 64 hexadecimal digits; received {sha256!r:.80}")
+        settings.values["dataset_sha256"] = sha256
     settings.take("validation", args.validation, training)
     for name, flag in CONFIG_FLAGS.items():
         settings.take(name, getattr(args, flag) if flag else None, training)

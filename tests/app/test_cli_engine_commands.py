@@ -89,9 +89,9 @@ def test_datasets_lists_the_registry_as_a_table(capsys):
     code, out, _ = run_cli(capsys, "datasets")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["NAME", "SHAPE", "CLASSES", "OFFLINE", "TITLE"]
+    assert lines[0].split() == ["NAME", "KIND", "SHAPE", "CLASSES", "OFFLINE", "TITLE"]
     mnist_row = next(line for line in lines if line.startswith("mnist "))
-    assert mnist_row.split()[:4] == ["mnist", "1x28x28", "10", "yes"]
+    assert mnist_row.split()[:5] == ["mnist", "bundled", "1x28x28", "10", "yes"]
     assert f"mnist: {resources.path('datasets/mnist')}" in lines
     for name in engine.datasets.REGISTRY:
         assert any(line.startswith(f"{name} ") for line in lines[1:])
@@ -107,6 +107,7 @@ def test_datasets_json_is_one_object_with_every_dataset(capsys):
     assert mnist_entry["class_names"] == list("0123456789")
     assert mnist_entry["available_offline"] is True
     assert mnist_entry["location"] == str(resources.path("datasets/mnist"))
+    assert (mnist_entry["kind"], mnist_entry["sha256"]) == ("bundled", None)
 
 
 # -- evaluate --------------------------------------------------------------------------------------------
@@ -181,10 +182,10 @@ def test_evaluate_refuses_a_model_with_the_wrong_number_of_outputs(capsys, tmp_p
 
 
 def test_evaluate_refuses_an_unknown_dataset(capsys, model_file):
-    code, _, err = run_cli(capsys, "evaluate", model_file, "--dataset", "cifar-10")
+    code, _, err = run_cli(capsys, "evaluate", model_file, "--dataset", "cifar-100")
     assert code == 1
-    assert err == "layerlab evaluate: unknown dataset 'cifar-10'; expected one of mnist, fashion-mnist, " \
-                  "kuzushiji-mnist\n"
+    assert err == "layerlab evaluate: unknown dataset 'cifar-100'; expected one of mnist, fashion-mnist, " \
+                  "kuzushiji-mnist, cifar-10, colour-shapes, or the path of a folder or file to import\n"
 
 
 def test_evaluate_without_download_refuses_a_dataset_that_is_not_here(capsys, monkeypatch, tmp_path, model_file):
