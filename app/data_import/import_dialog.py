@@ -117,7 +117,15 @@ class ImportDialog(QDialog):
         self.jobs.cancelled.connect(self._cancelled)
         self._set_options_enabled(None)
         self._set_busy(False)
-        self.resize(980, 680)
+        self._open_at_a_size_that_fits()
+
+    def _open_at_a_size_that_fits(self) -> None:
+        """980x680, or less on a small screen (1280x720 at 150% is 853x480): never larger than the screen."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        width, height = 980, 680
+        if screen is not None:
+            width, height = min(width, screen.width() * 9 // 10), min(height, screen.height() * 9 // 10)
+        self.resize(width, height)
 
     def _lay_out(self) -> None:
         options = QGridLayout()
@@ -126,22 +134,28 @@ class ImportDialog(QDialog):
         source.addWidget(self.path, 1)
         source.addWidget(self.folder_button)
         source.addWidget(self.file_button)
-        options.addLayout(source, 0, 1, 1, 3)
+        options.addLayout(source, 0, 1)
         options.addWidget(QLabel("Name"), 1, 0)
-        options.addWidget(self.name, 1, 1)
-        options.addWidget(self.name_message, 2, 1, 1, 3)
+        name = QHBoxLayout()
+        name.addWidget(self.name)
+        name.addWidget(self.name_message, 1)  # beside the field: the rows below do not jump as it comes and goes
+        self.name.setMinimumWidth(240)
+        options.addLayout(name, 1, 1)
         size = QHBoxLayout()
-        size.addWidget(self.height_box)
-        size.addWidget(QLabel("×"))
-        size.addWidget(self.width_box)
-        size.addWidget(QLabel("pixels (height × width)"))
+        for widget in (self.height_box, QLabel("×"), self.width_box, QLabel("pixels (height × width)")):
+            size.addWidget(widget)
         size.addStretch(1)
-        options.addWidget(QLabel("Image size"), 3, 0)
-        options.addLayout(size, 3, 1)
-        options.addWidget(QLabel("Colour"), 3, 2, Qt.AlignmentFlag.AlignRight)
-        options.addWidget(self.colour, 3, 3)
-        options.addWidget(QLabel("CSV label column"), 4, 2, Qt.AlignmentFlag.AlignRight)
-        options.addWidget(self.label_column, 4, 3)
+        options.addWidget(QLabel("Image size"), 2, 0)
+        options.addLayout(size, 2, 1)
+        read_as = QHBoxLayout()
+        read_as.addWidget(self.colour)
+        read_as.addSpacing(24)
+        read_as.addWidget(QLabel("CSV label column"))
+        read_as.addWidget(self.label_column)
+        read_as.addStretch(1)
+        self.label_column.setMinimumWidth(170)
+        options.addWidget(QLabel("Colour"), 3, 0)
+        options.addLayout(read_as, 3, 1)
         options.setColumnStretch(1, 1)
         progress = QHBoxLayout()
         progress.addWidget(self.progress, 1)
@@ -194,7 +208,7 @@ class ImportDialog(QDialog):
         self._start_import()
 
     def _start_import(self) -> None:
-        self.error.clear()
+        self._show_error("")
         self.replace_bar.dismiss()
         self.use_button.hide()
         self.preview.clear(f"Reading {self._source}…")
@@ -237,7 +251,7 @@ class ImportDialog(QDialog):
         self.preview.show_dataset(dataset)
         skipped = len(dataset.warnings)
         self.status.setText(f"Read {dataset.num_train + dataset.num_test:,} examples from {result.path}"
-                            + (f"; {skipped:,} files skipped (listed below)" if skipped else "")
+                            + (f"; {skipped:,} file{'s' * (skipped != 1)} skipped (listed below)" if skipped else "")
                             + ". Nothing is stored until you click Import.")
         self._check_name()
 
@@ -246,7 +260,7 @@ class ImportDialog(QDialog):
         if self.result is None:
             self.preview.clear()
         self.status.clear()
-        self.error.setText(message)
+        self._show_error(message)
         self._check_name()
 
     def _cancelled(self) -> None:
@@ -268,9 +282,11 @@ class ImportDialog(QDialog):
             engine.datasets.check_imported_name(name)
         except engine.datasets.DatasetError as problem:
             self.name_message.setText(str(problem))
+            follow_tone(self.name_message, "error")
             ok = False
         else:
             existing = engine.datasets.find_imported(name)
+            follow_tone(self.name_message, "warning")  # a caution, not a fault: Import asks first
             self.name_message.setText(f"A data set named “{name}” is already imported: Import will ask before "
                                       f"replacing it." if existing else "")
         self.import_button.setEnabled(ok and self.result is not None and not self.jobs.busy)
@@ -291,7 +307,7 @@ class ImportDialog(QDialog):
                              lambda: self._start_store(name, replace=True))
 
     def _start_store(self, name: str, *, replace: bool) -> None:
-        self.error.clear()
+        self._show_error("")
         self.status.setText(f"Storing “{name}”…")
         self.progress.setRange(0, 0)  # storing reports no progress: a busy bar
         self._set_busy(True, cancellable=False)
@@ -310,6 +326,10 @@ class ImportDialog(QDialog):
     def _use(self) -> None:
         self.use_requested.emit(self._stored_name)
         self.status.setText(f"The training form now uses “{self._stored_name}”.")
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))  # no empty line between the status and the preview
 
     # -- state ---------------------------------------------------------------------------------------------
     def _set_busy(self, busy: bool, cancellable: bool = True) -> None:

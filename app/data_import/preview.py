@@ -101,11 +101,11 @@ class ImportPreview(QWidget):
         right_layout.addWidget(self.skipped_heading)
         right_layout.addWidget(self.skipped, 1)
 
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 0)  # the grid keeps its width; the facts and skipped files take the rest
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -138,6 +138,7 @@ class ImportPreview(QWidget):
             name = QLabel(f"{info.class_names[row]}\n{train_counts[row]:,} train · {test_counts[row]:,} test")
             name.setToolTip(info.class_names[row])
             self.grid.addWidget(name, row, 0)
+            name.show()  # now, not from the event loop: the grid's size below counts only shown widgets
             self.class_rows.append(name)
             for column, image in enumerate(examples[row], start=1):
                 cell = QLabel()
@@ -145,9 +146,16 @@ class ImportPreview(QWidget):
                 cell.setFixedSize(CELL_PIXELS, CELL_PIXELS)
                 cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.grid.addWidget(cell, row, column)
+                cell.show()
         if info.num_classes > shown:
             more = QLabel(f"… and {info.num_classes - shown:,} more classes (not shown)")
             self.grid.addWidget(more, shown, 0, 1, EXAMPLES_PER_CLASS + 1)
+        # The whole grid in sight beside the facts where there is room (no sideways scrolling through the
+        # examples), but never more than two thirds: on a small screen the facts and skipped files stay readable.
+        frame = 2 * self.examples.frameWidth() + self.examples.verticalScrollBar().sizeHint().width()
+        total = sum(self.splitter.sizes())
+        grid = min(self.grid_holder.sizeHint().width() + frame, total * 2 // 3)
+        self.splitter.setSizes([grid, total - grid])
         self.examples_heading.setText(f"Examples (up to {EXAMPLES_PER_CLASS} of each of "
                                       f"{classes_text(info.num_classes)})")
         lines = [f"<b>Stored as</b> {shape_text(info.shape)}",
