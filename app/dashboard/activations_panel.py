@@ -87,7 +87,8 @@ class ActivationsPanel(QWidget):
         self.refresh()
 
     def show_example(self, image: np.ndarray) -> None:
-        """Show the activations for ``image`` (e.g. the drawn digit, 28x28 or 1x28x28 in [0, 1])."""
+        """Show the activations for ``image`` (e.g. the drawn digit, 28x28 or 1x28x28 in [0, 1], or a colour
+        model's picture, 3xHxW)."""
         self.drawn_image = np.asarray(image, dtype=np.float32)
         self.refresh()
 
@@ -116,8 +117,9 @@ class ActivationsPanel(QWidget):
             return
         self._computing = True
         snapshot = run.latest_snapshot
-        if self.drawn_image is not None:
-            source = "the drawn image"
+        if self.drawn_image is not None:  # from the Draw panel: a drawing, or a colour model's (3, H, W) picture
+            source = "the dropped picture" if self.drawn_image.ndim == 3 and len(self.drawn_image) == 3 else \
+                "the drawn image"
         else:
             label = run.data.class_names[int(run.data.test_labels[self.example.value()])]
             source = f"test example #{self.example.value()} (label {label})"

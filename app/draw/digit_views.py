@@ -41,10 +41,22 @@ class ProbabilityBars(QWidget):
             self.class_names = [str(name) for name in class_names]
         self.update()
 
+    def labels_fit_under_bars(self) -> bool:
+        """Whether every class name fits under its bar; if not (e.g. "green triangle" with 9 classes in a
+        narrow dock), the classes are drawn as rows instead, the name left of its bar."""
+        slot = (self.width() - 8) / max(len(self.probabilities), 1)
+        metrics = self.fontMetrics()
+        return all(metrics.horizontalAdvance(name) <= slot - 2 for name in self.class_names[:len(self.probabilities)])
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.base())
+        if not self.labels_fit_under_bars():
+            self._paint_rows(painter, palette)
+            painter.end()
+            self.painted.emit()
+            return
         label_height = self.fontMetrics().height() + 2
         plot = QRectF(4, 4, self.width() - 8, self.height() - 8 - label_height)
         # The text colour faded: Mid is almost the Base colour in a dark palette, and the axis would vanish.
@@ -69,6 +81,33 @@ class ProbabilityBars(QWidget):
             painter.drawText(QRectF(plot.left() + slot * index, plot.bottom() + 2, slot, label_height), centred, name)
         painter.end()
         self.painted.emit()
+
+
+    def _paint_rows(self, painter: QPainter, palette) -> None:
+        """One row per class: its name, then its bar from 0 to 1 (the 50% line dotted)."""
+        metrics = self.fontMetrics()
+        count = max(len(self.probabilities), 1)
+        names = self.class_names[:count]
+        name_width = min(max((metrics.horizontalAdvance(name) for name in names), default=0) + 6, self.width() // 2)
+        plot = QRectF(4 + name_width, 4, self.width() - 8 - name_width, self.height() - 8)
+        row = plot.height() / count
+        faint = QColor(palette.text().color())
+        faint.setAlpha(FAINT_ALPHA)
+        painter.setPen(faint)
+        painter.drawLine(plot.topLeft(), plot.bottomLeft())
+        painter.setPen(QPen(faint, 1, Qt.PenStyle.DotLine))
+        painter.drawLine(plot.center().x(), plot.top(), plot.center().x(), plot.bottom())  # the 50% line
+        top = int(self.probabilities.argmax()) if self.probabilities.any() else -1
+        enabled = self.isEnabled()
+        widths = np.clip(self.probabilities, 0.0, 1.0) * plot.width()
+        for index, width in enumerate(widths.tolist()):
+            colour = (TOP_BAR_COLOUR if index == top else BAR_COLOUR) if enabled else faint
+            painter.fillRect(QRectF(plot.left(), plot.top() + row * (index + 0.15), width, row * 0.7), colour)
+        painter.setPen(palette.text().color() if enabled else faint)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for index, name in enumerate(names):
+            label = QRectF(2, plot.top() + row * index, name_width - 4, row)
+            painter.drawText(label, right, metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(label.width())))
 
 
 class DigitPreview(QWidget):

@@ -198,13 +198,17 @@ class ImageInput(QWidget):
         self.open_button.clicked.connect(self._choose_file)
         self.paste_button.clicked.connect(self.paste)
 
-    def set_shape(self, shape: tuple) -> None:
-        """The model's input (C, H, W); a picture in already is read again at the new size."""
-        shape = tuple(int(size) for size in shape)
-        if shape != self.shape:
+    def set_shape(self, shape: tuple | None) -> None:
+        """The model's input (C, H, W); a picture in already is read again at the new size. None: not in use."""
+        shape = tuple(int(size) for size in shape) if shape is not None else None
+        if shape is not None and shape != self.shape:
             self.shape = shape
             if self._source is not None:
                 self._read(*self._source)
+
+    def pixels(self) -> np.ndarray | None:
+        """What the network reads, (C, H, W) float32 in [0, 1], or None before a picture."""
+        return self.picture.pixels if self.picture is not None else None
 
     def clear(self) -> None:
         self._reads += 1

@@ -110,8 +110,9 @@ class DrawPanel(QWidget):
                                                "(the Activations tab of the training dashboard)")
         tools = QGridLayout()
         tools.setSpacing(3)
-        for column, button in enumerate((self.clear_button, self.undo_button, self.eraser_button, self.load_button,
-                                         self.save_button)):
+        self.drawing_tools = (self.clear_button, self.undo_button, self.eraser_button, self.load_button,
+                              self.save_button)
+        for column, button in enumerate(self.drawing_tools):
             tools.addWidget(button, 0, column)
         tools.addWidget(self.saliency_button, 1, 0)
         tools.addWidget(self.saliency_method, 1, 1, 1, 3)
@@ -233,13 +234,14 @@ class DrawPanel(QWidget):
         return self._shapes
 
     def _set_image_mode(self, image_shape: tuple | None) -> None:
-        """The drop target for a colour model, the drawing pad (and its drawing tools) for any other."""
-        self.image_shape = image_shape
-        if image_shape is not None:
-            self.image_input.set_shape(image_shape)
-        self.input_stack.setCurrentWidget(self.pad if image_shape is None else self.image_input)
-        for button in (self.clear_button, self.undo_button, self.eraser_button, self.load_button, self.save_button):
-            button.setVisible(image_shape is None)
+        """The drop target for a colour model, the drawing pad and its tools for any other; in image mode the
+        guesses have room for a two-word class name in large type and its runner-up."""
+        self.image_shape, drawing = image_shape, image_shape is None
+        self.image_input.set_shape(image_shape)
+        self.input_stack.setCurrentWidget(self.pad if drawing else self.image_input)
+        self.guesses.setFixedHeight((4 if drawing else 6) * self.guesses.fontMetrics().lineSpacing())
+        for button in self.drawing_tools:
+            button.setVisible(drawing)
 
     @property
     def input_is_blank(self) -> bool:
@@ -284,9 +286,8 @@ class DrawPanel(QWidget):
         """Send the drawing to the reader (returns at once); a blank pad is shown as blank right away."""
         if self.spec is None:
             return
-        picture = self.image_input.picture
         if self.image_shape is not None:  # a ready picture, read as it is (None: none yet)
-            pixels = picture.pixels if picture is not None else None
+            pixels = self.image_input.pixels()
         else:
             pixels = self.pad.pixels()
             pixels = pixels if pixels.any() else None
