@@ -41,6 +41,7 @@ from app.tones import follow_tone
 
 FILE_FILTER = "Data files (*.csv *.npz *ubyte *.idx *.gz);;All files (*)"
 COLOURS = {"auto": "Automatic", "grayscale": "Grayscale", "rgb": "Colour (RGB)"}
+CSV_SUFFIXES = (".csv", ".txt")  # the label column can be set before the first try, which may need it
 MAX_SIDE = 4096  # the importer's own limit
 
 
@@ -204,7 +205,7 @@ class ImportDialog(QDialog):
             except engine.datasets.DatasetError:
                 self.name.clear()
         self._set_options_enabled(None)
-        self.label_column.setEnabled(source.suffix.lower() == ".csv")
+        self.label_column.setEnabled(source.suffix.lower() in CSV_SUFFIXES)
         self._start_import()
 
     def _start_import(self) -> None:
@@ -350,7 +351,7 @@ class ImportDialog(QDialog):
         for widget in (self.height_box, self.width_box, self.colour):
             widget.setEnabled(kind == "images")
         self.label_column.setEnabled(kind == "csv" or (self._source is not None
-                                                       and self._source.suffix.lower() == ".csv"))
+                                                       and self._source.suffix.lower() in CSV_SUFFIXES))
 
     def reject(self) -> None:
         self.jobs.cancel(quietly=True)  # closing stops the import; a store in progress finishes (it is atomic)

@@ -84,7 +84,7 @@ def test_the_name_is_checked_as_it_is_typed(qtbot, main_window, tmp_path):
     assert dialog.name_message.text() == "" and dialog.import_button.isEnabled()
 
 
-def test_cancel_stops_a_long_import_and_nothing_is_stored(qtbot, main_window, tmp_path, monkeypatch):
+def test_cancel_or_close_stops_a_long_import_and_nothing_is_stored(qtbot, main_window, tmp_path, monkeypatch):
     folder = write_png_folder(tmp_path / "many", {"a": 300, "b": 300}, size=(8, 8))
     calls, outcome = [], []
     real_import = engine.datasets.import_path
@@ -118,6 +118,14 @@ def test_cancel_stops_a_long_import_and_nothing_is_stored(qtbot, main_window, tm
     assert engine.datasets.list_imported() == []
     imported_dir = engine.datasets.imported_dir()
     assert not imported_dir.exists() or list(imported_dir.iterdir()) == []
+
+    calls.clear()  # closing the dialog mid-import stops the importer too
+    type_into(dialog.path, str(folder))
+    qtbot.waitUntil(lambda: len(calls) > 20, timeout=IMPORT_TIMEOUT_MS)
+    click(dialog.close_button)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: outcome == ["cancelled", "cancelled"], timeout=5000)
+    assert engine.datasets.list_imported() == []
 
 
 def test_bad_folders_are_named_in_words_and_nothing_is_stored(qtbot, main_window, tmp_path):
@@ -192,3 +200,44 @@ def test_importing_again_under_a_stored_name_asks_and_keeping_changes_nothing(qt
     form = main_window.dashboard.training_panel.form
     qtbot.waitUntil(lambda: form.dataset.findText("letters (imported, 1x28x28, 3 classes)") >= 0,
                     timeout=IMPORT_TIMEOUT_MS)
+
+
+def write_pixel_csv(path, rows: list[tuple[int, int]], label_header: str = "digit") -> None:
+    """A CSV of 2x2 grey images: four pixel columns, then the label column (not the first, not "label")."""
+    lines = ["p0,p1,p2,p3," + label_header]
+    lines += [f"{value},{value},{255 - value},{255 - value},{label}" for value, label in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_csv_is_read_with_the_label_column_typed_and_a_bad_label_names_its_line(qtbot, main_window, tmp_path):
+    good = tmp_path / "pixels.csv"
+    write_pixel_csv(good, [(10 * k, k % 2) for k in range(20)])
+    dialog = open_import_dialog(main_window)
+    import_into_preview(qtbot, dialog, good)
+    assert dialog.label_column.isEnabled() and not dialog.height_box.isEnabled()  # size is for image folders
+    type_into(dialog.label_column, "digit")
+    qtbot.waitUntil(lambda: not dialog.jobs.busy and dialog.result is not None
+                    and dialog.result.dataset.info.num_classes == 2, timeout=IMPORT_TIMEOUT_MS)
+    assert dialog.error.isHidden()
+    assert [label.text().splitlines()[0] for label in dialog.preview.class_rows] == ["0", "1"]
+    assert "Skipped files (0)" == dialog.preview.skipped_heading.text()
+
+    bad = tmp_path / "bad.csv"
+    write_pixel_csv(bad, [(0, 0), (10, 1), (20, 0)])
+    bad.write_text(bad.read_text(encoding="utf-8") + "1,2,3,4,seven\n", encoding="utf-8")
+    import_into_preview(qtbot, dialog, bad)
+    message = dialog.error.text()
+    assert str(bad) in message and "line 5" in message, message
+    assert dialog.result is None and not dialog.import_button.isEnabled()
+
+
+def test_a_numpy_file_is_previewed(qtbot, main_window, tmp_path):
+    path = tmp_path / "arrays.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, images=rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8),
+             labels=np.arange(30) % 3, class_names=np.array(["cat", "dog", "owl"]))
+    dialog = open_import_dialog(main_window)
+    import_into_preview(qtbot, dialog, path)
+    assert dialog.error.isHidden(), dialog.error.text()
+    assert [label.text().splitlines()[0] for label in dialog.preview.class_rows] == ["cat", "dog", "owl"]
+    assert dialog.result.format == "npz" and dialog.name.text() == "arrays"
