@@ -15,12 +15,14 @@ cannot make the reader decompress without end.
 
 from __future__ import annotations
 
+import gzip
 import os
 import tarfile
 
 import numpy as np
 
 from engine.datasets.errors import DatasetFileError
+from engine.design_limits import format_bytes
 from engine.user_files import GIB, MIB, open_regular, reading
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -34,6 +36,10 @@ MAX_RECORDS = 10_000  # per member, as published; tests write members of a few r
 MAX_ARCHIVE_BYTES = 1 * GIB  # the official archive is 170 MB
 MAX_MEMBERS = 64  # the official archive has 9 (a folder, a readme, a meta file and the six batches)
 MAX_SKIPPED_BYTES = 16 * MIB  # what the members we do not read may add up to (the official ones: ~200 bytes)
+# All the archive may unpack to: the six batches at most, the skipped members and room for tar headers. Checked
+# as the gzip stream is read, so no header (a pax or GNU long name tarfile reads whole) can unpack a bomb.
+MAX_UNPACKED_BYTES = 6 * MAX_RECORDS * RECORD_BYTES + MAX_SKIPPED_BYTES + 1 * MIB
+GZIP_SIGNATURE = b"\x1f\x8b"
 
 
 def read_cifar10_archive(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -47,7 +53,13 @@ def read_cifar10_archive(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarra
     batches: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with open_regular(path, max_bytes=MAX_ARCHIVE_BYTES, error=DatasetFileError) as stream, \
             reading(path, error=DatasetFileError, what="is not a readable CIFAR-10 archive (.tar.gz)"):
-        with tarfile.open(fileobj=stream, mode="r|gz") as archive:
+        signature = stream.read(2)
+        if signature != GZIP_SIGNATURE:
+            raise DatasetFileError(path, "is empty; expected the CIFAR-10 binary archive (.tar.gz)" if not signature
+                                   else "is not a gzip file; expected the CIFAR-10 binary archive (.tar.gz)")
+        stream.seek(0)
+        unpacked = _LimitedReader(gzip.GzipFile(fileobj=stream, mode="rb"), MAX_UNPACKED_BYTES, path)
+        with tarfile.open(fileobj=unpacked, mode="r|") as archive:
             members = skipped_bytes = 0
             for member in archive:
                 members += 1
@@ -96,6 +108,22 @@ def _read_batch(archive: tarfile.TarFile, member: tarfile.TarInfo, path: str, na
         raise DatasetFileError(path, f"{where}: record {record + 1:,} has label {labels[record]}; expected 0 to 9")
     images = table[:, 1:].reshape(records, *IMAGE_SHAPE).copy()  # a copy: frees the 30 MB byte string's view
     return images, labels
+
+
+class _LimitedReader:
+    """A stream that refuses to give more than ``limit`` bytes in all (tarfile's stream mode only calls read)."""
+
+    def __init__(self, stream, limit: int, path: str) -> None:
+        self.stream, self.left, self.limit, self.path = stream, limit, limit, path
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = self.left + 1 if size is None or size < 0 else min(size, self.left + 1)
+        data = self.stream.read(wanted)
+        self.left -= len(data)
+        if self.left < 0:
+            raise DatasetFileError(self.path, f"unpacks to more than {format_bytes(self.limit)}; the CIFAR-10 "
+                                              "binary archive unpacks to about 184 MB")
+        return data
 
 
 def _short(names) -> list[str]:

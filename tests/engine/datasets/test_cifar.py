@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import tarfile
@@ -10,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.datasets import DatasetError, load, registry
+from engine.datasets import DatasetError, cifar, load, registry
 from engine.datasets.cifar import CIFAR10_CLASSES, TEST_MEMBER, TRAIN_MEMBERS, read_cifar10_archive
 
 RECORD = 3073
@@ -169,13 +170,29 @@ def test_thousands_of_members_are_refused(tmp_path):
         read_cifar10_archive(path)
 
 
-@pytest.mark.parametrize("content", [b"not a gzip file at all", b"", b"\x1f\x8b\x08\x00garbage"])
-def test_a_file_that_is_not_a_gzip_tar_is_refused_in_words(tmp_path, content):
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"not a gzip file at all", "is not a gzip file; expected the CIFAR-10 binary archive"),
+    (b"", "is empty; expected the CIFAR-10 binary archive"),
+    (b"\x1f\x8b\x08\x00garbage", "is not a readable CIFAR-10 archive"),
+    (gzip.compress(b"plain text, gzipped, but no tar" * 40), "is not a readable CIFAR-10 archive"),
+])
+def test_a_file_that_is_not_a_gzip_tar_is_refused_in_words(tmp_path, content, problem):
     path = tmp_path / "cifar-10-binary.tar.gz"
     path.write_bytes(content)
-    with pytest.raises(DatasetError, match=r"cifar-10-binary\.tar\.gz: is not a readable CIFAR-10 archive") as info:
+    with pytest.raises(DatasetError, match=rf"cifar-10-binary\.tar\.gz: {problem}") as info:
         read_cifar10_archive(path)
     assert "Error" not in str(info.value)
+
+
+def test_a_header_that_unpacks_past_the_limit_is_refused_as_it_is_read(tmp_path, monkeypatch):
+    """A pax header (which tarfile reads whole) of 300 KB against a limit of 200 KB: stopped at the limit."""
+    monkeypatch.setattr(cifar, "MAX_UNPACKED_BYTES", 200_000)
+    members = small_members()
+    members["cifar-10-batches-bin/" + "x" * 300_000] = b""
+    path = write_archive(tmp_path / "cifar.tar.gz", members)
+    with pytest.raises(DatasetError, match=r"cifar\.tar\.gz: unpacks to more than 200\.0 KB; the CIFAR-10 binary "
+                                           r"archive unpacks to about 184 MB"):
+        read_cifar10_archive(path)
 
 
 def test_a_truncated_archive_is_refused_in_words(tmp_path):
