@@ -131,7 +131,8 @@ class Dashboard(QObject):
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop the run and wait (bounded) for the training thread and background tasks; True when all ended."""
         ended = self.controller.shutdown(timeout_ms)
-        return self.activations.tasks.wait_for_all(timeout_ms) and ended
+        preview_done = self.training_panel.form.augmentation.tasks.wait_for_all(timeout_ms)  # a sample being read
+        return self.activations.tasks.wait_for_all(timeout_ms) and preview_done and ended
 
 
 def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QProgressBar,
@@ -41,11 +41,12 @@ class TrainingPanel(QWidget):
         self.controller = controller
         self.get_spec = get_spec
         self.form = TrainingSettingsForm()
-        scroll = QScrollArea()
+        scroll = self.settings_scroll = QScrollArea()
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form.augmentation.toggled.connect(self._bring_augmentation_into_sight)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -99,6 +100,12 @@ class TrainingPanel(QWidget):
         self._epochs = 1
         self._show_state("idle")
 
+    def _bring_augmentation_into_sight(self, on: bool) -> None:
+        """The Augmentation group sits below every field: turned on, its boxes scroll into sight (once the
+        layout has made room for them, hence the timer)."""
+        if on:
+            QTimer.singleShot(0, lambda: self.settings_scroll.ensureWidgetVisible(self.form.augmentation))
+
     def set_start_blocker(self, reason: str | None) -> None:
         """Why the design cannot be trained on the chosen data set (Start is off until it can), or None."""
         was_blocked, self._start_blocker = self._start_blocker, reason
@@ -140,6 +147,7 @@ class TrainingPanel(QWidget):
                        self.form.early_stopping, self.form.seed, self.form.backend,
                        *self.form.optimizer_settings.values()):
             widget.setEnabled(state in ("idle", "finished"))  # the learning rate stays live
+        self.form.augmentation.allow_edits(state in ("idle", "finished"))
         if state == "preparing":
             self.progress.setRange(0, 0)  # busy until the data is loaded
             self.progress.setFormat("loading the data…")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 import engine
+from app.dashboard.augmentation_box import AugmentationBox
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import dataset_choices
 from app.tones import follow_tone
@@ -124,6 +125,9 @@ class TrainingSettingsForm(QWidget):
                 # (the open list shows it whole), so the Train workspace keeps every field in sight.
                 widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
                 widget.setMinimumContentsLength(MIN_COMBO_CHARACTERS)
+        # Below every field: the group collapses while off, and its preview stays out of the fields' way.
+        self.augmentation = AugmentationBox()
+        self.form.addRow(self.augmentation)
         self.form.insertRow(0, self.refusals)
         self.optimizer.currentTextChanged.connect(self._show_optimizer_settings)
         self.optimizer.setCurrentText("Adam")
@@ -133,6 +137,9 @@ class TrainingSettingsForm(QWidget):
                          "optimizer": self.optimizer.currentText(), "lr": self.learning_rate.value(),
                          **{key: box.value() for key, box in self._number_fields().items()}}
         self.dataset.currentIndexChanged.connect(self._edited)
+        self.augmentation.set_dataset(self.dataset.currentData())
+        self.dataset.currentIndexChanged.connect(lambda: self.augmentation.set_dataset(self.dataset.currentData()))
+        self.augmentation.changed.connect(self._edited)
         self.optimizer.currentIndexChanged.connect(self._edited)
         for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed):
             box.valueChanged.connect(self._edited)
@@ -154,6 +161,8 @@ class TrainingSettingsForm(QWidget):
             settings["l2"] = self.l2.value()
         if self.early_stopping.value():
             settings["early_stopping_patience"] = self.early_stopping.value()
+        if self.augmentation.config():
+            settings["augment"] = self.augmentation.config()
         return settings
 
     def _fill_datasets(self) -> None:
@@ -214,6 +223,7 @@ class TrainingSettingsForm(QWidget):
 
         self._load_dataset(settings, refuse, refused.append)
         self._load_optimizer(settings.get("optimizer"), refuse)
+        self.augmentation.load_config(settings.get("augment"), refuse, self._number_problem)
         for key, box in self._number_fields().items():
             value = settings.get(key)
             default = self.defaults[key]
@@ -322,6 +332,7 @@ class TrainingSettingsForm(QWidget):
         config = engine.training.TrainingConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
                                 optimizer=self._optimizer_config(), l2=self.l2.value(),
                                 seed=self.seed.value(),
-                                early_stopping_patience=self.early_stopping.value() or None)
+                                early_stopping_patience=self.early_stopping.value() or None,
+                                augment=self.augmentation.config() if self.augmentation.applies() else False)
         return RunSettings(self.dataset.currentData(), config, self.validation.value(), limit,
                            self.backend.currentData(), self.schedule.currentData())
