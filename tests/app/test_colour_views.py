@@ -76,14 +76,18 @@ def test_a_first_dense_layer_over_a_colour_image_shows_its_units_in_colour(qtbot
     assert "5 units' input weights" in panel.caption.text() and "colour" in panel.caption.text()
 
 
-def test_a_grey_models_filters_are_unchanged(qtbot):
-    spec = colour_cnn()
-    spec["nodes"][0]["shape"] = [1, 28, 28]
-    weights = engine.Network(spec, seed=1).state_dict()
-    panel = shown_filters(qtbot, spec, weights)
+def test_a_grey_model_keeps_its_filters_in_the_diverging_map_beside_a_colour_one(qtbot):
+    colour = colour_cnn()
+    panel = shown_filters(qtbot, colour, engine.Network(colour, seed=1).state_dict())
+    assert panel.image.image.ndim == 3
+    grey = colour_cnn()
+    grey["nodes"][0]["shape"] = [1, 28, 28]
+    weights = engine.Network(grey, seed=1).state_dict()
+    panel.begin_run(ActiveRun.of_model(grey, weights, [str(i) for i in range(9)], "grey model"))
+    panel.refresh()
     assert panel.image.image.shape == (3 * 4 - 1, 3 * 4 - 1)
     np.testing.assert_array_equal(panel.image.image[0:3, 0:3], weights["conv1.kernel"][0, 0])
-    assert "colour" not in panel.caption.text()
+    assert "colour" not in panel.caption.text() and "blue negative, red positive" in panel.caption.text()
 
 
 def test_a_colour_models_input_shows_in_colour_in_activations(qtbot):

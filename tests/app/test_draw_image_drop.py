@@ -195,3 +195,31 @@ def test_a_grey_model_after_a_colour_one_gets_the_drawing_pad_back(colour_panel,
     assert panel.clear_button.isVisible() and not panel.image_input.isVisible()
     wait_for_reading(qtbot, panel)
     assert panel.guesses.text() == "Draw a digit." and panel.bars.labels_fit_under_bars()
+
+
+@pytest.mark.parametrize("method", ["evidence", "gradient", "grad_cam"])
+def test_the_reader_reads_a_ready_colour_image_and_maps_it_per_pixel(method, tmp_path):
+    from app.draw.reader import DigitReader
+
+    spec = colour_spec()
+    network = engine.Network(spec, seed=3)
+    reader = DigitReader()
+    reader.load(spec, network.state_dict())
+    image = expected_input(write_picture(tmp_path / "p.png"))
+    digit, probabilities, placement = reader.read(image, method)
+    np.testing.assert_array_equal(digit, image)  # no digit preprocessing: the picture as it came
+    np.testing.assert_allclose(probabilities, network.forward(image[None], training=False)[0], atol=1e-5)
+    assert placement is not None
+    heat, _remark = reader.saliency(method)
+    assert heat.shape == (24, 32) and 0.0 <= heat.min() and heat.max() == pytest.approx(1.0)
+
+
+def test_a_colour_design_without_trained_weights_says_how_to_read_pictures(qtbot, main_window, tmp_path):
+    import json
+
+    path = tmp_path / "colour.json"
+    path.write_text(json.dumps(colour_spec()), encoding="utf-8")
+    assert main_window.project.open_file(path)
+    panel = main_window.draw_panel
+    qtbot.waitUntil(lambda: panel.spec is None, timeout=READ_TIMEOUT_MS)
+    assert "reads colour images" in panel.note.text() and "drop or paste an image" in panel.note.text()
