@@ -47,7 +47,8 @@ MAX_SIDE = 4096  # the importer's own limit
 
 def _size_box() -> QSpinBox:
     box = QSpinBox()
-    box.setRange(1, MAX_SIDE)
+    box.setRange(0, MAX_SIDE)
+    box.setSpecialValueText("auto")  # 0: the size most of the images have (the importer's choice)
     box.setKeyboardTracking(False)  # a typed size imports once, at Enter or when focus leaves: not per digit
     return box
 
@@ -65,6 +66,8 @@ class ImportDialog(QDialog):
         self._name_typed = False  # the person typed a name: a new source no longer replaces it
         self._size_chosen = False  # the person set the size: a re-import keeps it
         self._stored_name = ""
+        self._reading_folder = False
+        self._storing = False
 
         self.path = QLineEdit()
         self.path.setPlaceholderText("A folder with one sub-folder per class, or a .csv, .npz or IDX file")
@@ -198,6 +201,7 @@ class ImportDialog(QDialog):
         self.path.setText(str(source))
         self._source = source
         self._size_chosen = False
+        self._show_size(0, 0)  # "auto" until the importer has chosen
         self.result = None
         if not self._name_typed:
             try:
@@ -209,11 +213,14 @@ class ImportDialog(QDialog):
         self._start_import()
 
     def _start_import(self) -> None:
+        self.result = None  # Import stores what the preview shows: nothing until this import has finished
         self._show_error("")
         self.replace_bar.dismiss()
         self.use_button.hide()
         self.preview.clear(f"Reading {self._source}…")
-        size = (self.height_box.value(), self.width_box.value()) if self._size_chosen else None
+        height, width = self.height_box.value(), self.width_box.value()
+        size = (height, width) if self._size_chosen and height and width else None
+        self._reading_folder = self._source.is_dir()
         self.jobs.start_import(self._source, size=size, color=self.colour.currentData(),
                                label_column=label_column_value(self.label_column.text()))
         self.status.setText(f"Reading {self._source}…")
@@ -222,6 +229,12 @@ class ImportDialog(QDialog):
     def _reimport(self) -> None:
         if self._source is not None:
             self._start_import()
+
+    def _show_size(self, height: int, width: int) -> None:
+        for box, value in ((self.height_box, height), (self.width_box, width)):
+            box.blockSignals(True)  # showing the importer's choice is not a choice of the person's
+            box.setValue(value)
+            box.blockSignals(False)
 
     def _size_changed(self, _value) -> None:
         self._size_chosen = True
@@ -237,17 +250,15 @@ class ImportDialog(QDialog):
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * min(done, total) / total))
-            self.progress.setFormat(f"{done:,} of {total:,}")
+            # Folders count files; CSV, IDX and NumPy files count bytes, which a percentage says better.
+            self.progress.setFormat(f"{done:,} of {total:,} files" if self._reading_folder else "%p%")
 
     def _imported(self, result: ImportResult) -> None:
         self.result = result
         self._set_busy(False)
         dataset = result.dataset
         _channels, height, width = dataset.info.shape
-        for box, value in ((self.height_box, height), (self.width_box, width)):
-            box.blockSignals(True)  # showing the importer's choice is not a choice of the person's
-            box.setValue(value)
-            box.blockSignals(False)
+        self._show_size(height, width)
         self._set_options_enabled(result.format)
         self.preview.show_dataset(dataset)
         skipped = len(dataset.warnings)
@@ -257,9 +268,13 @@ class ImportDialog(QDialog):
         self._check_name()
 
     def _failed(self, message: str) -> None:
+        storing, self._storing = self._storing, False
         self._set_busy(False)
-        if self.result is None:
-            self.preview.clear()
+        if storing:  # the preview stays, and Import can be tried again; the stored sets are as they were
+            message = f"Nothing was stored: {message}"
+        else:
+            self.result = None
+            self.preview.clear("Nothing to preview: the message above says what is wrong.")
         self.status.clear()
         self._show_error(message)
         self._check_name()
@@ -312,9 +327,11 @@ class ImportDialog(QDialog):
         self.status.setText(f"Storing “{name}”…")
         self.progress.setRange(0, 0)  # storing reports no progress: a busy bar
         self._set_busy(True, cancellable=False)
+        self._storing = True
         self.jobs.start_store(self.result.dataset, name, replace=replace)
 
     def _stored(self, imported) -> None:
+        self._storing = False
         self._set_busy(False)
         self._stored_name = imported.name
         self.status.setText(f"Stored “{imported.name}” ({imported.num_train:,} training and {imported.num_test:,} "

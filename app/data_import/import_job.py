@@ -38,6 +38,13 @@ class ImportResult:
 _CANCELLED = object()
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """A DatasetError's words: returned rather than raised, so BackgroundTasks logs no traceback for bad data."""
+
+    message: str
+
+
 def label_column_value(text: str):
     """The label column as typed: a number is the column's index (from 0), other text its header name."""
     text = text.strip()
@@ -86,6 +93,8 @@ class ImportJobs(QObject):
                                                       progress=progress)
             except engine.datasets.ImportCancelled:
                 return _CANCELLED
+            except engine.datasets.DatasetError as problem:  # the person's data, not a fault: no traceback logged
+                return _Refused(str(problem))
             return ImportResult(path, kind, dataset)
 
         self.tasks.submit(work, lambda result: self._finished(job, result), lambda message: self._failed(job, message),
@@ -99,7 +108,10 @@ class ImportJobs(QObject):
         self.busy = True
 
         def work(_report):
-            return engine.datasets.save_imported(dataset, name, replace=replace)
+            try:
+                return engine.datasets.save_imported(dataset, name, replace=replace)
+            except engine.datasets.DatasetError as problem:
+                return _Refused(str(problem))
 
         self.tasks.submit(work, lambda result: self._finished(job, result), lambda message: self._failed(job, message))
 
@@ -128,6 +140,8 @@ class ImportJobs(QObject):
         self._cancel_flag = None
         if result is _CANCELLED:
             self.cancelled.emit()
+        elif isinstance(result, _Refused):
+            self.failed.emit(result.message)
         elif isinstance(result, ImportResult):
             self.imported.emit(result)
         else:

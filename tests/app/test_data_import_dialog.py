@@ -241,3 +241,22 @@ def test_a_numpy_file_is_previewed(qtbot, main_window, tmp_path):
     assert dialog.error.isHidden(), dialog.error.text()
     assert [label.text().splitlines()[0] for label in dialog.preview.class_rows] == ["cat", "dog", "owl"]
     assert dialog.result.format == "npz" and dialog.name.text() == "arrays"
+
+
+def test_a_store_that_fails_says_so_and_keeps_the_preview_to_try_again(qtbot, main_window, tmp_path, monkeypatch):
+    folder = write_png_folder(tmp_path / "pngs", {"a": 3, "b": 3})
+    dialog = open_import_dialog(main_window)
+    import_into_preview(qtbot, dialog, folder)
+    blocked = tmp_path / "store-is-a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv(engine.datasets.IMPORTED_DIR_ENV, str(blocked))
+    click(dialog.import_button)
+    qtbot.waitUntil(lambda: not dialog.jobs.busy and dialog.error.text() != "", timeout=IMPORT_TIMEOUT_MS)
+    assert dialog.error.text().startswith("Nothing was stored: "), dialog.error.text()
+    assert "Error" not in dialog.error.text() and not dialog.use_button.isVisible()
+    assert dialog.preview.class_rows and dialog.import_button.isEnabled()  # still there: Import again
+
+    monkeypatch.setenv(engine.datasets.IMPORTED_DIR_ENV, str(tmp_path / "store"))
+    click(dialog.import_button)
+    qtbot.waitUntil(lambda: dialog.use_button.isVisible(), timeout=IMPORT_TIMEOUT_MS)
+    assert [entry.name for entry in engine.datasets.list_imported()] == ["pngs"]
