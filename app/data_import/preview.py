@@ -104,7 +104,7 @@ class ImportPreview(QWidget):
         self.splitter = splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)  # the grid keeps its width; the facts and skipped files take the rest
+        splitter.setStretchFactor(0, 1)  # halves until a grid is shown (then show_dataset sizes it)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
@@ -115,6 +115,9 @@ class ImportPreview(QWidget):
 
     def clear(self, message: str = "") -> None:
         self._clear_grid()
+        total = sum(self.splitter.sizes())
+        if total:
+            self.splitter.setSizes([total // 2, total - total // 2])
         self.examples_heading.setText("Examples")
         self.summary.setText(message)
         self.skipped.clear()
