@@ -172,6 +172,7 @@ class ImageInput(QWidget):
         self.paste_button.setToolTip("Read the image on the clipboard, or the image file copied there (Ctrl+V)")
         for button in (self.open_button, self.paste_button):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.hide()  # until a colour model's shape comes (set_shape): no control in the tab order unseen
         self.message = QLabel()
         self.message.setWordWrap(True)
         follow_tone(self.message, "error")
@@ -201,6 +202,8 @@ class ImageInput(QWidget):
     def set_shape(self, shape: tuple | None) -> None:
         """The model's input (C, H, W); a picture in already is read again at the new size. None: not in use."""
         shape = tuple(int(size) for size in shape) if shape is not None else None
+        for button in (self.open_button, self.paste_button):
+            button.setVisible(shape is not None)
         if shape is not None and shape != self.shape:
             self.shape = shape
             if self._source is not None:

@@ -240,8 +240,9 @@ class DrawPanel(QWidget):
         self.image_input.set_shape(image_shape)
         self.input_stack.setCurrentWidget(self.pad if drawing else self.image_input)
         self.guesses.setFixedHeight((4 if drawing else 6) * self.guesses.fontMetrics().lineSpacing())
-        for button in self.drawing_tools:
+        for button in self.drawing_tools:  # disabled too: Draw > Clear Pad and Undo Stroke follow them
             button.setVisible(drawing)
+            button.setEnabled(drawing)
 
     @property
     def input_is_blank(self) -> bool:

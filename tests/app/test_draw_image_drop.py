@@ -118,6 +118,11 @@ def test_a_corrupt_file_is_named_and_the_panel_keeps_working(colour_panel, qtbot
     message = panel.image_input.message
     qtbot.waitUntil(message.isVisible, timeout=READ_TIMEOUT_MS)
     assert "holiday.png" in message.text() and "Error" not in message.text()
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    drop_files(panel.image_input.pad, [folder])  # a folder dragged from a file manager
+    qtbot.waitUntil(lambda: "Pictures" in message.text(), timeout=READ_TIMEOUT_MS)
+    assert "folder" in message.text()
     # What was shown stays; the next good picture is read.
     assert panel.image_input.picture.name == "good.png"
     np.testing.assert_array_equal(panel.probabilities, shown)
@@ -223,3 +228,21 @@ def test_a_colour_design_without_trained_weights_says_how_to_read_pictures(qtbot
     panel = main_window.draw_panel
     qtbot.waitUntil(lambda: panel.spec is None, timeout=READ_TIMEOUT_MS)
     assert "reads colour images" in panel.note.text() and "drop or paste an image" in panel.note.text()
+
+
+def test_the_image_mode_fits_the_draw_dock_at_1280x720(qtbot, main_window, tmp_path):
+    from tests.app.gui_helpers import hidden_part
+
+    main_window.resize(1280, 720)
+    panel = main_window.draw_panel
+    spec = colour_spec()
+    panel.use_weights(spec, engine.Network(spec, seed=3).state_dict(), CLASSES)
+    write_picture(tmp_path / "p.png")
+    drop_files(panel.image_input.pad, [tmp_path / "p.png"])
+    wait_for_picture_reading(qtbot, panel)
+    widgets = (panel.image_input.pad, panel.image_input.open_button, panel.image_input.paste_button, panel.preview,
+               panel.guesses, panel.bars, panel.saliency_button, panel.activations_button)
+    assert [problem for widget in widgets if (problem := hidden_part(widget))] == []
+    assert panel.image_input.pad.height() >= 120 and panel.bars.height() >= 9 * panel.fontMetrics().height()
+    # Draw > Clear Pad and Undo Stroke have nothing to act on: the drawing tools are off with the pad.
+    assert not panel.clear_button.isEnabled() and not panel.undo_button.isEnabled()
