@@ -246,3 +246,36 @@ def test_the_image_mode_fits_the_draw_dock_at_1280x720(qtbot, main_window, tmp_p
     assert panel.image_input.pad.height() >= 120 and panel.bars.height() >= 9 * panel.fontMetrics().height()
     # Draw > Clear Pad and Undo Stroke have nothing to act on: the drawing tools are off with the pad.
     assert not panel.clear_button.isEnabled() and not panel.undo_button.isEnabled()
+
+
+def test_after_a_run_on_colour_shapes_the_pad_reads_dropped_pictures_and_layers_shows_them(qtbot, main_window,
+                                                                                           tmp_path):
+    import json
+
+    from tests.app.gui_helpers import open_workspace
+
+    window = main_window
+    path = tmp_path / "colour.json"
+    spec = colour_spec()
+    spec["nodes"][0]["shape"] = [3, 32, 32]
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    assert window.project.open_file(path)
+    form = window.dashboard.training_panel.form
+    form.select_dataset("colour-shapes")
+    form.train_limit.setValue(200)
+    form.epochs.setValue(1)
+    open_workspace(window, "Train")
+    controller = window.dashboard.controller
+    with qtbot.waitSignal(controller.run_finished, timeout=60_000):
+        click(window.dashboard.training_panel.start_button)
+    panel = window.draw_panel
+    qtbot.waitUntil(lambda: panel.image_shape == (3, 32, 32), timeout=READ_TIMEOUT_MS)
+    assert panel.class_names == list(CLASSES) and "run 1" in panel.note.text()
+    rgb = write_picture(tmp_path / "dropped.png")
+    drop_files(panel.image_input.pad, [tmp_path / "dropped.png"])
+    wait_for_picture_reading(qtbot, panel)
+    np.testing.assert_allclose(panel.digit, expected_input(rgb, (3, 32, 32)), atol=1e-6)
+    activations = window.dashboard.activations
+    click(panel.activations_button)
+    qtbot.waitUntil(lambda: activations.caption.text().startswith("the dropped picture"), timeout=READ_TIMEOUT_MS)
+    np.testing.assert_allclose(activations._images["input"].image, panel.digit.transpose(1, 2, 0), atol=1e-6)
