@@ -6,6 +6,8 @@
     layerlab screenshot OUT.png   save a PNG of the main window, with or without a display
     layerlab train FILE           train a network or .layerlab project on a data set, with a progress bar
     layerlab datasets             list the data sets and where they are
+    layerlab datasets import PATH --name NAME    import your own images, IDX files, CSV or .npz by name
+    layerlab datasets remove NAME                remove an imported data set
     layerlab evaluate MODEL       accuracy, loss and confusion matrix of a model file on a data set
     layerlab predict MODEL IMAGE  what a model reads in image files
 
