@@ -51,7 +51,7 @@ def run(args) -> int:
         raise CommandError(f"{args.model} does not say which data set it was trained on; name one with --dataset")
     # Check the model against the registry entry first: a mismatch is refused without reading any data
     # (a PATH is imported to know its shape).
-    choice = choose_dataset(dataset_name)
+    choice = choose_dataset(dataset_name, flag="--dataset" if args.dataset else f"{args.model}: its data set")
     network, info = checkpoint.network, choice.info
     check_model_fits(network, info, args.model)
     trained_on = checkpoint.metadata.get("dataset_sha256")

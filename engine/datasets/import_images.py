@@ -15,8 +15,8 @@ image (its mode, or a palette with a colour in it), else one channel. Finding th
 over the files, which reads only their headers and keeps their bytes (up to ``MAX_KEPT_BYTES``) for the
 second pass, which decodes. Images already at the target size are not resampled, so a lossless file
 gives back exactly the pixels it was saved from. Without train/test sub-folders a seeded fraction of the
-images is held out for testing. ``progress(done, total)`` counts file visits (two per file when the
-size or colour had to be found first); raising ``ImportCancelled`` from it stops the import.
+images is held out for testing. ``progress(done, total)`` counts file visits, two per file (its header,
+then its pixels); raising ``ImportCancelled`` from it stops the import.
 """
 
 from __future__ import annotations
