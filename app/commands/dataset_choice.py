@@ -64,7 +64,7 @@ def import_on_the_fly(path: Path, *, flag: str = "--dataset") -> DatasetChoice:
     datasets = import_engine().datasets
     if not path.exists():
         raise CommandError(f"{flag} {path}: no such file or folder, and no data set of that name "
-                           f"(see `layerlab datasets`)", 2)
+                           f"(see `layerlab datasets`)", 2 if flag.startswith("--") else 1)
     dataset = run_import(path)
     print_summary(dataset, stream=sys.stderr)
     absolute = str(path.resolve())

@@ -126,6 +126,12 @@ def test_train_on_a_path_imports_it_for_the_run_only_and_evaluate_reads_it_again
     assert code == 0, err
     assert json.loads(out)["accuracy"] == 1.0 and json.loads(out)["dataset"] == str(folder.resolve())
 
+    folder.rename(tmp_path / "moved")
+    code, out, err = run(capsys, "evaluate", model)
+    assert code == 1
+    assert err == (f"layerlab evaluate: {model}: its data set {folder.resolve()}: no such file or folder, and no "
+                   f"data set of that name (see `layerlab datasets`)\n")
+
 
 def test_train_on_an_imported_set_records_its_name_and_checksum(tmp_path, capsys):
     folder = pets_folder(tmp_path / "pets", per_class=20)
