@@ -38,7 +38,7 @@ from engine.datasets.errors import DatasetError, DatasetFileError
 from engine.datasets.idx import read_idx, write_idx
 from engine.datasets.importing import MAX_CLASSES
 from engine.datasets.registry import SPLIT_ROLES, DatasetInfo, registry_key
-from engine.datasets.storage import imported_dir
+from engine.datasets.storage import IMPORTED_DIR_ENV, imported_dir
 from engine.files import process_is_running
 from engine.user_files import MIB, read_json
 
@@ -173,7 +173,10 @@ def save_imported(dataset: Dataset, name: str, *, title: str | None = None, repl
     no folder under ``name`` and keeps the set it would have replaced.
     """
     name = check_imported_name(name)
-    root = imported_dir()
+    root = _store_root()
+    if root is None:
+        raise DatasetError(f"{name}: cannot store imported data sets: set {IMPORTED_DIR_ENV} to a folder for them "
+                           f"(or install platformdirs, which finds the user data folder)")
     existing = _existing_folder(name)
     if existing is not None and not replace:
         raise DatasetError(f"{existing}: a data set named {existing.name!r} is already imported; choose another "
@@ -400,8 +403,20 @@ def _scandir(root: Path) -> list[os.DirEntry]:
 
 def _folders() -> list[Path]:
     """The store's set folders: visible sub-folders (temporaries and other hidden entries are not sets)."""
-    return sorted(Path(entry.path) for entry in _scandir(imported_dir())
+    root = _store_root()
+    if root is None:
+        return []
+    return sorted(Path(entry.path) for entry in _scandir(root)
                   if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False))
+
+
+def _store_root() -> Path | None:
+    """``imported_dir()``, or None where it cannot be known: without platformdirs (a bare GPU box running the
+    engine alone) and without the variable, there is no store, and listing the data sets must still work."""
+    try:
+        return imported_dir()
+    except ImportError:
+        return None
 
 
 def _existing_folder(name: str) -> Path | None:

@@ -227,3 +227,22 @@ def test_a_registry_name_always_means_the_registry_set():
     os.rename(datasets.imported_dir() / "pets", datasets.imported_dir() / "mnist")
     assert datasets.load("mnist").info.shape == (1, 28, 28)
     assert datasets.get_info("mnist").title == "MNIST handwritten digits"
+
+
+def test_without_platformdirs_or_the_variable_there_is_no_store_and_listing_still_works(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_platformdirs(name, *args, **kwargs):  # a bare GPU box: NumPy and the engine only
+        if name == "platformdirs":
+            raise ImportError("No module named 'platformdirs'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delenv(datasets.IMPORTED_DIR_ENV)
+    monkeypatch.setattr(builtins, "__import__", no_platformdirs)
+    assert datasets.list_imported() == [] and datasets.find_imported("pets") is None
+    assert "mnist" in [status.name for status in datasets.list_datasets()]
+    with pytest.raises(datasets.DatasetError, match=r"pets: cannot store imported data sets: set "
+                                                    r"LAYERLAB_IMPORTED_DIR to a folder"):
+        datasets.save_imported(small_set(), "pets")
