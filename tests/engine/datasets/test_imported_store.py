@@ -229,7 +229,7 @@ def test_a_registry_name_always_means_the_registry_set():
     assert datasets.get_info("mnist").title == "MNIST handwritten digits"
 
 
-def test_without_platformdirs_or_the_variable_there_is_no_store_and_listing_still_works(monkeypatch):
+def test_without_platformdirs_or_the_variable_there_is_no_store_and_listing_still_works(monkeypatch, data_dir):
     import builtins
 
     real_import = builtins.__import__
