@@ -116,6 +116,8 @@ def _layout(folder: Path) -> tuple[dict[str, Path], tuple[str, ...]]:
     roots = {"train": folder}
     if "train" in split_folders and "test" in split_folders:
         roots = {"train": split_folders["train"], "test": split_folders["test"]}
+    elif list(split_folders) == ["train"]:  # train/ alone: its class folders, with a test split held out
+        roots = {"train": split_folders["train"]}
     class_names = tuple(p.name for p in _subfolders(roots["train"]))
     if not class_names:
         loose = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]

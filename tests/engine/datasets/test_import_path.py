@@ -172,6 +172,12 @@ def test_ten_classes_with_train_and_test_folders_keep_their_split(tmp_path):
     assert any(note.startswith("test set: the 6 images of test") for note in data.notes)
 
 
+def test_a_train_folder_alone_holds_the_classes(tmp_path):
+    _class_folders(tmp_path / "train", classes=("a", "b"), per_class=5)
+    data = import_path(tmp_path, test_fraction=0.2)
+    assert data.info.class_names == ("a", "b") and (data.num_train, data.num_test) == (8, 2)
+
+
 # ------------------------------------------------------------------------------------------ IDX
 
 
