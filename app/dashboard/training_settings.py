@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 import engine
 from app.dashboard.augmentation_box import AugmentationBox
 from app.dashboard.run_controller import SCHEDULES, RunSettings
-from app.dashboard.run_data import dataset_choices
+from app.dashboard.run_data import clear_dataset_shapes, dataset_choices
 from app.tones import follow_tone
 
 MIN_COMBO_CHARACTERS = 10
@@ -68,6 +68,16 @@ def _number_text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+class DatasetBox(QComboBox):
+    """The Data set box; it says when it is about to open, so the form can list the sets as they are then."""
+
+    about_to_open = Signal()
+
+    def showPopup(self) -> None:
+        self.about_to_open.emit()
+        super().showPopup()
+
+
 class TrainingSettingsForm(QWidget):
     settings_edited = Signal(dict)  # a person changed a setting a project keeps: project_settings()
     settings_refused = Signal(list)  # after each load: why each field not shown as the project says was refused
@@ -82,7 +92,8 @@ class TrainingSettingsForm(QWidget):
         self.refusals.setWordWrap(True)
         follow_tone(self.refusals, "warning")
         self.refusals.hide()
-        self.dataset = QComboBox()
+        self.dataset = DatasetBox()
+        self.dataset.about_to_open.connect(self._refresh_datasets_if_changed)
         self.dataset_checksums: dict[str, str] = {}  # imported sets: name -> checksum, kept with a project
         self._fill_datasets()
         self.train_limit = _spin(0, 10_000_000, 0)
@@ -184,6 +195,18 @@ class TrainingSettingsForm(QWidget):
             self.dataset.setCurrentIndex(index if index >= 0 else self.dataset.findData(self.defaults["dataset"]))
         finally:
             self._loading = False
+
+    def _refresh_datasets_if_changed(self) -> None:
+        """As the box opens: a set imported or removed outside this window (`layerlab datasets import` in a
+        terminal) is listed as it is now. A chosen set that is gone gives way to the default, as an edit."""
+        listed = [(self.dataset.itemData(i), self.dataset.itemText(i)) for i in range(self.dataset.count())]
+        if listed == [(choice.key, choice.label) for choice in dataset_choices()]:
+            return
+        before = self.dataset.currentData()
+        clear_dataset_shapes()  # a set replaced outside may have another shape now
+        self.refresh_datasets()
+        if self.dataset.currentData() != before:
+            self._edited()
 
     def select_dataset(self, key: str | None) -> None:
         index = self.dataset.findData(key) if key else -1

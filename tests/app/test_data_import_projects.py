@@ -16,7 +16,7 @@ from tests.app.data_import_helpers import (
     type_name,
     write_png_folder,
 )
-from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, wait_until_shown
+from tests.app.gui_helpers import choose_from_menu, choose_in_combo, click, open_workspace, wait_until_shown
 
 DIGITS = {str(digit): 3 for digit in range(10)}
 OTHER_SHA = "0123456789ab" + "c" * 52
@@ -132,3 +132,18 @@ def test_manage_lists_the_sets_and_removes_one_after_asking(qtbot, main_window, 
     assert form.dataset.findData("gone") < 0 and form.dataset.findData("kept") >= 0
     message = refusals_text(main_window)  # the open project's set is gone: it says so, as on another computer
     assert "gone" in message and removed.sha256[:12] in message
+
+
+def test_a_set_imported_outside_the_window_is_listed_when_the_box_opens(qtbot, main_window, tmp_path):
+    form = main_window.dashboard.training_panel.form
+    open_workspace(main_window, "Train")
+    stored = stored_set(tmp_path, "from-terminal")  # as `layerlab datasets import` in a terminal does
+    label = "from-terminal (imported, 1x28x28, 10 classes)"
+    assert form.dataset.findText(label) < 0
+    qtbot.mouseClick(form.dataset, Qt.MouseButton.LeftButton)
+    wait_until_shown(form.dataset.view().window())
+    assert form.dataset.findText(label) >= 0 and form.dataset.currentData() == "mnist"
+    form.dataset.hidePopup()
+    choose_in_combo(form.dataset, label)
+    settings = main_window.editor.document.training_settings
+    assert settings["dataset"] == "from-terminal" and settings["dataset_sha256"] == stored.sha256
