@@ -145,16 +145,14 @@ def test_train_on_an_imported_set_records_its_name_and_checksum(tmp_path, capsys
     code, out, err = run(capsys, "evaluate", model)
     assert code == 0 and "dataset   pets (pets), test split, 8 examples" in out
 
+    # A built-in set has no checksum to record.
+    mnist_spec = tiny_spec(tmp_path / "mnist.json", (1, 28, 28), 10)
+    code, _, err = run(capsys, "train", mnist_spec, "--max-steps", "1", "-o", tmp_path / "mnist.llmodel", "--quiet")
+    assert code == 0, err
+    assert "dataset_sha256" not in engine.load_checkpoint(tmp_path / "mnist.llmodel").metadata
+
     code, _, err = run(capsys, "train", spec, "--dataset", "./nowhere", "-o", model)
     assert code == 1 and "--dataset nowhere: no such file or folder, and no data set of that name" in err
-
-
-def test_train_on_mnist_records_no_checksum(tmp_path, capsys):
-    spec, model = tmp_path / "s.json", tmp_path / "m.llmodel"
-    tiny_spec(spec, (1, 28, 28), 10)
-    code, _, err = run(capsys, "train", spec, "--max-steps", "1", "-o", model, "--quiet")
-    assert code == 0, err
-    assert "dataset_sha256" not in engine.load_checkpoint(model).metadata
 
 
 def _project(path, spec_path, **training):
