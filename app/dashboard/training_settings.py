@@ -208,6 +208,17 @@ class TrainingSettingsForm(QWidget):
         if self.dataset.currentData() != before:
             self._edited()
 
+    def choose_dataset(self, key: str) -> None:
+        """Select ``key`` as the person's choice (Data set > Import…'s "Use for Training"): the project records
+        it, and an imported set's checksum, even when it was selected already (a replaced set has a new one)."""
+        index = self.dataset.findData(key)
+        if index < 0:
+            return
+        if index == self.dataset.currentIndex():
+            self._edited()
+        else:
+            self.dataset.setCurrentIndex(index)
+
     def select_dataset(self, key: str | None) -> None:
         index = self.dataset.findData(key) if key else -1
         if index >= 0:

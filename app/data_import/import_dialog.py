@@ -2,7 +2,7 @@
 
     dialog = ImportDialog(window)
     dialog.stored.connect(refresh_pickers)        # engine.datasets.ImportedSet, once it is in the store
-    dialog.use_requested.connect(form.select_dataset)
+    dialog.use_requested.connect(form.choose_dataset)
     dialog.open_source("~/my_digits")              # or the person picks or types the path
 
 Importing and storing run off the GUI thread (import_job.py) with a progress bar and a Cancel that stops

@@ -39,7 +39,7 @@ class DataSetMenu(QObject):
         if self.import_dialog is None:
             self.import_dialog = ImportDialog(self.window)
             self.import_dialog.stored.connect(self.store_changed)
-            self.import_dialog.use_requested.connect(self.form.select_dataset)
+            self.import_dialog.use_requested.connect(self.form.choose_dataset)
         return _raise(self.import_dialog)
 
     def show_manage(self) -> ManageImportedDialog:

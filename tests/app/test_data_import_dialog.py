@@ -184,6 +184,8 @@ def test_importing_again_under_a_stored_name_asks_and_keeping_changes_nothing(qt
     click(dialog.import_button)
     qtbot.waitUntil(lambda: dialog.use_button.isVisible(), timeout=IMPORT_TIMEOUT_MS)
     before = engine.datasets.find_imported("letters")
+    click(dialog.use_button)  # the project now trains on "letters"
+    assert main_window.editor.document.training_settings["dataset_sha256"] == before.sha256
 
     import_into_preview(qtbot, dialog, second)
     assert dialog.name.text() == "letters"  # typed by the person: a new source keeps it
@@ -198,8 +200,13 @@ def test_importing_again_under_a_stored_name_asks_and_keeping_changes_nothing(qt
     qtbot.waitUntil(lambda: engine.datasets.find_imported("letters").num_train + engine.datasets.find_imported(
         "letters").num_test == 15, timeout=IMPORT_TIMEOUT_MS)
     form = main_window.dashboard.training_panel.form
-    qtbot.waitUntil(lambda: form.dataset.findText("letters (imported, 1x28x28, 3 classes)") >= 0,
-                    timeout=IMPORT_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: dialog.use_button.isVisible(), timeout=IMPORT_TIMEOUT_MS)
+    assert form.dataset.findText("letters (imported, 1x28x28, 3 classes)") >= 0
+    replaced = engine.datasets.find_imported("letters")
+    assert "other data under the same name" in form.refusals.text()  # the project still names the old data
+    click(dialog.use_button)  # the person means the new data: the project records its checksum
+    assert main_window.editor.document.training_settings["dataset_sha256"] == replaced.sha256
+    assert form.refusals.isHidden()
 
 
 def write_pixel_csv(path, rows: list[tuple[int, int]], label_header: str = "digit") -> None:
