@@ -42,6 +42,7 @@ from app.draw.network_choice import BUNDLED_CAPTION
 from app.draw.overlay import heat_rgba, rgba_image
 from app.draw.pad import DrawingPad
 from app.draw.pen_state import PenState
+from app.draw.picture import ink_from_file
 from app.draw.preprocess import MNIST_FIELD
 from app.draw.reader import SALIENCY_METHODS, colour_shape, digit_field
 from app.draw.reader_client import ReaderClient
@@ -377,19 +378,10 @@ class DrawPanel(QWidget):
 
     # -- files --------------------------------------------------------------------------------------
     def load_image(self, path) -> None:
-        """Classify the image file at ``path`` instead of a drawing (dark ink on light paper is inverted).
-
-        Read through ``engine.user_files.read_image``: a bounded read of a regular file only (a FIFO or
-        /dev/zero is refused, never waited on), opened only as PNG, JPEG, BMP, GIF, TIFF or WebP whatever the
-        name says (EPS content would make Pillow run Ghostscript), and of at most ``MAX_IMAGE_PIXELS``.
-        A refusal is an ``engine.UserFileError`` naming the file; the pad keeps what it had.
-        """
-        image = engine.user_files.read_image(path, error=engine.UserFileError)
-        with engine.user_files.reading(path, error=engine.UserFileError, what="cannot be shown as a grey image"):
-            grey = np.asarray(image.convert("L"), dtype=np.uint8)
-        if grey.mean() > 127:  # mostly light: a digit written on paper
-            grey = 255 - grey
-        self.pad.set_background(grey)
+        """Classify the image file at ``path`` instead of a drawing (dark ink on light paper is inverted), read
+        safely (app/draw/picture.py). A refusal is an ``engine.UserFileError`` naming the file; the pad keeps
+        what it had."""
+        self.pad.set_background(ink_from_file(path))
 
     def save_png(self, path) -> None:
         if not self.pad.canvas.save(str(path), "PNG"):

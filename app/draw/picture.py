@@ -1,10 +1,12 @@
-"""A colour picture for a colour model's Draw panel (NumPy and Pillow only, no Qt): a file or a pasted image,
-resized to what the network reads, plus a larger copy for people to look at.
+"""Image files for the Draw panel (NumPy and Pillow only, no Qt). For a colour model, a picture (a file or a
+pasted image) resized to what the network reads, plus a larger copy for people to look at; for a grey one,
+a file as ink on the pad.
 
     picture = picture_from_file("cat.jpg", (3, 32, 32))        # engine.UserFileError names a bad file
     picture = picture_from_rgb(rgb_uint8, (3, 32, 32), "the pasted image")
     picture.pixels   # (3, 32, 32) float32 in [0, 1], read by the network as it is (no digit preprocessing)
     picture.display  # (h, w, 3) uint8, at most DISPLAY_SIDE pixels a side, shown on the pad
+    ink = ink_from_file("seven.png")                            # a grey model's pad: (h, w) uint8 white ink
 
 Files are data: ``engine.user_files.read_image`` reads a regular file only, bounded, and decodes it only as
 PNG, JPEG, BMP, GIF, TIFF or WebP (whatever its name says); anything else is refused with the file named.
@@ -38,6 +40,17 @@ def picture_from_file(path, shape: tuple) -> ModelPicture:
     image = user_files.read_image(path, error=engine.UserFileError)
     with user_files.reading(path, error=engine.UserFileError, what="cannot be shown as a colour image"):
         return _picture(image, shape, Path(path).name)
+
+
+def ink_from_file(path) -> np.ndarray:
+    """The image file at ``path`` as a grey model's pad ink: (h, w) uint8, inverted when mostly light (a digit
+    written on paper), for the pad's Load…; engine.UserFileError names a refused file."""
+    from engine import user_files
+
+    image = user_files.read_image(path, error=engine.UserFileError)
+    with user_files.reading(path, error=engine.UserFileError, what="cannot be shown as a grey image"):
+        grey = np.asarray(image.convert("L"), dtype=np.uint8)
+    return 255 - grey if grey.mean() > 127 else grey
 
 
 def picture_from_rgb(rgb: np.ndarray, shape: tuple, name: str = "the pasted image") -> ModelPicture:

@@ -176,7 +176,10 @@ class DigitReader:
             # Every place's weighted sum of maps is below zero: Grad-CAM's ReLU leaves nothing (on MNIST's test
             # set, with the bundled model, for 0-93% of a digit's examples). Evidence reads the same pass.
             gradient = input_gradient(self.network, class_index).reshape(digit.shape)
-            return evidence(per_pixel(gradient * digit), 1.0), GRAD_CAM_FALLBACK.format(layer=tail.layer_id)
+            remark = GRAD_CAM_FALLBACK.format(layer=tail.layer_id)
+            if digit.ndim == 3:  # a picture has colours, not ink
+                remark = remark.replace("the ink that raises", "the colours that raise")
+            return evidence(per_pixel(gradient * digit), 1.0), remark
         gradient = input_gradient(self.network, class_index).reshape(digit.shape)
         # A colour image's map is one value per pixel: gradient x input summed over R, G and B (the evidence
         # its colours bring), or the largest |gradient| of the three (Simonyan et al.'s choice).
