@@ -25,7 +25,8 @@ def filter_layers(network) -> dict[str, str]:
     for node_id in network.order:
         layer_type = network.layers[node_id].type_name
         if layer_type == "Conv2D":
-            layers[node_id] = f"{node_id} (Conv2D kernels)"
+            colour = input_shape[:1] == (3,) and reads_the_image(network, node_id)
+            layers[node_id] = f"{node_id} (Conv2D kernels{', in colour' if colour else ''})"
         elif layer_type == "Dense" and len(input_shape) == 3 and _dense_reads_the_input(network, node_id):
             layers[node_id] = f"{node_id} (Dense units as {input_shape[1]}x{input_shape[2]} images)"
     return layers
@@ -33,6 +34,23 @@ def filter_layers(network) -> dict[str, str]:
 
 def _dense_reads_the_input(network, node_id: str) -> bool:
     """Whether only Flatten-like reshapes lie between the Input and this Dense layer."""
+    return _reads_the_input(network, node_id, ("Flatten", "Reshape"))
+
+
+# Between the Input and a convolution, layers that keep each channel one colour plane (its kernel's three
+# input channels are then R, G and B).
+COLOUR_PRESERVING = ("Dropout", "BatchNormalization", "MaxPooling2D", "AveragePooling2D")
+
+
+def reads_the_image(network, node_id: str) -> bool:
+    """Whether the layer ``node_id`` reads the network's input image itself: a first Conv2D (through only
+    ``COLOUR_PRESERVING`` layers) or a first Dense layer (through only a Flatten)."""
+    through = COLOUR_PRESERVING if network.layers[node_id].type_name == "Conv2D" else ("Flatten", "Reshape")
+    return _reads_the_input(network, node_id, through)
+
+
+def _reads_the_input(network, node_id: str, through: tuple) -> bool:
+    """Whether only layers of the types ``through``, one after another, lie between the Input and ``node_id``."""
     sources = network.graph.inputs[node_id]
     while sources:
         if len(sources) != 1:
@@ -40,7 +58,7 @@ def _dense_reads_the_input(network, node_id: str) -> bool:
         source = sources[0]
         if source == network.input_id:
             return True
-        if network.layers[source].type_name not in ("Flatten", "Reshape"):
+        if network.layers[source].type_name not in through:
             return False
         sources = network.graph.inputs[source]
     return False
@@ -49,14 +67,15 @@ def _dense_reads_the_input(network, node_id: str) -> bool:
 RGB_CAPTION = "shown in colour (R, G, B; each scaled on its own, grey is 0)"
 
 
-def filter_mosaic(weights: dict, node_id: str, layer_type: str, input_shape: tuple) -> tuple[np.ndarray, str]:
+def filter_mosaic(weights: dict, node_id: str, layer_type: str, input_shape: tuple,
+                  reads_image: bool = True) -> tuple[np.ndarray, str]:
     """(mosaic, caption) for one layer from a snapshot's weights: a 2-D mosaic of signed weights, or, for a
-    layer reading a colour image, an (H, W, 3) RGB mosaic in [0, 1]."""
+    layer reading a colour image itself (``reads_image``), an (H, W, 3) RGB mosaic in [0, 1]."""
     kernel = weights[f"{node_id}.kernel"]
-    colour_input = len(input_shape) == 3 and input_shape[0] == 3
+    colour_input = reads_image and len(input_shape) == 3 and input_shape[0] == 3
     if layer_type == "Conv2D":
         out_channels, in_channels, height, width = kernel.shape
-        if in_channels == 3 and colour_input:  # reads the image itself (a later conv has more channels than 3)
+        if in_channels == 3 and colour_input:
             return tile(centred_rgb(kernel)), f"{out_channels} kernels of {height}x{width}, {RGB_CAPTION}"
         if in_channels == 1:
             return tile(kernel[:, 0]), f"{out_channels} kernels of {height}x{width}"
@@ -113,7 +132,7 @@ class FiltersPanel(QWidget):
             return  # a hidden tab does no work per snapshot; showing it catches up
         network = run.inference_network
         mosaic, caption = filter_mosaic(run.latest_snapshot.weights, node_id, network.layers[node_id].type_name,
-                                        tuple(network.input_shape))
+                                        tuple(network.input_shape), reads_the_image(network, node_id))
         colours = "" if mosaic.ndim == 3 else " · blue negative, red positive"
         self.image.setImage(mosaic, levels=(0.0, 1.0) if mosaic.ndim == 3 else symmetric_levels(mosaic))
         self.caption.setText(f"{caption} · step {run.latest_snapshot.step}{colours}")

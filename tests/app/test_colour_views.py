@@ -137,3 +137,18 @@ def test_training_a_colour_model_shows_rgb_filters_and_a_colour_input(qtbot):
         assert dashboard.shutdown(timeout_ms=20_000)
         window.close()
         window.deleteLater()
+
+
+def test_only_a_convolution_reading_the_image_is_drawn_in_colour(qtbot):
+    # conv_b has 3 input channels too, but they are conv_a's feature maps, not R, G and B; conv_a reads the
+    # image through a pooling layer, which keeps the colour planes.
+    spec = {"format": "layerlab-network", "version": 1, "name": "three-maps", "nodes": [
+        {"id": "input", "type": "Input", "shape": [3, 16, 16]},
+        {"id": "pool", "type": "MaxPooling2D", "pool_size": 2},
+        {"id": "conv_a", "type": "Conv2D", "filters": 3, "kernel_size": 3},
+        {"id": "conv_b", "type": "Conv2D", "filters": 2, "kernel_size": 3},
+        {"id": "flatten", "type": "Flatten"}, {"id": "logits", "type": "Dense", "units": 9}]}
+    panel = shown_filters(qtbot, spec, engine.Network(spec, seed=4).state_dict())
+    assert panel.layer.itemText(0) == "conv_a (Conv2D kernels, in colour)" and panel.image.image.ndim == 3
+    choose_in_combo(panel.layer, "conv_b (Conv2D kernels)")
+    assert panel.image.image.ndim == 2 and "2 filters (rows) x 3 input channels" in panel.caption.text()
