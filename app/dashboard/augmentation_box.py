@@ -97,7 +97,7 @@ class AugmentationBox(QGroupBox):
         fields.addRow(self.flip_vertical)
         fields.addRow("Noise σ", self.noise)
         shuffle_row = QHBoxLayout()
-        shuffle_row.addWidget(QLabel("Preview"))
+        shuffle_row.addWidget(QLabel(f"Preview: image, {DRAWS} draws"))
         shuffle_row.addStretch(1)
         shuffle_row.addWidget(self.shuffle_button)
         body = QVBoxLayout(self.body)

@@ -113,21 +113,21 @@ class AugmentationPreview(QWidget):
         self.augmented: np.ndarray | None = None
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
         self.tiles = _Tiles()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.message)
-        layout.addWidget(self.caption)
         layout.addWidget(self.tiles, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+        # The pictures' room is kept while a message shows: the group does not grow when the sample arrives,
+        # so the scroll that brought it into sight still shows all of it.
+        self.setMinimumHeight(SAMPLE_SIZE * (CELL + GAP) - GAP)
         self.show_message("")
 
     def show_message(self, text: str) -> None:
         self.originals = self.augmented = None
         self.message.setText(text)
         self.message.setVisible(bool(text))
-        self.caption.hide()
         self.tiles.set_rows([])
         self.tiles.hide()
 
@@ -135,9 +135,7 @@ class AugmentationPreview(QWidget):
         self.originals, self.augmented = originals, augmented
         rows = [[to_qimage(original), *(to_qimage(draw) for draw in draws)]
                 for original, draws in zip(originals, augmented, strict=True)]
-        draws = augmented.shape[1]
-        self.caption.setText(f"Each row: a training image, then {draws} random draws of it.")
+        self.setToolTip(f"Each row: a training image, then {augmented.shape[1]} random draws of it")
         self.message.hide()
-        self.caption.show()
         self.tiles.set_rows(rows)
         self.tiles.show()

@@ -46,7 +46,7 @@ class TrainingPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.form.augmentation.toggled.connect(self._bring_augmentation_into_sight)
+        self.form.augmentation.clicked.connect(self._bring_augmentation_into_sight)  # a person's click, not a load
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
