@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 import engine
 from app.dashboard.augmentation_preview import AugmentationPreview, load_preview_sample
 from app.dashboard.background import BackgroundTasks
+from app.tones import follow_tone
 
 TOY_PREFIX = "toy:"
 DRAWS = 4  # random draws shown per training image
@@ -85,6 +86,8 @@ class AugmentationBox(QGroupBox):
         # Said in place of the fields when the data set is not made of images (the group is off then).
         self.not_images = QLabel("Augmentation is for images; this data set is points.")
         self.not_images.setWordWrap(True)
+        # In a tone's colour, which a style sheet keeps when the group is off (the greyed text was hard to read).
+        follow_tone(self.not_images, "warning")
         self.not_images.hide()
 
         # The fields and the preview sit in one body, hidden while the group is off: the form stays short.
