@@ -135,6 +135,20 @@ def test_colour_images_are_shown_in_colour():
     assert grey.pixelColor(3, 3).red() == grey.pixelColor(3, 3).green() == 128
 
 
+def test_a_colour_set_is_previewed_in_colour(augmentation, qtbot):
+    box = augmentation
+    form = box.parentWidget()
+    click_group_check(box)
+    choose_in_combo(form.dataset, form.dataset.itemText(form.dataset.findData("colour-shapes")))
+    qtbot.waitUntil(lambda: box.preview.originals is not None and box.preview.originals.shape[1] == 3,
+                    timeout=TIMEOUT_MS)
+    assert box.preview.augmented.shape == (4, 4, 3, 32, 32)
+    picture = box.preview.tiles.grab().toImage()
+    colours = {picture.pixelColor(x, y).getRgb()[:3] for x in range(0, picture.width(), 3)
+               for y in range(0, picture.height(), 3)}
+    assert any(max(rgb) - min(rgb) > 100 for rgb in colours)  # a saturated red, green or blue: not grey
+
+
 def test_a_toy_set_turns_the_group_off_with_a_note(augmentation, qtbot):
     box = augmentation
     form = box.parentWidget()
