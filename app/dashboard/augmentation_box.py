@@ -35,7 +35,7 @@ from app.tones import follow_tone
 
 TOY_PREFIX = "toy:"
 DRAWS = 4  # random draws shown per training image
-PREVIEW_SEED = 20_22  # the preview's draws are numbered from it: new ones at each redraw, the same in every test
+PREVIEW_SEED = 2022  # the preview's draws are numbered from it: new ones at each redraw, the same in every test
 # What the group shows when it is turned on, and what True meant before augment became a dict.
 DEFAULTS = {"shift": 2, "rotation": 10.0, "flip_horizontal": False, "flip_vertical": False, "noise": 0.0}
 OFF = {"shift": 0, "rotation": 0.0, "flip_horizontal": False, "flip_vertical": False, "noise": 0.0}
