@@ -16,7 +16,6 @@ import numpy as np
 from engine.datasets.dataset import Dataset
 from engine.datasets.errors import DatasetError
 from engine.datasets.registry import DatasetInfo
-from engine.datasets.splits import split_off
 
 DEFAULT_TEST_FRACTION = 0.2
 # The most classes an imported data set may have. ImageNet-21k has ~21,800 but EMNIST has 62 and a
@@ -73,15 +72,16 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
                            f"classes" + listing(warnings))
     if images.ndim == 3:
         images = images[:, None]
-    check_one_label_per_image(source, images, labels)  # before split_off indexes one with the other
+    check_one_label_per_image(source, images, labels)  # before the holdout indexes one with the other
     notes = list(notes)
     if test is None:
         if not 0 <= test_fraction < 1:
             raise DatasetError(f"{source}: expected 0 <= test_fraction < 1; received test_fraction={test_fraction}")
-        count = int(round(len(labels) * test_fraction))
-        images, labels, test_images, test_labels = split_off(images, labels, count, seed)
-        notes.append(f"test set: {count:,} of the {count + len(labels):,} examples held out at random "
-                     f"({test_fraction:.0%}, seed {seed})")
+        held_out = stratified_holdout(labels, test_fraction, seed)
+        test_images, test_labels = images[held_out], np.asarray(labels)[held_out]
+        images, labels = images[~held_out], np.asarray(labels)[~held_out]
+        notes.append(f"test set: {len(test_labels):,} of the {len(held_out):,} examples held out at random, the "
+                     f"same share of each class ({test_fraction:.0%}, seed {seed})")
     else:
         test_images, test_labels = test
         test_images = np.asarray(test_images)
@@ -100,6 +100,25 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
         return Dataset(info, images, labels, test_images, test_labels, warnings=tuple(warnings), notes=tuple(notes))
     except DatasetError as exc:
         raise DatasetError(f"{source}: {exc}") from None
+
+
+def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A mask of the examples held out for testing: ``fraction`` of each class, chosen at random (seeded).
+
+    Per class, so that a small set's rare class still has test examples (a plain random 20% of 108 colour
+    shapes left one class with none): a class of two or more examples gives at least one and keeps at least
+    one for training. Both parts keep their order.
+    """
+    labels = np.asarray(labels)
+    held_out = np.zeros(len(labels), dtype=bool)
+    rng = np.random.default_rng(seed)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        count = int(round(len(members) * fraction))
+        if fraction > 0 and len(members) >= 2:
+            count = min(max(count, 1), len(members) - 1)
+        held_out[rng.permutation(members)[:count]] = True
+    return held_out
 
 
 def listing(problems) -> str:

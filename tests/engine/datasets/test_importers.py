@@ -96,7 +96,8 @@ def test_image_folder_resizes_and_reports_bad_files(tmp_path):
                for w in gray.warnings)
 
     rgb = import_image_folder(tmp_path, size=(8, 8), color="rgb", test_fraction=0.25, seed=1)
-    assert rgb.train_images.shape == (3, 3, 8, 8) and rgb.test_images.shape == (1, 3, 8, 8)
+    # Two images a class: 25% rounds to none, but every class of two or more gives the test set one.
+    assert rgb.train_images.shape == (2, 3, 8, 8) and rgb.test_images.shape == (2, 3, 8, 8)
     assert rgb.info.shape == (3, 8, 8)
     auto = import_image_folder(tmp_path, size=(8, 8), test_fraction=0)  # the RGBA and RGB ones are colour
     assert auto.info.shape == (3, 8, 8)
@@ -191,3 +192,18 @@ def test_csv_that_is_not_text_or_is_empty(tmp_path):
     (tmp_path / "header-only.csv").write_text("label,p0,p1,p2,p3\n")
     with pytest.raises(DatasetError, match="no data rows"):
         import_csv(tmp_path / "header-only.csv")
+
+
+def test_the_held_out_test_set_takes_the_same_share_of_every_class(tmp_path):
+    """A plain random 20% of a small set can leave a rare class without test examples; each class gives its share."""
+    from engine.datasets import import_npz
+
+    labels = np.repeat([0, 1, 2], [50, 5, 2])
+    images = np.arange(len(labels) * 4, dtype=np.uint8).reshape(-1, 1, 2, 2)
+    np.savez(tmp_path / "small.npz", images=images, labels=labels)
+    data = import_npz(tmp_path / "small.npz", test_fraction=0.2, seed=3)
+    assert np.bincount(data.test_labels).tolist() == [10, 1, 1]
+    assert np.bincount(data.train_labels).tolist() == [40, 4, 1]
+    kept = np.concatenate([data.train_images, data.test_images]).reshape(len(labels), -1)[:, 0]
+    assert sorted(kept.tolist()) == sorted(images.reshape(len(labels), -1)[:, 0].tolist())  # nothing lost or doubled
+    assert any("the same share of each class" in note for note in data.notes)
