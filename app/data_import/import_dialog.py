@@ -297,7 +297,8 @@ class ImportDialog(QDialog):
         try:
             engine.datasets.check_imported_name(name)
         except engine.datasets.DatasetError as problem:
-            self.name_message.setText(str(problem))
+            # Before a name is typed or suggested (nothing chosen yet) an empty field is not yet a fault to show.
+            self.name_message.setText(str(problem) if name or self._name_typed or self.result is not None else "")
             follow_tone(self.name_message, "error")
             ok = False
         else:

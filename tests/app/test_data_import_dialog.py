@@ -33,6 +33,7 @@ def test_a_grey_folder_previews_its_classes_counts_and_every_skipped_file(qtbot,
     folder = write_png_folder(tmp_path / "my digits", {"zero": 10, "one": 6})
     write_corrupt_png(folder / "one" / "broken.png")
     dialog = open_import_dialog(main_window)
+    assert dialog.name_message.text() == ""  # nothing chosen yet: an empty name is not a fault to show yet
     import_into_preview(qtbot, dialog, folder)
 
     assert dialog.error.text() == ""
