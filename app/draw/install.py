@@ -70,7 +70,8 @@ def _wire_dashboard(panel: DrawPanel, dashboard, document=None,
                 panel.use_bundled_model(choice.caption)
         else:
             key = ("none", choice.caption)
-            panel.disable(choice.caption)
+            report = document.report
+            panel.disable(choice.caption, report.input_node.output_shape if report.input_node else None)
         shown["key"] = key
 
     def follow_snapshot(snapshot) -> None:

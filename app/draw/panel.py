@@ -250,8 +250,11 @@ class DrawPanel(QWidget):
         """Nothing to read: a blank pad, or no picture yet in image mode."""
         return self.image_input.picture is None if self.image_shape is not None else self.pad.is_blank()
 
-    def disable(self, why: str) -> None:
-        """Drawing is off; the caption says ``why``."""
+    def disable(self, why: str, input_shape: tuple | None = None) -> None:
+        """Drawing is off; the caption says ``why``. With the design's ``input_shape``, the panel shows what it
+        will take once trained: the drop target for a colour design (not a black pad), the pad for another."""
+        if input_shape is not None:
+            self._set_image_mode(colour_shape(input_shape))
         self.spec = None
         self.note.setText(why)
         self.guesses.setText("")

@@ -228,6 +228,9 @@ def test_a_colour_design_without_trained_weights_says_how_to_read_pictures(qtbot
     panel = main_window.draw_panel
     qtbot.waitUntil(lambda: panel.spec is None, timeout=READ_TIMEOUT_MS)
     assert "reads colour images" in panel.note.text() and "drop or paste an image" in panel.note.text()
+    # What it will take once trained: the drop target (off for now), not a black pad and its drawing tools.
+    assert panel.input_stack.currentWidget() is panel.image_input and not panel.image_input.isEnabled()
+    assert not any(button.isVisible() for button in panel.drawing_tools)
 
 
 def test_the_image_mode_fits_the_draw_dock_at_1280x720(qtbot, main_window, tmp_path):
