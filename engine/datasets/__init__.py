@@ -24,13 +24,13 @@ from engine.datasets.import_csv import import_csv
 from engine.datasets.import_idx import import_idx_folder
 from engine.datasets.import_images import import_image_folder
 from engine.datasets.import_npz import import_npz
+from engine.datasets.imported_manifest import ImportedSet
 from engine.datasets.loading import DatasetStatus, clear_cache, get_info, list_datasets, load
 from engine.datasets.registry import REGISTRY, DataFile, DatasetInfo
 from engine.datasets.splits import Splits, prepare, split_off, to_float
 from engine.datasets.storage import DATA_DIR_ENV, IMPORTED_DIR_ENV, data_dir, imported_dir
 from engine.datasets.toy import TOY_DATASETS, ToyData, circles, gaussian_clusters, make_toy, spiral, xor
 from engine.datasets.user_sets import (
-    ImportedSet,
     check_imported_name,
     dataset_sha256,
     delete_imported,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine import datasets
-from engine.datasets import user_sets
+from engine.datasets import imported_manifest, user_sets
 from engine.datasets.dataset import Dataset
 from engine.datasets.registry import DatasetInfo
 
@@ -47,7 +47,8 @@ def test_save_list_load_and_delete_round_trip():
     assert saved.sha256 == datasets.dataset_sha256(original) and len(saved.sha256) == 64
     assert saved.imported_at.endswith("+00:00") and saved.warnings == original.warnings
     folder = datasets.imported_dir() / "My pets"
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*user_sets.ARRAY_FILES.values(), "manifest.json"])
+    stored = sorted([*imported_manifest.ARRAY_FILES.values(), "manifest.json"])
+    assert sorted(p.name for p in folder.iterdir()) == stored
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["format"] == "layerlab-imported-dataset" and manifest["version"] == 1
     assert manifest["sha256"] == saved.sha256 and manifest["notes"] == ["colour images: 3 channels"]
@@ -132,7 +133,7 @@ def test_a_failure_mid_save_leaves_no_folder_and_keeps_the_old_set(monkeypatch):
     kept = datasets.save_imported(small_set(0), "pets")
 
     def failing_write(path, array, **kwargs):  # the disk fills up at the third of the four arrays
-        if Path(path).name == user_sets.ARRAY_FILES["test_images"]:
+        if Path(path).name == imported_manifest.ARRAY_FILES["test_images"]:
             raise OSError(28, "No space left on device")
         return real_write(path, array, **kwargs)
 
@@ -170,10 +171,10 @@ def _damage(folder: Path, how: str) -> None:
         data["shape"] = [3, "five", 4]
         manifest.write_text(json.dumps(data))
     elif how == "array missing":
-        (folder / user_sets.ARRAY_FILES["test_labels"]).unlink()
+        (folder / imported_manifest.ARRAY_FILES["test_labels"]).unlink()
     elif how == "array changed":
         data = json.loads(manifest.read_text())
-        datasets.write_idx(folder / user_sets.ARRAY_FILES["train_labels"], np.zeros(12, dtype=np.int32))
+        datasets.write_idx(folder / imported_manifest.ARRAY_FILES["train_labels"], np.zeros(12, dtype=np.int32))
         manifest.write_text(json.dumps(data))
     elif how == "newer version":
         data = json.loads(manifest.read_text())
@@ -208,7 +209,7 @@ def test_the_listing_never_raises_on_litter_in_the_store():
     (root / "a file, not a folder").write_text("x")
     (root / "empty folder").mkdir()
     (root / "huge").mkdir()
-    (root / "huge" / "manifest.json").write_bytes(b" " * (user_sets.MAX_MANIFEST_BYTES + 1))
+    (root / "huge" / "manifest.json").write_bytes(b" " * (imported_manifest.MAX_MANIFEST_BYTES + 1))
     (root / "list").mkdir()
     (root / "list" / "manifest.json").write_text("[1, 2]")
     if hasattr(os, "mkfifo"):
