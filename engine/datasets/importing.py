@@ -60,6 +60,7 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
                      test: tuple[np.ndarray, np.ndarray] | None = None, test_fraction: float = DEFAULT_TEST_FRACTION,
                      seed: int = 0, warnings=(), notes=()) -> Dataset:
     """A Dataset of user data. Without ``test`` arrays, a seeded ``test_fraction`` of the examples is held out.
+    The training examples are put in a seeded random order (the test examples keep theirs).
 
     Refused unless at least two classes have training examples: a classifier of one class learns nothing.
     """
@@ -88,6 +89,13 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
         if test_images.ndim == 3:
             test_images = test_images[:, None]
         check_one_label_per_image(source, test_images, test_labels)
+    # A folder gives its examples class by class, and a validation split is taken from the end of train
+    # (engine.datasets.prepare, `layerlab train`): it would hold only the last class, which training would
+    # then never see. Stored in a seeded random order instead, as MNIST's own files are.
+    order = training_order(len(labels), seed)
+    images, labels = images[order], np.asarray(labels)[order]
+    notes.append(f"training examples stored in a random order (seed {seed}), so that any part of them holds "
+                 f"every class")
     info = DatasetInfo(
         name=source.stem if source.is_file() else source.name,
         title=f"Imported from {source}",
@@ -100,6 +108,11 @@ def imported_dataset(source: Path, images: np.ndarray, labels: np.ndarray, class
         return Dataset(info, images, labels, test_images, test_labels, warnings=tuple(warnings), notes=tuple(notes))
     except DatasetError as exc:
         raise DatasetError(f"{source}: {exc}") from None
+
+
+def training_order(count: int, seed: int) -> np.ndarray:
+    """The seeded random order an import stores its ``count`` training examples in."""
+    return np.random.default_rng([seed, 1]).permutation(count)
 
 
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:

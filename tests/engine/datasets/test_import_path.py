@@ -14,6 +14,7 @@ import pytest
 
 from engine import datasets
 from engine.datasets import DatasetError, ImportCancelled, detect_format, import_npz, import_path
+from engine.datasets.importing import training_order
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -120,8 +121,8 @@ def test_color_auto_is_rgb_when_any_image_is_colour(tmp_path):
     mixed = import_path(tmp_path / "mixed", test_fraction=0)
     assert mixed.info.shape == (3, 6, 6)
     assert any(note.startswith("colour images: 3 channels (1 of 9 images are colour") for note in mixed.notes)
-    red = mixed.train_images[mixed.num_train - 1] if mixed.train_labels[-1] == 1 else None
-    assert red is not None and red[:, 0, 0].tolist() == [200, 55, 30]  # dog/red.png sorts last
+    colourful = [image for image in mixed.train_images if len(set(image[:, 0, 0].tolist())) > 1]
+    assert [image[:, 0, 0].tolist() for image in colourful] == [[200, 55, 30]]  # dog/red.png, the one colour image
     as_grey = import_path(tmp_path / "mixed", color="grayscale", test_fraction=0)
     assert as_grey.info.shape == (1, 6, 6) and "grayscale images: 1 channel (1 colour images converted to grey)" \
         in as_grey.notes
@@ -188,7 +189,7 @@ def test_idx_folder_through_import_path_with_progress(tmp_path):
     datasets.write_idx(tmp_path / "train-labels-idx1-ubyte.gz", (np.arange(10) % 3).astype(np.uint8))
     progress = Recorder()
     data = import_path(tmp_path / "train-images-idx3-ubyte.gz", test_fraction=0, progress=progress)
-    np.testing.assert_array_equal(data.train_images[:, 0], images)
+    np.testing.assert_array_equal(data.train_images[:, 0], images[training_order(10, seed=0)])
     assert progress.calls == [(0, 2), (1, 2), (2, 2)]
     with pytest.raises(ImportCancelled):
         import_path(tmp_path, progress=Recorder(cancel_after=2))
@@ -225,8 +226,9 @@ def test_csv_through_import_path_with_a_named_label_column_and_progress(tmp_path
     _csv(tmp_path / "data.csv", rows, header="p0,p1,p2,p3,kind")
     progress = Recorder()
     data = import_path(tmp_path / "data.csv", label_column="kind", test_fraction=0, progress=progress)
-    assert data.info.shape == (1, 2, 2) and data.train_labels.tolist() == [k % 2 for k in range(30)]
-    assert data.train_images[7, 0].tolist() == [[7, 3], [7, 248]]
+    stored = training_order(30, seed=0)  # the rows, in the seeded order an import stores training examples in
+    assert data.info.shape == (1, 2, 2) and data.train_labels.tolist() == [k % 2 for k in stored]
+    assert data.train_images[np.flatnonzero(stored == 7)[0], 0].tolist() == [[7, 3], [7, 248]]
     progress.check_monotonic_and_complete()
     assert len(progress.calls) > 5 and progress.calls[-1][1] == (tmp_path / "data.csv").stat().st_size
     by_number = import_path(tmp_path / "data.csv", label_column="4", test_fraction=0)
@@ -265,7 +267,8 @@ def test_npz_with_test_arrays_class_names_and_channels_last(tmp_path):
     progress = Recorder()
     data = import_path(tmp_path / "set.npz", progress=progress)
     assert data.info.shape == (3, 5, 4) and data.info.class_names == ("ant", "bee", "cow")
-    np.testing.assert_array_equal(data.train_images, images.transpose(0, 3, 1, 2))
+    np.testing.assert_array_equal(data.train_images, images.transpose(0, 3, 1, 2)[training_order(12, seed=0)])
+    np.testing.assert_array_equal(data.test_images, images[:4].transpose(0, 3, 1, 2))  # test keeps its order
     assert (data.num_train, data.num_test) == (12, 4)
     assert "channels-last arrays (N, H, W, C) read as (N, C, H, W)" in data.notes
     assert progress.calls[-1] == (5, 5)

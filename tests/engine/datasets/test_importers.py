@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from engine.datasets import DatasetError, import_csv, import_idx_folder, import_image_folder, write_idx
+from engine.datasets.importing import training_order
 
 # ---------------------------------------------------------------- IDX folders
 
@@ -24,7 +25,8 @@ def _idx_folder(folder, rng, *, with_test=True, suffix=".gz"):
 def test_idx_folder_with_train_and_test(tmp_path, rng):
     arrays = _idx_folder(tmp_path, rng)
     data = import_idx_folder(tmp_path)
-    np.testing.assert_array_equal(data.train_images[:, 0], arrays["train-images-idx3-ubyte"])
+    train = arrays["train-images-idx3-ubyte"]  # stored in a seeded random order; the test files keep theirs
+    np.testing.assert_array_equal(data.train_images[:, 0], train[training_order(len(train), seed=0)])
     np.testing.assert_array_equal(data.test_labels, arrays["t10k-labels-idx1-ubyte"])
     assert data.info.shape == (1, 6, 6) and data.info.class_names == ("0", "1", "2", "3")
 
@@ -88,8 +90,10 @@ def test_image_folder_resizes_and_reports_bad_files(tmp_path):
 
     gray = import_image_folder(tmp_path, size=(8, 12), color="grayscale", test_fraction=0)
     assert gray.train_images.shape == (4, 1, 8, 12) and gray.train_images.dtype == np.uint8
-    assert gray.info.class_names == ("cat", "dog") and gray.train_labels.tolist() == [0, 0, 1, 1]
-    assert gray.train_images[1].min() == gray.train_images[1].max() == 200
+    stored = training_order(4, seed=0)  # cat/a, cat/b, dog/c, dog/nested/d, in the order an import stores them
+    assert gray.info.class_names == ("cat", "dog") and gray.train_labels.tolist() == [[0, 0, 1, 1][k] for k in stored]
+    b_jpg = gray.train_images[np.flatnonzero(stored == 1)[0]]
+    assert b_jpg.min() == b_jpg.max() == 200
     assert len(gray.warnings) == 2
     assert any("broken.png: skipped" in w for w in gray.warnings)
     assert any("notes.txt: skipped (is not an image LayerLab can read (PNG, JPEG, BMP, GIF, TIFF or WebP))" in w
@@ -149,8 +153,9 @@ def test_csv_with_header_and_label_column(tmp_path):
     (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
     (tmp_path / "test.csv").write_text("pixel0,pixel1,pixel2,pixel3,label\n9,9,9,9,2\n")
     data = import_csv(tmp_path / "train.csv", test_path=tmp_path / "test.csv")
-    assert data.train_images.shape == (10, 1, 2, 2) and data.train_labels.tolist() == [k % 3 for k in range(10)]
-    assert data.train_images[3, 0].tolist() == [[3, 4], [252, 0]]
+    stored = training_order(10, seed=0)  # the rows, in the seeded order an import stores training examples in
+    assert data.train_images.shape == (10, 1, 2, 2) and data.train_labels.tolist() == [k % 3 for k in stored]
+    assert data.train_images[np.flatnonzero(stored == 3)[0], 0].tolist() == [[3, 4], [252, 0]]
     assert data.test_labels.tolist() == [2] and data.info.class_names == ("0", "1", "2")
 
 
