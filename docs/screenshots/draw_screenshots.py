@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
 
-from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
+from event_wait import wait  # noqa: E402  (beside this script, on sys.path when it runs)
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 FOUR = [[(0.55, 0.15), (0.3, 0.6), (0.75, 0.6)], [(0.6, 0.35), (0.6, 0.88)]]
 SEVEN = [[(0.25, 0.2), (0.5, 0.2), (0.75, 0.2), (0.65, 0.45), (0.55, 0.65), (0.48, 0.85)]]
-
-
-def wait(seconds: float, until=lambda: False) -> None:
-    deadline = time.perf_counter() + seconds
-    loop = QEventLoop()
-    check = QTimer()
-    check.timeout.connect(lambda: loop.quit() if until() or time.perf_counter() >= deadline else None)
-    check.start(10)
-    loop.exec()
 
 
 def draw(pad, strokes) -> None:

@@ -15,25 +15,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from event_wait import wait  # noqa: E402  (beside this script, on sys.path when it runs)
 
 SIZE = (1280, 720)
 PER_CLASS = 20
-
-
-def wait(seconds: float, until=lambda: False) -> None:
-    deadline = time.perf_counter() + seconds
-    loop = QEventLoop()
-    check = QTimer()
-    check.timeout.connect(lambda: loop.quit() if until() or time.perf_counter() >= deadline else None)
-    check.start(10)
-    loop.exec()
 
 
 def write_pngs(folder: Path, images, labels, class_names, per_class: int) -> Path:
