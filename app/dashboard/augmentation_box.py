@@ -139,7 +139,8 @@ class AugmentationBox(QGroupBox):
         """Show a project's "augment": False/absent (off), True (its old meaning: shift 2, rotation 10) or a
         dict of the keys in DEFAULTS (a missing key is off). A value the boxes cannot show is refused with
         ``refuse(field, value, why, default)`` and shows off; ``number_problem(value, box)`` says why a number
-        does not fit a box. Unknown keys are ignored, as the form ignores unknown settings."""
+        does not fit a box. An unknown key is refused too: the engine refuses it, and a misspelt setting that
+        silently did nothing would leave the group on with no effect."""
         self._quiet = True
         try:
             self._set_boxes(DEFAULTS)
@@ -153,6 +154,8 @@ class AugmentationBox(QGroupBox):
                        "off")
                 return
             shown = dict(OFF)
+            for key in sorted(set(value) - set(DEFAULTS), key=str):  # a typo ("rotate") would otherwise do nothing
+                refuse(f"augment.{key}", value[key], f"is not one of the settings ({', '.join(DEFAULTS)})", "off")
             for key, box in (("shift", self.shift), ("rotation", self.rotation), ("noise", self.noise)):
                 given = value.get(key)
                 problem = None if given is None else number_problem(given, box)

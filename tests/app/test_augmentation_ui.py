@@ -249,13 +249,16 @@ def test_bad_values_in_a_project_are_refused_in_words(main_window, tmp_path, see
     path = tmp_path / "bad.layerlab"
     layout = {node["id"]: (0.0, 80.0 * i) for i, node in enumerate(seed_spec["nodes"])}
     write_project(path, seed_spec, layout, {"dataset": "mnist", "augment": {"shift": 2, "rotation": 400,
-                                                                            "flip_vertical": "yes", "noise": -1}})
+                                                                            "flip_vertical": "yes", "noise": -1,
+                                                                            "rotate": 10}})
     assert main_window.project.open_file(path)
     form = main_window.dashboard.training_panel.form
     text = form.refusals.text()
     assert "training.augment.rotation: 400 is beyond the largest, 180; the form shows the default, off" in text
     assert 'training.augment.flip_vertical: "yes" is not true or false' in text
     assert "training.augment.noise: -1 is below the smallest, 0" in text
+    assert ("training.augment.rotate: 10 is not one of the settings (shift, rotation, flip_horizontal, "
+            "flip_vertical, noise); the form shows the default, off") in text
     box = form.augmentation
     assert box.isChecked() and box.config() == {"shift": 2, "rotation": 0.0, "flip_horizontal": False,
                                                 "flip_vertical": False, "noise": 0.0}
