@@ -70,9 +70,12 @@ def image_size(text: str) -> tuple[int, int]:
 
 
 def run(args) -> int:
-    statuses = import_engine().datasets.list_datasets()
+    datasets = import_engine().datasets
+    statuses = datasets.list_datasets()
+    damaged = datasets.damaged_imported()  # imported folders whose manifest does not read: listed to be removed
     if args.json:
-        print(json.dumps({"datasets": [status.to_dict() for status in statuses]}, indent=1))
+        print(json.dumps({"datasets": [status.to_dict() for status in statuses],
+                          "damaged": [{"name": name, "problem": problem} for name, problem in damaged]}, indent=1))
         return 0
     rows = [("NAME", "KIND", "SHAPE", "CLASSES", "OFFLINE", "TITLE")]
     for status in statuses:
@@ -91,6 +94,8 @@ def run(args) -> int:
         else:
             megabytes = sum(data_file.size for data_file in status.info.files) / 1e6
             print(f"{status.name}: not on this machine; downloaded on first use ({megabytes:.0f} MB)")
+    for name, problem in damaged:
+        print(f"{name}: damaged, not usable ({problem}); remove it with: layerlab datasets remove {_quoted(name)}")
     return 0
 
 

@@ -78,20 +78,34 @@ class ManageImportedDialog(QDialog):
 
     def refresh(self) -> None:
         self.sets = engine.datasets.list_imported()
+        # Folders whose manifest does not read: no picker lists them, so this is where they can be seen and removed.
+        self.damaged = engine.datasets.damaged_imported()
         self.where.setText(f"Stored in {engine.datasets.imported_dir()}. Add one with Data set > Import…")
-        self.table.setRowCount(len(self.sets))
+        self.table.setRowCount(len(self.sets) + len(self.damaged))
         for row, imported in enumerate(self.sets):
             for column, text in enumerate(_row(imported)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(imported.sha256 if COLUMNS[column].startswith("Checksum") else text)
                 self.table.setItem(row, column, item)
-        if not self.sets:
+        error_colour = self.message.palette().color(self.message.foregroundRole())  # the "error" tone
+        for row, (name, problem) in enumerate(self.damaged, start=len(self.sets)):
+            texts = [name] + ["–"] * (len(COLUMNS) - 1)
+            texts[COLUMNS.index("Source")] = f"damaged, not usable: {problem}"
+            for column, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setToolTip(problem)
+                item.setForeground(error_colour)
+                self.table.setItem(row, column, item)
+        if not self.sets and not self.damaged:
             self.message.setText("No data set has been imported yet.")
         self._selection_changed()
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.sets[rows[0].row()].name if rows else None
+        if not rows:
+            return None
+        row = rows[0].row()
+        return self.sets[row].name if row < len(self.sets) else self.damaged[row - len(self.sets)][0]
 
     def _selection_changed(self) -> None:
         self.remove_button.setEnabled(self.selected_name() is not None)

@@ -222,6 +222,18 @@ def list_imported() -> list[ImportedSet]:
     return sorted(found, key=lambda entry: entry.name.casefold())
 
 
+def damaged_imported() -> list[tuple[str, str]]:
+    """(folder name, what is wrong) for each folder in the store whose manifest does not read: list_imported
+    skips them, and a person still needs to see them and remove them (``delete_imported(name)`` does)."""
+    damaged = []
+    for folder in _folders():
+        try:
+            read_manifest(folder)
+        except (DatasetError, OSError) as problem:
+            damaged.append((folder.name, str(problem)))
+    return damaged
+
+
 def find_imported(name: str) -> ImportedSet | None:
     """The imported set called ``name`` (case ignored), or None when there is none or it is damaged."""
     folder = _existing_folder(str(name).strip())

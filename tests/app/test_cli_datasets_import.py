@@ -74,6 +74,21 @@ def test_import_list_replace_and_remove(tmp_path, capsys):
     assert code == 2 and err == "layerlab datasets: mnist is a built-in data set; only imported sets can be removed\n"
 
 
+def test_a_damaged_imported_set_is_listed_with_how_to_remove_it(tmp_path, capsys):
+    broken = engine.datasets.imported_dir() / "old pets"
+    broken.mkdir(parents=True)
+    (broken / "manifest.json").write_text('{"format": "something else"}')
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.startswith("old pets: damaged, not usable ("))
+    assert "manifest.json: expected format 'layerlab-imported-dataset'" in line
+    assert line.endswith("; remove it with: layerlab datasets remove 'old pets'")
+    damaged = json.loads(run(capsys, "datasets", "--json")[1])["damaged"]
+    assert [entry["name"] for entry in damaged] == ["old pets"]
+    code, out, _ = run(capsys, "datasets", "remove", "old pets")
+    assert code == 0 and not broken.exists()
+
+
 @pytest.mark.parametrize(("make", "problem"), [
     (lambda p: p.mkdir(), "the folder is empty"),
     (lambda p: pets_folder(p, classes=("cat",)), "found one class folder ('cat'); a data set needs at least two "

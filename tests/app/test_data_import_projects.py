@@ -9,6 +9,7 @@ import json
 from PySide6.QtCore import Qt
 
 import engine
+from app.data_import.manage_dialog import COLUMNS
 from tests.app.data_import_helpers import (
     IMPORT_TIMEOUT_MS,
     import_into_preview,
@@ -147,3 +148,26 @@ def test_a_set_imported_outside_the_window_is_listed_when_the_box_opens(qtbot, m
     choose_in_combo(form.dataset, label)
     settings = main_window.editor.document.training_settings
     assert settings["dataset"] == "from-terminal" and settings["dataset_sha256"] == stored.sha256
+
+
+def test_a_damaged_set_is_listed_in_manage_and_can_be_removed(qtbot, main_window, tmp_path):
+    """A set whose manifest no longer reads is in no picker; Manage shows it, says why, and removes it."""
+    stored_set(tmp_path, "kept", {"a": 3, "b": 3})
+    broken = engine.datasets.imported_dir() / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("[1, 2]")
+    choose_from_menu(main_window, "Data set", "Manage Imported Sets…")
+    dialog = main_window.data_set_menu.manage_dialog
+    wait_until_shown(dialog)
+    table = dialog.table
+    names = [table.item(row, 0).text() for row in range(table.rowCount())]
+    assert names == ["kept", "broken"]
+    source = table.item(1, COLUMNS.index("Source")).text()
+    assert source.startswith("damaged, not usable: ") and "manifest.json: expected a JSON object" in source
+
+    rect = table.visualItemRect(table.item(1, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    click(dialog.remove_button)
+    assert "broken" in dialog.confirm.question.text()
+    click(dialog.confirm.yes_button)
+    assert not broken.exists() and [table.item(r, 0).text() for r in range(table.rowCount())] == ["kept"]
