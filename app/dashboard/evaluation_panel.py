@@ -39,10 +39,16 @@ def evaluate_snapshot(spec: dict, weights: dict, images: np.ndarray, labels: np.
 
 
 def thumbnail(image: np.ndarray) -> QPixmap:
-    """A (C, H, W) image in [0, 1] as a pixmap (first channel, white ink on black as MNIST)."""
-    gray = np.ascontiguousarray((np.clip(image[0], 0, 1) * 255).astype(np.uint8))
-    height, width = gray.shape
-    qimage = QImage(gray.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    """A (C, H, W) image in [0, 1] as a pixmap: in colour when it has three channels (a red circle taken for a
+    green one must show red), else its first channel as grey (white ink on black, as MNIST)."""
+    if image.shape[0] == 3:
+        pixels = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0))
+        height, width, _ = pixels.shape
+        qimage = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    else:
+        gray = np.ascontiguousarray((np.clip(image[0], 0, 1) * 255).astype(np.uint8))
+        height, width = gray.shape
+        qimage = QImage(gray.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
     return QPixmap.fromImage(qimage).scaled(THUMBNAIL, THUMBNAIL)
 
 

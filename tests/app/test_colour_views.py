@@ -133,6 +133,14 @@ def test_training_a_colour_model_shows_rgb_filters_and_a_colour_input(qtbot):
                                    run.data.test_images[example].transpose(1, 2, 0), atol=1e-6)
         label = run.data.class_names[int(run.data.test_labels[example])]
         assert label.split()[0] in ("red", "green", "blue") and f"(label {label})" in activations.caption.text()
+
+        # The Evaluation tab's most confident mistakes are shown in colour too (not their red channel as grey).
+        evaluation = dashboard.evaluation
+        dashboard.views.setCurrentWidget(evaluation)
+        qtbot.waitUntil(lambda: evaluation.gallery.count() > 0, timeout=TIMEOUT_MS)
+        icon = evaluation.gallery.item(0).icon().pixmap(64, 64).toImage()
+        colours = {icon.pixelColor(x, y).getRgb()[:3] for x in range(icon.width()) for y in range(icon.height())}
+        assert any(len(set(rgb)) > 1 for rgb in colours)  # some pixel whose red, green and blue differ
     finally:
         assert dashboard.shutdown(timeout_ms=20_000)
         window.close()
