@@ -65,6 +65,12 @@ class RunActions(QObject):
 
         self.clear_pad = ButtonAction(draw_panel.clear_button, "&Clear Pad", CLEAR_PAD_KEY, window)
         self.undo_stroke = ButtonAction(draw_panel.undo_button, "&Undo Stroke", UNDO_STROKE_KEY, window)
+        # A colour model's picture instead of a drawing: enabled only then (Ctrl+V pastes in the Draw panel).
+        image_input = draw_panel.image_input
+        self.open_image = ButtonAction(image_input.open_button, "&Open Image…", "", window)
+        self.paste_image = ButtonAction(image_input.paste_button, "&Paste Image", "", window)
         self.draw_menu = QMenu("&Draw", window)
         self.draw_menu.addActions([self.clear_pad, self.undo_stroke])
+        self.draw_menu.addSeparator()
+        self.draw_menu.addActions([self.open_image, self.paste_image])
         window.addActions([self.start, self.pause, self.step, self.stop, self.clear_pad, self.undo_stroke])

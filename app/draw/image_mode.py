@@ -204,6 +204,7 @@ class ImageInput(QWidget):
         shape = tuple(int(size) for size in shape) if shape is not None else None
         for button in (self.open_button, self.paste_button):
             button.setVisible(shape is not None)
+            button.setEnabled(shape is not None)  # Draw > Open Image… and Paste Image follow them
         if shape is not None and shape != self.shape:
             self.shape = shape
             if self._source is not None:

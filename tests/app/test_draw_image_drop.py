@@ -222,6 +222,7 @@ def test_the_reader_reads_a_ready_colour_image_and_maps_it_per_pixel(method, tmp
 def test_a_colour_design_without_trained_weights_says_how_to_read_pictures(qtbot, main_window, tmp_path):
     import json
 
+    assert not main_window.run_actions.open_image.isEnabled()  # the seed CNN reads drawings, not pictures
     path = tmp_path / "colour.json"
     path.write_text(json.dumps(colour_spec()), encoding="utf-8")
     assert main_window.project.open_file(path)
@@ -231,6 +232,7 @@ def test_a_colour_design_without_trained_weights_says_how_to_read_pictures(qtbot
     # What it will take once trained: the drop target (off for now), not a black pad and its drawing tools.
     assert panel.input_stack.currentWidget() is panel.image_input and not panel.image_input.isEnabled()
     assert not any(button.isVisible() for button in panel.drawing_tools)
+    assert not main_window.run_actions.open_image.isEnabled()  # nothing trained reads a picture yet
 
 
 def test_the_image_mode_fits_the_draw_dock_at_1280x720(qtbot, main_window, tmp_path):
@@ -252,7 +254,7 @@ def test_the_image_mode_fits_the_draw_dock_at_1280x720(qtbot, main_window, tmp_p
 
 
 def test_after_a_run_on_colour_shapes_the_pad_reads_dropped_pictures_and_layers_shows_them(qtbot, main_window,
-                                                                                           tmp_path):
+                                                                                           tmp_path, monkeypatch):
     import json
 
     from tests.app.gui_helpers import open_workspace
@@ -282,3 +284,14 @@ def test_after_a_run_on_colour_shapes_the_pad_reads_dropped_pictures_and_layers_
     click(panel.activations_button)
     qtbot.waitUntil(lambda: activations.caption.text().startswith("the dropped picture"), timeout=READ_TIMEOUT_MS)
     np.testing.assert_allclose(activations._images["input"].image, panel.digit.transpose(1, 2, 0), atol=1e-6)
+
+    # Draw > Open Image… works as the panel's button does (off for a grey model and before training).
+    from app.draw import image_mode
+    from tests.app.gui_helpers import choose_from_menu
+
+    assert window.run_actions.open_image.isEnabled() and window.run_actions.paste_image.isEnabled()
+    chosen = expected_input(write_picture(tmp_path / "chosen.png", size=(64, 48)), (3, 32, 32))
+    monkeypatch.setattr(image_mode, "open_file_name", lambda *args: str(tmp_path / "chosen.png"))
+    choose_from_menu(window, "Draw", "Open Image…")
+    qtbot.waitUntil(lambda: np.allclose(panel.digit, chosen, atol=1e-6) and panel.reading_is_current,
+                    timeout=READ_TIMEOUT_MS)
