@@ -10,13 +10,15 @@ or WebP, whatever the extension (never EPS, whose plugin runs Ghostscript). A fi
 an image, and a link to a folder (never followed, so a link loop cannot recurse), is skipped and reported
 in ``dataset.warnings``; if nothing usable is left, ``DatasetError`` is raised.
 
-``size=None`` takes the most common image size; ``color="auto"`` reads RGB when any image is a colour
-image (its mode, or a palette with a colour in it), else one channel. Finding those takes a first pass
-over the files, which reads only their headers and keeps their bytes (up to ``MAX_KEPT_BYTES``) for the
-second pass, which decodes. Images already at the target size are not resampled, so a lossless file
-gives back exactly the pixels it was saved from. Without train/test sub-folders a seeded fraction of the
-images is held out for testing. ``progress(done, total)`` counts file visits, two per file (its header,
-then its pixels); raising ``ImportCancelled`` from it stops the import.
+``size=None`` takes the most common image size (scaled down to at most ``MAX_AUTO_SIDE`` on a side);
+``color="auto"`` reads RGB when any image is a colour image (its mode, or a palette with a colour in it),
+else one channel. An import whose images would not fit in memory at that size and colour is refused
+before any is decoded. Finding size and colour takes a first pass over the files, which reads only their
+headers and keeps their bytes (up to ``MAX_KEPT_BYTES``) for the second pass, which decodes. Images
+already at the target size are not resampled, so a lossless file gives back exactly the pixels it was
+saved from. Without train/test sub-folders a seeded fraction of the images is held out for testing.
+``progress(done, total)`` counts file visits, two per file (its header, then its pixels); raising
+``ImportCancelled`` from it stops the import.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ import numpy as np
 
 from engine.datasets.errors import DatasetError, DatasetFileError
 from engine.datasets.importing import DEFAULT_TEST_FRACTION, imported_dataset, listing, report_progress
+from engine.design_limits import format_bytes, memory_limit_bytes
 from engine.user_files import IMAGE_FORMATS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MIB, read_bytes, reading
 
 COLORS = ("auto", "grayscale", "rgb")
 MAX_SIDE = 4096
+MAX_AUTO_SIDE = 128  # the largest side size=None picks by itself (CIFAR is 32, MNIST 28); a size given may be more
 MAX_KEPT_BYTES = 512 * MIB  # file bytes kept between the two passes; beyond that the second pass reads again
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
@@ -71,9 +75,13 @@ def import_image_folder(folder: str | os.PathLike, *, size: tuple[int, int] | No
 
     total = 2 * len(files)
     found = _scan(files, problems, progress, total)
-    target = (height, width) if size is not None else _most_common([f.size for f in found])
+    target = (height, width) if size is not None else _auto_size([f.size for f in found])
     colour = color == "rgb" or (color == "auto" and any(f.colour for f in found))
+    _check_memory(folder, len(found), 3 if colour else 1, target)
     notes = _notes(found, target, colour, color)
+    if size is None and target != _most_common([f.size for f in found]):
+        notes.append(f"smaller than the images' own {_hw(_most_common([f.size for f in found]))}: without a size, "
+                     f"LayerLab keeps at most {MAX_AUTO_SIDE} pixels on a side; give a size to choose another")
     arrays = {split: ([], []) for split in roots}
     skipped_in_scan = len(files) - len(found)  # visited once only: count them done on the second pass too
     for done, entry in enumerate(found, start=len(files) + skipped_in_scan + 1):
@@ -199,6 +207,27 @@ def _is_colour(image) -> bool:
         palette = image.getpalette() or []
         return any(len(set(palette[i:i + 3])) > 1 for i in range(0, len(palette) - 2, 3))
     return True
+
+
+def _auto_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The most common size, scaled down (aspect kept) to at most MAX_AUTO_SIDE on a side: a folder of phone
+    photos (3000x4000) would otherwise become 36 MB an example, terabytes for a few thousand."""
+    height, width = _most_common(sizes)
+    scale = min(1.0, MAX_AUTO_SIDE / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _check_memory(folder: Path, count: int, channels: int, target: tuple[int, int]) -> None:
+    """DatasetError before decoding when the images at ``target`` could not fit in this computer's memory.
+
+    The importer holds each image and then the stacked array (twice the data), and training later a float32
+    copy (four times more): the import is refused when its own share passes half the memory.
+    """
+    needed = 2 * count * channels * target[0] * target[1]
+    limit = memory_limit_bytes()
+    if needed > limit // 2:
+        raise DatasetError(f"{folder}: {count:,} images of {channels}x{_hw(target)} need {format_bytes(needed)} "
+                           f"of memory to import; this computer has {format_bytes(limit)}. Choose a smaller size")
 
 
 def _most_common(sizes: list[tuple[int, int]]) -> tuple[int, int]:

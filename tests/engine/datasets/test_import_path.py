@@ -128,6 +128,29 @@ def test_color_auto_is_rgb_when_any_image_is_colour(tmp_path):
         in as_grey.notes
 
 
+def test_large_photos_are_brought_to_at_most_128_pixels_a_side_unless_a_size_is_given(tmp_path):
+    """Phone photos at their own size would take 36 MB an example; without a size the import keeps it small."""
+    _class_folders(tmp_path, per_class=2, size_hw=(600, 900))
+    data = import_path(tmp_path, test_fraction=0)
+    assert data.info.shape == (1, 85, 128)  # the aspect kept
+    assert any("smaller than the images' own 600x900" in note and "at most 128 pixels on a side" in note
+               for note in data.notes)
+    assert import_path(tmp_path, size=(300, 450), test_fraction=0).info.shape == (1, 300, 450)  # asked for
+
+
+def test_an_import_that_would_not_fit_in_memory_is_refused_before_decoding(tmp_path, monkeypatch):
+    from engine.datasets import import_images
+
+    _class_folders(tmp_path, per_class=3, size_hw=(40, 40))
+    monkeypatch.setattr(import_images, "memory_limit_bytes", lambda: 10_000)  # a computer of 10 kB
+    progress = Recorder()
+    with pytest.raises(DatasetError, match=r"6 images of 1x40x40 need 19\.2 KB of memory to import; this computer "
+                                           r"has 10\.0 KB\. Choose a smaller size"):
+        import_path(tmp_path, progress=progress)
+    assert max(done for done, _ in progress.calls) <= 6  # the headers were read, no image was decoded
+    assert import_path(tmp_path, size=(10, 10), test_fraction=0).num_train == 6  # small enough: imported
+
+
 def test_a_corrupt_image_is_skipped_and_listed(tmp_path):
     _class_folders(tmp_path)
     (tmp_path / "cat" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
