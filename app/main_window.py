@@ -23,6 +23,7 @@ from app.design_overview import DesignOverview
 from app.document.clipboard import ClipboardError, payload_from_text, payload_to_text
 from app.document.editor import DocumentEditor
 from app.draw.install import install_draw_panel
+from app.export_menu import ExportMenu
 from app.first_run_guide import FirstRunGuide
 from app.formatting import counted, format_flops
 from app.inspector_dock import InspectorDock
@@ -210,6 +211,9 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        # Export > ONNX…, PyTorch Code…, Keras Code…: the design with its weights (app/export_menu.py).
+        self.export_menu = ExportMenu(self)
+        file_menu.addMenu(self.export_menu.menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
