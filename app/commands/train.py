@@ -4,9 +4,9 @@ FILE is a network spec (layerlab-network JSON) or a ``.layerlab`` project: a pro
 set and the training settings, each overridden by its flag when one is given (train_settings.py); a line
 says where each setting came from. Writes the trained model (``--output``, atomic) and, with
 ``--metrics``, one JSON object per line (step events every ``--log-every`` steps, every epoch, the final
-test evaluation). Ctrl+C stops after the current step and still saves what was learned; a second Ctrl+C
-aborts. ``--resume`` continues a checkpoint written by ``--checkpoint-dir`` (or any model file saved by
-this command) exactly.
+test evaluation); with ``--tensorboard DIR``, TensorBoard event files as well (train_logs.py). Ctrl+C stops
+after the current step and still saves what was learned; a second Ctrl+C aborts. ``--resume`` continues a
+checkpoint written by ``--checkpoint-dir`` (or any model file saved by this command) exactly.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from app.commands.engine_files import (
     whole_number,
 )
 from app.commands.output_files import MetricsStream, check_output_file, check_output_folder, write_problem
+from app.commands.train_logs import check_tensorboard, open_tensorboard, where_logs_are
 from app.commands.train_settings import (
     DEFAULT_DATASET,
     DEFAULT_EPOCHS,
@@ -82,6 +83,8 @@ def register(subparsers) -> None:
                         help=f"model file to write (default {DEFAULT_OUTPUT})")
     parser.add_argument("--metrics", metavar="FILE.jsonl", help="write metrics as JSON lines")
     parser.add_argument("--log-every", type=positive_int, default=10, help="steps between step lines in --metrics")
+    parser.add_argument("--tensorboard", metavar="DIR", help="also write TensorBoard event files (scalars, histograms, "
+                                                              "the graph) in a new run folder under DIR")
     parser.add_argument("--checkpoint-dir", metavar="DIR", help="write best.llmodel and last.llmodel each epoch")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run exactly (FILE not needed)")
     parser.add_argument("--backend", choices=["numpy", "cupy", "auto"], help="array backend (default: "
@@ -316,13 +319,21 @@ def run(args) -> int:
     if args.checkpoint_dir:
         check_output_folder(args.checkpoint_dir, "--checkpoint-dir")
     MetricsStream.check(args.metrics)
-    progress = None
-    trainer, data, settings = build_trainer(args, engine, lambda event: progress(event))
+    check_tensorboard(args.tensorboard)
+    progress = tensorboard = None
+
+    def report(event):
+        progress(event)
+        if tensorboard is not None:
+            tensorboard(event)  # closes its files at the finish
+
+    trainer, data, settings = build_trainer(args, engine, report)
     if settings is not None:
         print(settings.summary(trainer.config, trainer.optimizer.get_config()), flush=True)
     metrics_file = MetricsStream.open(args.metrics)
     try:
         progress = Progress(trainer, args.quiet, metrics_file, args.log_every)
+        tensorboard = open_tensorboard(args.tensorboard, trainer, data.name)
         interrupted = _stop_on_ctrl_c(trainer)
         final = trainer.run()
         result = engine.evaluate(trainer.network, data.test_images, data.test_labels)
@@ -340,10 +351,14 @@ def run(args) -> int:
     finally:
         if metrics_file:
             metrics_file.close()
+        if tensorboard is not None:
+            tensorboard.close()
     samples = trainer.step * trainer.config.batch_size
     speed = samples / trainer.elapsed if trainer.elapsed else 0.0
     print(f"{final.message}: {trainer.step} steps in {trainer.elapsed:.1f} s ({speed:,.0f} samples/s); "
           f"test accuracy {result.accuracy:.4f}, loss {result.loss:.4f}; saved {output}")
+    if tensorboard is not None:
+        print(where_logs_are(tensorboard, args.tensorboard))
     if type(final).__name__ == "FailedEvent":
         print(f"layerlab train: training failed: {final.message}", file=sys.stderr)  # as every error line reads
         return 1
