@@ -1,0 +1,207 @@
+"""ONNX import: an ``.onnx`` file as a LayerLab design with its weights, or a refusal in words.
+
+    imported = import_onnx("model.onnx")
+    network = engine.Network(imported.spec); network.load_state_dict(imported.weights)
+
+The file is data from anywhere: it is read bounded (a regular file of at most ``MAX_ONNX_BYTES``), parsed
+as a protobuf, refused if it keeps its weights in other files, and checked with ``onnx.checker`` before any
+of it is trusted. Its operators are then translated one by one (engine/export/onnx_layers.py); every
+operator LayerLab has no layer for is collected, so the refusal names them all at once with their nodes:
+
+    model.onnx: LayerLab has no layer for these operators: LSTM (node lstm_1), Resize (node up1); supported: ...
+
+Last, the design goes through ``engine.infer_shapes`` and ``engine.build`` and the weights through
+``load_state_dict``, so what is returned is known to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import SpecError, UserFileError
+from engine.export.extras import require
+from engine.export.onnx_graph import FOLDABLE, Tensor, fuse_gelu
+from engine.export.onnx_layers import SUPPORTED, GraphTranslator, Unsupported
+from engine.user_files import GIB, read_bytes, reading
+
+# Protobuf itself cannot hold a message past 2 GiB, so no single-file ONNX model is larger.
+MAX_ONNX_BYTES = 2 * GIB
+FEATURE = "ONNX import"
+
+
+class OnnxImportError(UserFileError):
+    """An ONNX file LayerLab cannot take: unreadable, not ONNX, or using operators LayerLab has no layer for.
+    The message names the file (and, for operators, every one with its nodes)."""
+
+
+@dataclass(frozen=True)
+class ImportedOnnx:
+    spec: dict  # LayerLab's network format (docs/spec.md)
+    weights: dict[str, np.ndarray]  # engine state_dict naming: network.load_state_dict(weights) works
+    notes: tuple[str, ...]  # what a person may want to know (e.g. parts of the graph that were dropped)
+
+
+def import_onnx(path) -> ImportedOnnx:
+    """The design and weights in the ONNX file ``path``; OnnxImportError naming the file when it cannot be."""
+    onnx = require("onnx", FEATURE)
+    path = Path(path)
+    data = read_bytes(path, max_bytes=MAX_ONNX_BYTES, error=OnnxImportError)
+    model = _parse(onnx, data, path)
+    _refuse_external_data(onnx, model, path)
+    with reading(path, error=OnnxImportError, what="is not a valid ONNX model"):
+        onnx.checker.check_model(model, full_check=True)
+    opset = _default_opset(model, path)
+    constants = _read_constants(model.graph, path)
+    nodes = fuse_gelu(list(model.graph.node), constants, onnx.helper)
+    translator = GraphTranslator(onnx, nodes, [o.name for o in model.graph.output], constants, opset)
+    _read_input(onnx, model.graph, translator, path)
+    _translate_nodes(nodes, translator, path)
+    output = _output(model.graph, translator, path)
+    nodes, edges, weights, dropped = _reachable(translator, output)
+    # The file's name, not the graph's: exporters name every graph alike ("main_graph", "torch_jit").
+    spec = {"format": "layerlab-network", "version": 1, "name": path.stem,
+            "description": f"Imported from {path.name}", "nodes": nodes, "edges": edges}
+    notes = list(translator.notes)
+    if dropped:
+        notes.append(f"left out {len(dropped)} layer(s) the output does not depend on: {', '.join(dropped)}")
+    _verify(spec, weights, path)
+    return ImportedOnnx(spec=spec, weights=weights, notes=tuple(notes))
+
+
+def _parse(onnx, data: bytes, path: Path):
+    if not data:
+        raise OnnxImportError(path, "is empty, not an ONNX model")
+    with reading(path, error=OnnxImportError, what="is not an ONNX model (it does not parse as one; "
+                                                   "it may be truncated or another kind of file)"):
+        model = onnx.load_model_from_string(data)
+    # A protobuf parser accepts many byte strings (text among them) as a message of unknown fields.
+    if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
+        raise OnnxImportError(path, "is not an ONNX model (it holds no graph of operators)")
+    return model
+
+
+def _refuse_external_data(onnx, model, path: Path) -> None:
+    """Weights kept in other files (ONNX's external data) are refused: they would be read from paths the
+    model names, which may be anywhere on this computer."""
+    external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    if external:
+        raise OnnxImportError(path, f"keeps the weights {', '.join(external[:5])} in separate files (external "
+                                    f"data); LayerLab reads a model saved in one .onnx file")
+
+
+def _default_opset(model, path: Path) -> int:
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return int(entry.version)
+    raise OnnxImportError(path, "does not say which version of the ONNX operators it uses (no default opset)")
+
+
+def _read_input(onnx, graph, translator: GraphTranslator, path: Path) -> None:
+    initializer_names = {t.name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializer_names]
+    if len(inputs) != 1:
+        names = ", ".join(i.name for i in inputs) or "none"
+        raise OnnxImportError(path, f"has {len(inputs)} inputs ({names}); a LayerLab network reads one")
+    graph_input = inputs[0]
+    tensor_type = graph_input.type.tensor_type
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+    example = dims[1:]
+    if len(dims) not in (2, 4) or any(d is None or d < 1 for d in example):
+        shown = "x".join("?" if d is None else str(d) for d in dims) or "unknown"
+        raise OnnxImportError(path, f"its input {graph_input.name} has shape {shown}; LayerLab reads a batch of "
+                                    f"vectors (batch x features) or images (batch x channels x height x width), "
+                                    f"with every size but the batch fixed")
+    if tensor_type.elem_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
+        raise OnnxImportError(path, f"its input {graph_input.name} is not floating-point numbers")
+    node_id = translator.new_id(graph_input.name or "input", "input")
+    translator.nodes.append({"id": node_id, "type": "Input", "shape": [int(d) for d in example]})
+    translator.values[graph_input.name] = Tensor(node_id, tuple(int(d) for d in example))
+    translator.readers[node_id] = translator.uses.get(graph_input.name, 0)
+
+
+def _read_constants(graph, path: Path) -> dict[str, np.ndarray]:
+    from onnx import numpy_helper
+
+    constants = {}
+    for tensor in graph.initializer:
+        with reading(path, error=OnnxImportError, what=f"its weights {tensor.name} cannot be read"):
+            value = numpy_helper.to_array(tensor)
+        if value.dtype.kind == "f":
+            value = value.astype(np.float32)
+        constants[tensor.name] = value
+    return constants
+
+
+def _translate_nodes(nodes: list, translator: GraphTranslator, path: Path) -> None:
+    """Translate every node; collect the operators LayerLab has no layer for (all of them), and stop at the
+    first node that has a layer but a setting LayerLab cannot take."""
+    unknown: dict[str, list[str]] = {}
+    for index, node in enumerate(nodes):
+        where = node.name or f"#{index + 1}"
+        if (node.op_type not in SUPPORTED and node.op_type not in FOLDABLE) or node.domain not in ("", "ai.onnx"):
+            op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+            unknown.setdefault(op, []).append(where)
+            continue
+        if unknown:
+            continue  # later nodes may read what an unknown one makes; the refusal names the unknown ones
+        try:
+            translator.translate(node)
+        except Unsupported as exc:
+            if str(exc) == "has no LayerLab layer":
+                unknown.setdefault(node.op_type, []).append(where)
+                continue
+            raise OnnxImportError(path, f"node {where} ({node.op_type}) {exc}") from None
+    if unknown:
+        listed = ", ".join(f"{op} (node{'s' if len(names) > 1 else ''} {', '.join(names[:5])}"
+                           f"{', ...' if len(names) > 5 else ''})" for op, names in unknown.items())
+        raise OnnxImportError(path, f"LayerLab has no layer for these operators: {listed}; "
+                                    f"supported: {', '.join(SUPPORTED)}")
+
+
+def _output(graph, translator: GraphTranslator, path: Path) -> Tensor:
+    if len(graph.output) != 1:
+        names = ", ".join(o.name for o in graph.output)
+        raise OnnxImportError(path, f"has {len(graph.output)} outputs ({names}); a LayerLab network has one")
+    value = translator.values.get(graph.output[0].name)
+    if not isinstance(value, Tensor):
+        raise OnnxImportError(path, f"its output {graph.output[0].name} does not depend on its input")
+    if translator.nodes[0]["id"] == value.node_id:
+        raise OnnxImportError(path, "has no layers: its output is its input")
+    return value
+
+
+def _reachable(translator: GraphTranslator, output: Tensor):
+    """Only the layers the output depends on (a LayerLab network has exactly one node nothing reads)."""
+    needed = {output.node_id}
+    for source, target in reversed(translator.edges):
+        if target in needed:
+            needed.add(source)
+    changed = True
+    while changed:  # edges are in creation order, so one reverse pass suffices; this guards any other order
+        changed = False
+        for source, target in translator.edges:
+            if target in needed and source not in needed:
+                needed.add(source)
+                changed = True
+    nodes = [n for n in translator.nodes if n["id"] in needed]
+    dropped = [n["id"] for n in translator.nodes if n["id"] not in needed]
+    edges = [[s, t] for s, t in translator.edges if t in needed]
+    weights = {k: v for k, v in translator.weights.items() if k.split(".", 1)[0] in needed}
+    return nodes, edges, weights, dropped
+
+
+def _verify(spec: dict, weights: dict, path: Path) -> None:
+    """Shape inference, a build and the weights loaded: what is returned runs."""
+    import engine
+
+    try:
+        engine.infer_shapes(spec)
+        network = engine.Network(spec, xp=np)
+        network.load_state_dict(weights)
+    except SpecError as exc:
+        raise OnnxImportError(path, f"does not make a valid LayerLab design: {exc}") from None
+    except ValueError as exc:
+        raise OnnxImportError(path, f"its weights do not fit the design: {exc}") from None
