@@ -10,6 +10,7 @@
     layerlab datasets remove NAME                remove an imported data set
     layerlab evaluate MODEL       accuracy, loss and confusion matrix of a model file on a data set
     layerlab predict MODEL IMAGE  what a model reads in image files
+    layerlab export MODEL --format onnx|pytorch|keras OUT    a model as ONNX, or as PyTorch or Keras code
 
 Each subcommand is a module in ``app.commands`` (see its docstring for the contract); add it to
 ``COMMANDS`` to make it appear here. Nothing in this module imports Qt.
@@ -26,11 +27,11 @@ import argparse
 import os
 import sys
 
-from app.commands import datasets, evaluate, gui, predict, screenshot, train
+from app.commands import datasets, evaluate, export, gui, predict, screenshot, train
 from app.commands.command_error import CommandError
 from app.version import package_version
 
-COMMANDS = (train, evaluate, predict, datasets, screenshot)
+COMMANDS = (train, evaluate, predict, export, datasets, screenshot)
 DEBUG_ENV = "LAYERLAB_DEBUG"
 EXIT_READER_GONE = 141  # what a shell reports for a program ended by SIGPIPE: 128 + 13
 MAX_UNEXPECTED_CHARS = 300  # an unexpected error's text can hold a whole array; one line is what people read
