@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import SpecError, UserFileError
+from engine.errors import SpecError, UserFileError, describe_error
 from engine.export.extras import require
 from engine.export.onnx_graph import FOLDABLE, Tensor, fuse_gelu
-from engine.export.onnx_layers import SUPPORTED, GraphTranslator, Unsupported
+from engine.export.onnx_layers import NO_LAYER, SUPPORTED, GraphTranslator, Unsupported
 from engine.user_files import GIB, read_bytes, reading
 
 # Protobuf itself cannot hold a message past 2 GiB, so no single-file ONNX model is larger.
@@ -51,11 +51,11 @@ def import_onnx(path) -> ImportedOnnx:
     data = read_bytes(path, max_bytes=MAX_ONNX_BYTES, error=OnnxImportError)
     model = _parse(onnx, data, path)
     _refuse_external_data(onnx, model, path)
-    with reading(path, error=OnnxImportError, what="is not a valid ONNX model"):
-        onnx.checker.check_model(model, full_check=True)
+    _check(onnx, model, path)
     opset = _default_opset(model, path)
     constants = _read_constants(model.graph, path)
     nodes = fuse_gelu(list(model.graph.node), constants, onnx.helper)
+    _refuse_unknown_operators(nodes, path)
     translator = GraphTranslator(onnx, nodes, [o.name for o in model.graph.output], constants, opset)
     _read_input(onnx, model.graph, translator, path)
     _translate_nodes(nodes, translator, path)
@@ -74,9 +74,13 @@ def import_onnx(path) -> ImportedOnnx:
 def _parse(onnx, data: bytes, path: Path):
     if not data:
         raise OnnxImportError(path, "is empty, not an ONNX model")
-    with reading(path, error=OnnxImportError, what="is not an ONNX model (it does not parse as one; "
-                                                   "it may be truncated or another kind of file)"):
+    try:
         model = onnx.load_model_from_string(data)
+    except MemoryError:
+        raise OnnxImportError(path, "cannot be read: it needs more memory than this computer has") from None
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends: their words are about wire formats
+        raise OnnxImportError(path, "is not an ONNX model: it does not read as one (it may be cut short, "
+                                    "or another kind of file)") from None
     # A protobuf parser accepts many byte strings (text among them) as a message of unknown fields.
     if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
         raise OnnxImportError(path, "is not an ONNX model (it holds no graph of operators)")
@@ -90,6 +94,15 @@ def _refuse_external_data(onnx, model, path: Path) -> None:
     if external:
         raise OnnxImportError(path, f"keeps the weights {', '.join(external[:5])} in separate files (external "
                                     f"data); LayerLab reads a model saved in one .onnx file")
+
+
+def _check(onnx, model, path: Path) -> None:
+    """onnx.checker with full checks (shape inference too); its words on one line."""
+    try:
+        with reading(path, error=OnnxImportError, what="is not a valid ONNX model"):
+            onnx.checker.check_model(model, full_check=True)
+    except OnnxImportError as exc:
+        raise OnnxImportError(path, " ".join(exc.problem.split())) from None
 
 
 def _default_opset(model, path: Path) -> int:
@@ -135,30 +148,46 @@ def _read_constants(graph, path: Path) -> dict[str, np.ndarray]:
     return constants
 
 
-def _translate_nodes(nodes: list, translator: GraphTranslator, path: Path) -> None:
-    """Translate every node; collect the operators LayerLab has no layer for (all of them), and stop at the
-    first node that has a layer but a setting LayerLab cannot take."""
+def _is_known(node) -> bool:
+    return node.domain in ("", "ai.onnx") and (node.op_type in SUPPORTED or node.op_type in FOLDABLE)
+
+
+def _refuse_unknown_operators(nodes, path: Path, more: dict[str, list[str]] | None = None) -> None:
+    """Refuse every operator LayerLab has no layer for at once, each with its nodes (first five)."""
     unknown: dict[str, list[str]] = {}
     for index, node in enumerate(nodes):
-        where = node.name or f"#{index + 1}"
-        if (node.op_type not in SUPPORTED and node.op_type not in FOLDABLE) or node.domain not in ("", "ai.onnx"):
+        if not _is_known(node):
             op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
-            unknown.setdefault(op, []).append(where)
-            continue
-        if unknown:
-            continue  # later nodes may read what an unknown one makes; the refusal names the unknown ones
-        try:
-            translator.translate(node)
-        except Unsupported as exc:
-            if str(exc) == "has no LayerLab layer":
-                unknown.setdefault(node.op_type, []).append(where)
-                continue
-            raise OnnxImportError(path, f"node {where} ({node.op_type}) {exc}") from None
+            unknown.setdefault(op, []).append(node.name or f"#{index + 1}")
+    for op, names in (more or {}).items():
+        unknown.setdefault(op, []).extend(names)
     if unknown:
         listed = ", ".join(f"{op} (node{'s' if len(names) > 1 else ''} {', '.join(names[:5])}"
                            f"{', ...' if len(names) > 5 else ''})" for op, names in unknown.items())
         raise OnnxImportError(path, f"LayerLab has no layer for these operators: {listed}; "
                                     f"supported: {', '.join(SUPPORTED)}")
+
+
+def _translate_nodes(nodes: list, translator: GraphTranslator, path: Path) -> None:
+    """Translate every node. An operator with no layer for what it does here (a Mul of two layers' outputs)
+    joins the refusal naming them all; the first node with a setting LayerLab cannot take is refused alone."""
+    without_layer: dict[str, list[str]] = {}
+    for index, node in enumerate(nodes):
+        where = node.name or f"#{index + 1}"
+        if without_layer:
+            continue  # later nodes may read what that one makes; the refusal names the operators
+        try:
+            translator.translate(node)
+        except Unsupported as exc:
+            if str(exc) == NO_LAYER:
+                without_layer.setdefault(node.op_type, []).append(where)
+                continue
+            raise OnnxImportError(path, f"node {where} ({node.op_type}) {exc}") from None
+        except (ValueError, TypeError, KeyError, IndexError) as exc:  # an attribute missing or of the wrong kind
+            raise OnnxImportError(path, f"node {where} ({node.op_type}) cannot be read ({describe_error(exc)})") \
+                from None
+    if without_layer:
+        _refuse_unknown_operators([], path, without_layer)
 
 
 def _output(graph, translator: GraphTranslator, path: Path) -> Tensor:
