@@ -7,8 +7,8 @@ The graph reads a float32 batch named "input" (shape [batch, *input_shape], the 
 "output": the design's output node, logits or the probabilities of a final softmax, exactly as
 ``network.predict`` returns them. Weights are initializers named as the engine's state_dict names them
 ("conv1.kernel", "bn.moving_mean"), each ONNX node is named after the design node it comes from ("conv1",
-"conv1/relu"), and the design itself travels in the model's metadata ("layerlab.spec") so that LayerLab can
-read back everything ONNX has no words for (initializers, dropout seeds, the design's name).
+"conv1/relu"), and the design itself travels in the model's metadata ("layerlab.spec") for whoever wants what
+ONNX has no words for (initializers, dropout seeds; LayerLab's own import reads the operators).
 
 How each layer type maps (inference: Dropout is the identity, BatchNormalization uses its moving statistics):
 
