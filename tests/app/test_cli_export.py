@@ -95,6 +95,27 @@ def test_a_project_or_network_file_exports_seeded_initial_weights_and_says_so(ca
     assert np.max(np.abs(run_onnx(out_path, x) - expected.predict(x))) <= TOLERANCE
 
 
+@pytest.mark.parametrize("fmt", ["pytorch", "keras"])
+def test_the_code_formats_write_a_script_with_the_model_files_settings_and_its_weights(capsys, model_file, tmp_path,
+                                                                                       fmt):
+    pytest.importorskip(f"engine.export.{fmt}_code")  # each exporter lands with its owner
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    script = tmp_path / f"{fmt}_model.py"
+    code, out, err = run_cli(capsys, "export", model_file, "--format", fmt, script)
+    assert code == 0, err
+    weights = script.with_suffix(".safetensors")
+    assert out.splitlines() == [f"wrote {script} ({script.stat().st_size:,} bytes)",
+                                f"wrote {weights} ({weights.stat().st_size:,} bytes)"]
+    source = script.read_text(encoding="utf-8")
+    compile(source, str(script), "exec")
+    # the training the model file's metadata records, not LayerLab's defaults (batch 50, 10 epochs)
+    assert "BATCH_SIZE = 32" in source and "EPOCHS = 2" in source
+    stored = safetensors_numpy.load_file(str(weights))
+    kernel = engine.load(model_file).state_dict()["conv_a.kernel"]  # the model file's weights went out,
+    layouts = (kernel, kernel.transpose(2, 3, 1, 0))  # as PyTorch (out, in, kh, kw) or Keras (kh, kw, in, out)
+    assert any(np.array_equal(value, layout) for value in stored.values() for layout in layouts)
+
+
 def test_a_bad_model_file_is_one_line_naming_it(capsys, tmp_path):
     bad = tmp_path / "broken.llmodel"
     bad.write_bytes(b"PK\x03\x04 this zip ends here")
