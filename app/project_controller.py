@@ -1,5 +1,5 @@
-"""The File menu's work: new, templates, open (projects and bare network specs), save, save as, recent
-files, picture export, the dirty marker in the title, autosave and recovery.
+"""The File menu's work: new, templates, open (projects, bare network specs and ONNX models with their
+weights), save, save as, recent files, picture export, the dirty marker in the title, autosave and recovery.
 
 Reading and writing are plain functions (``app.document.project_file``); this module adds the dialogs
 and keeps the window's title, the recent-files list and the recovery file in step with the document.
@@ -16,16 +16,19 @@ from PySide6.QtWidgets import QMessageBox
 
 import resources
 from app.canvas.export import ExportError, export_png, export_svg
+from app.dashboard.background import BackgroundTasks
 from app.dashboard.run_data import dataset_shape, with_dataset_checksum
 from app.document import autosave
 from app.document.project_file import PROJECT_SUFFIX, ProjectFileError, read_project, write_project
 from app.file_dialogs import open_file_name, save_file_name
 from app.recent_files import RecentFiles
+from app.run_state import ImportedModel
 from app.templates import template_training
 
 APP_NAME = "LayerLab"
-OPEN_FILTER = "LayerLab projects and networks (*.layerlab *.json);;LayerLab projects (*.layerlab);;" \
-              "Network specs (*.json);;All files (*)"
+ONNX_SUFFIX = ".onnx"
+OPEN_FILTER = "LayerLab projects and networks (*.layerlab *.json *.onnx);;LayerLab projects (*.layerlab);;" \
+              "Network specs (*.json);;ONNX models (*.onnx);;All files (*)"
 SAVE_FILTER = "LayerLab projects (*.layerlab)"
 EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 RECOVERY_PROBLEM_MS = 30_000  # long enough to be read at start, when the window has just appeared
@@ -54,6 +57,10 @@ class ProjectController(QObject):
         self.editor = window.editor
         self.path: Path | None = None  # the .layerlab file the document belongs to; None until saved
         self.recent_files = RecentFiles()
+        # The design opened from an .onnx file with its weights (the Draw pad reads with them while the design
+        # is unedited and untrained); None for anything else.
+        self.imported_model: ImportedModel | None = None
+        self.onnx_reader = BackgroundTasks(self)  # an .onnx file may be large: read off the GUI thread
         self.autosaver = autosave.Autosaver(self.editor, self)
         self.editor.modified_changed.connect(self._modified_changed)
 
@@ -112,7 +119,9 @@ class ProjectController(QObject):
 
     # -- new, templates, open -----------------------------------------------------------------------------
 
-    def _show(self, spec, layout, training, path: Path | None, status: str) -> None:
+    def _show(self, spec, layout, training, path: Path | None, status: str,
+              imported: ImportedModel | None = None) -> None:
+        self.imported_model = imported  # set first: opening the spec makes the Draw pad choose its weights
         self.editor.open_spec(spec, layout, training)
         self.autosaver.set_project_path(path)
         self.path = path
@@ -151,8 +160,12 @@ class ProjectController(QObject):
             self.open_file(path)
 
     def open_file(self, path) -> bool:
-        """Open a project, or import a network spec; a bad file is named and explained, and nothing changes."""
+        """Open a project, or import a network spec; a bad file is named and explained, and nothing changes.
+
+        An .onnx file is read in the background (``open_onnx``): True then means the reading has started."""
         path = Path(path)
+        if path.suffix.lower() == ONNX_SUFFIX:
+            return self.open_onnx(path)
         try:
             project = read_project(path)
         except ProjectFileError as error:
@@ -179,6 +192,42 @@ class ProjectController(QObject):
         if not project.is_import:
             self.recent_files.add(path)
         return True
+
+    def open_onnx(self, path: Path) -> bool:
+        """Read an ONNX model off the GUI thread, then show it as a new unsaved project with its weights, or
+        say why it cannot be opened (naming the file and every operator LayerLab lacks); nothing changes until
+        it has been read."""
+        from engine.errors import UserFileError
+        from engine.export.extras import MissingExtraError
+
+        def read(_report):
+            from engine.export.onnx_import import import_onnx
+
+            try:
+                return import_onnx(path)
+            except (UserFileError, MissingExtraError) as error:  # expected: words, not a logged traceback
+                return error
+
+        self.window.show_status(f"Reading {path.name}…")
+        self.onnx_reader.submit(read, on_success=lambda result: self._onnx_read(path, result),
+                                on_failure=lambda words: self._onnx_refused(path, words))
+        return True
+
+    def _onnx_read(self, path: Path, result) -> None:
+        if isinstance(result, Exception):
+            self._onnx_refused(path, str(result))
+            return
+        if not self.maybe_save():
+            self.window.show_status(f"Did not open {path.name}")
+            return
+        model = ImportedModel(result.spec, result.weights, path.name)
+        notes = "".join(f" ({note})" for note in result.notes)
+        self._show(result.spec, None, None, None, f"Imported {path.name} with its weights{notes}; Save makes it a "
+                                                  f"project (the weights stay in the .onnx file)", imported=model)
+
+    def _onnx_refused(self, path: Path, words: str) -> None:
+        self.window.show_status(f"Cannot open {path.name}")
+        QMessageBox.warning(self.window, "Cannot open file", words)
 
     def show_project(self, project, as_path: Path | None = None) -> None:
         """Show what ``read_project`` returned, asking nothing (the screenshot command uses this too).

@@ -6,6 +6,7 @@ weights. The dashboard's RunController makes runs; the Draw panel and the dashbo
     run.latest_snapshot                       # the trainer's latest published weights (a SnapshotEvent)
     run.latest_network()                      # a NumPy copy holding them, for views on the GUI thread
     ActiveRun.of_model(spec, weights, class_names, name)   # a model (the pad's) in the shape of a run
+    ImportedModel(spec, weights, "model.onnx")  # a design opened with weights (File > Open of an .onnx)
 
 Here, and not in either package, so that neither reaches into the other's insides.
 """
@@ -34,6 +35,16 @@ class RunData:
     @property
     def num_train(self) -> int:
         return len(self.training.train_labels)
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """A design that came with weights (File > Open of an .onnx file): the Draw pad and the dashboard's views
+    read with them while the design on the canvas is still this one and no run has trained it."""
+
+    spec: dict
+    weights: dict  # engine state_dict naming, host NumPy arrays
+    file_name: str  # "model.onnx", for captions
 
 
 @dataclass

@@ -41,23 +41,31 @@ def install_draw_panel(window: QMainWindow, dashboard=None, below: QDockWidget |
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     panel.dock = dock
     if dashboard is not None:
-        _wire_dashboard(panel, dashboard, document, reveal_dashboard)
+        # The project (File > Open) is made after the docks: its imported weights are looked up when read.
+        _wire_dashboard(panel, dashboard, document, reveal_dashboard,
+                        imported=lambda: getattr(getattr(window, "project", None), "imported_model", None))
     return panel
 
 
 def _wire_dashboard(panel: DrawPanel, dashboard, document=None,
-                    reveal_dashboard: Callable[[], None] | None = None) -> None:
+                    reveal_dashboard: Callable[[], None] | None = None,
+                    imported: Callable[[], object] = lambda: None) -> None:
     controller = dashboard.controller
-    # Which network the pad reads now: ("run", number, step), ("bundled",) or ("none", why). A new panel reads
-    # the bundled model already.
+    # Which network the pad reads now: ("run", number, step), ("imported", its weights' id), ("bundled",) or
+    # ("none", why). A new panel reads the bundled model already.
     shown = {"key": ("bundled",) if panel.reads_bundled_model else None}
 
     def read_with_design(snapshot=None) -> None:
         """Follow the design on the canvas: a run's weights when it trained this design, else the bundled
         model while the design reads drawings (loaded once, not at every edit), else drawing is off."""
         run = controller.run
-        choice = choose_pad_network(document.spec(), document.report, run)
-        if choice.source == "run":
+        model = imported()
+        choice = choose_pad_network(document.spec(), document.report, run, model)
+        if choice.source == "imported":
+            key = ("imported", id(model.weights))
+            if key != shown["key"]:
+                panel.use_weights(model.spec, model.weights, caption=choice.caption)
+        elif choice.source == "run":
             snapshot = snapshot or run.latest_snapshot
             key = ("run", run.number, snapshot.step)
             if key != shown["key"]:  # an edit that leaves the design as it was loads nothing

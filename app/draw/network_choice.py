@@ -1,10 +1,11 @@
 """Which network reads the Draw pad: the design on the canvas, with a run's weights when that run trained
-this very design; otherwise the bundled seed CNN, while the design reads drawings at all (a colour design
+this very design; the weights the design was imported with (File > Open of an .onnx) while it is unedited;
+otherwise the bundled seed CNN, while the design reads drawings at all (a colour design
 reads dropped pictures, which the bundled grey model cannot stand in for); otherwise none.
 The caption says which, and why.
 
-    choice = choose_pad_network(document.spec(), document.report, controller.run)
-    choice.source     # "run", "bundled" or "none"
+    choice = choose_pad_network(document.spec(), document.report, controller.run, imported)
+    choice.source     # "run", "imported", "bundled" or "none"
     choice.caption    # "Read by seed-cnn on the canvas, with run 2's weights (step 1,200)."
 """
 
@@ -20,7 +21,9 @@ BUNDLED_CAPTION = "Read by the bundled seed CNN (trained on MNIST, 99.2% test ac
 
 @dataclass(frozen=True)
 class PadNetwork:
-    source: str  # "run": the run's weights; "bundled": the bundled model; "none": drawing is off
+    # "run": the run's weights; "imported": the weights the design was opened with; "bundled": the bundled
+    # model; "none": drawing is off
+    source: str
     caption: str
 
 
@@ -35,8 +38,9 @@ def same_design(a: dict, b: dict) -> bool:
     return a.get("nodes") == b.get("nodes") and edges(a) == edges(b)
 
 
-def choose_pad_network(design: dict, report: engine.ShapeReport, run) -> PadNetwork:
-    """``run`` is the latest training run (with ``spec``, ``number`` and ``latest_snapshot``), or None."""
+def choose_pad_network(design: dict, report: engine.ShapeReport, run, imported=None) -> PadNetwork:
+    """``run`` is the latest training run (with ``spec``, ``number`` and ``latest_snapshot``), or None;
+    ``imported`` the ``app.run_state.ImportedModel`` the project was opened with, or None."""
     name = design.get("name") or "the design"
     colour = False
     if report.input_node is not None:
@@ -48,6 +52,8 @@ def choose_pad_network(design: dict, report: engine.ShapeReport, run) -> PadNetw
     if trained and same_design(run.spec, design):
         return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "
                                  f"(step {run.latest_snapshot.step:,}).")
+    if imported is not None and same_design(imported.spec, design):  # a run of it, above, comes first
+        return PadNetwork("imported", f"Read by {name} with the weights imported from {imported.file_name}.")
     if colour:  # the bundled model reads grey digits: nothing to stand in for a colour design
         changed = trained and run.spec.get("name") == design.get("name")
         return PadNetwork("none", f"{name} on the canvas reads colour images and "
