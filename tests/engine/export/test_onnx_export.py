@@ -194,6 +194,29 @@ def test_opset_weights_names_and_documentation(dag_design, tmp_path):
     assert spec == json.loads(json.dumps(dag_design.spec))
 
 
+def test_node_ids_that_meet_reserved_or_weight_names_still_give_a_valid_graph(tmp_path):
+    spec = {"format": "layerlab-network", "version": 1, "name": "awkward ids", "nodes": [
+        {"id": "output", "type": "Input", "shape": [4]},
+        {"id": "input", "type": "Dense", "units": 3, "activation": "relu"},
+        {"id": "input.kernel", "type": "Dense", "units": 2}]}
+    network = engine.build(spec, seed=0)
+    model = exported_and_checked(network, tmp_path / "awkward.onnx")
+    assert [i.name for i in model.graph.input] == ["input"] and [o.name for o in model.graph.output] == ["output"]
+    initializers = {tensor.name: onnx.numpy_helper.to_array(tensor) for tensor in model.graph.initializer}
+    assert np.array_equal(initializers["input.kernel"], network.state_dict()["input.kernel"])
+    assert np.array_equal(initializers["input.kernel.kernel"], network.state_dict()["input.kernel.kernel"])
+    assert_same_outputs(network, tmp_path / "awkward.onnx", np.random.default_rng(0).normal(size=(5, 4)))
+
+
+def test_a_float64_network_goes_out_as_float32(dag_design, tmp_path):
+    network = engine.build(dag_design.spec, seed=0, dtype="float64")
+    network.load_state_dict(dag_design.state_dict())
+    model = exported_and_checked(network, tmp_path / "f64.onnx")
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    x = np.random.default_rng(4).random((3, 1, 28, 28))
+    assert np.max(np.abs(run_onnx(tmp_path / "f64.onnx", x) - network.predict(x))) <= TOLERANCE
+
+
 def test_an_opset_below_17_is_refused(dag_design, tmp_path):
     with pytest.raises(OnnxExportError, match="opset must be an integer from 17"):
         export_onnx(dag_design, tmp_path / "old.onnx", opset=13)
