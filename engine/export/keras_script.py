@@ -169,7 +169,7 @@ def main(argv=None):
                                                            patience=EARLY_STOPPING_PATIENCE,
                                                            restore_best_weights=True))
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
-                  validation_data=(x_val, y_val) if len(y_val) else None, callbacks=callbacks)
+                  validation_data=(x_val, y_val) if len(y_val) else None, callbacks=callbacks, verbose=2)
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
     print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
 
