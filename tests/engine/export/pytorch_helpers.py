@@ -1,0 +1,57 @@
+"""Helpers for the PyTorch export tests: load an exported script as a module, run it as a user would.
+
+A user runs the script where LayerLab is not installed. Here LayerLab is installed (editable), so ``run_script``
+starts the script in an isolated interpreter (-I: no PYTHONPATH, no user site) with the ``engine``, ``app`` and
+``resources`` packages made unimportable: a script that reached for them would fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# Runs the script as __main__ with LayerLab's packages blocked (None in sys.modules: any import of them fails).
+_BLOCKED_RUN = ("import runpy, sys\n"
+                "for name in ('engine', 'app', 'resources'):\n"
+                "    sys.modules[name] = None\n"
+                "script = sys.argv[1]\n"
+                "sys.argv = sys.argv[1:]\n"
+                "runpy.run_path(script, run_name='__main__')\n")
+
+
+def load_script(path: Path):
+    """The exported script as a module (its __main__ part not run)."""
+    name = f"exported_{Path(path).stem}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_script(path: Path, *arguments: str, timeout: float = 240.0) -> list[dict]:
+    """Run the script (--json) as a user would, LayerLab's packages unimportable; its JSON lines."""
+    command = [sys.executable, "-I", "-c", _BLOCKED_RUN, str(path), "--json", *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=Path(path).parent)
+    assert result.returncode == 0, f"the script failed:\n{result.stdout}\n{result.stderr}"
+    return json_lines(result.stdout)
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def script_imports(path: Path) -> set[str]:
+    """The top-level modules the script imports (from its import statements)."""
+    import ast
+
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module.split(".")[0])
+    return names

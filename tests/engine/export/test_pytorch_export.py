@@ -1,0 +1,298 @@
+"""The PyTorch code export against real PyTorch: the exported script's module, loaded with the exported
+.safetensors, gives the engine's outputs within 1e-5; its initializers, optimizers and schedules are the
+engine's; trained from scratch it lands where LayerLab does; it runs without LayerLab installed."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import engine
+from engine.export.pytorch_code import class_name_for, export_pytorch, torch_weights
+from engine.export.pytorch_module import PyTorchExportError
+from tests.engine.export.conftest import give_batchnorm_statistics
+from tests.engine.export.pytorch_helpers import load_script, run_script, script_imports
+
+torch = pytest.importorskip("torch")
+safetensors_torch = pytest.importorskip("safetensors.torch")
+
+TOLERANCE = 1e-5
+ALLOWED_IMPORTS = {"argparse", "gzip", "json", "math", "os", "struct", "tarfile", "time", "pathlib", "numpy",
+                   "torch", "safetensors"}
+
+
+def exported_model(network, folder, name="model", training=None):
+    """(script module, model with the exported weights loaded, in eval mode)."""
+    script, weights = export_pytorch(network, folder / f"{name}.py", training=training)
+    module = load_script(script)
+    model = getattr(module, class_name_for(network.name))()
+    state = safetensors_torch.load_file(str(weights))
+    assert set(state) == set(model.state_dict()), "the weights file names the module's state_dict entries"
+    model.load_state_dict(state)
+    model.eval()
+    return module, model
+
+
+def outputs_of(model, images, **options):
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)), **options).numpy()
+
+
+def assert_same_outputs(network, model, images):
+    """The design's outputs and its loss's scores (pre-activation) agree within TOLERANCE."""
+    expected = network.predict(images)
+    np.testing.assert_allclose(outputs_of(model, images), expected, rtol=0, atol=TOLERANCE)
+    head = network.output_head
+    scores = engine.backend.to_host(network.forward(images, pre_activation=head.fused))
+    np.testing.assert_allclose(outputs_of(model, images, return_logits=True), scores, rtol=0, atol=TOLERANCE)
+
+
+# -- the forward pass ---------------------------------------------------------------------------------------
+
+def test_the_trained_seed_cnn_gives_the_engines_outputs_on_1000_mnist_images(trained_seed_cnn, mnist_test_subset,
+                                                                              tmp_path):
+    images, labels = mnist_test_subset
+    _, model = exported_model(trained_seed_cnn, tmp_path, "seed_cnn")
+    ours, theirs = trained_seed_cnn.predict(images), outputs_of(model, images)
+    assert np.abs(ours - theirs).max() <= TOLERANCE
+    np.testing.assert_array_equal(theirs.argmax(1), ours.argmax(1))
+    assert (theirs.argmax(1) == labels).mean() == (ours.argmax(1) == labels).mean() > 0.98
+
+
+def test_a_dag_using_every_layer_type_gives_the_engines_outputs(dag_design, tmp_path):
+    images = np.random.default_rng(0).random((64, 1, 28, 28), dtype=np.float32)
+    _, model = exported_model(dag_design, tmp_path, "dag")
+    assert_same_outputs(dag_design, model, images)
+
+
+SMALL_DESIGNS = {
+    # every activation on a Dense layer, and a final sigmoid (one output: the binary head)
+    **{f"dense-{activation}": ([2 * 5], [{"type": "Dense", "units": 6, "activation": activation},
+                                          {"type": "Dense", "units": 3}])
+       for activation in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "elu", "gelu", None)},
+    "sigmoid-output": ([7], [{"type": "Dense", "units": 5, "activation": "tanh"},
+                             {"type": "Dense", "units": 1, "activation": "sigmoid"}]),
+    "batchnorm-flat-no-shift": ([6], [{"type": "BatchNormalization", "center": False, "momentum": 0.9},
+                                      {"type": "Dense", "units": 4, "use_bias": False}]),
+    "batchnorm-no-scale": ([2, 6, 6], [{"type": "BatchNormalization", "scale": False, "epsilon": 0.01},
+                                       {"type": "Flatten"}, {"type": "Dense", "units": 3}]),
+    "conv-strides-and-padding": ([3, 11, 9], [
+        {"type": "Conv2D", "filters": 4, "kernel_size": [3, 2], "strides": 2, "padding": "same"},
+        {"type": "Conv2D", "filters": 5, "kernel_size": 3, "strides": [1, 2], "padding": [2, 1],
+         "activation": "leaky_relu"},
+        {"type": "Flatten"}, {"type": "Dense", "units": 3, "activation": "softmax"}]),
+    "pools-with-padding": ([2, 10, 10], [
+        {"type": "MaxPooling2D", "pool_size": 3, "strides": 1, "padding": 2},     # more than torch pads
+        {"type": "AveragePooling2D", "pool_size": 3, "strides": 2, "padding": 2},  # the same, averaging
+        {"type": "MaxPooling2D", "pool_size": 2, "padding": 1},                   # what torch pads itself
+        {"type": "AveragePooling2D", "pool_size": 2, "strides": 1, "padding": 1},
+        {"type": "AveragePooling2D", "pool_size": [2, 3], "strides": [1, 2], "padding": "same"},
+        {"type": "Flatten"}, {"type": "Dense", "units": 2}]),
+    "activation-layer-softmax-output": ([5], [{"type": "Dense", "units": 4}, {"type": "Dropout", "rate": 0.5},
+                                              {"type": "Activation", "activation": "softmax"}]),
+    "conv-softmax-output": ([2, 4, 4], [{"type": "Conv2D", "filters": 3, "kernel_size": 4,
+                                         "activation": "softmax"}]),
+}
+
+
+def chain_spec(name, input_shape, layers):
+    nodes = [{"id": "input", "type": "Input", "shape": input_shape}]
+    nodes += [{"id": f"layer-{i}", **layer} for i, layer in enumerate(layers)]
+    return {"format": "layerlab-network", "version": 1, "name": name, "nodes": nodes}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_DESIGNS))
+def test_each_layer_setting_gives_the_engines_outputs(name, tmp_path):
+    input_shape, layers = SMALL_DESIGNS[name]
+    network = engine.build(chain_spec(name, input_shape, layers), seed=3)
+    give_batchnorm_statistics(network, seed=3)
+    images = np.random.default_rng(1).normal(size=(9, *input_shape)).astype(np.float32)
+    _, model = exported_model(network, tmp_path)
+    assert_same_outputs(network, model, images)
+
+
+def test_concatenation_along_rows_and_columns_and_node_ids_that_are_not_python_names(tmp_path):
+    spec = {"format": "layerlab-network", "version": 1, "name": "9 joins!", "nodes": [
+        {"id": "input", "type": "Input", "shape": [2, 4, 6]},
+        {"id": "x", "type": "Conv2D", "filters": 2, "kernel_size": 1},
+        {"id": "class", "type": "Conv2D", "filters": 2, "kernel_size": 1, "activation": "relu"},
+        {"id": "rows join", "type": "Concatenate", "axis": 2},
+        {"id": "2nd-join", "type": "Concatenate", "axis": -1},
+        {"id": "flat rows", "type": "Flatten"},
+        {"id": "flat columns", "type": "Flatten"},
+        {"id": "sum", "type": "Add"},
+        {"id": "out", "type": "Dense", "units": 3}],
+        "edges": [["input", "x"], ["input", "class"], ["x", "rows join"], ["class", "rows join"],
+                  ["class", "2nd-join"], ["x", "2nd-join"], ["rows join", "flat rows"],
+                  ["2nd-join", "flat columns"], ["flat rows", "sum"], ["flat columns", "sum"], ["sum", "out"]]}
+    network = engine.build(spec, seed=0)
+    images = np.random.default_rng(2).normal(size=(5, 2, 4, 6)).astype(np.float32)
+    _, model = exported_model(network, tmp_path, "joins")
+    assert_same_outputs(network, model, images)
+    assert type(model).__name__ == "Model9Joins"
+    assert {"x_", "class_"} <= {name for name, _ in model.named_children()}
+
+
+# -- the script as a whole ------------------------------------------------------------------------------------
+
+def test_the_script_imports_only_torch_numpy_safetensors_and_the_standard_library(dag_design, tmp_path):
+    script, weights = export_pytorch(dag_design, tmp_path / "dag.py")
+    assert script_imports(script) <= ALLOWED_IMPORTS
+    text = script.read_text(encoding="utf-8")
+    assert "torchrun --nproc_per_node N dag.py" in text
+    assert "torchrun --nnodes M --nproc_per_node N --rdzv_backend c10d --rdzv_endpoint HOST:29500 dag.py" in text
+    assert 'export-dag' in text and engine_version() in text
+    assert weights == tmp_path / "dag.safetensors"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dag.py", "dag.safetensors"]  # no temporary left
+
+
+def engine_version():
+    import importlib.metadata
+
+    return importlib.metadata.version("layerlab")
+
+
+def test_the_script_passes_pycodestyle_and_pyflakes(dag_design, tmp_path):
+    ruff = pytest.importorskip("ruff")
+    import subprocess
+
+    script, _ = export_pytorch(dag_design, tmp_path / "dag.py")
+    binary = ruff.find_ruff_bin()
+    result = subprocess.run([binary, "check", "--no-cache", "--isolated", "--line-length", "120",
+                             "--select", "E,W,F,I", str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_layer_type_torch_has_no_code_for_is_refused_naming_the_node(tmp_path):
+    network = engine.build(chain_spec("odd", [4], [{"type": "Dense", "units": 2}]), seed=0)
+    network.layers["layer-0"].type_name = "Mystery"  # as a layer type registered by a plug-in would be
+    with pytest.raises(PyTorchExportError, match="node 'layer-0' \\(Mystery\\)"):
+        export_pytorch(network, tmp_path / "odd.py")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_initializers_as_the_engine(tmp_path):
+    initializers = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal",
+                    {"name": "truncated_normal", "stddev": 0.3}, {"name": "random_normal", "mean": 1.0},
+                    {"name": "random_uniform", "minval": 0.0, "maxval": 2.0}, {"name": "constant", "value": 0.5},
+                    {"name": "variance_scaling", "scale": 3.0, "mode": "fan_out", "distribution": "uniform"}]
+    layers = [{"type": "Dense", "units": 400, "kernel_initializer": init} for init in initializers]
+    network = engine.build(chain_spec("inits", [300], layers), seed=0)
+    module, model = exported_model(network, tmp_path)
+    torch.manual_seed(0)
+    model.reset_parameters()
+    ours = {name: value for name, value in network.state_dict().items() if name.endswith("kernel")}
+    for i, init in enumerate(initializers):
+        theirs = getattr(model, f"layer_{i}").weight.detach().numpy().astype(np.float64)
+        mine = ours[f"layer-{i}.kernel"].astype(np.float64)
+        assert theirs.mean() == pytest.approx(mine.mean(), abs=0.01 + 0.01 * abs(float(mine.mean()))), init
+        assert theirs.std() == pytest.approx(mine.std(), rel=0.03), init
+        assert np.abs(theirs).max() <= np.abs(mine).max() * 1.03 + 1e-6, init  # the same bounds (truncation)
+
+
+OPTIMIZER_RUNS = {
+    "adam-l2-cosine": {"optimizer": {"name": "adam", "lr": 0.01, "beta_1": 0.8}, "l2": 0.01,
+                       "schedule": {"name": "cosine", "decay_steps": 3, "alpha": 0.1}},
+    "adamw-clipnorm": {"optimizer": {"name": "adamw", "lr": 0.01}, "clipnorm": 0.5},
+    "adamw-no-decay": {"optimizer": {"name": "adamw", "lr": 0.01, "weight_decay": 0.0}},
+    "sgd-nesterov-step": {"optimizer": {"name": "sgd", "momentum": 0.9, "nesterov": True,
+                                        "lr": {"name": "step", "initial_learning_rate": 0.1, "step_size": 2}}},
+    "momentum-exponential": {"optimizer": {"name": "momentum", "lr": {
+        "name": "exponential", "initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5,
+        "staircase": True}}},
+    "rmsprop-centered": {"optimizer": {"name": "rmsprop", "lr": 0.01, "momentum": 0.5, "centered": True,
+                                       "clipvalue": 0.05}, "l2": 0.1},
+    "adagrad-inverse-time": {"optimizer": {"name": "adagrad", "initial_accumulator_value": 0.1, "lr": {
+        "name": "inverse_time", "initial_learning_rate": 0.1, "decay_steps": 1, "decay_rate": 0.5}}},
+    "adadelta-warmup": {"optimizer": {"name": "adadelta", "lr": {
+        "name": "cosine", "initial_learning_rate": 0.0, "warmup_target": 1.0, "warmup_steps": 2,
+        "decay_steps": 4}}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_RUNS))
+def test_four_training_steps_move_the_weights_as_the_engine_does(name, tmp_path):
+    """Optimizer, its settings, L2 on kernels only, clipping, schedule and loss, step by step."""
+    training = OPTIMIZER_RUNS[name]
+    spec = chain_spec(name, [6], [{"type": "Dense", "units": 5, "activation": "tanh"},
+                                  {"type": "BatchNormalization"},
+                                  {"type": "Dense", "units": 3, "activation": "softmax"}])
+    network = engine.build(spec, seed=4)
+    module, model = exported_model(network, tmp_path, training=training)
+    model.train()
+    config = engine.training.TrainingConfig(**{k: v for k, v in training.items() if k != "schedule"})
+    trainer = engine.training.Trainer(network, engine.training.TrainingData(np.zeros((4, 6), np.float32),
+                                                                             np.zeros(4, np.int64)), config)
+    if "schedule" in training:  # as the CLI reads a project's schedule: it starts at the optimizer's lr
+        from engine.export.pytorch_training import Recipe
+
+        trainer.optimizer = engine.optimizers.get(Recipe.of(network, training).optimizer, network.parameters())
+    optimizer = module.make_optimizer(model)
+    rng = np.random.default_rng(5)
+    for step in range(4):
+        images = rng.normal(size=(8, 6)).astype(np.float32) * 3
+        labels = rng.integers(0, 3, 8)
+        assert module.learning_rate(step) == pytest.approx(trainer.optimizer.learning_rate, rel=1e-12)
+        head = network.output_head
+        scores = network.forward(images, training=True, pre_activation=head.fused)
+        loss, dscores = head.loss(scores, labels)
+        network.backward(dscores, input_grad=False)
+        trainer.optimizer.step()
+
+        for group in optimizer.param_groups:
+            group["lr"] = module.learning_rate(step)
+        torch_scores = model(torch.from_numpy(images), return_logits=True)
+        torch_loss = module.loss_function(torch_scores, torch.from_numpy(labels))
+        optimizer.zero_grad()
+        torch_loss.backward()
+        module.clip_gradients(model)
+        optimizer.step()
+        assert float(torch_loss.detach()) == pytest.approx(float(loss), abs=1e-5)
+    expected = torch_weights(network)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value.detach().numpy(), expected[key], rtol=0, atol=2e-5, err_msg=key)
+
+
+# -- trained from scratch: the same accuracy band ---------------------------------------------------------------
+
+BAND_RUNS = {
+    "softmax-regression": {"dataset": "mnist", "epochs": 1, "batch_size": 100,
+                           "optimizer": {"name": "sgd", "lr": 0.5}, "seed": 0},
+    "mlp-784-128-10": {"dataset": "mnist", "epochs": 1, "batch_size": 128,
+                       "optimizer": {"name": "adam", "lr": 0.001}, "seed": 0},
+}
+BAND_FLOORS = {"softmax-regression": 0.89, "mlp-784-128-10": 0.93}
+BAND_POINTS = 0.015
+
+
+@pytest.mark.parametrize("design", sorted(BAND_RUNS))
+def test_trained_from_scratch_it_lands_in_layerlabs_accuracy_band(design, tmp_path):
+    """One epoch of the template's recipe in LayerLab and in the exported script: the same test accuracy within
+    1.5 points, both above a floor. The script runs as a user runs it, LayerLab's packages unimportable."""
+    from engine import datasets
+    from resources import path as resource
+
+    training = BAND_RUNS[design]
+    spec = json.loads(Path(resource(f"examples/{design}.json")).read_text(encoding="utf-8"))
+    network = engine.build(spec, seed=0)
+    splits = datasets.prepare(datasets.load("mnist", download=False))
+    config = engine.training.TrainingConfig(**{k: v for k, v in training.items() if k != "dataset"})
+    started = time.perf_counter()
+    engine.training.Trainer(network, engine.training.TrainingData.from_splits(splits), config).run()
+    ours = engine.evaluate(network, splits.test_images, splits.test_labels).accuracy
+    engine_seconds = time.perf_counter() - started
+
+    script, _ = export_pytorch(engine.build(spec, seed=0), tmp_path / "band.py", training=training)
+    lines = run_script(script, "--cpu", "--save", str(tmp_path / "trained.safetensors"))
+    final = next(line for line in lines if "test_accuracy" in line)
+    steps = 55_000 // training["batch_size"] + (55_000 % training["batch_size"] > 0)
+    assert final["steps"] == steps
+    theirs = final["test_accuracy"]
+    print(f"{design}: LayerLab {ours:.4f} in {engine_seconds:.1f} s, PyTorch {theirs:.4f} in {final['seconds']:.1f} s")
+    assert abs(ours - theirs) <= BAND_POINTS
+    assert min(ours, theirs) >= BAND_FLOORS[design]
+    assert (tmp_path / "trained.safetensors").is_file()
