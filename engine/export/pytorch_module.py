@@ -14,6 +14,7 @@ kernel, (in, out) in LayerLab, is transposed to nn.Linear's (out, in).
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ import numpy as np
 from engine import initializers
 from engine.ops.padding import conv_geometry
 
-# Names the generated forward and script already use: a node whose id would give one of them gets a "_" after.
-RESERVED = {"x", "self", "F", "nn", "torch", "math", "np", "return_logits", "initialize", "super"}
+# Names the generated forward and script already use, and Python's built-ins (a node "sum" or "max" must not
+# hide them): a node whose id would give one of them gets a "_" after.
+RESERVED = {"x", "self", "F", "nn", "torch", "math", "np", "return_logits", "initialize"} | set(dir(builtins))
 
 # activation name -> the expression applied to the code ``{}``
 ACTIVATION_CODE = {
@@ -89,9 +91,9 @@ class ModuleCode:
         expression = builder(node_id, name, layer, inputs, input_shapes)
         if kind in ("Dense", "Conv2D", "Activation"):
             if fused:  # the loss reads the pre-activation (LayerLab fuses a final softmax or sigmoid with it)
-                self.forward_lines.append(f"{name} = {expression}")
-                self.forward_lines += ["if return_logits:", f"    return {name}"]
-                expression = ACTIVATION_CODE[activation].format(name)
+                self.forward_lines += [f"{name} = {expression}", "if return_logits:", f"    return {name}",
+                                       f"return {ACTIVATION_CODE[activation].format(name)}"]
+                return
             else:
                 expression = ACTIVATION_CODE[activation].format(expression)
         if expression is not None:

@@ -88,9 +88,10 @@ class Recipe:
         if name in NOTES:
             lines.append(f"    {NOTES[name]}")
         if decay:
-            what = "decoupled weight decay (AdamW)" if name == "AdamW" else "L2 added to the gradient"
+            what = "decoupled, as AdamW's" if name == "AdamW" else "L2 added to the gradient"
             kernels = ", ".join(r.replace("self.", "model.") for r in regularized)
-            lines += [f"    # LayerLab's weight decay, {what}, applies to the kernels only:",
+            lines += [f"    # LayerLab's weight decay ({what}) applies to the kernels only, "
+                      "not to biases or BatchNorm:",
                       f"    kernels = [{kernels}]",
                       "    others = [p for p in model.parameters() if all(p is not k for k in kernels)]",
                       f'    groups = [{{"params": kernels, "weight_decay": {decay!r}}}, '
