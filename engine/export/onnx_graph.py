@@ -28,6 +28,10 @@ class Tensor:
     shape: tuple[int, ...]
 
 
+class Unsupported(ValueError):
+    """This node cannot become a LayerLab layer; the message says why (the caller adds the node's name)."""
+
+
 class FoldError(ValueError):
     """A constant cannot be worked out here (the words say why; the caller adds the node)."""
 

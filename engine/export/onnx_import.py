@@ -129,10 +129,7 @@ def _read_input(onnx, graph, translator: GraphTranslator, path: Path) -> None:
                                     f"with every size but the batch fixed")
     if tensor_type.elem_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
         raise OnnxImportError(path, f"its input {graph_input.name} is not floating-point numbers")
-    node_id = translator.new_id(graph_input.name or "input", "input")
-    translator.nodes.append({"id": node_id, "type": "Input", "shape": [int(d) for d in example]})
-    translator.values[graph_input.name] = Tensor(node_id, tuple(int(d) for d in example))
-    translator.readers[node_id] = translator.uses.get(graph_input.name, 0)
+    translator.add_input(graph_input.name, tuple(int(d) for d in example))
 
 
 def _read_constants(graph, path: Path) -> dict[str, np.ndarray]:
@@ -148,6 +145,11 @@ def _read_constants(graph, path: Path) -> dict[str, np.ndarray]:
     return constants
 
 
+def _short(name: str, limit: int = 60) -> str:
+    """A name from the file as a message shows it: a name may be any length."""
+    return name if len(name) <= limit else f"{name[:limit - 1]}…"
+
+
 def _is_known(node) -> bool:
     return node.domain in ("", "ai.onnx") and (node.op_type in SUPPORTED or node.op_type in FOLDABLE)
 
@@ -158,7 +160,7 @@ def _refuse_unknown_operators(nodes, path: Path, more: dict[str, list[str]] | No
     for index, node in enumerate(nodes):
         if not _is_known(node):
             op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
-            unknown.setdefault(op, []).append(node.name or f"#{index + 1}")
+            unknown.setdefault(_short(op), []).append(_short(node.name) or f"#{index + 1}")
     for op, names in (more or {}).items():
         unknown.setdefault(op, []).extend(names)
     if unknown:
@@ -173,7 +175,7 @@ def _translate_nodes(nodes: list, translator: GraphTranslator, path: Path) -> No
     joins the refusal naming them all; the first node with a setting LayerLab cannot take is refused alone."""
     without_layer: dict[str, list[str]] = {}
     for index, node in enumerate(nodes):
-        where = node.name or f"#{index + 1}"
+        where = _short(node.name) or f"#{index + 1}"
         if without_layer:
             continue  # later nodes may read what that one makes; the refusal names the operators
         try:

@@ -16,7 +16,8 @@ import re
 import numpy as np
 
 from engine.errors import SpecError
-from engine.export.onnx_graph import BATCH, FOLDABLE, FoldError, Tensor, attributes, fold
+from engine.export.onnx_graph import BATCH, FOLDABLE, FoldError, Tensor, Unsupported, attributes, fold
+from engine.export.onnx_windows import no_dilation, padded_size, padding_rule, pair
 from engine.layers import make_layer
 
 # Operators with a LayerLab layer (or folded into one); the refusal lists them.
@@ -25,6 +26,8 @@ SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "MaxPool", "AveragePool", "GlobalA
              "BatchNormalization", "Dropout", "Concat", "Identity")
 SIMPLE_ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
                       "LeakyRelu": "leaky_relu", "Elu": "elu", "Gelu": "gelu"}
+NO_LAYER = "has no LayerLab layer"
+MAX_ID_CHARS = 64  # a node name in a file may be any length; an id is shown on the canvas (the end is kept)
 LEAKY_SLOPE, ELU_ALPHA = 0.2, 1.0  # the engine's fixed leaky_relu slope and elu alpha (docs/spec.md)
 FUSES_ACTIVATION = ("Dense", "Conv2D")
 
@@ -32,10 +35,6 @@ FUSES_ACTIVATION = ("Dense", "Conv2D")
 def as_written(value) -> float:
     """A float32 attribute as the person wrote it (1e-05, not 9.999999747378752e-06), for the inspector."""
     return float(str(np.float32(value)))
-
-
-class Unsupported(ValueError):
-    """This node cannot become a LayerLab layer; the message says why (the caller adds the node's name)."""
 
 
 class GraphTranslator:
@@ -50,6 +49,7 @@ class GraphTranslator:
         self.weights: dict[str, np.ndarray] = {}
         self.notes: list[str] = []
         self._ids: set[str] = set()
+        self._by_id: dict[str, dict] = {}
         self.readers: dict[str, int] = {}  # node id -> how many ONNX reads its output has, through every alias
         self.uses: dict[str, int] = {}  # how many nodes (and graph outputs) read each value
         for node in nodes:
@@ -63,7 +63,7 @@ class GraphTranslator:
 
     def new_id(self, onnx_name: str, op: str) -> str:
         """A node id from the ONNX node's name: '/features/conv1/Conv' -> 'features_conv1_Conv', unique."""
-        base = re.sub(r"[^A-Za-z0-9_-]+", "_", onnx_name or "").strip("_") or op.lower()
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", onnx_name or "").strip("_")[-MAX_ID_CHARS:].strip("_") or op.lower()
         node_id, count = base, 1
         while node_id in self._ids:
             count += 1
@@ -71,9 +71,21 @@ class GraphTranslator:
         self._ids.add(node_id)
         return node_id
 
+    def add_input(self, name: str, shape: tuple[int, ...]) -> None:
+        """The Input node for the graph input ``name`` (one example's ``shape``)."""
+        node_id = self.new_id(name or "input", "input")
+        node = {"id": node_id, "type": "Input", "shape": list(shape)}
+        self.nodes.append(node)
+        self._by_id[node_id] = node
+        self.values[name] = Tensor(node_id, shape)
+        self.readers[node_id] = self.uses.get(name, 0)
+
     def add_layer(self, onnx_node, layer: dict, inputs: list[Tensor], weights: dict | None = None) -> Tensor:
         """Add ``layer`` (a spec node without id) reading ``inputs``; its output Tensor."""
-        node_id = self.new_id(onnx_node.name, onnx_node.op_type)
+        name = onnx_node.name
+        if layer["type"] == "Activation" and name.endswith(f"/{layer['activation']}"):
+            name = name[: -len(layer["activation"]) - 1]  # LayerLab's export names an Activation 'act' 'act/tanh'
+        node_id = self.new_id(name, onnx_node.op_type)
         node = {"id": node_id, **layer}
         try:
             shape = tuple(make_layer(node).output_shape([t.shape for t in inputs]))
@@ -81,13 +93,14 @@ class GraphTranslator:
             detail = exc.detail if isinstance(exc, SpecError) else str(exc)
             raise Unsupported(f"as a LayerLab {layer['type']}: {detail}") from None
         self.nodes.append(node)
+        self._by_id[node_id] = node
         self.edges.extend([t.node_id, node_id] for t in inputs)
         for name, value in (weights or {}).items():
             self.weights[f"{node_id}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)
         return Tensor(node_id, shape)
 
     def node_of(self, tensor: Tensor) -> dict:
-        return next(n for n in self.nodes if n["id"] == tensor.node_id)
+        return self._by_id[tensor.node_id]
 
     def read_once(self, tensor: Tensor) -> bool:
         """True when the node being translated is the only reader of ``tensor`` under any of its names (so
@@ -113,7 +126,7 @@ class GraphTranslator:
             return
         method = getattr(self, f"_op_{op}", None)
         if method is None:
-            raise Unsupported("has no LayerLab layer")
+            raise Unsupported(NO_LAYER)
         result = method(node, inputs, attrs)
         self.values[node.output[0]] = result
         uses = self.uses.get(node.output[0], 0)
@@ -197,13 +210,13 @@ class GraphTranslator:
         if attrs.get("group", 1) != 1:
             raise Unsupported(f"has group={attrs['group']} (a grouped or depthwise convolution); LayerLab's "
                               f"Conv2D has group=1 only")
-        self._no_dilation(attrs)
+        no_dilation(attrs)
         if len(x.shape) != 3 or kernel.shape[1] != x.shape[0]:
             raise Unsupported(f"has weights for {kernel.shape[1]} input channels but reads "
                               f"{'x'.join(map(str, x.shape))}")
         window = tuple(int(k) for k in kernel.shape[2:])
-        strides = self._pair(attrs.get("strides", [1, 1]))
-        padding = self._padding(attrs, x, window, strides)
+        strides = pair(attrs.get("strides", [1, 1]))
+        padding = padding_rule(attrs, x, window, strides)
         weights = {"kernel": kernel}
         has_bias = len(inputs) > 2 and inputs[2] is not None
         if has_bias:
@@ -224,12 +237,12 @@ class GraphTranslator:
         x = self._image(inputs[0])
         if len(outputs := [o for o in node.output if o]) > 1 and self.uses.get(outputs[1]):
             raise Unsupported("has its Indices output read; LayerLab's pooling gives values only")
-        self._no_dilation(attrs)
-        window = self._pair(attrs["kernel_shape"])
-        strides = self._pair(attrs.get("strides", [1, 1]))
-        padding = self._padding(attrs, x, window, strides)
+        no_dilation(attrs)
+        window = pair(attrs["kernel_shape"])
+        strides = pair(attrs.get("strides", [1, 1]))
+        padding = padding_rule(attrs, x, window, strides)
         if attrs.get("ceil_mode", 0):
-            padded = self._padded_size(x, window, strides, padding)
+            padded = padded_size(x, window, strides, padding)
             if any((p - k) % s for p, k, s in zip(padded, window, strides, strict=True)):
                 raise Unsupported("has ceil_mode=1 where it changes the output size; LayerLab rounds down")
         layer = {"type": layer_type, "pool_size": list(window), "strides": list(strides), "padding": padding}
@@ -250,49 +263,6 @@ class GraphTranslator:
         if len(x.shape) != 3:
             raise Unsupported(f"reads a {'x'.join(map(str, x.shape))} input; LayerLab pools images (2-D) only")
         return x
-
-    def _pair(self, values) -> tuple[int, int]:
-        values = [int(v) for v in values]
-        if len(values) != 2:
-            raise Unsupported(f"works on {len(values)} spatial axes; LayerLab's layers work on 2 (images)")
-        return values[0], values[1]
-
-    def _no_dilation(self, attrs):
-        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
-            raise Unsupported(f"has dilations={list(attrs['dilations'])}; LayerLab's layers have no dilation")
-
-    def _padding(self, attrs, x: Tensor, window, strides):
-        """'valid', 'same' or [ph, pw], from ONNX's pads [top, left, bottom, right] or auto_pad."""
-        auto_pad = attrs.get("auto_pad", "NOTSET")
-        same = self._same_pads(x, window, strides)
-        if auto_pad == "VALID":
-            return "valid"
-        if auto_pad == "SAME_UPPER" or (auto_pad == "SAME_LOWER" and same[0] == same[2] and same[1] == same[3]):
-            return "same"
-        if auto_pad not in ("NOTSET", ""):
-            raise Unsupported(f"has auto_pad={auto_pad}; LayerLab's 'same' puts the extra pixel at the bottom/right")
-        top, left, bottom, right = (list(attrs.get("pads", [0, 0, 0, 0])) + [0, 0, 0, 0])[:4]
-        if top == bottom and left == right:
-            return "valid" if top == left == 0 else [int(top), int(left)]
-        if [top, left, bottom, right] == same:
-            return "same"
-        raise Unsupported(f"has pads={[top, left, bottom, right]}, different on opposite sides; LayerLab pads "
-                          f"both sides alike, or as 'same'")
-
-    @staticmethod
-    def _same_pads(x: Tensor, window, strides) -> list[int]:
-        pads = []
-        for size, k, s in zip(x.shape[1:], window, strides, strict=True):
-            out = -(-size // s)
-            pads.append(max((out - 1) * s + k - size, 0))
-        return [pads[0] // 2, pads[1] // 2, pads[0] - pads[0] // 2, pads[1] - pads[1] // 2]
-
-    @staticmethod
-    def _padded_size(x: Tensor, window, strides, padding):
-        if padding == "same":
-            return [-(-size // s) * s - s + k for size, k, s in zip(x.shape[1:], window, strides, strict=True)]
-        pads = (0, 0) if padding == "valid" else padding
-        return [size + 2 * p for size, p in zip(x.shape[1:], pads, strict=True)]
 
     # -- activations ----------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import pytest
 
 import engine
 from tests.app.draw_helpers import draw_stroke, seven_points, wait_for_reading
-from tests.app.gui_helpers import choose_from_menu
+from tests.app.gui_helpers import choose_from_menu, click
 
 onnx = pytest.importorskip("onnx")
 
@@ -58,6 +58,13 @@ def test_an_exported_seed_cnn_opens_on_the_canvas_and_the_pad_reads_with_its_wei
     logits = network.predict(panel.digit[np.newaxis, np.newaxis].astype(np.float32))
     expected = network.output_head.probabilities(logits)[0]
     np.testing.assert_allclose(panel.probabilities, expected, atol=1e-5)
+
+    click(panel.activations_button)  # the dashboard's Activations view reads with the same imported weights
+    activations = main_window.dashboard.activations
+    qtbot.waitUntil(lambda: activations.caption.text().startswith("the drawn image: predicted "),
+                    timeout=READ_TIMEOUT_MS)
+    assert activations.run.is_model and activations.run.name == "seed-halved"
+    assert activations.run.latest_snapshot.weights is main_window.project.imported_model.weights
 
 
 def test_an_edit_hands_the_pad_back_to_the_bundled_model(main_window, qtbot, exported_seed_cnn):

@@ -158,6 +158,7 @@ def test_our_export_of_a_dag_with_every_layer_type_comes_back_with_identical_out
 
     x = np.random.default_rng(2).random((5, 1, 28, 28)).astype(np.float32)
     np.testing.assert_array_equal(engine_outputs(imported, x), network.predict(x))
+    assert [node["id"] for node in imported.spec["nodes"]] == [node["id"] for node in dag_spec()["nodes"]]
     hidden = next(node for node in imported.spec["nodes"] if node["id"] == "hidden")
     assert hidden["activation"] == "gelu"  # the written-out GELU of opset 17 comes back as one
 
@@ -231,7 +232,8 @@ def test_a_setting_the_layer_lacks_is_named(tmp_path):
     (None, "is not an ONNX model"),  # the seed CNN's export cut in half (filled in below)
     (b"name,score\nada,3\n" * 20, "is not an ONNX model"),
     (b"", "is empty"),
-], ids=["truncated", "text", "empty"])
+    ("tensor", "is not an ONNX model"),  # a protobuf, but an ONNX tensor's, not a model's
+], ids=["truncated", "text", "empty", "another-protobuf"])
 def test_a_file_that_is_not_a_whole_onnx_model_is_refused_in_words(tmp_path, trained_seed_cnn, content, words):
     from engine.export.onnx_export import export_onnx
 
@@ -239,6 +241,8 @@ def test_a_file_that_is_not_a_whole_onnx_model_is_refused_in_words(tmp_path, tra
     if content is None:
         whole = export_onnx(trained_seed_cnn, tmp_path / "whole.onnx").read_bytes()
         content = whole[: len(whole) // 2]
+    elif content == "tensor":
+        content = onnx.numpy_helper.from_array(np.ones((4, 4), np.float32), "w").SerializeToString()
     path.write_bytes(content)
 
     with pytest.raises(OnnxImportError) as caught:
@@ -310,4 +314,67 @@ def test_a_shape_that_depends_on_the_data_is_refused(tmp_path):
     onnx.save(_graph_with(nodes, input_shape=(None, 4)), str(path))
 
     with pytest.raises(OnnxImportError, match=r"dynamic\.onnx: node square \(Mul\) .*batch size"):
+        import_onnx(path)
+
+
+def test_matmul_then_add_of_a_bias_then_relu_is_one_dense_layer(tmp_path):
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(4)
+    kernel = numpy_helper.from_array(rng.standard_normal((6, 4)).astype(np.float32), "w")
+    bias = numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "b")
+    model = _graph_with([helper.make_node("MatMul", ["input", "w"], ["z"], name="fc/MatMul"),
+                         helper.make_node("Add", ["b", "z"], ["zb"], name="fc/Add"),  # the bias first: either order
+                         helper.make_node("Relu", ["zb"], ["output"], name="fc/Relu")],
+                        [kernel, bias], input_shape=(None, 6))
+    path = tmp_path / "mlp.onnx"
+    onnx.save(model, str(path))
+
+    imported = import_onnx(path)
+
+    assert imported.spec["nodes"][1:] == [{"id": "fc_MatMul", "type": "Dense", "units": 4, "use_bias": True,
+                                           "activation": "relu"}]
+    x = random_inputs((6,))
+    np.testing.assert_allclose(engine_outputs(imported, x), runtime_outputs(path, x), atol=TOLERANCE, rtol=0)
+
+
+def test_pads_as_same_puts_them_come_in_as_same(tmp_path):
+    from onnx import helper, numpy_helper
+
+    kernel = numpy_helper.from_array(np.random.default_rng(5).standard_normal((2, 3, 2, 2)).astype(np.float32), "w")
+    model = _graph_with([helper.make_node("Conv", ["input", "w"], ["output"], name="conv", pads=[0, 0, 1, 1])],
+                        [kernel], output_shape=IMAGE_OUT)
+    path = tmp_path / "same.onnx"
+    onnx.save(model, str(path))
+
+    imported = import_onnx(path)
+
+    assert imported.spec["nodes"][1]["padding"] == "same"
+    x = random_inputs((3, 8, 8))
+    np.testing.assert_allclose(engine_outputs(imported, x), runtime_outputs(path, x), atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize(("node", "words"), [
+    (dict(op_type="Conv", pads=[1, 0, 0, 1]), r"node c \(Conv\) has pads=\[1, 0, 0, 1\], different on opposite sides"),
+    (dict(op_type="Conv", dilations=[2, 2]), r"node c \(Conv\) has dilations=\[2, 2\]"),
+    (dict(op_type="MaxPool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+     r"node c \(MaxPool\) has ceil_mode=1 where it changes the output size"),
+    (dict(op_type="LeakyRelu", alpha=0.01),
+     r"node c \(LeakyRelu\) has alpha=0.01; LayerLab's leaky_relu has slope 0.2"),
+    (dict(op_type="Softmax", axis=3), r"node c \(Softmax\) acts along axis 3"),
+], ids=["pads", "dilations", "ceil_mode", "leaky-slope", "softmax-axis"])
+def test_a_setting_a_layer_lacks_is_named_with_the_node(tmp_path, node, words):
+    from onnx import helper, numpy_helper
+
+    op = node.pop("op_type")
+    kernel = numpy_helper.from_array(np.ones((2, 3, 3, 3), np.float32), "w")
+    inputs = ["input", "w"] if op == "Conv" else ["input"]
+    if op == "Conv":
+        node.setdefault("kernel_shape", [3, 3])
+    model = _graph_with([helper.make_node(op, inputs, ["output"], name="c", **node)],
+                        [kernel] if op == "Conv" else [], output_shape=IMAGE_OUT)
+    path = tmp_path / "setting.onnx"
+    onnx.save(model, str(path))
+
+    with pytest.raises(OnnxImportError, match=rf"setting\.onnx: {words}"):
         import_onnx(path)
