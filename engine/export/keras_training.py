@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 
-from engine import optimizers
+from engine import optimizers, schedules
 from engine.training.config import TrainingConfig
 
 _OPTIMIZER_CLASSES = {cls.name.lower(): cls for cls in (
@@ -66,7 +66,10 @@ class KerasOptimizer:
             settings.setdefault("weight_decay", config.l2)
         if config.clipnorm:
             settings.setdefault("clipnorm", config.clipnorm)
-        key = settings.pop("name").strip().lower()
+        key = str(settings.pop("name")).strip().lower()
+        if key not in _OPTIMIZER_CLASSES:
+            raise ValueError(f"optimizer: unknown optimizer {key!r}; "
+                             f"expected one of: {', '.join(optimizers.OPTIMIZERS)}")
         cls = _OPTIMIZER_CLASSES[key]
         defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
                     if p.default is not inspect.Parameter.empty}
@@ -98,8 +101,8 @@ class KerasOptimizer:
     def _learning_rate(self, lr) -> str:
         if not isinstance(lr, dict):
             return repr(float(lr))
-        settings = dict(lr)
-        name = settings.pop("name").strip().lower()
+        settings = schedules.get(lr).get_config()  # checked, with LayerLab's defaults filled in
+        name = settings.pop("name")
         if name == "constant":
             return repr(float(settings["learning_rate"]))
         arguments = ", ".join(f"{key}={value!r}" for key, value in settings.items())

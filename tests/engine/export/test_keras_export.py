@@ -190,3 +190,27 @@ def test_data_loader_reads_idx_files_with_layerlabs_scaling_and_split(trained_se
         images, expected_labels = splits.arrays(split)
         np.testing.assert_array_equal(x, channels_last(images))
         np.testing.assert_array_equal(y, expected_labels)
+
+
+@pytest.mark.parametrize(("activation", "units", "loss", "from_logits"), [
+    (None, 3, "sparse_categorical_crossentropy", True), ("softmax", 3, "sparse_categorical_crossentropy", False),
+    (None, 1, "binary_crossentropy", True), ("sigmoid", 1, "binary_crossentropy", False)])
+def test_each_output_head_gets_its_loss_and_trains(activation, units, loss, from_logits, tmp_path):
+    spec = {"format": "layerlab-network", "version": 1, "name": "head",
+            "nodes": [{"id": "in", "type": "Input", "shape": [4]},
+                      {"id": "out", "type": "Dense", "units": units, "activation": activation}]}
+    network = engine.build(spec)
+    script = exported_script(network, tmp_path / "head.py")
+    model = script.load_weights(script.compile_model(script.build_model()))
+    assert model.loss.fn.__name__ == loss and model.loss._fn_kwargs["from_logits"] is from_logits
+    x = np.random.default_rng(4).normal(size=(8, 4)).astype(np.float32)
+    assert np.abs(keras_outputs(model, x) - network.predict(x)).max() <= TOLERANCE
+    labels = (x[:, 0] > 0).astype(np.float32 if units == 1 else np.int64)
+    history = model.fit(x, labels, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_an_unknown_optimizer_is_refused_in_words(dag_design, tmp_path):
+    with pytest.raises(ValueError, match="unknown optimizer 'bogus'; expected one of: SGD"):
+        export_keras(dag_design, tmp_path / "x.py", training={"optimizer": {"name": "bogus"}})
+    assert list(tmp_path.iterdir()) == []
