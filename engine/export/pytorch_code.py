@@ -156,7 +156,7 @@ def data_source(dataset: str, input_shape: tuple) -> dict:
     except DatasetError as exc:
         raise ValueError(f"PyTorch export: {exc}") from None
     if info.format == "generated":
-        return _generated(info.name, f"made by LayerLab's code ({info.source})")
+        return _generated(info.name, "made by LayerLab's code")
     status = next((s for s in list_datasets() if s.name == info.name), None)
     folder = status.location if status is not None and status.location else None
     if folder is None and status is not None and status.kind != "imported":
@@ -173,14 +173,25 @@ def data_source(dataset: str, input_shape: tuple) -> dict:
             "files", "note": note}
 
 
+# Writes a generated set's four arrays as IDX files into the folder OUT (run where LayerLab is installed).
+WRITE_GENERATED = ("python -c \"from engine import datasets as d; s = d.load('{name}'); "
+                   "[d.write_idx(f'OUT/{{n}}.gz', a) for n, a in (('train-images', s.train_images), "
+                   "('train-labels', s.train_labels.astype('int32')), ('test-images', s.test_images), "
+                   "('test-labels', s.test_labels.astype('int32')))]\"")
+
+
 def _generated(name: str, what: str) -> dict:
-    command = ('python -c "from engine import datasets; d = datasets.load(\'' + name + '\'); '
-               "[datasets.write_idx(f'OUT/{n}-idx-ubyte.gz', a) for n, a in (('train-images', d.train_images), "
-               "('train-labels', d.train_labels.astype('int32')), ('test-images', d.test_images), "
-               "('test-labels', d.test_labels.astype('int32')))]\"")
-    note = (f"{name} is {what}, so there are no files to read it from: write it as IDX files once with "
-            f"LayerLab installed ({command}) and give that folder as --data.")
-    return {"reader": IDX_DATA, "folder": None, "help": f"{name} is made by LayerLab; " + note, "note": note}
+    """A set LayerLab makes with code: the script reads it from IDX files the user writes once."""
+    if name.startswith("toy:"):
+        how = ("write its points (float32, N x 2) and labels (int32) as IDX files named train-images, "
+               "train-labels, test-images and test-labels (engine.datasets.write_idx)")
+    else:
+        how = f"write it as IDX files once, where LayerLab is installed:\n\n    {WRITE_GENERATED.format(name=name)}\n\n"
+    note = f"{name} is {what}, not read from files: to train on it here, {how}and give their folder as --data."
+    note = note.replace("\n\nand", "\n\nThen")
+    return {"reader": IDX_DATA, "folder": None, "note": note,
+            "help": f"{name} is made by LayerLab: write it as IDX files (see the top of this script) and give "
+                    "their folder as --data"}
 
 
 def class_name_for(design: str) -> str:
@@ -202,7 +213,8 @@ def _optimizer_words(config: dict) -> str:
 def _wrapped(text: str, width: int = 100) -> str:
     """Paragraphs wrapped for the docstring, with nothing in them that could end it or start an escape."""
     text = text.replace('"""', "'''").replace("\\", "/")
-    return "\n\n".join("\n".join(textwrap.wrap(paragraph, width)) for paragraph in text.split("\n\n"))
+    return "\n\n".join(paragraph if paragraph.startswith("    ") else "\n".join(textwrap.wrap(paragraph, width))
+                       for paragraph in text.split("\n\n"))
 
 
 def _drop_unused_imports(text: str) -> str:

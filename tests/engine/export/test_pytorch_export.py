@@ -296,3 +296,76 @@ def test_trained_from_scratch_it_lands_in_layerlabs_accuracy_band(design, tmp_pa
     assert abs(ours - theirs) <= BAND_POINTS
     assert min(ours, theirs) >= BAND_FLOORS[design]
     assert (tmp_path / "trained.safetensors").is_file()
+
+
+# -- the data readers ---------------------------------------------------------------------------------------------
+
+def tiny_spec(shape):
+    return chain_spec("reader", list(shape), [{"type": "Flatten"}, {"type": "Dense", "units": 10}])
+
+
+def test_the_idx_reader_takes_an_imported_sets_files_as_layerlab_stores_them(tmp_path):
+    """Imported sets are stored as idx4 images and int32 labels, gzipped; the script reads them as the engine."""
+    from engine import datasets
+
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx4-ubyte.gz": rng.integers(0, 256, (30, 3, 4, 5), dtype=np.uint8),
+              "train-labels-idx1-int32.gz": rng.integers(0, 10, 30).astype(np.int32),
+              "test-images-idx4-ubyte": rng.integers(0, 256, (7, 3, 4, 5), dtype=np.uint8),  # not gzipped
+              "test-labels-idx1-int32.gz": rng.integers(0, 10, 7).astype(np.int32)}
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, array in arrays.items():
+        datasets.write_idx(folder / name, array)
+    script, _ = export_pytorch(engine.build(tiny_spec((3, 4, 5))), tmp_path / "reader.py",
+                               training={"validation": 0.2})
+    module = load_script(script)
+    splits = module.load_splits(str(folder))
+    train_x, train_y = splits["train"]
+    assert train_x.shape == (24, 3, 4, 5) and splits["validation"][0].shape == (6, 3, 4, 5)
+    images, labels = arrays["train-images-idx4-ubyte.gz"], arrays["train-labels-idx1-int32.gz"]
+    count = datasets.splits.validation_count(30, 0.2)  # LayerLab's rule, as datasets.prepare applies it
+    train_images, _, _, val_labels = datasets.split_off(images, labels, count)
+    np.testing.assert_array_equal(train_x.numpy(), datasets.to_float(train_images))
+    np.testing.assert_array_equal(splits["validation"][1].numpy(), val_labels)
+    np.testing.assert_array_equal(splits["test"][0].numpy(), datasets.to_float(arrays["test-images-idx4-ubyte"]))
+    assert train_y.dtype == torch.int64
+
+
+def test_the_cifar_reader_takes_the_binary_archive(tmp_path):
+    import io
+    import tarfile
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "cifar"
+    folder.mkdir()
+    records = {}
+    with tarfile.open(folder / "cifar-10-binary.tar.gz", "w:gz") as archive:
+        for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+            records[name] = rng.integers(0, 256, (2, 3073), dtype=np.uint8)
+            records[name][:, 0] %= 10
+            data = records[name].tobytes()
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    script, _ = export_pytorch(engine.build(tiny_spec((3, 32, 32))), tmp_path / "cifar.py", dataset="cifar-10",
+                               training={"validation": 2})
+    from engine.datasets.cifar import read_cifar10_archive
+
+    module = load_script(script)
+    assert "cifar-10" in module.DATA_FOLDER
+    train_x, train_y, test_x, test_y = read_cifar10_archive(folder / "cifar-10-binary.tar.gz")
+    splits = module.load_splits(str(folder))
+    np.testing.assert_array_equal(splits["train"][0].numpy(), train_x[:8] / np.float32(255))
+    np.testing.assert_array_equal(splits["validation"][1].numpy(), train_y[8:])
+    np.testing.assert_array_equal(splits["test"][1].numpy(), test_y)
+
+
+def test_a_generated_set_is_read_from_idx_files_the_user_writes_and_the_script_says_how(tmp_path):
+    script, _ = export_pytorch(engine.build(tiny_spec((3, 32, 32))), tmp_path / "shapes.py",
+                               training={"dataset": "colour-shapes"})
+    module = load_script(script)
+    assert module.DATA_FOLDER is None
+    assert "d.load('colour-shapes')" in script.read_text(encoding="utf-8")
+    with pytest.raises(SystemExit, match="colour-shapes is made by LayerLab"):
+        module.load_splits(module.DATA_FOLDER)
