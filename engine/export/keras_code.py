@@ -15,13 +15,14 @@ safetensors package (the 'export' extra); Keras is needed only to run the script
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from engine.datasets.registry import REGISTRY, registry_key
 from engine.datasets.storage import download_folder, find_local_copy
 from engine.datasets.user_sets import imported_folder
 from engine.export.extras import require
-from engine.export.keras_layers import KerasExportError, KerasGraph
+from engine.export.keras_layers import KerasExportError, KerasGraph, wrap
 from engine.export.keras_script import EXCLUDE_DECAY, PADDED_POOLING, SCRIPT, STEP_DECAY
 from engine.export.keras_training import LOSSES, KerasOptimizer, training_config
 from engine.files import atomic_write
@@ -72,7 +73,7 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
         weights_name=_one_line(weights_name),
         weights_name_literal=repr(weights_name),
         script_name=_one_line(script_name),
-        notes="".join(f"\nNote: {_docstring_text(note)}" for note in notes),
+        notes="".join("\n" + textwrap.fill(f"Note: {_docstring_text(note)}", 110) for note in notes),
         dataset_literal=repr(dataset),
         data_dir_literal=repr(_data_folder(dataset)),
         input_shape=repr(tuple(network.input_shape)),
@@ -91,7 +92,7 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
         output_var=graph.output_var,
         model_name_literal=repr(graph._unique_name(network.name or "network")),
         weight_names=_weight_names_code(graph.weight_names),
-        optimizer=optimizer.code,
+        optimizer=wrap(f"optimizer = {optimizer.code}").removeprefix("optimizer = "),
         exclude_decay=EXCLUDE_DECAY if optimizer.adamw else "",
         loss=loss,
         metric=metric,

@@ -32,9 +32,8 @@ import argparse
 import gzip
 from pathlib import Path
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import layers
 
 WEIGHTS_FILE = Path(__file__).with_name($weights_name_literal)
@@ -75,7 +74,9 @@ def compile_model(model):
     """LayerLab's loss (read from its output layer), optimizer and settings; accuracy as the metric."""
     optimizer = $optimizer
 $exclude_decay
-    model.compile(optimizer=optimizer, loss=$loss, metrics=[$metric])
+    loss = $loss
+    accuracy = $metric
+    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
     return model
 
 
