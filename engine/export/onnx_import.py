@@ -54,7 +54,7 @@ def import_onnx(path) -> ImportedOnnx:
     _check(onnx, model, path)
     opset = _default_opset(model, path)
     constants = _read_constants(model.graph, path)
-    nodes = fuse_gelu(list(model.graph.node), constants, onnx.helper)
+    nodes = fuse_gelu(list(model.graph.node), constants | _constant_nodes(model.graph), onnx.helper)
     _refuse_unknown_operators(nodes, path)
     translator = GraphTranslator(onnx, nodes, [o.name for o in model.graph.output], constants, opset)
     _read_input(onnx, model.graph, translator, path)
@@ -148,6 +148,20 @@ def _read_constants(graph, path: Path) -> dict[str, np.ndarray]:
 def _short(name: str, limit: int = 60) -> str:
     """A name from the file as a message shows it: a name may be any length."""
     return name if len(name) <= limit else f"{name[:limit - 1]}…"
+
+
+def _constant_nodes(graph) -> dict[str, np.ndarray]:
+    """The values of Constant nodes holding one tensor (torch writes a GELU's 0.5 and 1 as such)."""
+    from onnx import numpy_helper
+
+    values = {}
+    for node in graph.node:
+        if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
+            try:
+                values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+            except (ValueError, TypeError):  # the translator refuses it in words when a layer reads it
+                continue
+    return values
 
 
 def _is_known(node) -> bool:

@@ -101,12 +101,28 @@ class Dag(nn.Module):
         return self.fc(torch.flatten(self.gap(joined), 1))
 
 
+class Smooth(nn.Module):
+    """'same' padding, no biases, nn.Flatten, and ELU then exact GELU (written out with Erf before opset 20)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding="same", bias=False)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(2 * 5 * 5, 4, bias=False)
+
+    def forward(self, x):
+        return nn.functional.gelu(self.fc(self.flatten(nn.functional.elu(self.conv(x)))))
+
+
 @pytest.mark.parametrize(("module", "shape", "options"), [
     (Mlp, (12,), {}),
+    (Smooth, (1, 5, 5), {}),
+    (Smooth, (1, 5, 5), {"opset_version": 20}),  # Gelu as one operator
+    (Dag, (2, 8, 8), {"opset_version": 11}),  # Unsqueeze's axes as an attribute, Softmax's old rule
     (Cnn, (1, 28, 28), {}),
     (Cnn, (1, 28, 28), {"do_constant_folding": False}),  # BatchNormalization kept as its own node
     (Dag, (2, 8, 8), {}),
-], ids=["mlp", "cnn", "cnn-unfolded", "dag"])
+], ids=["mlp", "smooth", "smooth-opset20", "dag-opset11", "cnn", "cnn-unfolded", "dag"])
 def test_torch_exported_models_give_onnxruntimes_outputs(tmp_path, module, shape, options):
     torch.manual_seed(1)
     model = module()
