@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -170,17 +173,23 @@ def test_script_compiles_with_the_runs_settings_and_one_fit_step_runs(dag_design
     assert float(optimizer.learning_rate) == pytest.approx(0.001)  # the step schedule after one step
 
 
-def test_data_loader_reads_idx_files_with_layerlabs_scaling_and_split(trained_seed_cnn, tmp_path):
+def tiny_mnist_folder(folder):
+    """A folder of the four MNIST IDX files holding 40 training and 6 test images of noise; their arrays."""
     rng = np.random.default_rng(1)
     train = rng.integers(0, 256, (40, 1, 28, 28), dtype=np.uint8)
     test = rng.integers(0, 256, (6, 1, 28, 28), dtype=np.uint8)
     train_labels, test_labels = rng.integers(0, 10, 40), rng.integers(0, 10, 6)
-    folder = tmp_path / "idx"
     folder.mkdir()
     write_idx(folder / "train-images-idx3-ubyte.gz", train[:, 0])
     write_idx(folder / "train-labels-idx1-ubyte.gz", train_labels.astype(np.uint8))
     write_idx(folder / "t10k-images-idx3-ubyte", test[:, 0])  # not gzipped: found as well
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", test_labels.astype(np.uint8))
+    return train, train_labels, test, test_labels
+
+
+def test_data_loader_reads_idx_files_with_layerlabs_scaling_and_split(trained_seed_cnn, tmp_path):
+    folder = tmp_path / "idx"
+    train, train_labels, test, test_labels = tiny_mnist_folder(folder)
     script = exported_script(trained_seed_cnn, tmp_path / "data.py", training={"seed": 9, "validation": 0.25})
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = script.load_data(folder)
     info = DatasetInfo(name="tiny", title="tiny", shape=(1, 28, 28), class_names=tuple("0123456789"),
@@ -214,3 +223,18 @@ def test_an_unknown_optimizer_is_refused_in_words(dag_design, tmp_path):
     with pytest.raises(ValueError, match="unknown optimizer 'bogus'; expected one of: SGD"):
         export_keras(dag_design, tmp_path / "x.py", training={"optimizer": {"name": "bogus"}})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_script_trains_when_run_as_a_program(dag_design, tmp_path):
+    folder = tmp_path / "idx"
+    tiny_mnist_folder(folder)
+    training = {"epochs": 2, "batch_size": 8, "max_steps": 3, "early_stopping_patience": 1}
+    path = tmp_path / "run me.py"
+    export_keras(dag_design, path, training=training)
+    environment = {**os.environ, "KERAS_BACKEND": "torch"}
+    done = subprocess.run([sys.executable, str(path), "--data", str(folder), "--train", "--from-weights"],
+                          capture_output=True, text=True, timeout=120, env=environment, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "on the torch backend" in done.stdout and "Epoch 1/2" in done.stdout
+    assert "Epoch 2/2" not in done.stdout  # max_steps 3 of the 5 steps an epoch of 36 examples takes
+    assert re.search(r"test loss \d+\.\d+, test accuracy [01]\.\d{4}", done.stdout)
