@@ -205,8 +205,10 @@ class ProjectController(QObject):
 
             try:
                 return import_onnx(path)
-            except (UserFileError, MissingExtraError) as error:  # expected: words, not a logged traceback
+            except UserFileError as error:  # expected: words naming the file, not a logged traceback
                 return error
+            except MissingExtraError as error:  # which extra to install; the file is fine
+                return ValueError(f"{path}: {error}")
 
         self.window.show_status(f"Reading {path.name}…")
         self.onnx_reader.submit(read, on_success=lambda result: self._onnx_read(path, result),
