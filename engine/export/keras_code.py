@@ -66,7 +66,6 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
     validation = training.get("validation", DEFAULT_VALIDATION) if training else DEFAULT_VALIDATION
     if not isinstance(validation, (int, float)) or isinstance(validation, bool) or not 0 <= validation < 1:
         validation = DEFAULT_VALIDATION
-    input_var = graph._vars[network.input_id]
     text = SCRIPT.substitute(
         title=_one_line(network.name or "network"),
         description=_docstring_text(network.description) + "\n\n" if network.description else "",
@@ -88,9 +87,9 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
         step_decay=STEP_DECAY if optimizer.needs_step_decay else "",
         padded_pooling=PADDED_POOLING if graph.needs_padded_pooling else "",
         body="\n".join(f"    {line}" for line in graph.lines),
-        input_var=input_var,
+        input_var=graph.input_var,
         output_var=graph.output_var,
-        model_name_literal=repr(graph._unique_name(network.name or "network")),
+        model_name_literal=repr(graph.model_name),
         weight_names=_weight_names_code(graph.weight_names),
         optimizer=wrap(f"optimizer = {optimizer.code}").removeprefix("optimizer = "),
         exclude_decay=EXCLUDE_DECAY if optimizer.adamw else "",

@@ -87,7 +87,8 @@ class KerasGraph:
     """The code of ``build_model()``'s body and the weights it loads, for one network.
 
     ``lines``: the statements building the model (each node a layer called on its inputs, in run order);
-    ``output_var``: the variable holding the model's output; ``weights``: {key: array in Keras layout};
+    ``input_var`` and ``output_var``: the variables holding the model's input and output; ``model_name``;
+    ``weights``: {key: array in Keras layout};
     ``weight_names``: {Keras layer name: [keys, in the order ``layer.set_weights`` takes them]}.
     ``l2``: the L2 factor of every kernel's ``kernel_regularizer`` (0: none).
     """
@@ -106,7 +107,9 @@ class KerasGraph:
         state = network.state_dict()
         for node_id in network.order:
             self._emit(node_id, state)
+        self.input_var = self._vars[network.input_id]
         self.output_var = self._vars[network.output_id]
+        self.model_name = self._unique_name(network.name or "network")
         if len(network.output_shape) == 3:  # an image output: flattened in CHW order, as the loss reads it
             flat = self._unique_var("outputs_flat")
             self.lines.append(f"{flat} = layers.Flatten(name={self._unique_name('output_flat')!r})("
