@@ -106,3 +106,23 @@ def test_a_file_with_operators_layerlab_lacks_is_refused_and_the_open_project_ke
     assert text.startswith(f"{path}: LayerLab has no layer for these operators: Resize (node up1); supported:")
     assert main_window.editor.document.spec() == before and main_window.isWindowModified()
     assert main_window.project.imported_model is None
+
+
+def test_a_run_of_the_imported_design_wins_over_the_imported_weights():
+    from types import SimpleNamespace
+
+    from app.draw.network_choice import choose_pad_network
+    from app.run_state import ImportedModel
+    from resources import path as resource
+
+    network = engine.load(resource("models/seed-cnn-mnist.llmodel"))
+    spec = network.spec
+    report = engine.infer_shapes(spec)
+    imported = ImportedModel(spec, network.state_dict(), "model.onnx")
+    assert choose_pad_network(spec, report, None, imported).source == "imported"
+
+    run = SimpleNamespace(spec=spec, number=2, latest_snapshot=SimpleNamespace(step=40))
+    assert choose_pad_network(spec, report, run, imported).source == "run"  # trained since it was imported
+
+    edited = spec | {"nodes": spec["nodes"][:-1], "edges": spec["edges"][:-1]}  # the last layer removed
+    assert choose_pad_network(edited, engine.infer_shapes(edited), None, imported).source == "bundled"
