@@ -135,6 +135,10 @@ def script_source(network, module: ModuleCode, recipe: Recipe, dataset: str, pat
         batch_size=config.batch_size, max_steps=config.max_steps, seed=config.seed,
         validation=repr(recipe.validation), patience=config.early_stopping_patience,
         trained=repr(f"{stem}-trained.safetensors"))
+    if config.augment:  # said where the settings are read, so nobody expects it
+        shown = ", ".join(f"{key}={value}" for key, value in config.augmentation().get_config().items())
+        words = f"LayerLab's augmentation ({shown}) is not part of this script: it trains on the images as they are."
+        settings += "".join(f"# {line}\n" for line in textwrap.wrap(words, 100))
     helpers = [INITIALIZE]
     if "batch_norm" in module.helpers:
         helpers.append(BATCH_NORM)

@@ -369,3 +369,17 @@ def test_a_generated_set_is_read_from_idx_files_the_user_writes_and_the_script_s
     assert "d.load('colour-shapes')" in script.read_text(encoding="utf-8")
     with pytest.raises(SystemExit, match="colour-shapes is made by LayerLab"):
         module.load_splits(module.DATA_FOLDER)
+
+
+def test_what_the_script_does_not_carry_over_is_said_and_bad_settings_are_refused_in_words(tmp_path):
+    network = engine.build(tiny_spec((1, 28, 28)))
+    script, _ = export_pytorch(network, tmp_path / "aug.py", training={"augment": True, "validation": 0.1,
+                                                                       "max_steps": 7, "epochs": 2})
+    module = load_script(script)
+    assert "augmentation (shift=2, rotation=10.0" in script.read_text(encoding="utf-8")
+    assert (module.VALIDATION, module.MAX_STEPS, module.EPOCHS) == (0.1, 7, 2)
+    with pytest.raises(ValueError, match="validation must be a number of examples"):
+        export_pytorch(network, tmp_path / "bad.py", training={"validation": "lots"})
+    with pytest.raises(ValueError, match="batch_size"):
+        export_pytorch(network, tmp_path / "bad.py", training={"batch_size": 0})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["aug.py", "aug.safetensors"]
