@@ -153,7 +153,7 @@ class GraphTranslator:
         kernel = kernel * attrs.get("alpha", 1.0)
         bias = None
         if len(inputs) > 2 and inputs[2] is not None:
-            bias = self._bias(inputs[2], kernel.shape[1]) * attrs.get("beta", 1.0)
+            bias = self._bias(inputs[2], kernel.shape[1], rank=2) * attrs.get("beta", 1.0)
         return self._dense(node, x, kernel, bias)
 
     def _op_MatMul(self, node, inputs, attrs):
@@ -173,9 +173,18 @@ class GraphTranslator:
         layer = {"type": "Dense", "units": int(kernel.shape[1]), "use_bias": bias is not None}
         return self.add_layer(node, layer, [x], weights)
 
-    def _bias(self, value, units: int) -> np.ndarray:
+    @staticmethod
+    def _bias(value, units: int, rank: int | None = None) -> np.ndarray:
+        """``value`` as a bias of ``units`` values. With ``rank`` (the output's, batch included) it is added
+        by ONNX's broadcasting, so it must vary along axis 1 alone (a (units, 1) constant added to a batch
+        of vectors would be a different number per example, not a bias)."""
         if not isinstance(value, np.ndarray) or value.size not in (1, units):
             raise Unsupported(f"adds a bias that is not a constant of {units} values")
+        if rank is not None and value.size > 1:
+            aligned = (1,) * (rank - value.ndim) + value.shape if value.ndim <= rank else None
+            if aligned is None or aligned[1] != units or any(d != 1 for i, d in enumerate(aligned) if i != 1):
+                raise Unsupported(f"adds a constant of shape {list(value.shape)}, which is not one value a "
+                                  f"{'channel' if rank == 4 else 'feature'}; LayerLab adds a bias that way only")
         return np.broadcast_to(value.reshape(-1), (units,)).astype(np.float32)
 
     # -- add: a bias folded into the layer before, or LayerLab's Add ----------------------------------------
@@ -191,11 +200,10 @@ class GraphTranslator:
         maker = self.node_of(x)
         if maker["type"] in FUSES_ACTIVATION and not maker["use_bias"] and maker.get("activation") is None \
                 and self.read_once(x):
-            units = maker["units"] if maker["type"] == "Dense" else maker["filters"]
-            if maker["type"] == "Conv2D" and constant.size != 1 and constant.shape[-2:] not in ((1, 1),):
-                raise Unsupported("adds a constant that varies across the image; LayerLab adds one bias a channel")
+            dense = maker["type"] == "Dense"
+            bias = self._bias(constant, maker["units"] if dense else maker["filters"], rank=2 if dense else 4)
             maker["use_bias"] = True
-            self.weights[f"{maker['id']}.bias"] = self._bias(constant, units)
+            self.weights[f"{maker['id']}.bias"] = bias
             return x
         raise Unsupported("adds a constant to a layer's output; LayerLab adds constants only as a Dense or "
                           "Conv2D bias")

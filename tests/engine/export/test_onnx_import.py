@@ -394,3 +394,28 @@ def test_a_setting_a_layer_lacks_is_named_with_the_node(tmp_path, node, words):
 
     with pytest.raises(OnnxImportError, match=rf"setting\.onnx: {words}"):
         import_onnx(path)
+
+
+@pytest.mark.parametrize(("shape", "accepted"), [((1, 2, 1, 1), True), ((2, 1, 1), True), ((1,), True),
+                                                 ((2,), False), ((1, 1, 2, 1), False)],
+                         ids=["1x2x1x1", "2x1x1", "scalar", "across-width", "across-height"])
+def test_a_constant_added_to_a_convolution_is_its_bias_only_when_it_is_one_value_a_channel(tmp_path, shape, accepted):
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(6)
+    kernel = numpy_helper.from_array(rng.standard_normal((2, 3, 1, 1)).astype(np.float32), "w")
+    constant = numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), "b")
+    model = _graph_with([helper.make_node("Conv", ["input", "w"], ["z"], name="conv"),
+                         helper.make_node("Add", ["z", "b"], ["output"], name="plus")],
+                        [kernel, constant], input_shape=(None, 3, 2, 2), output_shape=IMAGE_OUT)
+    path = tmp_path / "bias.onnx"
+    onnx.save(model, str(path))
+
+    if not accepted:  # two values a channel would be, but ONNX broadcasts them along the width or height
+        with pytest.raises(OnnxImportError, match=r"bias\.onnx: node plus \(Add\) adds a constant of shape"):
+            import_onnx(path)
+        return
+    imported = import_onnx(path)
+    assert [node["type"] for node in imported.spec["nodes"]] == ["Input", "Conv2D"]
+    x = random_inputs((3, 2, 2))
+    np.testing.assert_allclose(engine_outputs(imported, x), runtime_outputs(path, x), atol=TOLERANCE, rtol=0)
