@@ -319,7 +319,10 @@ class GraphTranslator:
         target = inputs[1]
         if not isinstance(target, np.ndarray):
             raise Unsupported("has a shape LayerLab cannot work out before running (a dynamic shape)")
-        example = self._example_shape(x, target.astype(np.int64).reshape(-1).tolist())
+        target = target.astype(np.int64).reshape(-1).tolist()
+        if attrs.get("allowzero", 0) and 0 in target:
+            raise Unsupported("has allowzero=1 and a 0 in its shape: an empty tensor")
+        example = self._example_shape(x, target)
         if example == x.shape:
             return x
         if len(example) == 1:
