@@ -78,7 +78,9 @@ EARLY_STOPPING_PATIENCE = $patience  # epochs without a better validation accura
 TRAINED_WEIGHTS = $trained  # where the weights go after training
 ''')
 
-IDX_FORMATS = ("idx",)
+# What an exported script imports: a script named like one of them would import itself instead.
+SCRIPT_IMPORTS = {"argparse", "gzip", "json", "math", "os", "struct", "tarfile", "time", "pathlib", "numpy", "torch",
+                  "safetensors"}
 
 
 def export_pytorch(network, path, *, training: dict | None = None, dataset: str = "mnist") -> list[Path]:
@@ -91,6 +93,9 @@ def export_pytorch(network, path, *, training: dict | None = None, dataset: str 
     """
     safetensors_numpy = require("safetensors.numpy", "PyTorch export", "safetensors")
     path = Path(path)
+    if path.stem in SCRIPT_IMPORTS:  # Python puts the script's folder first: `import torch` would import itself
+        raise ValueError(f"{path.name}: a script of that name would hide the {path.stem} module it imports; "
+                         f"choose another name, such as {path.stem}_model{path.suffix}")
     weights_path = path.with_suffix(".safetensors")
     module = ModuleCode.of(network)
     recipe = Recipe.of(network, training)

@@ -22,7 +22,7 @@ safetensors_torch = pytest.importorskip("safetensors.torch")
 
 TOLERANCE = 1e-5
 ALLOWED_IMPORTS = {"argparse", "gzip", "json", "math", "os", "struct", "tarfile", "time", "pathlib", "numpy",
-                   "torch", "safetensors"}
+                   "torch", "safetensors"}  # the standard library's, numpy, torch and safetensors
 
 
 def exported_model(network, folder, name="model", training=None):
@@ -383,3 +383,9 @@ def test_what_the_script_does_not_carry_over_is_said_and_bad_settings_are_refuse
     with pytest.raises(ValueError, match="batch_size"):
         export_pytorch(network, tmp_path / "bad.py", training={"batch_size": 0})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["aug.py", "aug.safetensors"]
+
+
+def test_a_script_named_like_a_module_it_imports_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="torch.py: a script of that name would hide the torch module"):
+        export_pytorch(engine.build(tiny_spec((4,))), tmp_path / "torch.py")
+    assert list(tmp_path.iterdir()) == []
