@@ -25,6 +25,7 @@ from app.dashboard.run_data import RunData, data_problem, imported_checksum, loa
 from app.dashboard.run_folders import new_run_folder, remove_run_folder, sweep_stale_run_folders
 from app.document.networks import design_report, new_network
 from app.run_state import ActiveRun
+from app.training import tensorboard_logs
 from app.training.worker import TrainingJob, TrainingSession
 
 # Live views refresh once a second: often enough to watch weights change, and each snapshot (a copy of
@@ -41,6 +42,7 @@ class RunSettings:
     train_limit: int | None = None  # train on the first N examples only (quick experiments)
     backend: str = "numpy"  # or "cupy"
     schedule: str = "constant"  # a key of SCHEDULES, sized once the data (so the steps per epoch) is known
+    tensorboard: bool = False  # write a TensorBoard log of the run (on the training thread)
 
 
 class RunController(QObject):
@@ -54,6 +56,9 @@ class RunController(QObject):
     run_finished = Signal(object)  # FinishedEvent
     run_failed = Signal(str)
     run_renamed = Signal(str)  # the run's new label (its learning rate was changed)
+    # The folder of the run's TensorBoard log once the training thread has opened it; "" at a start without one.
+    tensorboard_folder = Signal(str)
+    tensorboard_stopped = Signal(str)  # why the log could not be opened, or stopped; the run goes on without it
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -133,6 +138,9 @@ class RunController(QObject):
         if self.session is not None:
             self.session.dispose()  # the previous run has ended; let its data go once its thread has
         job = TrainingJob(spec, config.seed, settings.backend, config, data.training, str(checkpoint_dir))
+        if settings.tensorboard:  # a path only: the training thread makes the folder and writes the files
+            job.tensorboard_dir = str(tensorboard_logs.default_log_dir())
+            job.tensorboard_run = tensorboard_logs.run_folder_name(self.run.name)
         self.session = session = TrainingSession(job, self)
         worker = session.worker
         worker.steps_reported.connect(self._on_steps)
@@ -143,6 +151,9 @@ class RunController(QObject):
         worker.paused.connect(self._on_paused)
         worker.training_finished.connect(self._on_finished)
         worker.training_failed.connect(self._on_failed)
+        worker.tensorboard_opened.connect(self._on_tensorboard_opened)
+        worker.tensorboard_stopped.connect(self._on_tensorboard_stopped)
+        self.tensorboard_folder.emit("")  # the previous run's folder is not this one's
         self.run_started.emit(self.run)
         self._set_state("running")
         self._announce_training()
@@ -229,6 +240,13 @@ class RunController(QObject):
             self.run_renamed.emit(self.run.name)
             self._announce_training()
         self.steps_reported.emit(steps)
+
+    def _on_tensorboard_opened(self, folder: str) -> None:
+        self.tensorboard_folder.emit(folder)
+
+    def _on_tensorboard_stopped(self, message: str) -> None:
+        self.tensorboard_stopped.emit(message)
+        self.status_changed.emit(f"Training goes on without its TensorBoard log: {message}")
 
     def _on_paused(self, _event) -> None:
         if self.state == "running":

@@ -93,6 +93,8 @@ class TrainingPanel(QWidget):
         controller.steps_reported.connect(self._show_steps)
         controller.run_finished.connect(self._show_finish)
         controller.run_failed.connect(self._show_failure)
+        controller.tensorboard_folder.connect(self.form.tensorboard.show_folder)
+        controller.tensorboard_stopped.connect(self.form.tensorboard.show_problem)
         self._start_blocker: str | None = None
         self._run_began = False  # the latest Start got as far as training (not only loading)
         self._last_step = self._last_epoch = 0
@@ -148,6 +150,7 @@ class TrainingPanel(QWidget):
                        *self.form.optimizer_settings.values()):
             widget.setEnabled(state in ("idle", "finished"))  # the learning rate stays live
         self.form.augmentation.allow_edits(state in ("idle", "finished"))
+        self.form.tensorboard.allow_edits(state in ("idle", "finished"))
         if state == "preparing":
             self.progress.setRange(0, 0)  # busy until the data is loaded
             self.progress.setFormat("loading the data…")

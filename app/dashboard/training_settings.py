@@ -31,6 +31,7 @@ import engine
 from app.dashboard.augmentation_box import AugmentationBox
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import clear_dataset_shapes, dataset_choices
+from app.dashboard.tensorboard_option import TensorBoardOption
 from app.tones import follow_tone
 
 MIN_COMBO_CHARACTERS = 10
@@ -136,6 +137,9 @@ class TrainingSettingsForm(QWidget):
                 # (the open list shows it whole), so the Train workspace keeps every field in sight.
                 widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
                 widget.setMinimumContentsLength(MIN_COMBO_CHARACTERS)
+        # A run setting, like the backend: "tensorboard": true in the project (tensorboard_option.py).
+        self.tensorboard = TensorBoardOption()
+        self.form.addRow(self.tensorboard)
         # Below every field: the group collapses while off, and its preview stays out of the fields' way.
         self.augmentation = AugmentationBox()
         self.form.addRow(self.augmentation)
@@ -151,6 +155,7 @@ class TrainingSettingsForm(QWidget):
         self.augmentation.set_dataset(self.dataset.currentData())
         self.dataset.currentIndexChanged.connect(lambda: self.augmentation.set_dataset(self.dataset.currentData()))
         self.augmentation.changed.connect(self._edited)
+        self.tensorboard.edited.connect(self._edited)
         self.optimizer.currentIndexChanged.connect(self._edited)
         for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed):
             box.valueChanged.connect(self._edited)
@@ -174,6 +179,7 @@ class TrainingSettingsForm(QWidget):
             settings["early_stopping_patience"] = self.early_stopping.value()
         if self.augmentation.config():
             settings["augment"] = self.augmentation.config()
+        settings["tensorboard"] = self.tensorboard.project_value()
         return settings
 
     def _fill_datasets(self) -> None:
@@ -258,6 +264,7 @@ class TrainingSettingsForm(QWidget):
         self._load_dataset(settings, refuse, refused.append)
         self._load_optimizer(settings.get("optimizer"), refuse)
         self.augmentation.load_config(settings.get("augment"), refuse, self._number_problem)
+        self.tensorboard.load(settings.get("tensorboard"), refuse)
         for key, box in self._number_fields().items():
             value = settings.get(key)
             default = self.defaults[key]
@@ -369,4 +376,4 @@ class TrainingSettingsForm(QWidget):
                                 early_stopping_patience=self.early_stopping.value() or None,
                                 augment=self.augmentation.config() if self.augmentation.applies() else False)
         return RunSettings(self.dataset.currentData(), config, self.validation.value(), limit,
-                           self.backend.currentData(), self.schedule.currentData())
+                           self.backend.currentData(), self.schedule.currentData(), tensorboard=self.tensorboard.logs())

@@ -36,6 +36,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 import engine
 from app.training.priority import lower_training_priority
+from app.training.tensorboard_logs import TrainingLog
 
 training = engine.training
 
@@ -58,6 +59,10 @@ class TrainingJob:
     config: training.TrainingConfig
     data: training.TrainingData
     checkpoint_dir: str | None = None
+    # A TensorBoard log of the run, in a new folder named tensorboard_run under this one (written on the training
+    # thread, app/training/tensorboard_logs.py); None: no log.
+    tensorboard_dir: str | None = None
+    tensorboard_run: str = ""
 
 
 class TrainerControls:
@@ -110,6 +115,8 @@ class TrainingWorker(QObject):
     training_finished = Signal(object)  # FinishedEvent, after a snapshot of the final weights
     training_failed = Signal(object)  # FailedEvent, after a snapshot of the weights kept
     done = Signal()  # after finished or failed: the run is over
+    tensorboard_opened = Signal(str)  # the folder the run's TensorBoard log is written in
+    tensorboard_stopped = Signal(str)  # why the log could not be opened, or stopped (the run goes on)
 
     def __init__(self, job: TrainingJob, controls: TrainerControls):
         super().__init__()  # no parent: it is moved to the training thread
@@ -119,6 +126,7 @@ class TrainingWorker(QObject):
         self._steps: list[training.StepEvent] = []
         self._last_steps_sent = 0.0
         self._last_position = (0, 0)  # (step, epoch) of the last event, for a failure the trainer did not report
+        self._log: TrainingLog | None = None
 
     @Slot()
     def run(self) -> None:
@@ -132,6 +140,8 @@ class TrainingWorker(QObject):
                 f"training ended unexpectedly ({engine.describe_error(exc)}); the weights of the last snapshot "
                 f"are kept", *self._last_position))
         finally:
+            if self._log is not None:  # the trainer's last event closes it; an unexpected end does not
+                self._log.close()
             self._emit(self.done)
             # Home to the GUI thread, which deletes it with its session; the thread's event loop then ends.
             self.moveToThread(QCoreApplication.instance().thread())
@@ -151,11 +161,29 @@ class TrainingWorker(QObject):
             self._report(training.FailedEvent(f"could not start training: {engine.describe_error(exc)}", 0, 0))
             return
         self.trainer = trainer
+        self._open_log(network)
         self.controls.attach(trainer)
         trainer.run()  # always ends with a Finished or Failed event, which _report sends last
 
+    def _open_log(self, network) -> None:
+        """On the training thread, as every write to the log is: the GUI only hears of its folder."""
+        job = self.job
+        if not job.tensorboard_dir:
+            return
+        settings = {"dataset": job.data.name, **job.config.to_dict()}
+        self._log, problem = TrainingLog.open(job.tensorboard_dir, job.tensorboard_run, network, settings)
+        if problem:
+            self._emit(self.tensorboard_stopped, problem)
+        else:
+            self._emit(self.tensorboard_opened, str(self._log.run_dir))
+
     # -- the trainer's callback, on the training thread ----------------------------------------------
     def _report(self, event) -> None:
+        if self._log is not None:  # every event, before any throttling for the GUI
+            problem = self._log(event)
+            if problem:
+                self._log = None
+                self._emit(self.tensorboard_stopped, problem)
         if isinstance(event, training.StepEvent):
             self._steps.append(event)
             if time.perf_counter() - self._last_steps_sent >= STEP_REPORT_INTERVAL_S:
@@ -202,9 +230,11 @@ class TrainingSignals(QObject):
     training_finished = Signal(object)
     training_failed = Signal(object)
     done = Signal()
+    tensorboard_opened = Signal(str)
+    tensorboard_stopped = Signal(str)
 
     NAMES = ("steps_reported", "epoch_finished", "snapshot_published", "paused", "training_finished",
-             "training_failed", "done")
+             "training_failed", "done", "tensorboard_opened", "tensorboard_stopped")
 
     def relay(self, worker: TrainingWorker) -> None:
         for name in self.NAMES:  # queued: ``worker`` emits on the training thread, this object lives here
