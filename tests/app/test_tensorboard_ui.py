@@ -140,3 +140,29 @@ def test_a_project_value_that_is_not_true_or_false_is_refused_in_words(main_wind
     assert ('training.tensorboard: "yes" is neither true nor false; the form shows the default, off'
             in form.refusals.text())
     assert not form.tensorboard.check.isChecked()
+
+
+def test_a_log_that_stops_being_written_says_why_and_the_run_goes_on(main_window, qtbot, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    import errno
+
+    from engine.export import tensorboard_log
+
+    monkeypatch.setattr(tensorboard_logs, "default_log_dir", lambda: tmp_path / "tensorboard")
+
+    class FullDiskLogger(tensorboard_log.TensorBoardLogger):
+        def __call__(self, event):
+            if event.step >= 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            super().__call__(event)
+
+    monkeypatch.setattr(tensorboard_log, "TensorBoardLogger", FullDiskLogger)
+    short_run_settings(main_window)
+    panel, controller = main_window.dashboard.training_panel, main_window.dashboard.controller
+    option = panel.form.tensorboard
+    click_check_box(option.check, qtbot)
+    with qtbot.waitSignal(controller.run_finished, timeout=TIMEOUT_MS) as finished:
+        click(panel.start_button)
+    assert finished.args[0].reason == "completed" and finished.args[0].step == 4  # trained to the end regardless
+    qtbot.waitUntil(option.problem.isVisible, timeout=TIMEOUT_MS)
+    assert option.problem.text() == "the TensorBoard log stopped at step 2: no space left on device"
