@@ -151,7 +151,8 @@ class MainWindow(QMainWindow):
 
     def _training_settings_edited(self, edited: dict) -> None:
         merged = {**self.editor.document.training_settings, **edited}
-        for optional in ("l2", "early_stopping_patience", "dataset_sha256"):  # zero / "off" / not imported: not set
+        # Settings the form leaves out when zero, off or not imported: gone from the project when left out.
+        for optional in ("l2", "early_stopping_patience", "dataset_sha256", "augment"):
             if optional not in edited:
                 merged.pop(optional, None)
         self.editor.set_training_settings(merged)

@@ -244,6 +244,9 @@ def test_the_project_keeps_the_settings_and_opens_them_again(main_window, qtbot,
     assert form.settings().config.augment == wanted
     assert not form.refusals.isVisible()
 
+    click_group_check(box)  # off again: the project no longer augments
+    assert "augment" not in main_window.editor.document.training_settings
+
 
 def test_bad_values_in_a_project_are_refused_in_words(main_window, tmp_path, seed_spec):
     path = tmp_path / "bad.layerlab"
