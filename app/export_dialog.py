@@ -137,9 +137,12 @@ class ExportDialog(QDialog):
         # Export keeps the dialog open (the result line and the lines to run belong together): an action, not
         # the accept role, which would close it; Close closes.
         self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
-        self.export_button.setDefault(True)
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.export_button.clicked.connect(self.export)
+        # Enter confirms a spin box or a typed path; it must not also export or open the Save As dialog.
+        for button in (self.choose_button, self.copy_button, self.export_button, self.close_button):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMenu
 
 from app.export_dialog import ExportDialog
 from app.export_formats import FORMATS
-from app.export_source import ExportSource, ImportedWeights, export_source
+from app.export_source import ExportSource, export_source
 
 
 class ExportMenu(QObject):
@@ -35,14 +35,8 @@ class ExportMenu(QObject):
         """The design on the canvas now, with the best weights the app has for it."""
         document = self.window.editor.document
         return export_source(document.spec(), document.report, self.window.dashboard.controller.run,
-                             seed=int(document.training_settings.get("seed", 0) or 0), imported=self.imported())
-
-    def imported(self) -> ImportedWeights | None:
-        """The weights the design was opened with (an .onnx file), when the project controller keeps them."""
-        imported = getattr(self.window.project, "imported_weights", None)
-        if imported is None:
-            return None
-        return ImportedWeights(imported.spec, imported.weights, getattr(imported, "file_name", "the file opened"))
+                             seed=int(document.training_settings.get("seed", 0) or 0),
+                             imported=self.window.project.imported_model)
 
     def open_dialog(self, key: str) -> ExportDialog:
         dialog = self.dialogs.get(key)

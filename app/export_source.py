@@ -1,7 +1,8 @@
 """What File > Export writes: the design on the canvas with the best weights the app has for it, and the
 words that say which.
 
-    source = export_source(document.spec(), document.report, controller.run, seed=0, imported=None)
+    source = export_source(document.spec(), document.report, controller.run, seed=0,
+                           imported=project.imported_model)
     source.problem       # the engine's words when the design cannot be built (nothing to export), else None
     source.weights_text  # "with run 2's weights (step 1,200)" / "untrained: initial weights, seed 0"
     network = source.build()   # a fresh NumPy network holding those weights: safe to export off the GUI thread
@@ -20,15 +21,7 @@ import numpy as np
 
 import engine
 from app.draw.network_choice import same_design
-
-
-@dataclass(frozen=True)
-class ImportedWeights:
-    """Weights that came with the design from a file (an ``.onnx`` opened), for ``spec`` exactly."""
-
-    spec: dict
-    weights: dict
-    file_name: str
+from app.run_state import ImportedModel
 
 
 @dataclass(frozen=True)
@@ -52,7 +45,7 @@ class ExportSource:
 
 
 def export_source(spec: dict, report: engine.ShapeReport, run, seed: int = 0,
-                  imported: ImportedWeights | None = None) -> ExportSource:
+                  imported: ImportedModel | None = None) -> ExportSource:
     """``run``: the latest training run (an app.run_state.ActiveRun) or None; ``imported``: the weights the
     design was opened with, or None."""
     if report.errors:
