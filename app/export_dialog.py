@@ -153,7 +153,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.usage_box, 1)
         layout.addWidget(self.result_label)
         layout.addWidget(buttons)
-        self.resize(800, 500 if key == "pytorch" else 400)
+        self.resize(800, 450 if key == "pytorch" else 400)
 
         if key == "pytorch":
             self.tasks.submit(lambda _report: visible_gpus(), self._gpus_counted, lambda _message: None)
@@ -250,7 +250,7 @@ class ExportDialog(QDialog):
         self.written, self.exporting = [Path(item) for item in written], False
         _plain(self.result_label)
         files = "\n".join(str(path) for path in self.written)
-        self.result_label.setText(f"Exported {source.name} ({source.weights_text}); wrote "
+        self.result_label.setText(f"Exported {source.name}, {source.weights_text}. Wrote "
                                   f"{counted(len(self.written), 'file')}:\n{files}")
         self._update_export_button()
 

@@ -58,7 +58,7 @@ def pytorch_commands(script: Path, gpus: int, nodes: int) -> str:
     name = shlex.quote(script.name)
     return (f"# On this computer, one process (GPU if there is one, else CPU):\n"
             f"python {name}\n\n"
-            f"# On {gpus} GPUs of this machine (data-parallel, NCCL):\n"
+            f"# On {gpus} GPUs of this machine (data-parallel: NCCL on GPUs, gloo on CPUs):\n"
             f"torchrun --nproc_per_node {gpus} {name}\n\n"
             f"# On {nodes} machines with {gpus} GPUs each: run this on every machine,\n"
             f"# with HOST the first machine's address:\n"

@@ -73,7 +73,7 @@ def test_onnx_export_of_the_seed_cnn_is_written_off_the_gui_thread_and_runs_like
     assert written == [tmp_path / "seed.onnx"]
     assert threads and threads[0] is not threading.main_thread()
     assert str(tmp_path / "seed.onnx") in dialog.result_label.text()
-    assert dialog.result_label.text().startswith("Exported seed-cnn (untrained: initial weights, seed 0); wrote 1 file")
+    assert dialog.result_label.text().startswith("Exported seed-cnn, untrained: initial weights, seed 0. Wrote 1 file")
     images = mnist_images()
     expected = engine.Network(main_window.editor.document.spec(), seed=0, xp=np).predict(images)
     np.testing.assert_allclose(onnx_outputs(written[0], images), expected, atol=1e-5)
@@ -125,7 +125,7 @@ def test_pytorch_code_writes_the_script_and_its_weights_and_shows_the_torchrun_l
         dialog.result_label.text()
     assert all(path.is_file() and path.stat().st_size > 0 for path in written)
     text = dialog.result_label.text()
-    assert "wrote 2 files" in text and str(tmp_path / "digits.py") in text and str(tmp_path / "digits.safetensors") \
+    assert "Wrote 2 files" in text and str(tmp_path / "digits.py") in text and str(tmp_path / "digits.safetensors") \
         in text
 
 
