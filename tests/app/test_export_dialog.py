@@ -3,6 +3,7 @@ the best weights the app has for it (the run's once a run trained it, else seede
 GUI thread by the real exporters; the dialog lists the files written, says how to run them, names a missing extra,
 and refuses an invalid design in the engine's words."""
 
+import re
 import sys
 import threading
 
@@ -124,6 +125,8 @@ def test_pytorch_code_writes_the_script_and_its_weights_and_shows_the_torchrun_l
     assert sorted(written) == [tmp_path / "digits.py", tmp_path / "digits.safetensors"], \
         dialog.result_label.text()
     assert all(path.is_file() and path.stat().st_size > 0 for path in written)
+    script = (tmp_path / "digits.py").read_text(encoding="utf-8")
+    assert re.search(r"^EPOCHS = 3$", script, re.MULTILINE)  # the project's 3 epochs, not the default 10
     text = dialog.result_label.text()
     assert "Wrote 2 files" in text and str(tmp_path / "digits.py") in text and str(tmp_path / "digits.safetensors") \
         in text
