@@ -190,7 +190,11 @@ class ExportDialog(QDialog):
         self._show_usage()
 
     def output_path(self) -> Path:
+        """The file typed, with the format's suffix added when missing; a bare folder ("/", being typed out)
+        gets a file named "model" in it, since a path with no name has no name to add a suffix to."""
         path = Path(self.path_edit.text().strip()).expanduser()
+        if not path.name:
+            return path / f"model{self.format.suffix}"
         return path if path.suffix.lower() == self.format.suffix else path.with_name(path.name + self.format.suffix)
 
     def _show_usage(self, *_changed) -> None:

@@ -188,3 +188,14 @@ def test_a_design_opened_from_onnx_goes_out_with_its_imported_weights(main_windo
     written = export_and_wait(qtbot, dialog)
     images = mnist_images()
     np.testing.assert_allclose(onnx_outputs(written[0], images), network.predict(images), atol=1e-5)
+
+
+def test_typing_a_path_from_its_first_character_never_fails(main_window, qtbot, tmp_path):
+    """Typed out character by character, the path is "/" at first: it has no name to add ".py" to (that raised
+    inside the dialog's slot, once per keystroke)."""
+    dialog = open_export(main_window, "PyTorch Code…", "pytorch")
+    QTest.mouseClick(dialog.path_edit, Qt.MouseButton.LeftButton)
+    QTest.keyClick(dialog.path_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(dialog.path_edit, str(tmp_path / "typed"))
+    assert dialog.output_path() == tmp_path / "typed.py"
+    assert "python typed.py" in dialog.usage_box.toPlainText().splitlines()
