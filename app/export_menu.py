@@ -38,6 +38,12 @@ class ExportMenu(QObject):
                              seed=int(document.training_settings.get("seed", 0) or 0),
                              imported=self.window.project.imported_model)
 
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Wait (bounded) for the dialogs' background work: an export being written, torch counting the GPUs.
+        The window is closing, and a pool thread still inside Python when the interpreter ends is reported by
+        Qt as an exception it caught."""
+        return all(dialog.tasks.wait_for_all(timeout_ms) for dialog in self.dialogs.values())
+
     def open_dialog(self, key: str) -> ExportDialog:
         dialog = self.dialogs.get(key)
         if dialog is None:

@@ -361,6 +361,7 @@ class MainWindow(QMainWindow):
             self.project.discard_autosave()
             self.dashboard.shutdown()  # stop a run and wait for its thread: nothing may outlive the window
             self.data_set_menu.shutdown()  # and an import in progress
+            self.export_menu.shutdown()  # and an export being written
             self.preferences.save_window(self)
             self.workspaces.save()
             self.preferences.last_dataset = self.editor.document.training_settings.get("dataset")
