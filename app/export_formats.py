@@ -11,10 +11,11 @@ optional package, and a missing one is a MissingExtraError whose words say which
 
 from __future__ import annotations
 
-import importlib
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+
+import engine
 
 RENDEZVOUS_PORT = 29500  # torchrun's customary port for the c10d rendezvous
 
@@ -44,7 +45,7 @@ FORMATS = {
 def run_exporter(key: str, network, path: Path, training: dict | None = None) -> list[Path]:
     """Write ``network`` to ``path`` in format ``key``; the files written. May raise MissingExtraError."""
     fmt = FORMATS[key]
-    exporter = getattr(importlib.import_module(fmt.module), fmt.function)
+    exporter = getattr(engine.export, fmt.function)  # imports its module now, on the worker thread
     if not fmt.takes_training:
         return [Path(exporter(network, path))]
     training = dict(training or {})

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
+import engine
 import resources
 from app.canvas.export import ExportError, export_png, export_svg
 from app.dashboard.background import BackgroundTasks
@@ -197,17 +198,12 @@ class ProjectController(QObject):
         """Read an ONNX model off the GUI thread, then show it as a new unsaved project with its weights, or
         say why it cannot be opened (naming the file and every operator LayerLab lacks); nothing changes until
         it has been read."""
-        from engine.errors import UserFileError
-        from engine.export.extras import MissingExtraError
-
         def read(_report):
-            from engine.export.onnx_import import import_onnx
-
             try:
-                return import_onnx(path)
-            except UserFileError as error:  # expected: words naming the file, not a logged traceback
+                return engine.export.import_onnx(path)  # imports onnx_import (and onnx) now, on this worker
+            except engine.UserFileError as error:  # expected: words naming the file, not a logged traceback
                 return error
-            except MissingExtraError as error:  # which extra to install; the file is fine
+            except engine.export.MissingExtraError as error:  # which extra to install; the file is fine
                 return ValueError(f"{path}: {error}")
 
         self.window.show_status(f"Reading {path.name}…")

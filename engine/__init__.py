@@ -14,7 +14,19 @@
 The spec format is documented in docs/spec.md.
 """
 
-from engine import backend, datasets, initializers, losses, metrics, ops, optimizers, schedules, training, user_files
+from engine import (
+    backend,
+    datasets,
+    export,
+    initializers,
+    losses,
+    metrics,
+    ops,
+    optimizers,
+    schedules,
+    training,
+    user_files,
+)
 from engine.catalog import LayerSchema, layer_schema, layer_types, register_layer_type, unregister_layer_type
 from engine.data_fit import DataFitProblem, data_fit_problem
 from engine.design_limits import training_memory_problem
@@ -33,6 +45,7 @@ from engine.spec import SPEC_FORMAT, SPEC_VERSION
 __all__ = [
     "backend",
     "datasets",
+    "export",
     "initializers",
     "losses",
     "metrics",

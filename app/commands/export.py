@@ -22,7 +22,8 @@ from app.commands.engine_files import import_engine, load_model, whole_number
 from app.commands.output_files import check_output_file, write_problem
 
 FORMATS = ("onnx", "pytorch", "keras")
-# The exporter of each format (engine/export/), imported only when it runs: each needs an optional package.
+# The exporter of each format (engine.export names it; its module is imported only when it runs: each needs an
+# optional package), the module, to tell a missing exporter from a missing package, and the feature's name.
 EXPORTERS = {
     "onnx": ("engine.export.onnx_export", "export_onnx", "ONNX export"),
     "pytorch": ("engine.export.pytorch_code", "export_pytorch", "PyTorch code export"),
@@ -116,11 +117,11 @@ def _training_of(metadata: dict) -> dict | None:
 
 
 def _export(fmt: str, network, output: Path, training: dict | None, model: str) -> list[Path]:
-    from engine.export.extras import MissingExtraError
-
+    engine = import_engine()
+    MissingExtraError = engine.export.MissingExtraError  # noqa: N806 - the class, named as the engine names it
     module_name, function_name, feature = EXPORTERS[fmt]
     try:
-        exporter = getattr(__import__(module_name, fromlist=[function_name]), function_name)
+        exporter = getattr(engine.export, function_name)  # imports its module now (engine/export/__init__.py)
     except MissingExtraError as error:
         raise CommandError(str(error)) from None
     except ImportError as error:

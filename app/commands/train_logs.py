@@ -15,6 +15,7 @@ from __future__ import annotations
 import shlex
 
 from app.commands.command_error import CommandError
+from app.commands.engine_files import import_engine
 from app.commands.output_files import check_output_folder, write_problem
 
 OPTION = "--tensorboard"
@@ -25,12 +26,10 @@ def check_tensorboard(folder: str | None) -> None:
     written is refused as ``--checkpoint-dir`` is. Called before the data is loaded or a step is trained."""
     if not folder:
         return
-    from engine.export.extras import MissingExtraError, require
-    from engine.export.tensorboard_log import FEATURE
-
+    export = import_engine().export
     try:
-        require("tensorboardX", FEATURE)
-    except MissingExtraError as error:
+        export.require("tensorboardX", export.TENSORBOARD_FEATURE)
+    except export.MissingExtraError as error:
         raise CommandError(f"{OPTION}: {error}", 2) from None
     check_output_folder(folder, OPTION)
 
@@ -39,11 +38,9 @@ def open_tensorboard(folder: str | None, trainer, data_name: str):
     """A TensorBoardLogger writing under ``folder`` (None when not asked for), with the run's settings as text."""
     if not folder:
         return None
-    from engine.export.tensorboard_log import TensorBoardLogger
-
     settings = {"dataset": data_name, **trainer.config.to_dict()}
     try:
-        return TensorBoardLogger(folder, trainer.network, settings=settings)
+        return import_engine().export.TensorBoardLogger(folder, trainer.network, settings=settings)
     except OSError as error:  # checked before the data was loaded, then the folder went away or filled up
         raise CommandError(f"cannot write {OPTION} {folder}: {write_problem(error)}") from None
 

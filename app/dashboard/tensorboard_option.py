@@ -19,10 +19,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+import engine
 from app.tones import follow_tone
 from app.training.tensorboard_logs import default_log_dir
-from engine.export.extras import MissingExtraError
-from engine.export.tensorboard_log import FEATURE, tensorboard_available
 
 PROJECT_KEY = "tensorboard"
 
@@ -32,7 +31,7 @@ class TensorBoardOption(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.available = tensorboard_available()
+        self.available = engine.export.tensorboard_available()
         self._project_wants = False  # the project's "tensorboard": true, kept where the extra is missing
         self.check = QCheckBox("TensorBoard log")
         log_dir = default_log_dir()
@@ -41,7 +40,8 @@ class TensorBoardOption(QWidget):
                                   f"in a new folder under {log_dir}; see them with: tensorboard --logdir \"{log_dir}\"")
         else:
             self.check.setEnabled(False)
-            self.check.setToolTip(str(MissingExtraError("tensorboardX", FEATURE)))
+            export = engine.export
+            self.check.setToolTip(str(export.MissingExtraError("tensorboardX", export.TENSORBOARD_FEATURE)))
         self.check.toggled.connect(self._toggled)
         self.folder = QLabel()  # the run's log folder, selectable, with Copy beside it
         self.folder.setWordWrap(True)

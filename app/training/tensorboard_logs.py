@@ -29,9 +29,7 @@ def default_log_dir() -> Path:
 
 def run_folder_name(run_label: str) -> str:
     """A run's folder: the date and time (runs of earlier sessions share their numbers) and its label."""
-    from engine.export.tensorboard_log import safe_folder_name
-
-    return safe_folder_name(f"{time.strftime('%Y-%m-%d %H-%M-%S')} {run_label}")
+    return engine.export.safe_folder_name(f"{time.strftime('%Y-%m-%d %H-%M-%S')} {run_label}")
 
 
 class TrainingLog:
@@ -42,12 +40,9 @@ class TrainingLog:
 
     @classmethod
     def open(cls, log_dir: str, run_name: str, network, settings: dict) -> tuple[TrainingLog | None, str | None]:
-        from engine.export import tensorboard_log
-        from engine.export.extras import MissingExtraError
-
         try:
-            logger = tensorboard_log.TensorBoardLogger(log_dir, network, run_name=run_name, settings=settings)
-        except MissingExtraError as error:
+            logger = engine.export.TensorBoardLogger(log_dir, network, run_name=run_name, settings=settings)
+        except engine.export.MissingExtraError as error:
             return None, str(error)
         except Exception as error:  # e.g. no permission to write there: the run trains without its log
             return None, f"cannot write in {log_dir}: {engine.describe_error(error)}"
