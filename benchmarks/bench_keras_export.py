@@ -14,18 +14,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def spread(values: list[float], scale: float = 1e3, unit: str = "ms") -> str:
-    return (f"{statistics.median(values) * scale:.1f} {unit} (min {min(values) * scale:.1f}, "
-            f"max {max(values) * scale:.1f})")
+from export_bench import ROOT, seed_cnn_and_mnist_test, spread, timed  # beside this script
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,23 +33,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import engine
     from engine.export.keras_code import export_keras
-    from resources import path
 
-    model_path = path("models/seed-cnn-mnist.llmodel")
-    network = engine.load(model_path)
+    model_path, network, images, labels = seed_cnn_and_mnist_test()
+    images, labels = images[:args.images], labels[:args.images]
     exact = engine.Network(network.spec, dtype="float64")
     exact.load_state_dict(network.state_dict())
-    mnist = engine.datasets.load("mnist", download=False)
-    images = engine.datasets.to_float(mnist.test_images[:args.images])
-    labels = np.asarray(mnist.test_labels[:args.images])
 
     with tempfile.TemporaryDirectory() as folder:
         script_path = Path(folder) / "seed_cnn.py"
-        export_times = []
-        for _ in range(args.repeats):
-            started = time.perf_counter()
-            export_keras(network, script_path)
-            export_times.append(time.perf_counter() - started)
+        export_times = timed(lambda: export_keras(network, script_path), args.repeats)
         sizes = script_path.stat().st_size, script_path.with_suffix(".safetensors").stat().st_size
         started = time.perf_counter()
         spec = importlib.util.spec_from_file_location("seed_cnn", script_path)

@@ -10,18 +10,12 @@ and each runtime's time for those N images in one batch (median of the repeats, 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def spread(values: list[float], scale: float = 1e3, unit: str = "ms") -> str:
-    return (f"{statistics.median(values) * scale:.1f} {unit} (min {min(values) * scale:.1f}, "
-            f"max {max(values) * scale:.1f})")
+from export_bench import ROOT, seed_cnn_and_mnist_test, spread, timed  # beside this script
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,23 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import onnxruntime
 
-    import engine
     from engine.export.onnx_export import export_onnx
-    from resources import path
 
-    model_path = path("models/seed-cnn-mnist.llmodel")
-    network = engine.load(model_path)
-    mnist = engine.datasets.load("mnist", download=False)
-    images = engine.datasets.to_float(mnist.test_images[:args.images])
-    labels = np.asarray(mnist.test_labels[:args.images])
+    model_path, network, images, labels = seed_cnn_and_mnist_test()
+    images, labels = images[:args.images], labels[:args.images]
 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "seed-cnn.onnx"
-        export_times = []
-        for _ in range(args.repeats):
-            started = time.perf_counter()
-            export_onnx(network, out)
-            export_times.append(time.perf_counter() - started)
+        export_times = timed(lambda: export_onnx(network, out), args.repeats)
         size = out.stat().st_size
         session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
 

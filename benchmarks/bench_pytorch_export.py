@@ -25,16 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from export_bench import ROOT, seed_cnn_and_mnist_test, spread, timed  # beside this script
+
 BAND_RUNS = {
     "softmax-regression": {"dataset": "mnist", "epochs": 1, "batch_size": 100, "optimizer": {"name": "sgd", "lr": 0.5}},
     "mlp-784-128-10": {"dataset": "mnist", "epochs": 1, "batch_size": 128, "optimizer": {"name": "adam", "lr": 1e-3}},
 }
-
-
-def spread(values: list[float], scale: float = 1e3, unit: str = "ms") -> str:
-    return (f"{statistics.median(values) * scale:.1f} {unit} (min {min(values) * scale:.1f}, "
-            f"max {max(values) * scale:.1f})")
 
 
 def json_lines(text: str) -> list[dict]:
@@ -48,20 +44,12 @@ def forward_table(args, folder: Path) -> None:
     import torch
     from safetensors.torch import load_file
 
-    import engine
     from engine.export.pytorch_code import class_name_for, export_pytorch
-    from resources import path
 
-    network = engine.load(path("models/seed-cnn-mnist.llmodel"))
-    mnist = engine.datasets.load("mnist", download=False)
-    all_images = engine.datasets.to_float(mnist.test_images)
-    labels = np.asarray(mnist.test_labels)
+    _, network, all_images, labels = seed_cnn_and_mnist_test()
     images = all_images[:args.images]
-    export_times = []
-    for _ in range(args.repeats):
-        started = time.perf_counter()
-        script, weights = export_pytorch(network, folder / "seed_cnn.py")
-        export_times.append(time.perf_counter() - started)
+    export_times = timed(lambda: export_pytorch(network, folder / "seed_cnn.py"), args.repeats)
+    script, weights = folder / "seed_cnn.py", folder / "seed_cnn.safetensors"
     spec = importlib.util.spec_from_file_location("seed_cnn", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -88,3 +88,11 @@ def seed_spec():
     import resources
 
     return json.loads(resources.examples()["seed-cnn"].read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def softmax_spec():
+    """The softmax-regression example's file: the quickest network the CLI's training tests train."""
+    import resources
+
+    return str(resources.examples()["softmax-regression"])

@@ -9,23 +9,11 @@ import sys
 import pytest
 
 import engine
-import resources
-from app import cli
 
 pytest.importorskip("tensorboardX")
 
+from tests.app.test_cli_train import run  # noqa: E402
 from tests.engine.export import tensorboard_events as tb  # noqa: E402
-
-
-def run(args, capsys):
-    code = cli.main(args)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def softmax_spec():
-    return str(resources.examples()["softmax-regression"])
 
 
 def test_tensorboard_logs_beside_the_metrics(tmp_path, capsys, softmax_spec):

@@ -21,11 +21,6 @@ def run(args, capsys):
     return code, captured.out, captured.err
 
 
-@pytest.fixture
-def softmax_spec():
-    return str(resources.examples()["softmax-regression"])
-
-
 def test_train_writes_a_model_and_metrics(tmp_path, capsys, softmax_spec):
     model, metrics = tmp_path / "model.llmodel", tmp_path / "metrics.jsonl"
     code, out, err = run(["train", softmax_spec, "--optimizer", "sgd", "--lr", "0.5", "--batch-size", "100",
