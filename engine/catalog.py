@@ -24,6 +24,8 @@ LAYER_TYPES: tuple[LayerTypeInfo, ...] = (
     LayerTypeInfo("Input", "core", "Where data enters: declares the shape of one example, e.g. 1x28x28."),
     LayerTypeInfo("Dense", "core", "Fully connected: every output is a weighted sum of all inputs (x @ W + b)."),
     LayerTypeInfo("Flatten", "core", "Unrolls feature maps into one long vector, so a Dense layer can follow."),
+    LayerTypeInfo("Reshape", "core",
+                  "Reads the same values as another shape, e.g. an image's 28 rows as 28 steps for an LSTM."),
     LayerTypeInfo("Conv2D", "convolution", "Slides learned filters over the image; each filter makes one feature map."),
     LayerTypeInfo("MaxPooling2D", "pooling",
                   "Keeps the largest value in each window: smaller maps, some shift tolerance."),

@@ -8,11 +8,12 @@ from engine.layers.conv import AveragePooling2D, Conv2D, MaxPooling2D
 from engine.layers.core import Activation, Dense, Dropout, Flatten, Input
 from engine.layers.merge import Add, Concatenate
 from engine.layers.normalization import BatchNormalization
+from engine.layers.reshape import Reshape
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.type_name: cls
     for cls in (Input, Dense, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Dropout,
-                Activation, Add, Concatenate)
+                Activation, Add, Concatenate, Reshape)
 }
 
 

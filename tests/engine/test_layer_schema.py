@@ -45,10 +45,10 @@ def test_schemas_give_the_range_of_each_numeric_field_and_the_layers_hold_to_it(
         for field, (low, high) in schema.limits.items():
             if not isinstance(high, int):
                 continue
-            base = {"units": 3, "filters": 2, "kernel_size": 2, "shape": [4]}
+            base = {"units": 3, "filters": 2, "kernel_size": 2, "shape": [4], "target_shape": [4]}
             for value, accepted in ((low, True), (high, True), (low - 1, False), (high + 1, False)):
                 node = {"id": "n", "type": info.type, **{k: v for k, v in base.items() if k in schema.required},
-                        field: [value] if field == "shape" else value}
+                        field: [value] if field in ("shape", "target_shape") else value}
                 if accepted:
                     make_layer(node)
                 else:
