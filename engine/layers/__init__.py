@@ -6,6 +6,7 @@ from engine.errors import SpecError
 from engine.layers.base import Layer, ParamSpec
 from engine.layers.conv import AveragePooling2D, Conv2D, MaxPooling2D
 from engine.layers.core import Activation, Dense, Dropout, Flatten, Input
+from engine.layers.decoder import Conv2DTranspose, UpSampling2D
 from engine.layers.merge import Add, Concatenate
 from engine.layers.normalization import BatchNormalization
 from engine.layers.reshape import Reshape
@@ -13,7 +14,7 @@ from engine.layers.reshape import Reshape
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.type_name: cls
     for cls in (Input, Dense, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Dropout,
-                Activation, Add, Concatenate, Reshape)
+                Activation, Add, Concatenate, Reshape, UpSampling2D, Conv2DTranspose)
 }
 
 

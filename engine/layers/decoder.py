@@ -1,0 +1,152 @@
+"""The layers that make images larger, as a decoder does: UpSampling2D and Conv2DTranspose (thin owners of
+parameters around ``engine.ops.upsampling`` and ``engine.ops.conv_transpose``)."""
+
+from __future__ import annotations
+
+from engine.design_limits import MAX_SIZE
+from engine.layers.base import REQUIRED, Field, Layer, ParamSpec, describe_shape, require_image
+from engine.layers.conv import _size_pair
+from engine.layers.core import (
+    DEFAULT_BIAS_INITIALIZER,
+    DEFAULT_KERNEL_INITIALIZER,
+    activation_field,
+    activation_of_pass,
+    initializer_field,
+    use_bias_field,
+)
+from engine.ops.activations import get_activation
+from engine.ops.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward, transpose_geometry
+from engine.ops.upsampling import upsample_nearest, upsample_nearest_backward
+from engine.ops.workspace import Workspace
+
+__all__ = ["Conv2DTranspose", "UpSampling2D"]
+
+
+def _check_output_size(layer, input_shape, out_hw) -> None:
+    """A SpecError naming the node where an output side would pass the largest size an axis may have."""
+    if max(out_hw) > MAX_SIZE:
+        raise layer.error(f"its {describe_shape(input_shape)} input would grow to {out_hw[0]}x{out_hw[1]}, "
+                          f"past the largest side of {MAX_SIZE:,}", "output size")
+
+
+class UpSampling2D(Layer):
+    """Repeats each pixel into a block of ``size`` (nearest neighbour): (C, H, W) -> (C, H*sh, W*sw)."""
+
+    type_name = "UpSampling2D"
+    fields = {
+        "size": Field("size_pair", 2, low=1, high=MAX_SIZE,
+                      help="How many times each pixel is repeated, down x across; one number for both."),
+    }
+
+    def configure(self, size):
+        self.size = size
+        self._size = _size_pair(size, "size", self.fields["size"])
+
+    @property
+    def size_hw(self) -> tuple[int, int]:
+        return self._size
+
+    def output_shape(self, input_shapes):
+        c, h, w = require_image(self, input_shapes[0], "UpSampling2D")
+        out_hw = (h * self._size[0], w * self._size[1])
+        _check_output_size(self, input_shapes[0], out_hw)
+        return (c, *out_hw)
+
+    def flops(self, input_shapes, output_shape):
+        return 0  # copies only
+
+    def forward(self, inputs, training):
+        return upsample_nearest(inputs[0], self._size)
+
+    def backward(self, dy, need_input_grads=True):
+        return [upsample_nearest_backward(dy, self._size) if need_input_grads else None]
+
+
+class Conv2DTranspose(Layer):
+    """Learned filters stamped onto a larger image, ``strides`` apart (a Conv2D's gradient, run forward);
+    kernel (in_channels, filters, kh, kw)."""
+
+    type_name = "Conv2DTranspose"
+    shares_out_its_work = True
+    fields = {
+        "filters": Field("int", REQUIRED, low=1, high=MAX_SIZE, help="How many filters, so how many output maps."),
+        "kernel_size": Field("size_pair", REQUIRED, low=1, high=MAX_SIZE,
+                             help="Each filter's height x width; one number for a square."),
+        "strides": Field("size_pair", 1, low=1, high=MAX_SIZE,
+                         help="How far apart, down x across, neighbouring inputs stamp their filters: "
+                              "the output is this many times larger."),
+        "padding": Field("choice", "valid", choices=("valid", "same"),
+                         help="'valid': the whole stamped image, (in - 1) x stride + kernel; "
+                              "'same': exactly in x stride (TensorFlow's rule), cropped evenly."),
+        "activation": activation_field(),
+        "use_bias": use_bias_field(),
+        "kernel_initializer": initializer_field(DEFAULT_KERNEL_INITIALIZER, "kernel (the filters)"),
+        "bias_initializer": initializer_field(DEFAULT_BIAS_INITIALIZER, "bias"),
+    }
+
+    def configure(self, filters, kernel_size, strides, padding, activation, use_bias,
+                  kernel_initializer, bias_initializer):
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self._kernel = _size_pair(kernel_size, "kernel_size", self.fields["kernel_size"])
+        self.strides = strides
+        self._strides = _size_pair(strides, "strides", self.fields["strides"])
+        self.padding = padding
+        self._activation = get_activation(activation)
+        self.activation = activation
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self._workspace = Workspace()
+
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        return self._kernel
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        return self._strides
+
+    @property
+    def activation_function(self):
+        """The ``engine.ops.activations.Activation`` that ``activation`` names."""
+        return self._activation
+
+    def output_shape(self, input_shapes):
+        _, h, w = require_image(self, input_shapes[0], "Conv2DTranspose")
+        out_hw, _ = transpose_geometry(h, w, self._kernel, self._strides, self.padding)
+        _check_output_size(self, input_shapes[0], out_hw)
+        return (self.filters, *out_hw)
+
+    def param_shapes(self, input_shapes):
+        channels = require_image(self, input_shapes[0], "Conv2DTranspose")[0]
+        kh, kw = self._kernel
+        # Keras's fans for a transposed kernel: it reads `filters` values per position and writes `channels`.
+        fans = (self.filters * kh * kw, channels * kh * kw)
+        specs = {"kernel": ParamSpec((channels, self.filters, kh, kw), self.kernel_initializer, fans, True)}
+        if self.use_bias:
+            specs["bias"] = ParamSpec((self.filters,), self.bias_initializer, fans, False)
+        return specs
+
+    def flops(self, input_shapes, output_shape):
+        c, h, w = input_shapes[0]
+        f, out_h, out_w = output_shape
+        return 2 * c * f * self._kernel[0] * self._kernel[1] * h * w + (f * out_h * out_w if self.use_bias else 0)
+
+    def forward(self, inputs, training):
+        bias = self._params["bias"].value if self.use_bias else None
+        # Training reuses the column buffer between steps; inference (a few images, or a test set in large
+        # batches) holds nothing once it is done.
+        workspace = self._workspace if training else None
+        z, self._cache = conv_transpose2d_forward(inputs[0], self._params["kernel"].value, bias, self._strides,
+                                                  self.padding, keep_cache=self.keep_for_backward,
+                                                  workspace=workspace)
+        y, self._saved = activation_of_pass(self).forward(z, inplace=True)
+        return y
+
+    def backward(self, dy, need_input_grads=True):
+        dz = activation_of_pass(self).backward(dy, self._saved)
+        dbias = self._params["bias"].grad if self.use_bias else None
+        dx, _, _ = conv_transpose2d_backward(dz, self._cache, need_input_grads, self._params["kernel"].grad, dbias)
+        self._cache = self._saved = None
+        return [dx]
