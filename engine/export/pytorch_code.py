@@ -22,8 +22,10 @@ from pathlib import Path
 from engine.datasets import DatasetError, get_info, list_datasets
 from engine.datasets.storage import download_folder
 from engine.export.extras import require
+from engine.export.pytorch_loop import LOOP
 from engine.export.pytorch_module import ModuleCode, PyTorchExportError
-from engine.export.pytorch_script import AVG_POOL, BATCH_NORM, CIFAR_DATA, IDX_DATA, IMPORTS, INITIALIZE, LOOP, SPLITS
+from engine.export.pytorch_script import AVG_POOL, BATCH_NORM, CIFAR_DATA, IDX_DATA, IMPORTS, INITIALIZE, SPLITS
+from engine.export.pytorch_sequence_layers import CROP_TO
 from engine.export.pytorch_training import Recipe
 from engine.files import atomic_write
 
@@ -74,8 +76,13 @@ BATCH_SIZE = $batch_size
 MAX_STEPS = $max_steps
 SEED = $seed
 VALIDATION = $validation  # examples (or a fraction) carved from the end of the training set
-EARLY_STOPPING_PATIENCE = $patience  # epochs without a better validation accuracy before stopping
+EARLY_STOPPING_PATIENCE = $patience  # epochs without a better validation $best before stopping
 TRAINED_WEIGHTS = $trained  # where the weights go after training
+TARGET = $target  # what the outputs are compared with: "labels", or "input" (the input itself: an autoencoder)
+LABEL_TYPE = $label_type
+INPUT_NOISE = $input_noise  # the standard deviation of Gaussian noise added to each training input
+FIGURE = $figure  # what is reported beside the loss
+FIGURE_WORDS = $figure_words
 ''')
 
 # What an exported script imports: a script named like one of them would import itself instead.
@@ -123,7 +130,11 @@ def script_source(network, module: ModuleCode, recipe: Recipe, dataset: str, pat
     import_line = (f"from {stem} import {class_name}" if stem.isidentifier()
                    else f"{class_name} = ...  # import it from {path.name} (rename it to a module name first)")
     description = (network.description or "").strip()
-    loss = "cross-entropy from the logits" if recipe.head_kind in ("softmax", "logits") else "binary cross-entropy"
+    loss = {"softmax": "cross-entropy from the logits", "logits": "cross-entropy from the logits",
+            "mse": "mean squared error", "sigmoid_bce": "binary cross-entropy from the final sigmoid's "
+            "pre-activation"}.get(recipe.head_kind, "binary cross-entropy")
+    if recipe.target == "input":
+        loss += ", towards the input itself: an autoencoder"
     intro = (f"{description + chr(10) + chr(10) if description else ''}Written from the design \"{network.name}\" "
              f"by LayerLab {version}: an nn.Module mirroring the design, its initializers, loss ({loss}), optimizer "
              f"({_optimizer_words(recipe.optimizer)}), learning-rate schedule, batch size ({config.batch_size}) and "
@@ -139,7 +150,11 @@ def script_source(network, module: ModuleCode, recipe: Recipe, dataset: str, pat
         data_help=repr(data["help"]), input_shape=repr(tuple(network.input_shape)), epochs=config.epochs,
         batch_size=config.batch_size, max_steps=config.max_steps, seed=config.seed,
         validation=repr(recipe.validation), patience=config.early_stopping_patience,
-        trained=repr(f"{stem}-trained.safetensors"))
+        trained=repr(f"{stem}-trained.safetensors"), target=repr(recipe.target),
+        label_type="np.int64" if recipe.classifier else "np.float32", input_noise=repr(float(recipe.input_noise)),
+        best="accuracy" if recipe.classifier else "loss",
+        figure=repr("accuracy" if recipe.classifier else "mean_squared_error"),
+        figure_words=repr("accuracy" if recipe.classifier else "mean squared error"))
     if config.augment:  # said where the settings are read, so nobody expects it
         shown = ", ".join(f"{key}={value}" for key, value in config.augmentation().get_config().items())
         words = f"LayerLab's augmentation ({shown}) is not part of this script: it trains on the images as they are."
@@ -149,6 +164,8 @@ def script_source(network, module: ModuleCode, recipe: Recipe, dataset: str, pat
         helpers.append(BATCH_NORM)
     if "avg_pool" in module.helpers:
         helpers.append(AVG_POOL)
+    if "crop_to" in module.helpers:
+        helpers.append(CROP_TO)
     parts = [settings, *helpers, module.source(class_name, network.name), recipe.source(module.regularized),
              data["reader"], SPLITS, LOOP.replace("MODEL_CLASS", class_name)]
     # PEP 8: one blank line after the docstring and the imports, two between top-level definitions

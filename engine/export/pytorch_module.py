@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import initializers
+from engine.export.pytorch_sequence_layers import SequenceAndDecoderLayers
 from engine.ops.padding import conv_geometry
 
 # Names the generated forward and script already use, and Python's built-ins (a node "sum" or "max" must not
 # hide them): a node whose id would give one of them gets a "_" after.
-RESERVED = {"x", "self", "F", "nn", "torch", "math", "np", "return_logits", "initialize"} | set(dir(builtins))
+RESERVED = {"x", "self", "F", "nn", "torch", "math", "np", "return_logits", "initialize", "logits",
+            "crop_to", "last_step"} | set(dir(builtins))
 
 # activation name -> the expression applied to the code ``{}``
 ACTIVATION_CODE = {
@@ -41,6 +43,9 @@ ACTIVATION_CODE = {
     "gelu": "F.gelu({})",  # exact (erf) GELU in both
 }
 
+# the layers whose own activation the generated code applies (and leaves out for a fused loss)
+ACTIVATED = ("Dense", "Conv2D", "Conv2DTranspose", "Activation")
+
 # engine state name -> the torch module's
 _TORCH_NAMES = {"kernel": "weight", "bias": "bias", "gamma": "weight", "beta": "bias",
                 "moving_mean": "running_mean", "moving_variance": "running_var"}
@@ -51,15 +56,18 @@ class PyTorchExportError(ValueError):
 
 
 @dataclass
-class ModuleCode:
+class ModuleCode(SequenceAndDecoderLayers):
     """The pieces of the class, gathered node by node in run order."""
 
     init_lines: list[str] = field(default_factory=list)
     reset_lines: list[str] = field(default_factory=list)
     forward_lines: list[str] = field(default_factory=list)
     regularized: list[str] = field(default_factory=list)  # "self.conv1.weight": what L2 applies to
-    renames: dict[str, tuple[str, bool]] = field(default_factory=dict)  # engine name -> (torch name, transpose)
+    # engine name -> (torch name, how the value changes: False as it is, True transposed, or a function)
+    renames: dict[str, tuple[str, object]] = field(default_factory=dict)
+    constants: dict[str, np.ndarray] = field(default_factory=dict)  # torch tensors LayerLab has no twin of
     helpers: set[str] = field(default_factory=set)  # script helpers the class needs ("batch_norm", "avg_pool")
+    fused_node: str | None = None  # the node whose pre-activation the loss reads (a fused sigmoid or softmax)
 
     @classmethod
     def of(cls, network) -> ModuleCode:
@@ -67,13 +75,16 @@ class ModuleCode:
         names = python_names(network.order)
         names[network.input_id] = "x"  # the forward's argument (no other node is named x: see RESERVED)
         head = network.output_head
+        # The fused node is the output node, or the last layer with an activation before shape-only layers
+        # (the dense autoencoder's sigmoid Dense before its Reshape): the loss reads its pre-activation.
+        code.fused_node = fused_node(network) if head.fused else None
         for node_id in network.order:
             layer = network.layers[node_id]
             sources = network.graph.inputs[node_id]
             inputs = [names[s] for s in sources]
             input_shapes = [tuple(network.shapes[s].output_shape) for s in sources]
             is_output = node_id == network.output_id
-            code._add(node_id, names[node_id], layer, inputs, input_shapes, is_output and head.fused,
+            code._add(node_id, names[node_id], layer, inputs, input_shapes, node_id == code.fused_node,
                       is_output)
         return code
 
@@ -85,20 +96,25 @@ class ModuleCode:
             raise PyTorchExportError(f"node {node_id!r} ({kind}): no PyTorch code is known for this layer type; "
                                      f"the PyTorch export takes {', '.join(sorted(SUPPORTED))}")
         activation = getattr(layer, "activation", None)
-        if activation not in ACTIVATION_CODE and kind in ("Dense", "Conv2D", "Activation"):
+        if activation not in ACTIVATION_CODE and kind in ACTIVATED:
             raise PyTorchExportError(f"node {node_id!r} ({kind}): no PyTorch code is known for the activation "
                                      f"{activation!r}")
         expression = builder(node_id, name, layer, inputs, input_shapes)
-        if kind in ("Dense", "Conv2D", "Activation"):
-            if fused:  # the loss reads the pre-activation (LayerLab fuses a final softmax or sigmoid with it)
+        if kind in ACTIVATED:
+            if fused and is_output:  # the loss reads the pre-activation (LayerLab fuses a final softmax or sigmoid)
                 self.forward_lines += [f"{name} = {expression}", "if return_logits:", f"    return {name}",
                                        f"return {ACTIVATION_CODE[activation].format(name)}"]
                 return
+            if fused:  # shape-only layers follow: keep the pre-activation for the loss, reshaped at the end
+                self.forward_lines.append(f"logits = {expression}")
+                expression = ACTIVATION_CODE[activation].format("logits")
             else:
                 expression = ACTIVATION_CODE[activation].format(expression)
         if expression is not None:
             self.forward_lines.append(f"{name} = {expression}")
         if is_output:
+            if self.fused_node is not None and not fused:
+                self.forward_lines += ["if return_logits:", f"    return logits.reshape({name}.shape)"]
             self.forward_lines.append(f"return {name}")
 
     def _Input(self, node_id, name, layer, inputs, input_shapes):
@@ -224,14 +240,31 @@ class ModuleCode:
         state = network.state_dict()
         out = {}
         for engine_name, value in state.items():
-            torch_name, transpose = self.renames[engine_name]
+            torch_name, change = self.renames[engine_name]
             array = np.asarray(value, dtype=np.float32)
-            out[torch_name] = np.ascontiguousarray(array.T if transpose else array)
+            if callable(change):
+                array = change(array)
+            elif change:
+                array = array.T
+            out[torch_name] = np.ascontiguousarray(array, dtype=np.float32)
+        for torch_name, array in self.constants.items():
+            out[torch_name] = np.ascontiguousarray(array, dtype=np.float32)
         return out
 
 
 SUPPORTED = ("Input", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "BatchNormalization", "Dropout",
-             "Flatten", "Activation", "Add", "Concatenate")
+             "Flatten", "Activation", "Add", "Concatenate", "Reshape", "UpSampling2D", "Conv2DTranspose",
+             "SimpleRNN", "LSTM", "GRU")
+SHAPE_ONLY = ("Reshape", "Flatten")  # layers that only move values: a fused sigmoid may come before them
+
+
+def fused_node(network) -> str:
+    """The node whose activation the loss fuses: the output node, or the last node before a chain of
+    shape-only layers (Reshape, Flatten) that ends at the output."""
+    node_id = network.output_id
+    while network.layers[node_id].type_name in SHAPE_ONLY and len(network.graph.inputs[node_id]) == 1:
+        node_id = network.graph.inputs[node_id][0]
+    return node_id
 
 
 def python_names(node_ids) -> dict[str, str]:

@@ -58,6 +58,8 @@ def initialize(tensor, name, fan_in, fan_out, **arguments):
         nn.init.trunc_normal_(tensor, mean, stddev, mean - 2 * stddev, mean + 2 * stddev)
     elif name == "random_uniform":
         nn.init.uniform_(tensor, arguments.get("minval", -0.05), arguments.get("maxval", 0.05))
+    elif name == "orthogonal":  # a recurrent kernel; torch's layout is Keras's transposed: orthogonal alike
+        nn.init.orthogonal_(tensor, gain=arguments.get("gain", 1.0))
     else:  # variance_scaling, or one of its presets
         scale, mode, distribution = VARIANCE_SCALING.get(name) or (
             arguments.get("scale", 1.0), arguments.get("mode", "fan_in"),
@@ -190,8 +192,9 @@ def validation_count(num_train, validation):
 
 
 def load_splits(folder):
-    """Train, validation and test tensors: images (N, *INPUT_SHAPE) float32, labels int64. Validation is the
-    last examples of the training set, in order, as LayerLab takes it."""
+    """Train, validation and test tensors: images (N, *INPUT_SHAPE) float32, labels LABEL_TYPE (int64 classes,
+    or a regression's float32 targets). Validation is the last examples of the training set, in order, as
+    LayerLab takes it."""
     if folder is None:
         raise SystemExit(DATA_HELP)
     train_x, train_y, test_x, test_y = read_data(folder)
@@ -200,163 +203,6 @@ def load_splits(folder):
     count = validation_count(len(train_y), VALIDATION)
     keep = len(train_y) - count
     arrays = (train_x[:keep], train_y[:keep], train_x[keep:], train_y[keep:], test_x, test_y)
-    tensors = [torch.from_numpy(scaled(a) if i % 2 == 0 else a.astype(np.int64)) for i, a in enumerate(arrays)]
+    tensors = [torch.from_numpy(scaled(a) if i % 2 == 0 else a.astype(LABEL_TYPE)) for i, a in enumerate(arrays)]
     return {"train": tensors[0:2], "validation": tensors[2:4], "test": tensors[4:6]}
-'''
-
-LOOP = '''\
-def start_processes(force_cpu):
-    """(rank, world size, device). Started by torchrun (RANK, WORLD_SIZE and LOCAL_RANK set), join the
-    others: NCCL on GPUs, gloo on CPUs; else one process on the first GPU, or the CPU."""
-    use_cuda = torch.cuda.is_available() and not force_cpu
-    if not all(name in os.environ for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK")):
-        return 0, 1, torch.device("cuda" if use_cuda else "cpu")
-    device = torch.device("cpu")
-    if use_cuda:
-        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-        torch.cuda.set_device(device)
-    dist.init_process_group(backend="nccl" if use_cuda else "gloo")
-    return dist.get_rank(), dist.get_world_size(), device
-
-
-def batches(images, labels, batch_size, sampler):
-    """The epoch's mini-batches, in the sampler's order."""
-    order = torch.tensor(list(sampler), dtype=torch.int64)
-    for start in range(0, len(order), batch_size):
-        index = order[start:start + batch_size]
-        yield images[index], labels[index]
-
-
-@torch.no_grad()
-def evaluate(model, images, labels, device, batch_size=500):
-    """(mean loss, accuracy) in inference mode."""
-    model.eval()
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(labels), batch_size):
-        x, y = images[start:start + batch_size].to(device), labels[start:start + batch_size].to(device)
-        scores = model(x, return_logits=True)
-        total_loss += float(loss_function(scores, y)) * len(y)
-        correct += int((predictions(scores) == y).sum())
-    return total_loss / len(labels), correct / len(labels)
-
-
-def report(args, text, **values):
-    """One line: words, or with --json one JSON object."""
-    print(json.dumps(values) if args.json else text, flush=True)
-
-
-def save_weights(model, path):
-    """The weights as .safetensors, written whole or not at all (a temporary file, then a rename)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    save_file({name: value.detach().cpu().contiguous() for name, value in model.state_dict().items()},
-              str(temporary))
-    os.replace(temporary, path)
-
-
-def train(args, rank, world_size, device):
-    splits = load_splits(args.data)
-    torch.manual_seed(args.seed)  # the same initial weights in every process
-    model = MODEL_CLASS().to(device)
-    if args.weights:
-        model.load_state_dict(load_file(args.weights, device=str(device)))
-    trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) \\
-        if world_size > 1 else model
-    torch.manual_seed(args.seed + rank)  # each process its own dropout masks
-    optimizer = make_optimizer(model)
-    train_x, train_y = splits["train"]
-    # The batch is shared out among the processes, so it, and the learning rate with it, mean what they did
-    # on one machine (DDP averages the gradients of the processes).
-    batch_size = max(1, math.ceil(args.batch_size / world_size))
-    if world_size > 1:
-        sampler = DistributedSampler(range(len(train_y)), world_size, rank, shuffle=True, seed=args.seed)
-    else:
-        sampler = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(args.seed)).tolist()
-    step, started = 0, time.perf_counter()
-    best_accuracy, best_state, epochs_without_improvement = None, None, 0
-    for epoch in range(args.epochs):
-        if world_size > 1:
-            sampler.set_epoch(epoch)
-        elif epoch:
-            sampler = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(args.seed + epoch)).tolist()
-        trained.train()
-        for images, labels in batches(train_x, train_y, batch_size, sampler):
-            if args.steps is not None and step >= args.steps:
-                break
-            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            rate = learning_rate(step)
-            for group in optimizer.param_groups:
-                group["lr"] = rate
-            scores = trained(images, return_logits=True)
-            loss = loss_function(scores, labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            clip_gradients(model)
-            optimizer.step()
-            step += 1
-            if step == 1 or step % args.log_every == 0:
-                values = torch.stack([loss.detach(), (predictions(scores) == labels).float().mean()])
-                if world_size > 1:  # the mean over the processes: the whole batch's
-                    dist.all_reduce(values)
-                    values /= world_size
-                if rank == 0:
-                    loss_value, accuracy = values.tolist()
-                    report(args, f"epoch {epoch + 1} step {step}: loss {loss_value:.4f}, accuracy {accuracy:.4f}, "
-                                 f"learning rate {rate:.6g}", step=step, epoch=epoch + 1, loss=loss_value,
-                           accuracy=accuracy, learning_rate=rate)
-        if len(splits["validation"][1]):
-            val_loss, val_accuracy = evaluate(model, *splits["validation"], device)
-            if rank == 0:
-                report(args, f"epoch {epoch + 1}: validation loss {val_loss:.4f}, accuracy {val_accuracy:.4f}",
-                       epoch=epoch + 1, validation_loss=val_loss, validation_accuracy=val_accuracy)
-            if EARLY_STOPPING_PATIENCE is not None:  # every process sees the same weights, so decides alike
-                if best_accuracy is None or val_accuracy > best_accuracy:
-                    best_accuracy, epochs_without_improvement = val_accuracy, 0
-                    best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
-                else:
-                    epochs_without_improvement += 1
-                if epochs_without_improvement >= EARLY_STOPPING_PATIENCE:
-                    model.load_state_dict(best_state)
-                    break
-        if args.steps is not None and step >= args.steps:
-            break
-    seconds = time.perf_counter() - started
-    if rank == 0:
-        test_loss, test_accuracy = evaluate(model, *splits["test"], device)
-        report(args, f"test loss {test_loss:.4f}, accuracy {test_accuracy:.4f} after {step} steps, {seconds:.1f} s",
-               steps=step, test_loss=test_loss, test_accuracy=test_accuracy, seconds=seconds)
-    if args.save_every_rank:
-        save_weights(model, Path(args.save).with_suffix(f".rank{rank}.safetensors"))
-    if rank == 0 and args.save:
-        save_weights(model, args.save)
-        report(args, f"saved the trained weights in {args.save}", saved=str(args.save))
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\\n\\n")[0])
-    parser.add_argument("--data", default=DATA_FOLDER, help=f"the data set's folder (default: {DATA_FOLDER})")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"default {EPOCHS}; 0 only evaluates")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
-                        help=f"examples per step, shared out among the processes (default {BATCH_SIZE})")
-    parser.add_argument("--steps", type=int, default=MAX_STEPS, help="stop after this many steps")
-    parser.add_argument("--seed", type=int, default=SEED, help=f"default {SEED}")
-    parser.add_argument("--weights", help="start from these weights (.safetensors) instead of from scratch")
-    parser.add_argument("--save", default=str(Path(__file__).with_name(TRAINED_WEIGHTS)),
-                        help="where the trained weights go (default: %(default)s)")
-    parser.add_argument("--save-every-rank", action="store_true",
-                        help="every process also saves its own weights, as SAVE.rankN.safetensors")
-    parser.add_argument("--log-every", type=int, default=100, help="report every this many steps")
-    parser.add_argument("--json", action="store_true", help="report as one JSON object per line")
-    parser.add_argument("--cpu", action="store_true", help="train on the CPU even where there is a GPU")
-    args = parser.parse_args()
-    rank, world_size, device = start_processes(args.cpu)
-    try:
-        train(args, rank, world_size, device)
-    finally:
-        if world_size > 1:
-            dist.destroy_process_group()
-
-
-if __name__ == "__main__":
-    main()
 '''

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from engine import optimizers, schedules
 from engine.training.config import TrainingConfig
 
+CLASSIFIER_KINDS = ("softmax", "sigmoid", "logits", "binary_logit")  # engine.output_head's cross-entropy kinds
+
 # LayerLab's optimizer -> (torch.optim class, {LayerLab hyperparameter: torch argument})
 TORCH_OPTIMIZERS = {
     "SGD": ("SGD", {"momentum": "momentum", "nesterov": "nesterov"}),
@@ -40,6 +42,7 @@ class Recipe:
     optimizer: dict  # the engine optimizer's get_config(): name, lr (a number or a schedule config), settings
     head_kind: str
     validation: int | float | None = None  # the project's validation split; None: LayerLab's default
+    target: str = "labels"  # the spec's task: "input" for an autoencoder (engine.output_head)
 
     @classmethod
     def of(cls, network, training: dict | None) -> Recipe:
@@ -61,7 +64,13 @@ class Recipe:
         if config.clipnorm:
             optimizer_config.setdefault("clipnorm", config.clipnorm)
         engine_optimizer = optimizers.get(optimizer_config, network.parameters())  # checks it, fills defaults
-        return cls(config, engine_optimizer.get_config(), network.output_head.kind, _validation(training))
+        head = network.output_head
+        return cls(config, engine_optimizer.get_config(), head.kind, _validation(training),
+                   getattr(head, "target", "labels"))
+
+    @property
+    def input_noise(self) -> float:
+        return float(getattr(self.config, "input_noise", 0.0) or 0.0)
 
     # -- the code ----------------------------------------------------------------------------------------
     def source(self, regularized: list[str]) -> str:
@@ -136,7 +145,14 @@ class Recipe:
                      f"    return {rate} * ((1.0 - {alpha!r}) * cosine + {alpha!r})"]
         return "\n".join(head + body) + "\n"
 
+    @property
+    def classifier(self) -> bool:
+        """True for a head trained with cross-entropy on class labels (the others compare values)."""
+        return self.head_kind in CLASSIFIER_KINDS
+
     def _loss_code(self) -> str:
+        if not self.classifier:
+            return self._value_loss_code()
         if self.head_kind in ("sigmoid", "binary_logit"):
             loss = ["def loss_function(scores, labels):",
                     '    """Binary cross-entropy from the logit (the chance of class 1), as LayerLab computes it."""',
@@ -151,7 +167,33 @@ class Recipe:
             predict = ["def predictions(scores):",
                        '    """The class with the largest score."""',
                        "    return scores.flatten(1).argmax(1)"]
-        return "\n".join(loss) + "\n\n\n" + "\n".join(predict) + "\n"
+        figure = ["def figure(scores, labels):",
+                  '    """The fraction of the examples classified right."""',
+                  "    return (predictions(scores) == labels).float().mean()"]
+        return "\n\n\n".join("\n".join(part) for part in (loss, predict, figure)) + "\n"
+
+    def _value_loss_code(self) -> str:
+        """The loss of a network trained towards values (an autoencoder's input, a regression's targets)."""
+        if self.head_kind == "sigmoid_bce":
+            loss = ["def loss_function(scores, targets):",
+                    '    """Binary cross-entropy of the final sigmoid\'s outputs from its pre-activation (the scores),',
+                    '    as LayerLab computes it: the mean over every value, exact where a sigmoid rounds off."""',
+                    "    return F.binary_cross_entropy_with_logits(scores.flatten(1), targets.flatten(1))"]
+            shown = ["def outputs_of(scores):",
+                     '    """What the network shows from the loss\'s scores: the final sigmoid applied."""',
+                     "    return torch.sigmoid(scores)"]
+        else:
+            loss = ["def loss_function(scores, targets):",
+                    '    """The mean squared error over every value, as LayerLab computes it (the outputs as they are;',
+                    '    targets of another shape with as many values, such as the 1x28x28 input of 784 outputs)."""',
+                    "    return F.mse_loss(scores.flatten(1), targets.flatten(1))"]
+            shown = ["def outputs_of(scores):",
+                     '    """What the network shows from the loss\'s scores: the outputs as they are."""',
+                     "    return scores"]
+        figure = ["def figure(scores, targets):",
+                  '    """The mean squared error of what the network shows."""',
+                  "    return F.mse_loss(outputs_of(scores).flatten(1), targets.flatten(1))"]
+        return "\n\n\n".join("\n".join(part) for part in (loss, shown, figure)) + "\n"
 
     def _clip_code(self) -> str:
         lines = ["def clip_gradients(model):",
