@@ -19,6 +19,7 @@ from engine import (
     datasets,
     export,
     initializers,
+    latent,
     losses,
     metrics,
     ops,
@@ -32,7 +33,7 @@ from engine.data_fit import DataFitProblem, data_fit_problem
 from engine.design_limits import training_memory_problem
 from engine.errors import ModelFileError, SpecError, UserFileError, describe_error
 from engine.files import atomic_write, process_is_running, remove_stale_temporaries
-from engine.metrics import Evaluation, evaluate
+from engine.metrics import ErrorEvaluation, Evaluation, evaluate
 from engine.network import Network, build
 from engine.output_head import OutputHead
 from engine.parallel import keep_blas_threads_on_this_thread, set_core_limit, set_worker_niceness
@@ -50,7 +51,9 @@ __all__ = [
     "losses",
     "metrics",
     "Evaluation",
+    "ErrorEvaluation",
     "evaluate",
+    "latent",
     "ops",
     "optimizers",
     "schedules",

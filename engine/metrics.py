@@ -1,8 +1,14 @@
-"""Classification metrics on host arrays: accuracy, loss, confusion matrix, per-class accuracy, worst mistakes.
+"""Metrics on host arrays. A classifier's: accuracy, loss, confusion matrix, per-class accuracy, worst mistakes.
 
     result = engine.evaluate(net, splits.test_images, splits.test_labels)
     result.accuracy, result.loss, result.confusion          # confusion[true, predicted]
     result.most_confident_mistakes(9)                        # indices into the evaluated arrays
+
+A network that outputs values (an autoencoder, a regression: ``OutputHead.classifier`` is False) gets an
+``ErrorEvaluation`` instead: its loss, mean squared and absolute errors, and the outputs beside the targets.
+
+    result = engine.evaluate(autoencoder, test_images, test_labels)   # labels kept to colour codes by digit
+    result.kind, result.mean_squared_error, result.worst(9)           # "error", 0.041, the worst examples
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class Evaluation:
     confusion: np.ndarray
     probabilities: np.ndarray  # (N, classes) the network's output head's: a final softmax's own output
     labels: np.ndarray
+    kind = "classification"  # (a class attribute: ErrorEvaluation's is "error")
 
     @property
     def predictions(self) -> np.ndarray:
@@ -59,15 +66,50 @@ class Evaluation:
                 "confusion_matrix": self.confusion.tolist()}
 
 
-def evaluate(network, images: np.ndarray, labels: np.ndarray, batch_size: int = 500) -> Evaluation:
-    """Loss (mean cross-entropy, as training computes it) and accuracy of ``network`` in inference mode, in
-    batches; the probabilities are its output head's (``engine.output_head``)."""
-    labels = np.asarray(labels)
-    if len(images) != len(labels):
-        raise ValueError(f"expected as many labels as images; received {len(images)} images, {len(labels)} labels")
-    if len(labels) == 0:
-        raise ValueError("cannot evaluate on an empty set")
+@dataclass
+class ErrorEvaluation:
+    """How a network that outputs values did on a set (all host NumPy, safe to hand to the GUI)."""
+
+    loss: float  # the training loss over the set (mean squared error, or binary cross-entropy)
+    mean_squared_error: float
+    mean_absolute_error: float
+    outputs: np.ndarray  # (N, *output_shape) float32, after the output's activation: what people see
+    targets: np.ndarray  # (N, *output_shape) float32: the inputs for an autoencoder, else the labels
+    labels: np.ndarray | None  # the class labels given (kept to colour an autoencoder's codes), or None
+    kind = "error"
+    accuracy = None  # (no accuracy: nothing is a class)
+
+    def example_errors(self) -> np.ndarray:
+        """(N,) each example's mean squared error."""
+        difference = (self.outputs - self.targets).reshape(len(self.outputs), -1).astype(np.float64)
+        return (difference * difference).mean(axis=1)
+
+    def worst(self, count: int = 16) -> np.ndarray:
+        """Indices of the ``count`` examples with the largest squared error, the largest first."""
+        return np.argsort(-self.example_errors(), kind="stable")[:count]
+
+    def summary(self) -> dict:
+        """JSON-ready figures: loss, mean squared error, mean absolute error, example count."""
+        return {"loss": self.loss, "mean_squared_error": self.mean_squared_error,
+                "mean_absolute_error": self.mean_absolute_error, "examples": int(len(self.outputs))}
+
+
+def evaluate(network, images: np.ndarray, labels: np.ndarray | None, batch_size: int = 500):
+    """``network`` in inference mode over ``images``, in batches: an ``Evaluation`` for a classifier (loss, mean
+    cross-entropy as training computes it, and accuracy; the probabilities are its output head's,
+    ``engine.output_head``), else an ``ErrorEvaluation``. ``labels`` may be None for an autoencoder."""
     head = network.output_head
+    if labels is None and not head.reconstructs:
+        raise ValueError("labels are needed to evaluate a network whose targets are labels")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if len(images) != len(labels):
+            raise ValueError(f"expected as many labels as images; received {len(images)} images, "
+                             f"{len(labels)} labels")
+    if len(images) == 0:
+        raise ValueError("cannot evaluate on an empty set")
+    if not head.classifier:
+        return _evaluate_error(network, images, labels, batch_size)
     num_classes = head.classes
     probabilities = np.empty((len(labels), num_classes), dtype=np.float32)
     total_loss = 0.0
@@ -81,3 +123,24 @@ def evaluate(network, images: np.ndarray, labels: np.ndarray, batch_size: int = 
     return Evaluation(loss=total_loss / len(labels), accuracy=float((predictions == labels).mean()),
                       confusion=confusion_matrix(labels, predictions, num_classes),
                       probabilities=probabilities, labels=labels)
+
+
+def _evaluate_error(network, images, labels, batch_size: int) -> ErrorEvaluation:
+    head = network.output_head
+    count = len(images)
+    shape = (count, *network.output_shape)
+    outputs = np.empty(shape, dtype=np.float32)
+    targets = np.empty(shape, dtype=np.float32)
+    total_loss = 0.0
+    for start in range(0, count, batch_size):
+        batch = images[start:start + batch_size]
+        batch_targets = head.targets(batch, None if labels is None else labels[start:start + batch_size])
+        scores = network.forward(batch, training=False, pre_activation=head.fused)
+        loss, _ = head.loss(scores, batch_targets)
+        total_loss += float(loss) * len(batch)
+        outputs[start:start + len(batch)] = backend.to_host(head.outputs(scores))
+        targets[start:start + len(batch)] = np.asarray(batch_targets, dtype=np.float32).reshape(len(batch), *shape[1:])
+    difference = (outputs - targets).astype(np.float64)
+    return ErrorEvaluation(loss=total_loss / count, mean_squared_error=float((difference * difference).mean()),
+                           mean_absolute_error=float(np.abs(difference).mean()), outputs=outputs, targets=targets,
+                           labels=labels)

@@ -22,7 +22,8 @@ from engine.output_head import OutputHead
 from engine.parallel import engine_threads
 from engine.parameter import ParameterStore
 from engine.shapes import analyse_spec
-from engine.spec import SPEC_FORMAT, SPEC_VERSION
+from engine.spec import DEFAULT_LOSS, DEFAULT_TARGET, SPEC_FORMAT, SPEC_VERSION
+from engine.task import ending_node
 
 DTYPES = ("float32", "float64")
 
@@ -57,7 +58,9 @@ class Network:
         self.output_id = self.order[-1]
         self.input_shape = report[self.input_id].output_shape
         self.output_shape = report[self.output_id].output_shape
-        self.output_head = OutputHead.for_node(self.graph.nodes[self.output_id], self.output_shape)
+        ending = self.graph.nodes[ending_node(self.graph, self.output_id)]  # a final sigmoid before a Reshape
+        self.output_head = OutputHead.for_node(self.graph.nodes[self.output_id], self.output_shape,
+                                               self.graph.loss, self.graph.target, ending)
         self._plan = None  # see _one_image_plan
         self._build()
 
@@ -93,6 +96,10 @@ class Network:
         spec = {"format": SPEC_FORMAT, "version": SPEC_VERSION, "name": self.name, "nodes": nodes, "edges": edges}
         if self.description:
             spec["description"] = self.description
+        if self.graph.loss != DEFAULT_LOSS:  # the task, where it is not a classifier's (docs/spec.md)
+            spec["loss"] = self.graph.loss
+        if self.graph.target != DEFAULT_TARGET:
+            spec["target"] = self.graph.target
         return spec
 
     # -- running ----------------------------------------------------------------------------------
@@ -134,7 +141,8 @@ class Network:
             expected = "x".join(map(str, self.input_shape))
             raise ValueError(f"{self.name}: input must be a batch of shape N x {expected}; "
                              f"received {tuple(x.shape)}")
-        self.layers[self.output_id].skip_activation = pre_activation  # read by its forward and the next backward
+        # read by its forward and the next backward: the output node, or the sigmoid a Reshape follows
+        self.layers[self.output_head.activation_node].skip_activation = pre_activation
         if choose("network forward", self.xp, len(x), training, keep, return_all, timings,
                   pre_activation) == "one-image plan":
             return self._one_image_plan().run(x)  # every drawn digit's reading
@@ -157,6 +165,51 @@ class Network:
                     if unread[s] == 0 and not return_all:
                         del outputs[s]  # no later node reads it
         return outputs if return_all else outputs[self.output_id]
+
+    def forward_from(self, node_id: str, values):
+        """The network's output (inference) when ``node_id``'s output is ``values`` (N, *its shape): only the nodes
+        after it run. What a decoder does with a code (``engine.latent.decode``).
+
+        A ValueError names the node when a later node reads from outside ``node_id``'s downstream (the design
+        has a path around it, so its value alone does not decide the output), or when ``values`` has the
+        wrong shape.
+        """
+        if node_id not in self.layers:
+            raise ValueError(f"{self.name}: there is no node {node_id!r}")
+        shape = tuple(self.shapes[node_id].output_shape)
+        values = self.xp.asarray(values, dtype=self.dtype)
+        if tuple(values.shape[1:]) != shape:
+            raise ValueError(f"{node_id}: values must be a batch of shape N x {'x'.join(map(str, shape))}; "
+                             f"received {tuple(values.shape)}")
+        downstream = self._downstream(node_id)
+        if self.output_id not in downstream:
+            raise ValueError(f"{node_id}: the output {self.output_id} does not depend on this node")
+        for later in downstream - {node_id}:
+            around = [s for s in self.graph.inputs[later] if s not in downstream]
+            if around:
+                raise ValueError(f"{node_id}: {later} also reads {around[0]}, which comes before {node_id} on another "
+                                 f"path; the output cannot be worked out from {node_id}'s values alone")
+        self.layers[self.output_head.activation_node].skip_activation = False
+        with self._threads_for(len(values)):
+            outputs = {node_id: values}
+            for later in self.order:
+                if later == node_id or later not in downstream:
+                    continue
+                layer = self.layers[later]
+                layer.keep_for_backward = False
+                outputs[later] = layer.forward([outputs[s] for s in self.graph.inputs[later]], False)
+                layer.forget()
+        return outputs[self.output_id]
+
+    def _downstream(self, node_id: str) -> set[str]:
+        """``node_id`` and every node that reads from it, directly or not."""
+        seen, waiting = {node_id}, [node_id]
+        while waiting:
+            for consumer in self.graph.consumers[waiting.pop()]:
+                if consumer not in seen:
+                    seen.add(consumer)
+                    waiting.append(consumer)
+        return seen
 
     def _one_image_plan(self) -> OneImagePlan:
         """The compiled single-image inference plan (``engine.one_image``), made at its first use."""

@@ -1,4 +1,4 @@
-"""What a classifier's last node means for its loss and for the probabilities people see.
+"""What a network's last node means for its loss and for what people see: class probabilities, or values.
 
 Keras users end a classifier with ``Dense(10, activation="softmax")`` and train it with cross-entropy;
 others end it with plain logits. Both mean the same here (DESIGN.md): cross-entropy is computed from the
@@ -12,13 +12,25 @@ need nothing new.
     net.backward(dscores)
     probabilities = head.probabilities(net.predict(x))     # (N, classes): what the user sees
 
-The kinds, for a last node with K outputs:
+The spec's task (its "loss" and "target" keys, docs/spec.md) picks the kind. With the default loss,
+"cross_entropy" (a classifier), for a last node with K outputs:
 
     its activation       K       kind            the loss reads           probabilities shown
     softmax              >= 2    "softmax"       the pre-activation       the layer's output
     sigmoid              1       "sigmoid"       the pre-activation       [1 - p, p], p the layer's output
     any other, or none   >= 2    "logits"        the output               softmax(output)
     any other, or none   1       "binary_logit"  the output               [1 - sigmoid, sigmoid](output)
+
+Otherwise the network outputs values compared with float targets of the output's size (the labels of a
+regression set, or the input itself for an autoencoder, target "input"), and nothing is a class:
+
+    loss                   kind            the loss reads                 what people see
+    mean_squared_error     "mse"           the output, as it is           the output
+    binary_cross_entropy   "sigmoid_bce"   the final sigmoid's pre-act.   the sigmoid's output
+
+Binary cross-entropy needs the values to be probabilities: the output ends in a sigmoid, possibly followed
+by layers that only rearrange values (Flatten, Reshape: an autoencoder's Dense 784 sigmoid -> Reshape 1x28x28);
+that sigmoid's node is ``activation_node``, the one ``forward(..., pre_activation=True)`` stops before.
 
 A single output reads as the chance of the second of two classes (``engine.data_fit.outputs_fit_classes``);
 its loss is the binary cross-entropy, its labels 0 or 1. A softmax or sigmoid with cross-entropy is
@@ -34,43 +46,85 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.backend import array_module
-from engine.losses import sigmoid_binary_cross_entropy, softmax_cross_entropy
+from engine.losses import mean_squared_error, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from engine.ops.activations import get_activation, softmax
 
-KINDS = ("softmax", "sigmoid", "logits", "binary_logit")
+KINDS = ("softmax", "sigmoid", "logits", "binary_logit", "mse", "sigmoid_bce")
+CLASSIFIER_KINDS = ("softmax", "sigmoid", "logits", "binary_logit")
+# Layers that only rearrange their input's values: a final sigmoid may come before them (see above).
+SHAPE_ONLY_TYPES = ("Flatten", "Reshape")
 
 
 @dataclass(frozen=True)
 class OutputHead:
-    """How a network's output is trained and read: its ``kind`` (see the table above), the output node, that
-    node's own activation ("linear" for none) and how many classes its probabilities have."""
+    """How a network's output is trained and read: its ``kind`` (see the tables above), the output node, the
+    activation the output ends in ("linear" for none), how many classes its probabilities have (0 when it is
+    not a classifier), the spec's ``loss`` and ``target``, and the node whose activation that is."""
 
     kind: str
     node_id: str
     activation: str
     classes: int
+    loss_name: str = "cross_entropy"
+    target: str = "labels"
+    activation_node: str = ""  # the node the fused loss reads before its activation; "" means node_id
+
+    def __post_init__(self):
+        if not self.activation_node:
+            object.__setattr__(self, "activation_node", self.node_id)
 
     @classmethod
-    def for_node(cls, node: dict, output_shape) -> OutputHead:
-        """The head of a network whose output node is ``node`` (its spec entry) with ``output_shape`` (no batch).
+    def for_node(cls, node: dict, output_shape, loss: str = "cross_entropy", target: str = "labels",
+                 activation_node: dict | None = None) -> OutputHead:
+        """The head of a network whose output node is ``node`` (its spec entry) with ``output_shape`` (no batch),
+        trained with ``loss`` towards ``target`` (the spec's keys). ``activation_node`` is the spec entry of the
+        node the output's values come from after only Flatten / Reshape (``ending_node``); default ``node``.
 
         >>> OutputHead.for_node({"id": "out", "type": "Dense", "units": 10, "activation": "softmax"}, (10,)).kind
         'softmax'
         """
-        activation = node.get("activation") or "linear"
         size = math.prod(output_shape)
+        if loss != "cross_entropy":
+            end = activation_node or node
+            activation = end.get("activation") or "linear"
+            kind = "sigmoid_bce" if loss == "binary_cross_entropy" else "mse"
+            return cls(kind, node["id"], activation if kind == "sigmoid_bce" else (node.get("activation") or "linear"),
+                       0, loss, target, end["id"] if kind == "sigmoid_bce" else node["id"])
+        activation = node.get("activation") or "linear"
         if activation == "softmax" and size == output_shape[0] >= 2:  # (K,) or (K, 1, 1): one value per class
             kind = "softmax"
         elif size == 1:
             kind = "sigmoid" if activation == "sigmoid" else "binary_logit"
         else:
             kind = "logits"
-        return cls(kind, node["id"], activation, 2 if size == 1 else size)
+        return cls(kind, node["id"], activation, 2 if size == 1 else size, loss, target)
+
+    @property
+    def loss(self) -> LossName:
+        """The spec's "loss" key ("cross_entropy", "mean_squared_error" or "binary_cross_entropy"), which is also
+        the loss itself: ``head.loss == "mean_squared_error"`` reads the task, ``head.loss(scores, targets)``
+        computes it (``compute_loss``). Both spellings are in use (contract B of issue 24), hence one name."""
+        return LossName(self.loss_name, self.compute_loss)
+
+    @property
+    def classifier(self) -> bool:
+        """True when the network is trained with cross-entropy on class labels (accuracy and confusion apply)."""
+        return self.kind in CLASSIFIER_KINDS
+
+    @property
+    def reconstructs(self) -> bool:
+        """True when the target is the network's own input (an autoencoder)."""
+        return self.target == "input"
+
+    def targets(self, inputs, labels):
+        """What the loss compares the output with for a batch: the clean ``inputs`` themselves when the network
+        reconstructs its input, else the ``labels`` (class labels, or float targets for regression)."""
+        return inputs if self.reconstructs else labels
 
     @property
     def fused(self) -> bool:
-        """True when the loss reads the output node's pre-activation: ``forward(..., pre_activation=True)``."""
-        return self.kind in ("softmax", "sigmoid")
+        """True when the loss reads the pre-activation of ``activation_node``: ``forward(..., pre_activation=True)``."""
+        return self.kind in ("softmax", "sigmoid", "sigmoid_bce")
 
     @property
     def binary(self) -> bool:
@@ -78,11 +132,17 @@ class OutputHead:
         return self.kind in ("sigmoid", "binary_logit")
 
     # -- the math, side by side: what the loss reads, what people see --------------------------------
-    def loss(self, scores, labels):
-        """(mean cross-entropy, d loss / d scores) for ``scores``, what ``forward(x, pre_activation=self.fused)``
-        returns: logits, before a final softmax or sigmoid. ``labels`` are class indices (N,); a softmax or
-        logits head also takes one-hot rows (N, K). Computed with log-sum-exp, finite for scores of +-1e4.
+    def compute_loss(self, scores, labels):
+        """(mean loss, d loss / d scores) for ``scores``, what ``forward(x, pre_activation=self.fused)`` returns.
+
+        A classifier's ``scores`` are logits, before a final softmax or sigmoid, and ``labels`` class indices
+        (N,); a softmax or logits head also takes one-hot rows (N, K). Computed with log-sum-exp, finite for
+        scores of +-1e4. Any other head takes float targets (N, ...) holding as many values per example as the
+        output (reshaped to it): the mean over every value of the squared error, or of the binary cross-entropy
+        of the sigmoid of ``scores`` (then the gradient is (p - t) / size, exact where p rounds to 0 or 1).
         """
+        if not self.classifier:
+            return self._error_loss(scores, labels)
         flat = scores.reshape(len(scores), -1)
         if self.binary:
             loss, grad = sigmoid_binary_cross_entropy(flat, _binary_targets(labels, len(flat)))
@@ -90,9 +150,25 @@ class OutputHead:
             loss, grad = softmax_cross_entropy(flat, labels)
         return loss, grad.reshape(scores.shape)
 
+    def _error_loss(self, scores, targets):
+        targets = array_module(scores).asarray(targets)
+        if len(targets) != len(scores) or targets.size != scores.size:
+            per_example = math.prod(scores.shape[1:])
+            raise ValueError(f"expected targets of {per_example} value(s) for each of {len(scores)} examples; "
+                             f"received shape {tuple(targets.shape)}")
+        if self.kind == "sigmoid_bce":
+            return sigmoid_binary_cross_entropy(scores, targets)
+        return mean_squared_error(scores, targets)
+
+    def _classes_only(self, what: str) -> None:
+        if not self.classifier:
+            raise ValueError(f"{self.node_id}: {what} are for classifiers; this network is trained with "
+                             f"{self.loss_name.replace('_', ' ')} and outputs values, not classes")
+
     def probabilities(self, outputs):
         """(N, classes) class probabilities from the network's ``outputs`` (what ``forward(x)`` returns): a final
         softmax's own output as it is, [1 - p, p] for a single sigmoid's p, else those of the logits."""
+        self._classes_only("class probabilities")
         flat = outputs.reshape(len(outputs), -1)
         if self.kind == "softmax":
             return flat
@@ -113,10 +189,23 @@ class OutputHead:
         """The predicted class of each example (N,) from the loss's ``scores``, without working out probabilities:
         the largest, or for a single output, class 1 where its chance is above 0.5 (Keras's binary accuracy),
         as the argmax of ``probabilities`` picks."""
+        self._classes_only("class predictions")
         flat = scores.reshape(len(scores), -1)
         if self.binary:
             return (flat[:, 0] > 0).astype(np.int64)
         return flat.argmax(axis=1)
+
+
+class LossName(str):
+    """A head's loss name that can be called to compute that loss (``OutputHead.loss``)."""
+
+    def __new__(cls, name: str, compute):
+        value = super().__new__(cls, name)
+        value._compute = compute
+        return value
+
+    def __call__(self, scores, targets):
+        return self._compute(scores, targets)
 
 
 def _binary_targets(labels, count: int):

@@ -18,6 +18,7 @@ from engine.design_limits import BYTES_PER_VALUE
 from engine.errors import SpecError
 from engine.layers import make_layer
 from engine.spec import parse_graph
+from engine.task import task_problems
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class ShapeReport(Mapping):
     nodes: dict[str, NodeInfo]
     order: list[str]
     errors: list[SpecError] = field(default_factory=list)
+    loss: str = "cross_entropy"  # the spec's task (engine.task): what data_fit_problem checks the data against
+    target: str = "labels"
 
     def __getitem__(self, node_id):
         return self.nodes[node_id]
@@ -122,7 +125,7 @@ def analyse_spec(spec, collect_errors: bool = False):
     ``layers`` maps each node id whose settings were valid to its (unbuilt) layer.
     """
     graph = parse_graph(spec, collect=collect_errors)
-    report = ShapeReport({}, list(graph.order), list(graph.problems))
+    report = ShapeReport({}, list(graph.order), list(graph.problems), graph.loss, graph.target)
     layers = {}
     limit = design_limits.memory_limit_bytes()
 
@@ -157,4 +160,6 @@ def analyse_spec(spec, collect_errors: bool = False):
     too_big = design_limits.network_memory_error(report.nodes.values(), limit)
     if too_big is not None and not any(e.rule == design_limits.MEMORY_RULE for e in report.errors):
         problem(too_big)  # (once per design: a node already too big says enough)
+    for error in task_problems(graph, report):  # the loss and target against the design (rules "loss", ...)
+        problem(error)
     return graph, layers, report

@@ -14,6 +14,13 @@ from engine.errors import SpecError
 SPEC_FORMAT = "layerlab-network"
 SPEC_VERSION = 1
 
+# The task (docs/spec.md, "Task: loss and target"): what the network is trained to do. Absent keys mean a
+# classifier trained with cross-entropy on class labels, as every spec before these keys existed.
+LOSSES = ("cross_entropy", "mean_squared_error", "binary_cross_entropy")
+TARGETS = ("labels", "input")
+DEFAULT_LOSS = "cross_entropy"
+DEFAULT_TARGET = "labels"
+
 
 @dataclass
 class Graph:
@@ -25,6 +32,8 @@ class Graph:
     consumers: dict[str, list[str]]
     order: list[str]
     problems: list[SpecError] = field(default_factory=list)  # structural problems found in collecting mode
+    loss: str = DEFAULT_LOSS  # the spec's "loss" key
+    target: str = DEFAULT_TARGET  # the spec's "target" key: "input" for an autoencoder
 
     @property
     def input_ids(self) -> list[str]:
@@ -101,8 +110,24 @@ def parse_graph(spec, collect: bool = False) -> Graph:
 
     order = _topological_order(nodes, inputs, consumers)
     graph = Graph(str(spec.get("name", "network")), nodes, inputs, consumers, order)
+    graph.loss = _task_key(spec, "loss", LOSSES, DEFAULT_LOSS, graph, collect)
+    graph.target = _task_key(spec, "target", TARGETS, DEFAULT_TARGET, graph, collect)
     _check_connections(graph, collect)
     return graph
+
+
+def _task_key(spec: dict, key: str, allowed: tuple[str, ...], default: str, graph: Graph, collect: bool) -> str:
+    """The spec's "loss" or "target" value when it is one of ``allowed``; a bad one is a SpecError with rule
+    ``key`` (in collecting mode a problem, and the default is used so that shapes can still be shown)."""
+    value = spec.get(key, default)
+    if value in allowed:
+        return value
+    error = SpecError(f"'{key}' must be one of {', '.join(repr(a) for a in allowed)}; received {value!r:.60}",
+                      rule=key)
+    if not collect:
+        raise error
+    graph.problems.append(error)
+    return default
 
 
 def _topological_order(nodes, inputs, consumers) -> list[str]:

@@ -29,7 +29,17 @@ from engine.datasets.loading import DatasetStatus, clear_cache, get_info, list_d
 from engine.datasets.registry import REGISTRY, DataFile, DatasetInfo
 from engine.datasets.splits import Splits, prepare, split_off, to_float
 from engine.datasets.storage import DATA_DIR_ENV, IMPORTED_DIR_ENV, data_dir, imported_dir
-from engine.datasets.toy import TOY_DATASETS, ToyData, circles, gaussian_clusters, make_toy, spiral, xor
+from engine.datasets.toy import (
+    REGRESSION_TOY_DATASETS,
+    TOY_DATASETS,
+    ToyData,
+    circles,
+    gaussian_clusters,
+    make_toy,
+    sine,
+    spiral,
+    xor,
+)
 from engine.datasets.user_sets import (
     check_imported_name,
     damaged_imported,
@@ -44,10 +54,11 @@ from engine.datasets.user_sets import (
 __all__ = [
     "Augmentation", "BatchIterator", "DATA_DIR_ENV", "DataFile", "Dataset", "DatasetError", "DatasetInfo",
     "DatasetStatus", "IMPORTED_DIR_ENV", "IMPORT_FORMATS", "ImportCancelled", "ImportedSet", "ProgressCallback",
-    "REGISTRY", "Splits", "TOY_DATASETS", "ToyData", "check_imported_name", "circles", "clear_cache",
+    "REGISTRY", "REGRESSION_TOY_DATASETS", "Splits", "TOY_DATASETS", "ToyData", "check_imported_name", "circles",
+    "clear_cache",
     "damaged_imported", "data_dir", "dataset_sha256", "delete_imported", "detect_format", "download_file", "fetch",
     "find_imported",
     "gaussian_clusters", "get_info", "import_csv", "import_idx_folder", "import_image_folder", "import_npz",
     "import_path", "imported_dir", "list_datasets", "list_imported", "load", "make_toy", "prepare", "read_idx",
-    "save_imported", "spiral", "split_off", "suggest_imported_name", "to_float", "write_idx", "xor",
+    "save_imported", "sine", "spiral", "split_off", "suggest_imported_name", "to_float", "write_idx", "xor",
 ]

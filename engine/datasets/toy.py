@@ -1,8 +1,13 @@
-"""Toy 2-D classification sets, generated as in TensorFlow Playground, for decision-boundary views.
+"""Toy 2-D classification sets, generated as in TensorFlow Playground, for decision-boundary views; and one
+regression set, "sine", for networks that output values (trained with mean_squared_error).
 
     data = make_toy("spiral", n=400, noise=0.1, seed=0)
     data.points      # float32 (400, 2), roughly within [-6, 6]
     data.labels      # int64 (400,), 0 or 1 (Playground's -1 / +1)
+
+    data = make_toy("sine", n=400, noise=0.1, seed=0)
+    data.points      # float32 (400, 1), x in [-3, 3]
+    data.labels      # float32 (400, 1), sin(x) plus noise; data.num_classes == 0, data.target_width == 1
 
 ``noise`` follows Playground's slider: 0 (clean) to 0.5 (very noisy). Points come shuffled.
 """
@@ -19,13 +24,19 @@ from engine.datasets.errors import DatasetError
 @dataclass(frozen=True)
 class ToyData:
     name: str
-    points: np.ndarray  # float32 (N, 2)
-    labels: np.ndarray  # int64 (N,)
-    class_names: tuple[str, ...]
+    points: np.ndarray  # float32 (N, 2); (N, 1) for "sine"
+    labels: np.ndarray  # int64 (N,) classes; float32 (N, 1) target values for "sine"
+    class_names: tuple[str, ...]  # empty for a regression set
 
     @property
     def num_classes(self) -> int:
+        """How many classes; 0 for a regression set, whose labels are values."""
         return len(self.class_names)
+
+    @property
+    def target_width(self) -> int | None:
+        """How many target values each example has (a regression set); None for classes."""
+        return int(self.labels.shape[1]) if self.labels.ndim == 2 else None
 
 
 def spiral(n: int = 200, noise: float = 0.0, seed: int = 0, classes: int = 2) -> ToyData:
@@ -82,7 +93,18 @@ def gaussian_clusters(n: int = 200, noise: float = 0.0, seed: int = 0, classes: 
     return _finish("gaussian", parts, rng, tuple(f"cluster {k}" for k in range(classes)))
 
 
-TOY_DATASETS = {"spiral": spiral, "xor": xor, "circles": circles, "gaussian": gaussian_clusters}
+def sine(n: int = 200, noise: float = 0.0, seed: int = 0) -> ToyData:
+    """Regression: x uniform in [-3, 3] (one feature), target sin(x) plus Gaussian noise of standard deviation
+    ``noise``; labels float32 (N, 1). No classes."""
+    rng = _check(n, noise, seed)
+    x = rng.uniform(-3, 3, size=(n, 1))
+    y = np.sin(x) + rng.normal(0.0, 1.0, size=(n, 1)) * noise
+    return ToyData("sine", x.astype(np.float32), y.astype(np.float32), ())
+
+
+TOY_DATASETS = {"spiral": spiral, "xor": xor, "circles": circles, "gaussian": gaussian_clusters, "sine": sine}
+# The toy sets whose labels are values, not classes (trained with mean_squared_error).
+REGRESSION_TOY_DATASETS = ("sine",)
 
 
 def make_toy(name: str, n: int = 200, noise: float = 0.0, seed: int = 0, **options) -> ToyData:

@@ -33,6 +33,9 @@ class TrainingConfig:
     snapshot_every_steps: int | None = 100  # publish a weight snapshot (for live views) this often...
     snapshot_every_seconds: float | None = None  # ...and/or this often
     eval_batch_size: int = 500
+    # The standard deviation of Gaussian noise added to each training input (images then clipped to [0, 1]);
+    # the target stays the clean example: a denoising autoencoder. Seeded by the run (seed and step).
+    input_noise: float = 0.0
 
     def __post_init__(self):
         self.validate()
@@ -59,9 +62,9 @@ class TrainingConfig:
             raise ValueError(f"seed must be an integer >= 0; received seed={self.seed!r:.60}")
         if self.seed > MAX_SEED:
             raise ValueError(f"seed must be at most {MAX_SEED:,}; received seed={_big(self.seed)}")
-        for name in ("l2", "clipnorm", "snapshot_every_seconds"):
+        for name in ("l2", "clipnorm", "snapshot_every_seconds", "input_noise"):
             value = getattr(self, name)
-            if value is None and name != "l2":
+            if value is None and name not in ("l2", "input_noise"):
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0; received {name}={value!r:.60}")

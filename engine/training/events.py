@@ -16,11 +16,16 @@ class StepEvent:
     step: int  # steps done so far in the run (1 after the first)
     epoch: int  # the epoch this step belongs to (0-based)
     loss: float
-    batch_accuracy: float
+    batch_accuracy: float | None  # None for a network that is not a classifier (OutputHead.classifier)
     learning_rate: float  # the rate this step used
     samples_per_second: float  # smoothed over recent steps
     elapsed: float  # seconds of training so far (pauses excluded)
     learning_rate_changed: bool = False  # the first step at a rate set while training (Trainer.set_learning_rate)
+
+    @property
+    def accuracy(self) -> float | None:
+        """The batch's accuracy (``batch_accuracy``); None when the network is not a classifier."""
+        return self.batch_accuracy
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,10 @@ class EpochEvent:
     epoch: int  # the epoch just finished (0-based)
     step: int
     train_loss: float  # mean over the epoch's steps
-    train_accuracy: float
+    train_accuracy: float | None  # None for a network that is not a classifier
     val_loss: float | None  # None without a validation split
-    val_accuracy: float | None
-    improved: bool  # a new best validation accuracy (kept as the best weights)
+    val_accuracy: float | None  # None without a validation split, or for a network that is not a classifier
+    improved: bool  # a new best epoch (kept as the best weights): higher validation accuracy, or lower loss
     elapsed: float
 
 
@@ -57,9 +62,10 @@ class FinishedEvent:
     reason: str  # "completed", "max_steps", "stopped" or "early_stopping"
     step: int
     epoch: int
-    best_val_accuracy: float | None
+    best_val_accuracy: float | None  # None without validation, or for a network that is not a classifier
     elapsed: float
     message: str
+    best_val_loss: float | None = None  # the best epoch's validation loss
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ def checked_state(path, state, num_samples: int) -> dict:
     best = state.get("best_val_accuracy")
     if best is not None and not (_is_number(best) and 0 <= best <= 1):
         field.fail("best_val_accuracy", "null or a number from 0 to 1")
+    best_loss = state.get("best_val_loss")
+    if best_loss is not None and not _is_number(best_loss):
+        field.fail("best_val_loss", "null or a number")
     _checked_batches(path, state.get("batches"), num_samples)
     _checked_list(field, "history", lambda item: isinstance(item, dict), "objects")
     _checked_list(field, "learning_rate_changes", _is_rate_change, 'objects like {"step": 12, "lr": 0.001}')

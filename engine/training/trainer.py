@@ -80,6 +80,8 @@ class Trainer:
         self.step = int(state.get("step", 0))
         self.history: list[dict] = list(state.get("history", []))
         self.best_val_accuracy: float | None = state.get("best_val_accuracy")
+        # The best epoch's validation loss: what "best" means for a network that is not a classifier (lowest).
+        self.best_val_loss: float | None = state.get("best_val_loss")
         self.epochs_without_improvement = int(state.get("epochs_without_improvement", 0))
         self.elapsed = float(state.get("elapsed", 0.0))
         self.best_weights: dict | None = None
@@ -211,8 +213,11 @@ class Trainer:
         started = time.perf_counter()
         moving_statistics = {name: buffer.copy() for name, buffer in net.buffers().items()}  # small
         head = net.output_head  # a final softmax or sigmoid: the loss reads the pre-activation (fused)
+        targets = head.targets(images, labels)  # an autoencoder's: the clean images, taken before any noise
+        if self.config.input_noise:
+            images = _with_noise(images, self.config.input_noise, self.config.seed, self.step)
         scores = net.forward(xp.asarray(images), training=True, pre_activation=head.fused)
-        loss, dscores = head.loss(scores, labels)
+        loss, dscores = head.loss(scores, targets)
         loss = float(loss)
         if not math.isfinite(loss):
             for name, buffer in net.buffers().items():  # the bad batch also moved BatchNorm's statistics
@@ -220,7 +225,7 @@ class Trainer:
             return self._fail_on_bad_loss(loss, epoch)
         xp.copyto(self._last_good, net.store.values)  # these weights gave a finite loss
         self._has_last_good = True
-        correct = int((head.predictions(scores) == xp.asarray(labels)).sum())
+        correct = int((head.predictions(scores) == xp.asarray(labels)).sum()) if head.classifier else 0
         net.backward(dscores, input_grad=False)
         self.optimizer.step()
         self.step += 1
@@ -231,7 +236,8 @@ class Trainer:
         self._epoch_totals[1] += correct
         self._epoch_totals[2] += len(labels)
         rate_changed, self._rate_changed = self._rate_changed, False
-        self._emit(StepEvent(self.step, epoch, loss, correct / len(labels), learning_rate, self._speed,
+        accuracy = correct / len(labels) if head.classifier else None  # no classes, no accuracy
+        self._emit(StepEvent(self.step, epoch, loss, accuracy, learning_rate, self._speed,
                              self.elapsed + seconds, rate_changed))
         self._maybe_snapshot(epoch)
         return None
@@ -267,17 +273,23 @@ class Trainer:
         self._epoch_totals = [0.0, 0.0, 0]
         val_loss = val_accuracy = None
         improved = False
+        classifier = self.network.output_head.classifier
         if self.data.val_images is not None:
             result = evaluate(self.network, self.data.val_images, self.data.val_labels, self.config.eval_batch_size)
-            val_loss, val_accuracy = result.loss, result.accuracy
-            improved = self.best_val_accuracy is None or val_accuracy > self.best_val_accuracy
+            val_loss, val_accuracy = result.loss, result.accuracy  # accuracy None for a network of values
+            if classifier:  # the best epoch: a classifier's highest validation accuracy, else the lowest loss
+                improved = self.best_val_accuracy is None or val_accuracy > self.best_val_accuracy
+            else:
+                improved = self.best_val_loss is None or val_loss < self.best_val_loss
             if improved:
                 self.best_val_accuracy = val_accuracy
+                self.best_val_loss = val_loss
                 self.best_weights = self.network.state_dict()
                 self.epochs_without_improvement = 0
             else:
                 self.epochs_without_improvement += 1
-        event = EpochEvent(epoch, self.step, loss_sum / max(count, 1), correct / max(count, 1), val_loss,
+        train_accuracy = correct / max(count, 1) if classifier else None
+        event = EpochEvent(epoch, self.step, loss_sum / max(count, 1), train_accuracy, val_loss,
                            val_accuracy, improved, self.elapsed)
         self.history.append({"epoch": epoch, "step": self.step, "train_loss": event.train_loss,
                              "train_accuracy": event.train_accuracy, "val_loss": val_loss,
@@ -291,16 +303,20 @@ class Trainer:
 
     def _finish(self, reason: str) -> FinishedEvent:
         restored = ""
+        classifier = self.network.output_head.classifier
         if self.best_weights is not None and self.config.early_stopping_patience is not None:
             self.network.load_state_dict(self.best_weights)
-            restored = f"; kept the best weights (validation accuracy {self.best_val_accuracy:.4f})"
+            if classifier:
+                restored = f"; kept the best weights (validation accuracy {self.best_val_accuracy:.4f})"
+            else:
+                restored = f"; kept the best weights (validation loss {self.best_val_loss:.4g})"
+        better = "better validation accuracy" if classifier else "lower validation loss"
         messages = {"completed": f"finished {self.config.epochs} epoch(s)",
                     "max_steps": f"reached {self.config.max_steps} steps",
                     "stopped": "stopped on request",
-                    "early_stopping": f"no better validation accuracy for {self.config.early_stopping_patience} "
-                                      f"epoch(s)"}
+                    "early_stopping": f"no {better} for {self.config.early_stopping_patience} epoch(s)"}
         return self._emit(FinishedEvent(reason, self.step, self.batches.epoch, self.best_val_accuracy, self.elapsed,
-                                        messages[reason] + restored))
+                                        messages[reason] + restored, self.best_val_loss))
 
     def _emit(self, event):
         self.callback(event)
@@ -311,7 +327,8 @@ class Trainer:
         """The run's position and counters, JSON-ready (saved in checkpoint metadata)."""
         return {"format": TRAINER_STATE_FORMAT, "version": TRAINER_STATE_VERSION, "config": self.config.to_dict(),
                 "step": self.step, "batches": self.batches.state(), "history": self.history,
-                "best_val_accuracy": self.best_val_accuracy, "elapsed": self.elapsed,
+                "best_val_accuracy": self.best_val_accuracy, "best_val_loss": self.best_val_loss,
+                "elapsed": self.elapsed,
                 "epochs_without_improvement": self.epochs_without_improvement,
                 "epoch_totals": list(self._epoch_totals), "learning_rate_changes": list(self.learning_rate_changes)}
 
@@ -340,4 +357,13 @@ class Trainer:
 
 def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
+
+
+def _with_noise(images: np.ndarray, std: float, seed: int, step: int) -> np.ndarray:
+    """A noisy copy of a batch of inputs (the originals stay clean: they may be the targets). Gaussian noise of
+    standard deviation ``std``; images (N, C, H, W) are clipped back to [0, 1], where their pixels live. Drawn
+    from the run's seed and the step, so a resumed run adds the same noise."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, step, 1]))  # (1: apart from the dropout stream)
+    noisy = images + rng.normal(0.0, std, size=images.shape).astype(images.dtype, copy=False)
+    return np.clip(noisy, 0.0, 1.0, out=noisy) if images.ndim == 4 else noisy
 
