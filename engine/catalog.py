@@ -18,7 +18,7 @@ class LayerTypeInfo:
     description: str
 
 
-GROUPS = ("core", "convolution", "pooling", "normalisation/regularisation", "activation", "merge")
+GROUPS = ("core", "convolution", "pooling", "recurrent", "normalisation/regularisation", "activation", "merge")
 
 LAYER_TYPES: tuple[LayerTypeInfo, ...] = (
     LayerTypeInfo("Input", "core", "Where data enters: declares the shape of one example, e.g. 1x28x28."),
@@ -34,6 +34,11 @@ LAYER_TYPES: tuple[LayerTypeInfo, ...] = (
     LayerTypeInfo("MaxPooling2D", "pooling",
                   "Keeps the largest value in each window: smaller maps, some shift tolerance."),
     LayerTypeInfo("AveragePooling2D", "pooling", "Averages each window: smaller, smoother feature maps."),
+    LayerTypeInfo("SimpleRNN", "recurrent",
+                  "Reads a sequence step by step, carrying a hidden state: h = tanh(x W + h R + b)."),
+    LayerTypeInfo("LSTM", "recurrent",
+                  "A recurrent layer with a memory cell and input, forget and output gates: remembers long."),
+    LayerTypeInfo("GRU", "recurrent", "A lighter gated recurrent layer (update and reset gates, no separate cell)."),
     LayerTypeInfo("BatchNormalization", "normalisation/regularisation",
                   "Normalises each channel over the batch, then rescales; steadies and speeds training."),
     LayerTypeInfo("Dropout", "normalisation/regularisation",

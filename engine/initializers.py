@@ -196,10 +196,37 @@ class LecunNormal(_Preset):
     name, preset = "lecun_normal", (1.0, "fan_in", "truncated_normal")
 
 
+class Orthogonal(Initializer):
+    """A random orthogonal matrix times ``gain`` (Keras default 1.0); the default for recurrent kernels.
+
+    As Keras: the shape is read as a matrix (product of all axes but the last) x (last axis); a normal draw
+    of the taller orientation is QR-factored, Q's columns signed by R's diagonal (so Q is uniformly
+    distributed), and transposed back where the matrix is wider than tall. An (H, 4H) LSTM recurrent kernel
+    thus has orthonormal rows.
+    """
+
+    name = "orthogonal"
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = checks.initial_value(self.name, "gain", gain)
+
+    def _draw(self, shape, fan_in, fan_out, rng):
+        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+        columns = shape[-1] if shape else 1
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, columns), min(rows, columns))))
+        q *= np.sign(np.diag(r))
+        if rows < columns:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+    def get_config(self):
+        return {"name": self.name, "gain": self.gain}
+
+
 INITIALIZERS: dict[str, type[Initializer]] = {
     cls.name: cls
     for cls in (Zeros, Ones, Constant, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-                LecunNormal, TruncatedNormal, RandomNormal, RandomUniform, VarianceScaling)
+                LecunNormal, TruncatedNormal, RandomNormal, RandomUniform, VarianceScaling, Orthogonal)
 }
 
 

@@ -278,6 +278,15 @@ class Network:
     def num_params(self) -> int:
         return int(self.store.values.size)
 
+    def hidden_states(self, node_id: str):
+        """A recurrent node's hidden state at every step of the last forward pass: host (N, steps, units).
+
+        None for a node that is not recurrent (SimpleRNN, LSTM, GRU) or before any pass; the Activations view
+        shows it as an image (steps x units per example). KeyError for an id not in the network.
+        """
+        reader = getattr(self.layers[node_id], "hidden_states", None)
+        return reader() if reader is not None else None
+
     def zero_grad(self) -> None:
         self.store.grads.fill(0)
 

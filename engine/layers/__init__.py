@@ -9,12 +9,13 @@ from engine.layers.core import Activation, Dense, Dropout, Flatten, Input
 from engine.layers.decoder import Conv2DTranspose, UpSampling2D
 from engine.layers.merge import Add, Concatenate
 from engine.layers.normalization import BatchNormalization
+from engine.layers.recurrent import GRU, LSTM, SimpleRNN
 from engine.layers.reshape import Reshape
 
 LAYER_CLASSES: dict[str, type[Layer]] = {
     cls.type_name: cls
     for cls in (Input, Dense, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Dropout,
-                Activation, Add, Concatenate, Reshape, UpSampling2D, Conv2DTranspose)
+                Activation, Add, Concatenate, Reshape, SimpleRNN, LSTM, GRU, UpSampling2D, Conv2DTranspose)
 }
 
 
