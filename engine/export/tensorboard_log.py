@@ -121,7 +121,8 @@ class TensorBoardLogger:
             # The first step seen: a new run starts at 0 s; a resumed one at this step (its own time is lost).
             self._epoch_started_at = 0.0 if event.step == 1 else event.elapsed
         self.writer.add_scalar("train/loss", event.loss, event.step)
-        self.writer.add_scalar("train/accuracy", event.batch_accuracy, event.step)
+        if event.batch_accuracy is not None:  # None for a network that is not a classifier (issue 24)
+            self.writer.add_scalar("train/accuracy", event.batch_accuracy, event.step)
         self.writer.add_scalar("train/learning_rate", event.learning_rate, event.step)
 
     def _epoch(self, event: EpochEvent) -> None:
