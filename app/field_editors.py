@@ -224,26 +224,52 @@ class PaddingEditor(FieldEditor):
 
 
 class ShapeEditor(FieldEditor):
-    """An Input's shape typed as '1, 28, 28' (an image C, H, W) or '784' (a vector)."""
+    """A shape typed as numbers, '1, 28, 28' or '28x28'.
 
-    def __init__(self):
+    An Input's shape (the default) is one number (features) or three (channels, height, width), each >= 1.
+    A declaration whose numbers may go below 1 (Reshape's target_shape: ``low=-1``) takes 1 to 3 numbers, one
+    of which may be -1 (worked out from the input's size), and is held to the declaration's own check, so the
+    rule and its words are the engine's.
+    """
+
+    INPUT_HINT = "Type one number (features) or three (channels, height, width)"
+    INFERRED_HINT = "Type 1 to 3 numbers, e.g. 28, 28; one of them may be -1 (worked out from the input's size)"
+
+    def __init__(self, declared=None):
         super().__init__()
+        self.inferred_allowed = declared is not None and declared.low is not None and declared.low < 1
+        self._check = declared.check if self.inferred_allowed else None
         self.line = QLineEdit()
-        self.line.setPlaceholderText("channels, height, width — or features")
+        self.line.setPlaceholderText("e.g. 28, 28 — one may be -1" if self.inferred_allowed
+                                     else "channels, height, width — or features")
         self._layout.addWidget(self.line)
         self.line.editingFinished.connect(self._commit)
+        self._why_refused = ""
 
-    @staticmethod
-    def parse(text: str) -> list[int] | None:
+    def parse(self, text: str) -> list[int] | None:
+        """The numbers in ``text`` if they make a shape this editor takes, else None (``_why_refused`` says why)."""
         parts = [p for p in text.replace("×", ",").replace("x", ",").replace(" ", ",").split(",") if p]
-        if len(parts) not in (1, 3) or not all(p.isdigit() and int(p) > 0 for p in parts):
-            return None
-        return [int(p) for p in parts]
+        numbers = [int(p) for p in parts if p.lstrip("-").isdigit() and len(p) - len(p.lstrip("-")) <= 1]
+        if len(numbers) != len(parts):
+            numbers = None
+        elif not self.inferred_allowed:
+            if len(numbers) not in (1, 3) or any(n <= 0 for n in numbers):
+                numbers = None
+        elif not 1 <= len(numbers) <= 3 or any(n == 0 or n < -1 for n in numbers) or numbers.count(-1) > 1:
+            numbers = None
+        elif self._check is not None:
+            try:
+                self._check(numbers, "target shape")
+            except ValueError as refusal:  # the engine's own words
+                self._why_refused = str(refusal)
+                return None
+        self._why_refused = "" if numbers else (self.INFERRED_HINT if self.inferred_allowed else self.INPUT_HINT)
+        return numbers
 
     def _commit(self) -> None:
         shape = self.parse(self.line.text())
         self.line.setStyleSheet("" if shape else INVALID_STYLE)
-        self.line.setToolTip("" if shape else "Type one number (features) or three (channels, height, width)")
+        self.line.setToolTip("" if shape else self._why_refused)
         if shape is not None and not self._showing:
             self.value_edited.emit(shape)
 
@@ -381,7 +407,7 @@ def editor_for(declared) -> FieldEditor:
     elif kind == "padding":
         editor = PaddingEditor(int(declared.low), int(declared.high))
     elif kind == "shape":
-        editor = ShapeEditor()
+        editor = ShapeEditor(declared)
     elif kind == "initializer":
         editor = InitializerEditor()
     else:

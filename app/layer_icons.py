@@ -15,7 +15,10 @@ MARKS = {
     "Input": "IN",
     "Dense": "FC",
     "Flatten": "FL",
+    "Reshape": "RS",
     "Conv2D": "CV",
+    "Conv2DTranspose": "CT",  # a transposed convolution: the decoder's learned upsampling
+    "UpSampling2D": "UP",
     "MaxPooling2D": "MP",
     "AveragePooling2D": "AP",
     "BatchNormalization": "BN",
@@ -23,6 +26,9 @@ MARKS = {
     "Activation": "σ",
     "Add": "+",
     "Concatenate": "‖",
+    "SimpleRNN": "RN",
+    "LSTM": "LS",
+    "GRU": "GR",
 }
 SIZE = 32
 

@@ -29,6 +29,7 @@ GROUP_COLORS = {
     "normalisation/regularisation": "#8e24aa",
     "activation": "#f4511e",
     "merge": "#43a047",
+    "recurrent": "#d81b60",
 }
 UNKNOWN_GROUP_COLOR = "#757575"
 

@@ -24,6 +24,9 @@ ID_PREFIXES = {
     "Activation": "act",
     "Add": "add",
     "Concatenate": "concat",
+    "SimpleRNN": "rnn",
+    "UpSampling2D": "upsample",
+    "Conv2DTranspose": "convt",
 }
 
 STARTER_SETTINGS = {
@@ -32,6 +35,12 @@ STARTER_SETTINGS = {
     "Conv2D": {"filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
     "Dropout": {"rate": 0.5},
     "Activation": {"activation": "relu"},
+    "Reshape": {"target_shape": [-1]},  # valid after anything (all values in a row): then type the shape wanted
+    "SimpleRNN": {"units": 128},
+    "LSTM": {"units": 128},
+    "GRU": {"units": 128},
+    # A decoder's usual step: twice the height and width (the kernel stride 2, TensorFlow's 'same' rule).
+    "Conv2DTranspose": {"filters": 32, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"},
 }
 
 

@@ -60,7 +60,7 @@ def test_double_clicking_an_entry_asks_to_add_it(palette):
         ("pool", ["MaxPooling2D", "AveragePooling2D"]),
         ("POOL", ["MaxPooling2D", "AveragePooling2D"]),
         ("residual", ["Add"]),  # from the description
-        ("conv filters", ["Conv2D"]),  # every word must match
+        ("conv filters", ["Conv2D", "Conv2DTranspose"]),  # every word must match
         ("merge", ["Add", "Concatenate"]),  # from the group
     ],
 )
