@@ -23,7 +23,7 @@ from engine.datasets.storage import download_folder, find_local_copy
 from engine.datasets.user_sets import imported_folder
 from engine.export.extras import require
 from engine.export.keras_layers import KerasExportError, KerasGraph, wrap
-from engine.export.keras_script import EXCLUDE_DECAY, PADDED_POOLING, SCRIPT, STEP_DECAY
+from engine.export.keras_script import EXCLUDE_DECAY, INPUT_NOISE, PADDED_POOLING, SCRIPT, STEP_DECAY
 from engine.export.keras_training import LOSSES, KerasOptimizer, training_config
 from engine.files import atomic_write
 
@@ -55,14 +55,24 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
     """(the script's text, {key: float32 array in Keras's layout}) for ``network``; writes nothing."""
     config = training_config(training)
     optimizer = KerasOptimizer(config)
-    graph = KerasGraph(network, l2=optimizer.l2)
-    loss, metric = LOSSES[network.output_head.kind]
+    head = network.output_head
+    input_noise = float(getattr(config, "input_noise", 0.0) or 0.0)
+    graph = KerasGraph(network, l2=optimizer.l2, input_noise=input_noise)
+    loss, metric = LOSSES[head.kind]
+    classifier = "accuracy" in metric  # else a network trained towards values (an autoencoder, a regression)
     notes = list(optimizer.notes)
     if config.augment:
         notes.append("LayerLab's run augmented its training images; this script trains on them as they are.")
     if network.output_head.kind == "softmax":
         notes.append("The model ends in a softmax, so the loss reads probabilities (from_logits=False; Keras clips "
                      "them away from 0 and 1), where LayerLab's reads the logits before it.")
+    if head.kind == "sigmoid_bce":
+        notes.append("The model ends in a sigmoid, so the binary cross-entropy reads its probabilities (Keras clips "
+                     "them away from 0 and 1), where LayerLab's reads the pre-activation: the same figures except "
+                     "where a value's probability rounds to 0 or 1.")
+    if input_noise:
+        notes.append(f"Training inputs get Gaussian noise (standard deviation {input_noise!r}; the InputNoise "
+                     f"layer, active only in training); the targets stay the clean inputs.")
     validation = training.get("validation", DEFAULT_VALIDATION) if training else DEFAULT_VALIDATION
     if not isinstance(validation, (int, float)) or isinstance(validation, bool) or not 0 <= validation < 1:
         validation = DEFAULT_VALIDATION
@@ -86,6 +96,13 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
         eval_batch_size=repr(config.eval_batch_size),
         step_decay=STEP_DECAY if optimizer.needs_step_decay else "",
         padded_pooling=PADDED_POOLING if graph.needs_padded_pooling else "",
+        input_noise_layer=INPUT_NOISE if input_noise else "",
+        classifier=repr(classifier),
+        target=repr(getattr(head, "target", "labels")),
+        figure=repr("accuracy" if classifier else "mean_squared_error"),
+        monitor=repr("val_accuracy" if classifier else "val_loss"),
+        monitor_words="validation accuracy" if classifier else "validation loss",
+        monitor_mode=repr("max" if classifier else "min"),
         body="\n".join(f"    {line}" for line in graph.lines),
         input_var=graph.input_var,
         output_var=graph.output_var,

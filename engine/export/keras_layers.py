@@ -26,6 +26,7 @@ import re
 import numpy as np
 
 from engine.errors import SpecError
+from engine.export.keras_sequence_layers import SequenceAndDecoderEmitters
 from engine.initializers import get as get_initializer
 from engine.ops.padding import conv_geometry
 
@@ -35,11 +36,13 @@ KERAS_INITIALIZERS = {
     "glorot_normal": "GlorotNormal", "he_uniform": "HeUniform", "he_normal": "HeNormal",
     "lecun_uniform": "LecunUniform", "lecun_normal": "LecunNormal", "truncated_normal": "TruncatedNormal",
     "random_normal": "RandomNormal", "random_uniform": "RandomUniform", "variance_scaling": "VarianceScaling",
+    "orthogonal": "Orthogonal",
 }
 
 
 # Names a node's variable must not take: the script's imports and globals, and Python's builtins.
-RESERVED = {"keras", "layers", "np", "argparse", "gzip", "Path", "PaddedPooling2D", "StepDecay", *dir(builtins)}
+RESERVED = {"keras", "layers", "np", "argparse", "gzip", "Path", "PaddedPooling2D", "StepDecay", "InputNoise",
+            *dir(builtins)}
 LINE = 112  # the longest line written before breaking a call's arguments
 
 
@@ -83,19 +86,21 @@ class KerasExportError(SpecError):
     """A design, or one node of it, that the Keras export cannot write; the message names the node."""
 
 
-class KerasGraph:
+class KerasGraph(SequenceAndDecoderEmitters):
     """The code of ``build_model()``'s body and the weights it loads, for one network.
 
     ``lines``: the statements building the model (each node a layer called on its inputs, in run order);
     ``input_var`` and ``output_var``: the variables holding the model's input and output; ``model_name``;
     ``weights``: {key: array in Keras layout};
     ``weight_names``: {Keras layer name: [keys, in the order ``layer.set_weights`` takes them]}.
-    ``l2``: the L2 factor of every kernel's ``kernel_regularizer`` (0: none).
+    ``l2``: the L2 factor of every kernel's ``kernel_regularizer`` (0: none). ``input_noise``: the standard
+    deviation of the script's ``InputNoise`` layer after the input (training only; 0: none).
     """
 
-    def __init__(self, network, l2: float = 0.0):
+    def __init__(self, network, l2: float = 0.0, input_noise: float = 0.0):
         self.network = network
         self.l2 = float(l2)
+        self.input_noise = float(input_noise or 0.0)
         self.lines: list[str] = []
         self.weights: dict[str, np.ndarray] = {}
         self.weight_names: dict[str, list[str]] = {}
@@ -107,7 +112,6 @@ class KerasGraph:
         state = network.state_dict()
         for node_id in network.order:
             self._emit(node_id, state)
-        self.input_var = self._vars[network.input_id]
         self.output_var = self._vars[network.output_id]
         self.model_name = self._unique_name(network.name or "network")
         if len(network.output_shape) == 3:  # an image output: flattened in CHW order, as the loss reads it
@@ -153,6 +157,13 @@ class KerasGraph:
         call = emit(layer, name, source, sources, input_shapes)
         self.lines.append(wrap(f"{var} = {call}"))
         self._add_weights(layer, node_id, name, state)
+        if kind == "Input":
+            self.input_var = var
+            if self.input_noise:  # the layers read the noisy inputs; the model (and the targets) the clean ones
+                noisy = self._vars[node_id] = self._unique_var("noisy_input")
+                clip = len(layer.shape) == 3  # images clipped back to [0, 1], as LayerLab does
+                self.lines.append(f"{noisy} = InputNoise({self.input_noise!r}, clip={clip!r}, "
+                                  f"name={self._unique_name('input_noise')!r})({var})")
 
     def _emit_Input(self, layer, name, source, sources, input_shapes):
         shape = layer.shape if len(layer.shape) == 1 else [layer.shape[1], layer.shape[2], layer.shape[0]]
@@ -259,14 +270,21 @@ class KerasGraph:
             order = ([("gamma", None)] if layer.scale else []) + ([("beta", None)] if layer.center else [])
             order += [("moving_mean", None), ("moving_variance", None)]
         else:
-            return
+            arrays = self._sequence_and_decoder_weights(layer, node_id, state)
+            if arrays is None:
+                return
+            order = [(part, lambda _, array=array: array) for part, array in arrays]
         keys = []
         for part, convert in order:
             array = np.asarray(state[f"{node_id}.{part}"], dtype=np.float32)
             key = f"{name}.{part}"
-            self.weights[key] = np.ascontiguousarray(convert(array) if convert else array)
+            self.weights[key] = np.ascontiguousarray(convert(array) if convert else array, dtype=np.float32)
             keys.append(key)
         self.weight_names[name] = keys
+
+    # for the emitters of engine.export.keras_sequence_layers (which this module imports)
+    _initializer = staticmethod(lambda config: _initializer_code(config))
+    _wrap = staticmethod(wrap)
 
 
 def _initializer_code(config) -> str:

@@ -41,14 +41,17 @@ DATA_SET = $dataset_literal
 DATA_DIR = $data_dir_literal  # where LayerLab read the data set from when this script was written
 INPUT_SHAPE = $input_shape  # one example as LayerLab reads it: (channels, height, width) or (features,)
 BINARY = $binary  # a single output telling two classes apart: labels 0 or 1
+CLASSIFIER = $classifier  # trained on class labels (else towards values: float labels, or the input itself)
+TARGET = $target  # "labels", or "input": the model is trained to give back its own input (an autoencoder)
+FIGURE = $figure  # the metric reported beside the loss
 BATCH_SIZE = $batch_size
 EPOCHS = $epochs
 MAX_STEPS = $max_steps  # None: every step of every epoch
-EARLY_STOPPING_PATIENCE = $patience  # epochs without a better validation accuracy; None: never stops early
+EARLY_STOPPING_PATIENCE = $patience  # epochs without a better $monitor_words; None: never stops early
 VALIDATION = $validation  # the fraction of the training set held out, chosen at random with SEED
 SEED = $seed
 EVAL_BATCH_SIZE = $eval_batch_size
-$step_decay$padded_pooling
+$step_decay$padded_pooling$input_noise_layer
 
 def build_model():
     """The design as a Keras functional model: layers called in LayerLab's run order, named after its nodes."""
@@ -71,12 +74,13 @@ def load_weights(model, path=WEIGHTS_FILE):
 
 
 def compile_model(model):
-    """LayerLab's loss (read from its output layer), optimizer and settings; accuracy as the metric."""
+    """LayerLab's loss (the design's task), optimizer and settings; accuracy, or the mean squared error of what
+    the model shows, as the metric."""
     optimizer = $optimizer
 $exclude_decay
     loss = $loss
-    accuracy = $metric
-    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
+    metric = $metric
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric])
     return model
 
 
@@ -126,7 +130,8 @@ def load_data(folder=DATA_DIR):
         raise SystemExit(f"{DATA_SET} is not read from IDX files by LayerLab; save it as IDX files "
                          f"(train-images-idx4-ubyte.gz etc., as LayerLab stores imported sets) and give --data")
     arrays = {role: read_idx(find_idx(folder, role)) for role in IDX_NAMES}
-    labels = {role: arrays[role].astype(np.float32 if BINARY else np.int64) for role in ("train_labels", "test_labels")}
+    label_type = np.int64 if CLASSIFIER and not BINARY else np.float32
+    labels = {role: arrays[role].astype(label_type) for role in ("train_labels", "test_labels")}
     train_x, train_y = arrays["train_images"], labels["train_labels"]
     # LayerLab's split: a seeded random subset of the training set, both parts kept in their order.
     count = int(round(len(train_y) * VALIDATION))
@@ -134,6 +139,15 @@ def load_data(folder=DATA_DIR):
     held[np.random.default_rng(SEED).permutation(len(train_y))[:count]] = True
     return ((as_model_input(train_x[~held]), train_y[~held]), (as_model_input(train_x[held]), train_y[held]),
             (as_model_input(arrays["test_images"]), labels["test_labels"]))
+
+
+def targets_for(model, x, labels):
+    """What the model's outputs are compared with: for an autoencoder (TARGET "input") the images themselves, in
+    LayerLab's (channels, height, width) order and shaped as the model's output; else the labels."""
+    if TARGET != "input":
+        return labels
+    chw = x.transpose(0, 3, 1, 2) if x.ndim == 4 else x
+    return np.ascontiguousarray(chw).reshape((len(x), *model.output_shape[1:]))
 
 
 class StopAfterSteps(keras.callbacks.Callback):
@@ -161,18 +175,20 @@ def main(argv=None):
     keras.utils.set_random_seed(SEED)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_data(args.data)
     model = compile_model(build_model())
+    y_train, y_val, y_test = (targets_for(model, x, y) for x, y in ((x_train, y_train), (x_val, y_val),
+                                                                   (x_test, y_test)))
     if not args.train or args.from_weights:
         load_weights(model)
     if args.train:
         callbacks = [StopAfterSteps(MAX_STEPS)] if MAX_STEPS else []
         if EARLY_STOPPING_PATIENCE and len(y_val):
-            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+            callbacks.append(keras.callbacks.EarlyStopping(monitor=$monitor, mode=$monitor_mode,
                                                            patience=EARLY_STOPPING_PATIENCE,
                                                            restore_best_weights=True))
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
                   validation_data=(x_val, y_val) if len(y_val) else None, callbacks=callbacks, verbose=2)
-    loss, accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
-    print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
+    loss, figure = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)
+    print(f"test loss {loss:.4f}, test {FIGURE.replace('_', ' ')} {figure:.4f}")
 
 
 if __name__ == "__main__":
@@ -234,4 +250,25 @@ class PaddedPooling2D(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "pool_size": self.pool_size, "strides": self.strides,
                 "pads": self.pads}
+'''
+
+INPUT_NOISE = '''
+
+class InputNoise(layers.Layer):
+    """Gaussian noise of standard deviation ``stddev`` added to the inputs while training only, images clipped
+    back to [0, 1], as LayerLab's input noise (a denoising autoencoder: the targets stay the clean inputs)."""
+
+    def __init__(self, stddev, clip, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev, self.clip = stddev, clip
+        self.seed_generator = keras.random.SeedGenerator(SEED)
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        noisy = x + keras.random.normal(keras.ops.shape(x), stddev=self.stddev, seed=self.seed_generator)
+        return keras.ops.clip(noisy, 0.0, 1.0) if self.clip else noisy
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "clip": self.clip}
 '''

@@ -41,6 +41,10 @@ LOSSES = {
                 'keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.5)'),
     "binary_logit": ("keras.losses.BinaryCrossentropy(from_logits=True)",
                      'keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)'),
+    # values, not classes: the mean squared error of what the model shows is the figure
+    "mse": ("keras.losses.MeanSquaredError()", 'keras.metrics.MeanSquaredError(name="mean_squared_error")'),
+    "sigmoid_bce": ("keras.losses.BinaryCrossentropy(from_logits=False)",
+                    'keras.metrics.MeanSquaredError(name="mean_squared_error")'),
 }
 
 
