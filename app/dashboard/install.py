@@ -1,5 +1,6 @@
 """Installing the training dashboard into a main window: one Training dock holding the settings and controls
-beside the views (curves, filters, activations, histograms, evaluation, decision boundary, profile).
+beside the views (curves, filters, activations, histograms, evaluation, reconstructions and codes for an
+autoencoder, decision boundary, profile).
 
     dashboard = install_dashboard(window, get_spec=document.spec, get_dataset_name=lambda: "mnist")
     dashboard.activations.show_example(drawn_digit)
@@ -15,17 +16,21 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QSp
 
 from app.dashboard.activations_panel import ActivationsPanel
 from app.dashboard.boundary_panel import BoundaryPanel
+from app.dashboard.codes_panel import CodesPanel
 from app.dashboard.curves_panel import CurvesPanel
 from app.dashboard.evaluation_panel import EvaluationPanel
 from app.dashboard.filters_panel import FiltersPanel
 from app.dashboard.histograms_panel import HistogramsPanel
 from app.dashboard.profile_panel import ProfilePanel
+from app.dashboard.reconstructions_panel import ReconstructionsPanel
 from app.dashboard.redraw_hold import RedrawHold
 from app.dashboard.run_controller import RunController
 from app.dashboard.training_panel import TrainingPanel
 from app.refcount_guard import protect_singletons
 
-TAB_TIPS = {"Boundary": "The decision boundary of a 2-D toy set"}
+TAB_TIPS = {"Boundary": "The decision boundary of a 2-D toy set",
+            "Reconstructions": "Test images beside the autoencoder's reconstructions of them",
+            "Codes": "The test set's codes on the autoencoder's 2-value bottleneck; click to decode a point"}
 # The least room the views ask for beside the training form: a panel's own minimum (a long caption, the
 # confusion matrix beside its gallery) must never squeeze the form until Stop is 0 px wide; the panel gets
 # less instead.
@@ -61,12 +66,15 @@ class Dashboard(QObject):
         self.histograms = HistogramsPanel()
         self.evaluation = EvaluationPanel(self.controller.tasks)
         self.boundary = BoundaryPanel()
+        self.reconstructions = ReconstructionsPanel()
+        self.codes = CodesPanel()
         self.profile = ProfilePanel(self.controller.tasks)
         self.docks: tuple[QDockWidget, ...] = ()  # set by install_dashboard
         self.views = ViewTabs()
         self.views.setDocumentMode(True)
         for panel, title in ((self.curves, "Curves"), (self.filters, "Filters"), (self.activations, "Activations"),
                              (self.histograms, "Histograms"), (self.evaluation, "Evaluation"),
+                             (self.reconstructions, "Reconstructions"), (self.codes, "Codes"),
                              (self.boundary, "Boundary"), (self.profile, "Profile")):
             self.views.addTab(panel, title)
             self.views.setTabToolTip(self.views.count() - 1, TAB_TIPS.get(title, title))
@@ -74,12 +82,17 @@ class Dashboard(QObject):
         # than the last tabs hiding behind scroll arrows.
         self.views.tabBar().setUsesScrollButtons(False)
         self.views.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
+        # The autoencoder's tabs show only for a run whose design they apply to (set at each run's start).
+        self._tabs_that_may_not_apply = (self.reconstructions, self.codes)
+        for panel in self._tabs_that_may_not_apply:
+            self.views.setTabVisible(self.views.indexOf(panel), False)
 
         controller = self.controller
-        panels = (self.curves, self.filters, self.activations, self.histograms, self.evaluation, self.boundary,
-                  self.profile)
+        panels = (self.curves, self.filters, self.activations, self.histograms, self.evaluation,
+                  self.reconstructions, self.codes, self.boundary, self.profile)
         for panel in panels:
             controller.run_started.connect(panel.begin_run)
+        controller.run_started.connect(self._show_tabs_that_apply)  # after the panels have read the run
         # Every snapshot is recorded, but the views that draw it wait while the pen is down on the draw pad.
         controller.snapshot_arrived.connect(self.histograms.record)
         controller.snapshot_arrived.connect(self._snapshot_arrived)
@@ -121,8 +134,15 @@ class Dashboard(QObject):
     def _refresh_snapshot_views(self) -> None:
         """The views that show the latest snapshot (each one only while its tab shows)."""
         event, self._latest_snapshot = self._latest_snapshot, None  # the run keeps it; no second reference
-        for panel in (self.filters, self.activations, self.histograms, self.boundary):
+        for panel in (self.filters, self.activations, self.histograms, self.boundary, self.reconstructions,
+                      self.codes):
             panel.refresh(event)
+
+    def _show_tabs_that_apply(self, _run) -> None:
+        """Reconstructions and Codes for a run of a design they apply to (``applies``, set by ``begin_run``);
+        hidden otherwise, as they would show nothing."""
+        for panel in self._tabs_that_may_not_apply:
+            self.views.setTabVisible(self.views.indexOf(panel), panel.applies)
 
     def show_example(self, image) -> None:
         """Show every layer's response to ``image`` (e.g. the draw panel's digit) in the Activations tab."""
@@ -132,7 +152,9 @@ class Dashboard(QObject):
         """Stop the run and wait (bounded) for the training thread and background tasks; True when all ended."""
         ended = self.controller.shutdown(timeout_ms)
         preview_done = self.training_panel.form.augmentation.tasks.wait_for_all(timeout_ms)  # a sample being read
-        return self.activations.tasks.wait_for_all(timeout_ms) and preview_done and ended
+        views_done = all([panel.tasks.wait_for_all(timeout_ms)
+                          for panel in (self.activations, self.reconstructions, self.codes)])
+        return views_done and preview_done and ended
 
 
 def install_dashboard(window: QMainWindow, get_spec: Callable[[], dict],

@@ -70,7 +70,8 @@ def test_every_workspace_and_dashboard_tab_fits_1280x720(main_window, qtbot):
     click_tab(workspace_tabs, "Train")
     qtbot.wait(50)
     views = window.dashboard.views
-    for index in range(views.count()):
+    shown_tabs = [index for index in range(views.count()) if views.isTabVisible(index)]  # not those that don't apply
+    for index in shown_tabs:
         title = views.tabText(index)
         click_tab(views.tabBar(), title)
         qtbot.wait(50)
@@ -82,7 +83,7 @@ def test_every_workspace_and_dashboard_tab_fits_1280x720(main_window, qtbot):
     long_text = "a caption as long as a run's, " * 12
     for label in views.findChildren(QLabel):
         label.setText(long_text)
-    for index in range(views.count()):
+    for index in shown_tabs:
         title = views.tabText(index)
         click_tab(views.tabBar(), title)
         qtbot.wait(50)

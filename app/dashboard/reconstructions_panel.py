@@ -1,0 +1,156 @@
+"""Reconstructions: for a design trained to give back its input (an autoencoder: ``output_head.reconstructs``), a
+row of test images above what the network makes of them, live from each weight snapshot, with each one's
+error (mean squared, per pixel) under it. New examples picks others at random.
+
+Eight images through even a convolutional autoencoder take milliseconds alone, but far longer while training
+shares the cores, so (as in Activations) the pass runs on a background thread, on a network copy only that
+thread uses; while one is in flight, newer snapshots collapse into one follow-up. The dashboard hides this tab
+for designs that do not reconstruct their input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+import engine
+from app.dashboard.background import BackgroundTasks
+from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels
+
+EXAMPLES = 8  # one row that stays readable beside the training form at 1280 px
+
+
+def reconstructs(run) -> bool:
+    """Whether ``run``'s design is trained to give back its input (an autoencoder)."""
+    return bool(run.inference_network.output_head.reconstructs)
+
+
+class ReconstructionsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.new_examples_button = QPushButton("New examples")
+        self.new_examples_button.setToolTip("Show other test images, chosen at random")
+        self.caption = QLabel("Train an autoencoder (a design whose target is its input) to see its "
+                              "reconstructions here.")
+        self.caption.setWordWrap(True)
+        self.plots = pg.GraphicsLayoutWidget()
+        top = QHBoxLayout()
+        top.addWidget(self.new_examples_button)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.plots, 1)
+        layout.addWidget(self.caption)
+        self.plots.addLabel("test originals", row=0, col=0, colspan=EXAMPLES)
+        self.plots.addLabel("reconstructions", row=2, col=0, colspan=EXAMPLES)
+        self.originals: list[pg.ImageItem] = []
+        self.reconstructions: list[pg.ImageItem] = []
+        self.error_labels: list[pg.LabelItem] = []
+        for column in range(EXAMPLES):
+            self.originals.append(self._image_cell(1, column))
+            self.reconstructions.append(self._image_cell(3, column))
+            self.error_labels.append(self.plots.addLabel("", row=4, col=column, size="8pt"))
+        self.run = None
+        self.applies = False  # the dashboard shows this tab only for a run whose design reconstructs
+        self.examples = np.zeros(0, dtype=np.int64)  # the test images shown (indices)
+        self.errors: np.ndarray | None = None  # each one's mean squared error, as last shown
+        self.shown_step: int | None = None  # the snapshot step the reconstructions come from
+        self.tasks = BackgroundTasks(self)
+        self._copy = SnapshotCopy()
+        self._computing = self._pending = False
+        self._rng = np.random.default_rng()
+        self.new_examples_button.clicked.connect(self.choose_new_examples)
+
+    def _image_cell(self, row: int, column: int) -> pg.ImageItem:
+        view = self.plots.addViewBox(row=row, col=column, lockAspect=True, invertY=True, enableMouse=False)
+        view.setMenuEnabled(False)
+        image = pg.ImageItem(axisOrder="row-major")
+        image.setColorMap(GREY)
+        view.addItem(image)
+        return image
+
+    def begin_run(self, run) -> None:
+        self.applies = reconstructs(run) and len(run.data.test_images) > 0
+        self.run = run if self.applies else None
+        self.errors, self.shown_step = None, None
+        for image in (*self.originals, *self.reconstructions):
+            image.clear()
+        for label in self.error_labels:
+            label.setText("")
+        self.new_examples_button.setEnabled(self.applies)
+        if not self.applies:
+            self.caption.setText("This run's design does not reconstruct its input: nothing to show here.")
+            return
+        self.caption.setText("Waiting for the first snapshot…")
+        self.choose_new_examples()
+
+    def choose_new_examples(self) -> None:
+        """Other test images at random: shown at once, their reconstructions as soon as they are computed."""
+        run = self.run
+        if run is None:
+            return
+        count = min(EXAMPLES, len(run.data.test_images))
+        self.examples = np.sort(self._rng.choice(len(run.data.test_images), size=count, replace=False))
+        for column, image in enumerate(self.originals):
+            if column < count:
+                picture = example_picture(run.data.test_images[self.examples[column]], run.input_shape)
+                image.setImage(picture, levels=picture_levels(picture))
+            else:
+                image.clear()
+        for image in self.reconstructions:
+            image.clear()
+        for label in self.error_labels:
+            label.setText("")
+        self.refresh()
+
+    def refresh(self, event=None) -> None:
+        run = self.run
+        if run is None or run.latest_snapshot is None:
+            return
+        if event is not None and not self.isVisible():
+            return  # a hidden tab does no work per snapshot; showing it catches up
+        if self._computing:
+            self._pending = True
+            return
+        self._computing = True
+        snapshot, examples = run.latest_snapshot, self.examples
+        images = run.data.test_images[examples]
+        labels = run.data.test_labels[examples]
+
+        def reconstruct(_report):
+            network = self._copy.holding(run, snapshot)
+            evaluation = engine.evaluate(network, images, labels, batch_size=len(images))
+            return evaluation.outputs, evaluation.example_errors()
+
+        self.tasks.submit(reconstruct, lambda result: self._show(run, examples, snapshot, *result),
+                          self._show_failure)
+
+    def _show(self, run, examples: np.ndarray, snapshot, outputs: np.ndarray, errors: np.ndarray) -> None:
+        self._computing = False
+        if run is self.run and examples is self.examples:  # not a run or examples since replaced
+            for column, output in enumerate(outputs):
+                picture = example_picture(output, run.input_shape)
+                self.reconstructions[column].setImage(picture, levels=picture_levels(picture))
+                self.error_labels[column].setText(f"error {errors[column]:.4f}")
+            self.errors = np.asarray(errors, dtype=np.float64)
+            self.shown_step = snapshot.step
+            self.caption.setText(f"{len(examples)} test images (top) and the network's reconstructions (below) "
+                                 f"with the weights of step {snapshot.step}; under each, its mean squared error "
+                                 f"per value (mean {self.errors.mean():.4f})")
+        self._follow_up()
+
+    def _show_failure(self, message: str) -> None:
+        self._computing = False
+        self.caption.setText(f"Could not compute the reconstructions: {message}")
+        self._follow_up()
+
+    def _follow_up(self) -> None:
+        if self._pending:
+            self._pending = False
+            self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
