@@ -24,6 +24,13 @@ How each layer type maps (inference: Dropout is the identity, BatchNormalization
     Activation          the activation below
     Add                 Add (a chain of them for more than two inputs)
     Concatenate         Concat along the engine's axis (counted with the batch)
+    Reshape             Reshape to [0, *the resolved target shape] (0: the batch, whatever its size)
+    UpSampling2D        Resize, nearest, coordinate_transformation_mode asymmetric, nearest_mode floor: output
+                        pixel y reads input y // size, each pixel repeated exactly (engine/export/onnx_decoder.py)
+    Conv2DTranspose     ConvTranspose (kernel (in, filters, kh, kw) as the engine's), 'same' as explicit pads
+                        and output_padding cropping as the engine does, then its activation
+    SimpleRNN/LSTM/GRU  RNN/LSTM/GRU (forward, steps first: Transpose in; Y_h, or Y transposed back), gates put
+                        in ONNX's order (engine/export/onnx_recurrent.py)
     activations         relu Relu, leaky_relu LeakyRelu(0.2), sigmoid Sigmoid, tanh Tanh, softmax Softmax(axis=1),
                         elu Elu(1.0), gelu exact: Gelu from opset 20, x * 0.5 * (1 + Erf(x / sqrt 2)) before
 """
@@ -37,6 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.export.extras import require
+from engine.export.onnx_decoder import DECODER_CONVERTERS
+from engine.export.onnx_recurrent import RECURRENT_CONVERTERS
 from engine.files import atomic_write
 from engine.ops.activations import ELU_ALPHA, LEAKY_RELU_SLOPE
 from engine.ops.padding import conv_geometry
@@ -127,13 +136,35 @@ class _GraphBuilder:
             self.shared_constants[label] = self.weight(f"constant.{label}", np.float32(value))
         return self.shared_constants[label]
 
+    def int64(self, name: str, values) -> str:
+        """An int64 initializer (a shape, axes), shared by every node asking for the same ``name``."""
+        key = ("int64", name)
+        if key not in self.shared_constants:
+            self.shared_constants[key] = self.unique(name)
+            array = np.array(values, dtype=np.int64)
+            self.initializers.append(self.onnx.numpy_helper.from_array(array, self.shared_constants[key]))
+        return self.shared_constants[key]
+
     def node(self, op: str, inputs: list[str], name: str, doc: str, **attributes) -> str:
         """Add one ONNX node named ``name`` (made unique); returns its single output tensor's name (the same
         where free)."""
-        output = self.unique(name)
-        name = self.unique(name, self.node_names)
-        self.nodes.append(self.helper.make_node(op, inputs, [output], name=name, doc_string=doc, **attributes))
-        return output
+        return self.node_with_outputs(op, inputs, name, doc, [True], **attributes)[0]
+
+    def node_with_outputs(self, op: str, inputs: list[str], name: str, doc: str, wanted: list[bool],
+                          **attributes) -> list[str | None]:
+        """An ONNX node with several outputs, those ``wanted`` named (after ``name``), the others left out ("");
+        their names, None for those left out."""
+        outputs = [self.unique(name if index == wanted.index(True) else f"{name}/{index}") if keep else ""
+                   for index, keep in enumerate(wanted)]
+        node_name = self.unique(name, self.node_names)
+        written = outputs[: max(index for index, keep in enumerate(wanted) if keep) + 1]  # no trailing ""
+        self.nodes.append(self.helper.make_node(op, inputs, written, name=node_name, doc_string=doc, **attributes))
+        return [output or None for output in outputs]
+
+    @staticmethod
+    def refuse(node_id: str, reason: str):
+        """Raise the OnnxExportError for ``node_id`` (converters in other modules refuse through this)."""
+        raise OnnxExportError(f"{node_id}: {reason}")
 
     # -- layers -------------------------------------------------------------------------------------
     def add_layer(self, node_id: str) -> None:
@@ -188,8 +219,8 @@ class _GraphBuilder:
         if final == INPUT_NAME:  # a design that is its Input alone still has an output to name
             final = self.node("Identity", [INPUT_NAME], f"{network.output_id}/identity", "the input, unchanged")
         # The last node writes "output" itself (no Identity in between, so Netron shows the real last op).
-        last = next(n for n in reversed(self.nodes) if n.output[0] == final)
-        last.output[0] = OUTPUT_NAME
+        last = next(n for n in reversed(self.nodes) if final in n.output)
+        last.output[list(last.output).index(final)] = OUTPUT_NAME
         float32 = onnx.TensorProto.FLOAT
         graph = helper.make_graph(
             self.nodes, _safe_text(network.name) or "layerlab",
@@ -285,6 +316,12 @@ def _concatenate(graph, node_id, layer, inputs, doc):
     return graph.node("Concat", inputs, node_id, doc, axis=axis)
 
 
+def _reshape(graph, node_id, layer, inputs, doc):
+    # 0 copies the input's first axis, the batch, whatever its size; the rest is the shape the engine resolved.
+    target = [0, *graph.network.shapes[node_id].output_shape]
+    return graph.node("Reshape", [inputs[0], graph.int64(f"{node_id}.shape", target)], node_id, doc)
+
+
 _CONVERTERS = {
     "Input": _input,
     "Dense": _dense,
@@ -297,6 +334,9 @@ _CONVERTERS = {
     "Activation": _activation,
     "Add": _add,
     "Concatenate": _concatenate,
+    "Reshape": _reshape,
+    **DECODER_CONVERTERS,
+    **RECURRENT_CONVERTERS,
 }
 SUPPORTED_LAYER_TYPES = tuple(_CONVERTERS)
 

@@ -17,7 +17,7 @@ BATCH = np.iinfo(np.int64).min + 1  # stands for the (dynamic) batch size inside
 
 # Operators folded when every input is a constant: they compute shapes and weights, not layers.
 FOLDABLE = ("Constant", "Identity", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast",
-            "Add", "Sub", "Mul", "Div", "Transpose")
+            "Add", "Sub", "Mul", "Div", "Transpose", "ConstantOfShape")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,37 @@ class Tensor:
 
     node_id: str
     shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Permuted:
+    """A layer's output read with its axes reordered, as ONNX's recurrent operators read and write sequences
+    (steps first, batch second, a size-1 axis for the direction). ``axes`` lists, for each axis of this
+    value, the axis of the layer's output it is (0 the batch, 1.. the example's) or None for an inserted
+    size-1 axis. Transpose, Squeeze and Gather move it about; when the batch is first again and in order it
+    becomes the ``Tensor`` itself (``as_tensor``)."""
+
+    tensor: Tensor
+    axes: tuple
+
+    @property
+    def node_id(self) -> str:
+        return self.tensor.node_id
+
+    def batch_shape(self) -> list[int]:
+        return [BATCH if a == 0 else 1 if a is None else self.tensor.shape[a - 1] for a in self.axes]
+
+    def as_tensor(self):
+        """The Tensor once the axes are back in order (batch first), else this Permuted."""
+        return self.tensor if self.axes == tuple(range(len(self.tensor.shape) + 1)) else self
+
+
+def is_data(value) -> bool:
+    """Whether ``value`` is the network's data (a layer's output, maybe with its axes moved), not a constant."""
+    return isinstance(value, (Tensor, Permuted))
+
+
+NO_LAYER = "has no LayerLab layer"  # Unsupported's words for an operator the refusal lists with the others
 
 
 class Unsupported(ValueError):
@@ -67,12 +98,24 @@ def fold(op: str, inputs: list, attrs: dict, opset: int):
         raise FoldError("a Constant of a kind LayerLab does not read (sparse or string)")
     if op == "Shape":
         (source,) = inputs[:1]
-        shape = np.array([BATCH, *source.shape], dtype=np.int64) if isinstance(source, Tensor) \
-            else np.array(source.shape, dtype=np.int64)
+        if isinstance(source, Tensor):
+            shape = np.array([BATCH, *source.shape], dtype=np.int64)
+        elif isinstance(source, Permuted):
+            shape = np.array(source.batch_shape(), dtype=np.int64)
+        else:
+            shape = np.array(source.shape, dtype=np.int64)
         start, end = attrs.get("start", 0), attrs.get("end")
         return shape[start:end]
-    if any(isinstance(v, Tensor) for v in inputs):
+    if any(is_data(v) for v in inputs):
         raise FoldError("reads a layer's output")
+    if op == "ConstantOfShape":
+        # torch's zero initial state of an RNN: (1, batch, units) zeros. The batch axis becomes 1: the value is
+        # the same along it, so ONNX's broadcasting reads this constant exactly as the full one.
+        fill = np.asarray(attrs.get("value", np.zeros(1, np.float32))).reshape(-1)[:1]
+        dims = [1 if d == BATCH else int(d) for d in np.asarray(inputs[0]).reshape(-1)]
+        if any(d < 0 for d in dims):
+            raise FoldError(f"has a negative size in its shape {dims}")
+        return np.full(dims, fill[0] if fill.size else 0.0, dtype=fill.dtype)
     if op == "Identity":
         return inputs[0]
     if op == "Cast":

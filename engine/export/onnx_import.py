@@ -8,7 +8,7 @@ as a protobuf, refused if it keeps its weights in other files, and checked with 
 of it is trusted. Its operators are then translated one by one (engine/export/onnx_layers.py); every
 operator LayerLab has no layer for is collected, so the refusal names them all at once with their nodes:
 
-    model.onnx: LayerLab has no layer for these operators: LSTM (node lstm_1), Resize (node up1); supported: ...
+    model.onnx: LayerLab has no layer for these operators: Sin (node wave), Mod (nodes m1, m2); supported: ...
 
 Last, the design goes through ``engine.infer_shapes`` and ``engine.build`` and the weights through
 ``load_state_dict``, so what is returned is known to run.
@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.errors import SpecError, UserFileError, describe_error
 from engine.export.extras import require
-from engine.export.onnx_graph import FOLDABLE, Tensor, fuse_gelu
+from engine.export.onnx_graph import FOLDABLE, Permuted, Tensor, fuse_gelu
 from engine.export.onnx_layers import NO_LAYER, SUPPORTED, GraphTranslator, Unsupported
 from engine.user_files import GIB, read_bytes, reading
 
@@ -122,14 +122,17 @@ def _read_input(onnx, graph, translator: GraphTranslator, path: Path) -> None:
     tensor_type = graph_input.type.tensor_type
     dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
     example = dims[1:]
-    if len(dims) not in (2, 4) or any(d is None or d < 1 for d in example):
+    if len(dims) not in (2, 3, 4) or any(d is None or d < 1 for d in example):
         shown = "x".join("?" if d is None else str(d) for d in dims) or "unknown"
         raise OnnxImportError(path, f"its input {graph_input.name} has shape {shown}; LayerLab reads a batch of "
-                                    f"vectors (batch x features) or images (batch x channels x height x width), "
-                                    f"with every size but the batch fixed")
+                                    f"vectors (batch x features), sequences (batch x steps x features) or images "
+                                    f"(batch x channels x height x width), with every size but the batch fixed")
     if tensor_type.elem_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
         raise OnnxImportError(path, f"its input {graph_input.name} is not floating-point numbers")
-    translator.add_input(graph_input.name, tuple(int(d) for d in example))
+    if len(example) == 2:
+        translator.add_sequence_input(graph_input.name, (int(example[0]), int(example[1])))
+    else:
+        translator.add_input(graph_input.name, tuple(int(d) for d in example))
 
 
 def _read_constants(graph, path: Path) -> dict[str, np.ndarray]:
@@ -211,6 +214,9 @@ def _output(graph, translator: GraphTranslator, path: Path) -> Tensor:
         names = ", ".join(o.name for o in graph.output)
         raise OnnxImportError(path, f"has {len(graph.output)} outputs ({names}); a LayerLab network has one")
     value = translator.values.get(graph.output[0].name)
+    if isinstance(value, Permuted):
+        raise OnnxImportError(path, f"its output {graph.output[0].name} has its axes in another order than the "
+                                    f"batch first; LayerLab's layers give the batch first")
     if not isinstance(value, Tensor):
         raise OnnxImportError(path, f"its output {graph.output[0].name} does not depend on its input")
     if translator.nodes[0]["id"] == value.node_id:

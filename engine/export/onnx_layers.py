@@ -16,20 +16,34 @@ import re
 import numpy as np
 
 from engine.errors import SpecError
-from engine.export.onnx_graph import BATCH, FOLDABLE, FoldError, Tensor, Unsupported, attributes, fold
+from engine.export.onnx_decoder import DecoderOps
+from engine.export.onnx_graph import (
+    BATCH,
+    FOLDABLE,
+    NO_LAYER,
+    FoldError,
+    Permuted,
+    Tensor,
+    Unsupported,
+    attributes,
+    fold,
+    is_data,
+)
+from engine.export.onnx_recurrent import RecurrentOps
 from engine.export.onnx_windows import no_dilation, padded_size, padding_rule, pair
 from engine.layers import make_layer
 
 # Operators with a LayerLab layer (or folded into one); the refusal lists them.
 SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
              "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "Elu", "Gelu", "Flatten", "Reshape",
-             "BatchNormalization", "Dropout", "Concat", "Identity")
+             "BatchNormalization", "Dropout", "Concat", "Identity", "Resize", "ConvTranspose", "RNN", "LSTM", "GRU",
+             "Transpose", "Squeeze")
 SIMPLE_ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
                       "LeakyRelu": "leaky_relu", "Elu": "elu", "Gelu": "gelu"}
-NO_LAYER = "has no LayerLab layer"
 MAX_ID_CHARS = 64  # a node name in a file may be any length; an id is shown on the canvas (the end is kept)
 LEAKY_SLOPE, ELU_ALPHA = 0.2, 1.0  # the engine's fixed leaky_relu slope and elu alpha (docs/spec.md)
-FUSES_ACTIVATION = ("Dense", "Conv2D")
+FUSES_ACTIVATION = ("Dense", "Conv2D", "Conv2DTranspose")
+__all__ = ["NO_LAYER", "SUPPORTED", "GraphTranslator", "Unsupported"]
 
 
 def as_written(value) -> float:
@@ -37,9 +51,11 @@ def as_written(value) -> float:
     return float(str(np.float32(value)))
 
 
-class GraphTranslator:
+class GraphTranslator(DecoderOps, RecurrentOps):
     """Walks an ONNX graph in order, building a LayerLab spec. ``values`` maps each ONNX value name to a
-    constant (np.ndarray) or a ``Tensor`` (a layer's output)."""
+    constant (np.ndarray), a ``Tensor`` (a layer's output) or a ``Permuted`` one (its axes moved, around a
+    recurrent operator). Resize and ConvTranspose are read in engine/export/onnx_decoder.py, RNN, LSTM and
+    GRU (with the Transpose, Squeeze and Gather around them) in engine/export/onnx_recurrent.py."""
 
     def __init__(self, onnx, nodes: list, graph_outputs: list[str], constants: dict, opset: int):
         self.onnx, self.opset = onnx, opset
@@ -116,7 +132,7 @@ class GraphTranslator:
         missing = [name for name, value in zip(node.input, inputs, strict=True) if name and value is None]
         if missing:
             raise Unsupported(f"reads {', '.join(missing)}, which no node, input or initializer provides")
-        if op in FOLDABLE and (op in ("Constant", "Shape") or not any(isinstance(v, Tensor) for v in inputs)):
+        if op in FOLDABLE and (op in ("Constant", "Shape") or not any(is_data(v) for v in inputs)):
             try:
                 self.values[node.output[0]] = fold(op, inputs, attrs, self.opset)
             except FoldError as exc:
@@ -128,14 +144,19 @@ class GraphTranslator:
         if method is None:
             raise Unsupported(NO_LAYER)
         result = method(node, inputs, attrs)
+        if result is None:  # an operator with several outputs put them in place itself
+            return
         self.values[node.output[0]] = result
         uses = self.uses.get(node.output[0], 0)
-        if any(isinstance(v, Tensor) and v.node_id == result.node_id for v in inputs):  # an alias: one read less
+        if any(is_data(v) and v.node_id == result.node_id for v in inputs):  # an alias: one read less
             self.readers[result.node_id] += uses - 1
         else:
             self.readers[result.node_id] = uses
 
     def tensor(self, value, what: str = "its input") -> Tensor:
+        if isinstance(value, Permuted):
+            raise Unsupported(f"{what} has its axes in another order than the batch first (a Transpose LayerLab "
+                              f"reads only around a recurrent operator)")
         if not isinstance(value, Tensor):
             raise Unsupported(f"{what} is a constant; LayerLab layers read the network's data")
         return value
@@ -325,10 +346,12 @@ class GraphTranslator:
         example = self._example_shape(x, target)
         if example == x.shape:
             return x
-        if len(example) == 1:
+        if len(example) == 1:  # as a person would place it (torch writes x.view(x.size(0), -1) this way)
             return self.add_layer(node, {"type": "Flatten"}, [x])
-        raise Unsupported(f"reshapes {'x'.join(map(str, x.shape))} to {'x'.join(map(str, example))}; LayerLab's "
-                          f"only reshape is Flatten")
+        if len(example) > 3:
+            raise Unsupported(f"reshapes {'x'.join(map(str, x.shape))} to {'x'.join(map(str, example))}; LayerLab's "
+                              f"Reshape gives 1 to 3 axes")
+        return self.add_layer(node, {"type": "Reshape", "target_shape": list(example)}, [x])
 
     @staticmethod
     def _example_shape(x: Tensor, target: list[int]) -> tuple[int, ...]:

@@ -114,6 +114,14 @@ LAYER_DESIGNS = {
         spec_of([4], {"id": "a", "type": "Dense", "units": 3}, {"id": "join", "type": "Concatenate"},
                 edges=[["input", "a"], ["input", "join"], ["a", "join"]]),
     ],
+    # issue 24's layers: every setting of theirs in tests/engine/export/test_onnx_new_layers.py
+    "Reshape": [spec_of([2, 3, 4], {"id": "r", "type": "Reshape", "target_shape": [4, -1]})],
+    "UpSampling2D": [spec_of([2, 3, 4], {"id": "up", "type": "UpSampling2D", "size": [2, 3]})],
+    "Conv2DTranspose": [spec_of([2, 5, 4], {"id": "up", "type": "Conv2DTranspose", "filters": 3, "kernel_size": 3,
+                                            "strides": 2, "padding": padding}) for padding in ("valid", "same")],
+    **{kind: [spec_of([1, 6, 5], {"id": "steps", "type": "Reshape", "target_shape": [6, 5]},
+                      {"id": "rec", "type": kind, "units": 4, "return_sequences": every}) for every in (False, True)]
+       for kind in ("SimpleRNN", "LSTM", "GRU")},
 }
 LAYER_CASES = [pytest.param(spec, id=f"{layer_type}-{index}")
                for layer_type, specs in LAYER_DESIGNS.items() for index, spec in enumerate(specs)]
