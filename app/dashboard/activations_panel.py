@@ -115,6 +115,9 @@ class ActivationsPanel(QWidget):
             view, image = image_view(self.plots, SEQUENTIAL, row=2 * row + 1, col=column)
             self._images[node_id] = image
             self._cells[node_id] = (2 * row + 1, column, view)
+        for column in range(min(4, len(network.order))):
+            # Equal columns: a recurrent layer's plot (axes, no locked aspect) would otherwise take them all.
+            self.plots.ci.layout.setColumnStretchFactor(column, 1)
         self.refresh()
 
     def show_example(self, image: np.ndarray) -> None:
@@ -188,9 +191,7 @@ class ActivationsPanel(QWidget):
                     picture = hidden_state_image(states[node_id])
                     image.setImage(picture, levels=value_levels(picture))
                     steps, units = states[node_id].shape
-                    returns = "the sequence" if outputs[node_id].ndim == 2 else "the last step"
-                    self.node_labels[node_id].setText(f"{node_id} hidden state: {steps} steps x {units} units "
-                                                  f"(outputs {returns}, {shape})")
+                    self.node_labels[node_id].setText(f"{node_id} hidden state: {steps} steps x {units} units")
                     continue
                 mosaic = activation_image(outputs[node_id], colour=node_id == network.input_id)
                 image_item.setImage(mosaic, levels=(0.0, 1.0) if mosaic.ndim == 3 else value_levels(mosaic))
