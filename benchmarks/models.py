@@ -37,11 +37,21 @@ def softmax_regression_spec():
         {"id": "logits", "type": "Dense", "units": 10, "kernel_initializer": "zeros"}]}
 
 
+def lstm_rows_spec():
+    """MNIST's 28 rows read as 28 steps of 28 values (the lstm-mnist-rows template)."""
+    return {"format": "layerlab-network", "version": 1, "name": "lstm-mnist-rows", "nodes": [
+        {"id": "input", "type": "Input", "shape": [1, 28, 28]},
+        {"id": "rows", "type": "Reshape", "target_shape": [28, 28]},
+        {"id": "lstm", "type": "LSTM", "units": 128},
+        {"id": "logits", "type": "Dense", "units": 10}]}
+
+
 # name -> (spec factory, optimizer name, learning rate); the seeds' settings
 MODELS = {
     "seed-cnn": (seed_cnn_spec, "adam", 1e-4),
     "mlp": (mlp_spec, "adam", 1e-3),
     "softmax": (softmax_regression_spec, "sgd", 0.5),
+    "lstm": (lstm_rows_spec, "adam", 1e-3),
 }
 
 
@@ -57,7 +67,27 @@ def torch_model(name):
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
     if name == "softmax":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    if name == "lstm":
+        return _lstm_rows_module()
     raise KeyError(name)
+
+
+def _lstm_rows_module():
+    import torch.nn as nn
+
+    class LSTMRows(nn.Module):
+        """(N, 1, 28, 28) -> 28 steps of 28 values -> nn.LSTM(28, 128) -> the last hidden state -> Linear(128, 10)."""
+
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(28, 128, batch_first=True)
+            self.logits = nn.Linear(128, 10)
+
+        def forward(self, x):
+            _, (last, _) = self.lstm(x.reshape(x.shape[0], 28, 28))
+            return self.logits(last[-1])
+
+    return LSTMRows()
 
 
 def torch_optimizer(name, parameters, lr):

@@ -25,6 +25,8 @@ EXPECTED = {
     "toy-mlp": ((2,), DENSE(2, 8) + DENSE(8, 8) + DENSE(8, 2)),
     # 32 (same 3x3) -> pool 16 -> (same) -> pool 8: 8*8*32 = 2048 features into fc1; 9 colour-shape classes.
     "colour-cnn": ((9,), CONV(3, 3, 16) + CONV(3, 16, 32) + DENSE(2048, 64) + DENSE(64, 9)),
+    # 28 rows as 28 steps of 28 values; an LSTM has 4 gates of (features + units) * units + units (Keras's count).
+    "lstm-mnist-rows": ((10,), 4 * ((28 + 128) * 128 + 128) + DENSE(128, 10)),
 }
 
 
