@@ -19,6 +19,7 @@ from app.dashboard.background import BackgroundTasks
 from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels
 
 EXAMPLES = 8  # one row that stays readable beside the training form at 1280 px
+LABEL_HEIGHT = 22
 
 
 def reconstructs(run) -> bool:
@@ -43,15 +44,21 @@ class ReconstructionsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.caption)
-        self.plots.addLabel("test originals", row=0, col=0, colspan=EXAMPLES)
-        self.plots.addLabel("reconstructions", row=2, col=0, colspan=EXAMPLES)
+        headings = (self.plots.addLabel("test originals", row=0, col=0, colspan=EXAMPLES),
+                    self.plots.addLabel("reconstructions", row=2, col=0, colspan=EXAMPLES))
         self.originals: list[pg.ImageItem] = []
         self.reconstructions: list[pg.ImageItem] = []
         self.error_labels: list[pg.LabelItem] = []
+        self._views: list[pg.ViewBox] = []
         for column in range(EXAMPLES):
             self.originals.append(self._image_cell(1, column))
             self.reconstructions.append(self._image_cell(3, column))
             self.error_labels.append(self.plots.addLabel("", row=4, col=column, size="8pt"))
+        # The words take their line's height, the images the rest (a label's row would otherwise get as much).
+        for label in (*headings, *self.error_labels):
+            label.setMaximumHeight(LABEL_HEIGHT)
+        self.plots.addLabel("", row=5, col=0, colspan=EXAMPLES)  # below the rows: the height they leave
+        self.plots.ci.layout.setRowStretchFactor(5, 1)
         self.run = None
         self.applies = False  # the dashboard shows this tab only for a run whose design reconstructs
         self.examples = np.zeros(0, dtype=np.int64)  # the test images shown (indices)
@@ -65,6 +72,7 @@ class ReconstructionsPanel(QWidget):
 
     def _image_cell(self, row: int, column: int) -> pg.ImageItem:
         view = self.plots.addViewBox(row=row, col=column, lockAspect=True, invertY=True, enableMouse=False)
+        self._views.append(view)
         view.setMenuEnabled(False)
         image = pg.ImageItem(axisOrder="row-major")
         image.setColorMap(GREY)
@@ -133,12 +141,12 @@ class ReconstructionsPanel(QWidget):
             for column, output in enumerate(outputs):
                 picture = example_picture(output, run.input_shape)
                 self.reconstructions[column].setImage(picture, levels=picture_levels(picture))
-                self.error_labels[column].setText(f"error {errors[column]:.4f}")
+                self.error_labels[column].setText(f"{errors[column]:.4f}")
             self.errors = np.asarray(errors, dtype=np.float64)
             self.shown_step = snapshot.step
             self.caption.setText(f"{len(examples)} test images (top) and the network's reconstructions (below) "
-                                 f"with the weights of step {snapshot.step}; under each, its mean squared error "
-                                 f"per value (mean {self.errors.mean():.4f})")
+                                 f"with the weights of step {snapshot.step}; under each, its error (the mean squared "
+                                 f"difference per value; mean {self.errors.mean():.4f})")
         self._follow_up()
 
     def _show_failure(self, message: str) -> None:
@@ -150,6 +158,13 @@ class ReconstructionsPanel(QWidget):
         if self._pending:
             self._pending = False
             self.refresh()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Each image as tall as its column is wide, so the two rows and the errors stay together at the top.
+        side = max(16.0, self.plots.width() / EXAMPLES - 8)
+        for view in self._views:
+            view.setMaximumHeight(side)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
