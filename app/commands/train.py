@@ -56,7 +56,8 @@ def register(subparsers) -> None:
                         help="network spec JSON or .layerlab project (omit with --resume)")
     parser.add_argument("--dataset", metavar="NAME|PATH",
                         help=f"data set name (see `layerlab datasets`), toy:spiral, toy:xor, toy:circles, "
-                             f"toy:gaussian, or the PATH of a folder of class folders, IDX files, a CSV or a .npz "
+                             f"toy:gaussian, toy:sine (regression), or the PATH of a folder of class folders, IDX "
+                             f"files, a CSV or a .npz "
                              f"to import for this run (default: the project's, else {DEFAULT_DATASET})")
     parser.add_argument("--epochs", type=whole_number(1, MAX_EPOCHS),
                         help=f"passes over the training set (default {DEFAULT_EPOCHS}; with --resume: the new total)")
@@ -76,9 +77,13 @@ def register(subparsers) -> None:
                         help="seed of the weights, data order and dropout (default 0)")
     parser.add_argument("--max-steps", type=whole_number(1, MAX_STEPS), help="stop after this many steps")
     parser.add_argument("--patience", type=whole_number(1, MAX_EPOCHS),
-                        help="early stopping: epochs without a better validation accuracy (keeps the best weights)")
+                        help="early stopping: epochs without a better validation accuracy, or for a network that "
+                             "is not a classifier a lower validation loss (keeps the best weights)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction,
                         help="random small shifts and rotations (default: off)")
+    parser.add_argument("--input-noise", type=non_negative_float, metavar="STD",
+                        help="Gaussian noise of this standard deviation added to each training input (images "
+                             "clipped to [0, 1]); the target stays clean: a denoising autoencoder (default 0)")
     parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT,
                         help=f"model file to write (default {DEFAULT_OUTPUT})")
     parser.add_argument("--metrics", metavar="FILE.jsonl", help="write metrics as JSON lines")
@@ -264,7 +269,7 @@ def _overrides(args) -> dict:
 
 
 class Progress:
-    """A tqdm bar over all steps, with loss, accuracy and samples/s; epoch summaries printed above it."""
+    """A tqdm bar over all steps, with loss, accuracy (a classifier's) and samples/s; epoch summaries above it."""
 
     def __init__(self, trainer, quiet: bool, metrics_file, log_every: int):
         from tqdm import tqdm
@@ -284,15 +289,14 @@ class Progress:
         kind = type(event).__name__
         if kind == "StepEvent":
             self.bar.update(1)
-            self.bar.set_postfix(epoch=event.epoch + 1, loss=f"{event.loss:.4f}", acc=f"{event.batch_accuracy:.3f}",
-                                 samples_s=f"{event.samples_per_second:,.0f}", refresh=False)
+            figures = {"epoch": event.epoch + 1, "loss": f"{event.loss:.4f}"}
+            if event.batch_accuracy is not None:  # None for a network that is not a classifier
+                figures["acc"] = f"{event.batch_accuracy:.3f}"
+            self.bar.set_postfix(**figures, samples_s=f"{event.samples_per_second:,.0f}", refresh=False)
             if event.step % self.log_every == 0:
                 self.write({"event": "step", **_fields(event)})
         elif kind == "EpochEvent":
-            val = "" if event.val_accuracy is None else \
-                f", validation loss {event.val_loss:.4f} accuracy {event.val_accuracy:.4f}"
-            self.bar.write(f"epoch {event.epoch + 1}: train loss {event.train_loss:.4f} accuracy "
-                           f"{event.train_accuracy:.4f}{val}" + (" (best)" if event.improved else ""))
+            self.bar.write(epoch_line(event))
             self.write({"event": "epoch", **_fields(event)})
         elif kind in ("FinishedEvent", "FailedEvent"):
             self.bar.close()
@@ -301,6 +305,35 @@ class Progress:
     def write(self, record: dict):
         if self.metrics_file:
             self.metrics_file.write(finite_or_null(record))
+
+
+def epoch_line(event) -> str:
+    """"epoch 3: train loss 0.1234 accuracy 0.9650, validation loss ... (best)"; no accuracy for a network that is
+    not a classifier (its events carry None)."""
+    def figures(loss, accuracy):
+        return f"loss {loss:.4f}" + ("" if accuracy is None else f" accuracy {accuracy:.4f}")
+
+    val = "" if event.val_loss is None else f", validation {figures(event.val_loss, event.val_accuracy)}"
+    return f"epoch {event.epoch + 1}: train {figures(event.train_loss, event.train_accuracy)}{val}" + \
+        (" (best)" if event.improved else "")
+
+
+def figures_on_test(result) -> dict:
+    """The test set's figures for --metrics and the model file: the same keys for every task, null where one does
+    not apply (accuracy for a network that is not a classifier; the errors for a classifier)."""
+    classifier = result.kind == "classification"
+    return {"accuracy": result.accuracy, "loss": result.loss,
+            "mean_squared_error": None if classifier else result.mean_squared_error,
+            "mean_absolute_error": None if classifier else result.mean_absolute_error}
+
+
+def describe_test(result) -> str:
+    """"test accuracy 0.9812, loss 0.0612", or for a network of values "test loss 0.0921, mean squared error
+    0.0213, mean absolute error 0.0712"."""
+    if result.kind == "classification":
+        return f"test accuracy {result.accuracy:.4f}, loss {result.loss:.4f}"
+    return (f"test loss {result.loss:.4f}, mean squared error {result.mean_squared_error:.4f}, "
+            f"mean absolute error {result.mean_absolute_error:.4f}")
 
 
 def _fields(event) -> dict:
@@ -337,13 +370,13 @@ def run(args) -> int:
         interrupted = _stop_on_ctrl_c(trainer)
         final = trainer.run()
         result = engine.evaluate(trainer.network, data.test_images, data.test_labels)
-        metadata = {"dataset": data.name, "trainer": trainer.state(), "test_accuracy": result.accuracy,
-                    "test_loss": result.loss}
+        figures = figures_on_test(result)
+        metadata = {"dataset": data.name, "trainer": trainer.state(),
+                    **{f"test_{name}": value for name, value in figures.items() if value is not None}}
         if data.sha256 is not None:  # an imported set: another machine can tell whether it has the same data
             metadata["dataset_sha256"] = data.sha256
         engine.save(trainer.network, output, optimizer=trainer.optimizer, metadata=metadata)
-        progress.write({"event": "test", "accuracy": result.accuracy, "loss": result.loss,
-                        "examples": len(data.test_labels)})
+        progress.write({"event": "test", **figures, "examples": len(data.test_images)})
     except engine.ModelFileError as error:
         raise CommandError(str(error)) from None
     except OSError as error:  # the checks above passed, then the disk filled up or the folder went away
@@ -356,7 +389,7 @@ def run(args) -> int:
     samples = trainer.step * trainer.config.batch_size
     speed = samples / trainer.elapsed if trainer.elapsed else 0.0
     print(f"{final.message}: {trainer.step} steps in {trainer.elapsed:.1f} s ({speed:,.0f} samples/s); "
-          f"test accuracy {result.accuracy:.4f}, loss {result.loss:.4f}; saved {output}")
+          f"{describe_test(result)}; saved {output}")
     if tensorboard is not None:
         print(where_logs_are(tensorboard, args.tensorboard))
     if type(final).__name__ == "FailedEvent":

@@ -42,10 +42,10 @@ COUNT_LIMITS = {"epochs": (1, MAX_EPOCHS), "batch_size": (1, MAX_BATCH_SIZE), "m
 # TrainingConfig's settings the command takes, with the flag that sets each (the argparse attribute).
 CONFIG_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "seed": "seed", "l2": "l2", "clipnorm": "clipnorm",
                 "max_steps": "max_steps", "early_stopping_patience": "patience", "augment": "augment",
-                "eval_batch_size": None}
+                "input_noise": "input_noise", "eval_batch_size": None}
 # The order of the summary; the first six are always shown, the rest only when a flag or the project sets them.
 ALWAYS_SHOWN = ("dataset", "optimizer", "lr", "batch_size", "epochs", "seed")
-SHOWN_WHEN_SET = ("validation", "l2", "clipnorm", "early_stopping_patience", "augment", "max_steps",
+SHOWN_WHEN_SET = ("validation", "l2", "clipnorm", "early_stopping_patience", "augment", "input_noise", "max_steps",
                   "eval_batch_size")
 
 
@@ -125,6 +125,7 @@ class TrainSettings:
             "clipnorm": f"clipnorm {config.clipnorm}",
             "early_stopping_patience": f"patience {config.early_stopping_patience}",
             "augment": "augmented" if config.augment else "not augmented",
+            "input_noise": f"input noise {config.input_noise:g}" if config.input_noise else "no input noise",
             "max_steps": f"at most {counted(config.max_steps, 'step')}" if config.max_steps else "",  # shown if set
             "eval_batch_size": f"evaluation batch {config.eval_batch_size}",
         }

@@ -24,7 +24,9 @@ class TrainingConfig:
     clipnorm: float | None = None
     seed: int = 0  # data order, dropout and augmentation all derive from it
     max_steps: int | None = None  # stop after this many steps even mid-epoch (the tutorials count steps)
-    early_stopping_patience: int | None = None  # epochs without a better validation accuracy before stopping
+    # Epochs without a new best (a higher validation accuracy; for a network that is not a classifier, a lower
+    # validation loss) before stopping.
+    early_stopping_patience: int | None = None
     # Augmentation of training images: False, True (shifts of 2 pixels and rotations of 10 degrees, its
     # meaning before flips and noise existed) or {"shift", "rotation", "flip_horizontal", "flip_vertical",
     # "noise"}: see engine.datasets.Augmentation.from_config. A dict is kept whole (every key), and one that
