@@ -112,7 +112,9 @@ class ProbabilityBars(QWidget):
 
 class DigitPreview(QWidget):
     """The digit (or a colour model's picture) the network reads, scaled to 84 px, unsmoothed, with the
-    saliency map over it when shown."""
+    saliency map over it when shown; an autoencoder's reconstruction of it shows in another."""
+
+    painted = Signal()  # a repaint has finished (a reconstruction on screen, as the bars' own signal says)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -152,3 +154,4 @@ class DigitPreview(QWidget):
         if self._heat_image is not None:
             painter.drawImage(target, self._heat_image)
         painter.end()
+        self.painted.emit()

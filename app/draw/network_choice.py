@@ -27,6 +27,12 @@ class PadNetwork:
     caption: str
 
 
+def reconstructs_input(spec: dict) -> bool:
+    """Whether ``spec``'s network is trained to give its input back (an autoencoder: docs/spec.md's "target"), so
+    the pad shows its output beside the drawing instead of class bars. Read from the spec, without building it."""
+    return spec.get("target") == "input"
+
+
 def same_design(a: dict, b: dict) -> bool:
     """The same layers, settings and connections (names, descriptions and positions aside)."""
     def edges(spec):

@@ -9,6 +9,10 @@
 A network that reads colour images (3xHxW) gets an image drop target instead of the pad (app/draw/image_mode.py):
 drop, paste or open a picture, and the bars read it with the data set's class names.
 
+A network trained to give its input back (an autoencoder: the spec's "target" is "input") has no classes to
+read: beside what it sees, the panel shows what it makes of it (its output, live as you draw), in place of the
+bars and the "Why?" map (app/draw/saliency_display.py).
+
 The network runs in a reader process of its own (app/draw/reader_client.py), never on the GUI thread: the
 panel sends each drawing and shows each answer when it comes, newest first; an answer older than one
 already shown (or than a clear) is dropped.
@@ -16,16 +20,12 @@ already shown (or than a clear) is dropped.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QToolButton,
@@ -38,19 +38,18 @@ import resources
 from app.document.networks import design_report
 from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
 from app.draw.image_mode import PLACEHOLDER, ImageInput
-from app.draw.network_choice import BUNDLED_CAPTION
-from app.draw.overlay import heat_rgba, rgba_image
+from app.draw.network_choice import BUNDLED_CAPTION, reconstructs_input
 from app.draw.pad import DrawingPad
+from app.draw.pad_files import choose_image, choose_save_path, load_ink, save_png
 from app.draw.pen_state import PenState
-from app.draw.picture import ink_from_file
 from app.draw.preprocess import MNIST_FIELD
-from app.draw.reader import SALIENCY_METHODS, colour_shape, digit_field
+from app.draw.reader import colour_shape, digit_field
 from app.draw.reader_client import ReaderClient
-from app.file_dialogs import open_file_name, save_file_name
+from app.draw.saliency_display import SaliencyDisplay
 from app.refcount_guard import protect_singletons
 
 BUNDLED_MODEL = "models/seed-cnn-mnist.llmodel"
-MAP_NOTE_LINES = 4  # the room for a word about the "Why?" map: its longest note wraps to 4 lines at ~300 px
+RECONSTRUCTION_NOTE = " It is trained to give its input back: beside what it sees, what it makes of it."
 
 
 def _tool_button(text: str, tip: str, checkable: bool = False) -> QToolButton:
@@ -78,13 +77,6 @@ class DrawPanel(QWidget):
         self.input_stack.addWidget(self.image_input)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        # About the "Why?" map. Its room is kept while Why? is on, said or not: a note appearing with a
-        # reading must not shrink the pad under the pen mid-stroke.
-        self.map_note = QLabel()
-        self.map_note.setWordWrap(True)
-        self.map_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.map_note.setFixedHeight(MAP_NOTE_LINES * self.map_note.fontMetrics().lineSpacing())
-        self.map_note.hide()
         self.guesses = QLabel("Draw a digit.")
         self.guesses.setWordWrap(True)  # it sits in the narrow column beside the pad
         self.guesses.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -94,6 +86,13 @@ class DrawPanel(QWidget):
         self.guesses.setAutoFillBackground(True)  # opaque, so its repaints need not repaint the window under it
         self.preview = DigitPreview()
         self.bars = ProbabilityBars()
+        # An autoencoder's output for what it sees, beside it (shown only for such a network).
+        self.reconstruction_title = QLabel("Network makes")
+        self.reconstruction_preview = DigitPreview()
+        self.reconstruction: np.ndarray | None = None  # the reconstruction on screen, shaped as the digit
+        self.reconstructs = False
+        self.why = SaliencyDisplay(self.preview, self.pad, self.image_input.pad, self)
+        self.saliency_method, self.map_note = self.why.method, self.why.note
 
         self.clear_button = _tool_button("Clear", "Wipe the pad")
         self.undo_button = _tool_button("Undo", "Remove the last stroke")
@@ -102,11 +101,6 @@ class DrawPanel(QWidget):
         self.save_button = _tool_button("Save…", "Save the drawing as a PNG")
         self.saliency_button = _tool_button("Why?", "Show over the drawing what the top guess rests on",
                                             checkable=True)
-        self.saliency_method = QComboBox()
-        for index, (key, (label, meaning)) in enumerate(SALIENCY_METHODS.items()):
-            self.saliency_method.addItem(label, key)
-            self.saliency_method.setItemData(index, meaning, Qt.ItemDataRole.ToolTipRole)
-        self.saliency_method.setToolTip("How the map is computed (hover over a choice for what it shows)")
         self.activations_button = _tool_button("Layers", "Show every layer's response to the drawing "
                                                "(the Activations tab of the training dashboard)")
         tools = QGridLayout()
@@ -121,6 +115,8 @@ class DrawPanel(QWidget):
         side = QVBoxLayout()
         side.addWidget(QLabel("Network sees"))
         side.addWidget(self.preview)
+        side.addWidget(self.reconstruction_title)
+        side.addWidget(self.reconstruction_preview)
         side.addWidget(self.guesses)
         side.addStretch(1)
         top = QHBoxLayout()
@@ -143,7 +139,6 @@ class DrawPanel(QWidget):
         self.model_name = ""
         self.digit = np.zeros((MNIST_FIELD, MNIST_FIELD), dtype=np.float32)
         self.probabilities = np.zeros(0, dtype=np.float32)
-        self.heat: np.ndarray | None = None  # the saliency map shown, if any
         self._placement = None  # where the shown digit's square lies on the pad
         self._requested = 0  # the id of the newest drawing sent to the reader
         self._shown = 0  # the id of the newest drawing whose reading is on screen (or of a clear)
@@ -167,11 +162,13 @@ class DrawPanel(QWidget):
         self.pad.stroke_finished.connect(self.pen.stroke_finished)
         self.pen.changed.connect(self.pen_down_changed)
         self.bars.painted.connect(self.pen.reading_shown)  # once the reading is on screen, not before its paint
+        self.reconstruction_preview.painted.connect(self.pen.reading_shown)
+        self.why.updated.connect(self.saliency_updated)
         self.clear_button.clicked.connect(self.pad.clear)
         self.undo_button.clicked.connect(self.pad.undo_last_stroke)
         self.eraser_button.toggled.connect(self.pad.set_erasing)
-        self.load_button.clicked.connect(self._choose_image)
-        self.save_button.clicked.connect(self._choose_save_path)
+        self.load_button.clicked.connect(lambda: choose_image(self, self.pad))
+        self.save_button.clicked.connect(lambda: choose_save_path(self, self.pad))
         self.saliency_button.toggled.connect(self._saliency_toggled)
         self.saliency_method.currentIndexChanged.connect(lambda _index: self.classify())
         self.activations_button.clicked.connect(lambda: self.activations_requested.emit(self.digit.copy()))
@@ -192,6 +189,11 @@ class DrawPanel(QWidget):
         self.model_name = "the bundled seed CNN"
 
     @property
+    def heat(self) -> np.ndarray | None:
+        """The saliency map shown, if any."""
+        return self.why.heat
+
+    @property
     def reads_bundled_model(self) -> bool:
         return self._bundled is not None and self.spec is self._bundled[0]
 
@@ -205,18 +207,20 @@ class DrawPanel(QWidget):
             return self.disable(f"Drawing is disabled: the network is not valid ({exc}).")
         field, why = digit_field(input_shape)
         image_shape = colour_shape(input_shape)
-        if (field is None and image_shape is None) or len(output_shape or ()) != 1:
+        reconstructs = reconstructs_input(spec)  # its output is an image of the input's size (engine's rule)
+        if (field is None and image_shape is None) or not reconstructs and len(output_shape or ()) != 1:
             return self.disable(why or "Drawing is disabled: this network's output is not one score per class.")
         self.spec, self.weights, self.field = spec, state_dict, field
         self._set_image_mode(image_shape)
+        self._set_reconstruction_mode(reconstructs)
         self._network_version = self.reader.set_network(spec, state_dict)
-        classes = 2 if int(output_shape[0]) == 1 else int(output_shape[0])  # a single output: two classes
-        self.class_names = list(class_names) if class_names else [str(index) for index in range(classes)]
+        classes = 0 if reconstructs else 2 if int(output_shape[0]) == 1 else int(output_shape[0])  # 1 output: 2
+        self.class_names = list(class_names) if class_names and not reconstructs else [str(i) for i in range(classes)]
         self.model_name = spec.get("name") or "the network"
         resized = "" if field in (MNIST_FIELD, None) else f" The drawing is resized to {field}x{field}."
         if image_shape is not None:
             resized = f" Pictures are resized to {image_shape[2]}x{image_shape[1]}."
-        self.note.setText((caption or f"Read by {self.model_name}.") + resized)
+        self.note.setText((caption or f"Read by {self.model_name}.") + resized + RECONSTRUCTION_NOTE * reconstructs)
         self._set_enabled(True)
         if len(self.probabilities) != classes:  # else the bars stay until the new weights' reading replaces them
             self.probabilities = np.zeros(classes, dtype=np.float32)
@@ -245,6 +249,18 @@ class DrawPanel(QWidget):
             button.setVisible(drawing)
             button.setEnabled(drawing)
 
+    def _set_reconstruction_mode(self, on: bool) -> None:
+        """For an autoencoder: its reconstruction beside what it sees, and no class bars nor "Why?" map (there
+        is no class to explain)."""
+        self.reconstructs = on
+        self.reconstruction_title.setVisible(on)
+        self.reconstruction_preview.setVisible(on)
+        self.bars.setVisible(not on)
+        for widget in (self.saliency_button, self.saliency_method):
+            widget.setVisible(not on)
+        if on and self.saliency_button.isChecked():
+            self.saliency_button.setChecked(False)
+
     @property
     def input_is_blank(self) -> bool:
         """Nothing to read: a blank pad, or no picture yet in image mode."""
@@ -261,9 +277,10 @@ class DrawPanel(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.pad, self.image_input, self.bars, self.activations_button, self.load_button,
-                       self.saliency_button, self.saliency_method):
+        for widget in (self.pad, self.image_input, self.bars, self.activations_button, self.load_button):
             widget.setEnabled(enabled)
+        for widget in (self.saliency_button, self.saliency_method):  # an autoencoder has no class to explain
+            widget.setEnabled(enabled and not self.reconstructs)
 
     def _network_failed(self, version: int, why: str) -> None:
         if version == self._network_version:
@@ -288,7 +305,8 @@ class DrawPanel(QWidget):
             self.classify()
 
     def classify(self) -> None:
-        """Send the drawing to the reader (returns at once); a blank pad is shown as blank right away."""
+        """Send the drawing to the reader (returns at once); a blank pad is shown as blank right away. (An
+        autoencoder's reading is its reconstruction.)"""
         if self.spec is None:
             return
         if self.image_shape is not None:  # a ready picture, read as it is (None: none yet)
@@ -311,8 +329,10 @@ class DrawPanel(QWidget):
         self.bars.set_probabilities(self.probabilities)
         self.guesses.setText(f"{PLACEHOLDER}." if self.image_shape is not None else "Draw a digit.")
         self._placement = None
-        self._show_heat(None)
-        self._show_map_note("")
+        self.reconstruction = np.zeros_like(self.digit)
+        self.reconstruction_preview.set_digit(self.reconstruction)
+        self.why.show_heat(None)
+        self.why.show_note("")
 
     def _show_reading(self, reading) -> None:
         if reading.request_id <= self._shown or self.spec is None:
@@ -324,6 +344,9 @@ class DrawPanel(QWidget):
         self._shown, self._shown_version = reading.request_id, reading.network_version
         self.digit, self._placement = reading.digit, reading.placement
         self.preview.set_digit(self.digit)
+        if reading.reconstruction is not None:
+            self._show_reconstruction(reading.reconstruction)
+            return
         self.probabilities = reading.probabilities
         self.bars.set_probabilities(self.probabilities)
         first, second = np.argsort(self.probabilities)[::-1][:2]
@@ -332,37 +355,16 @@ class DrawPanel(QWidget):
                              f"<br>else {names[second]} ({self.probabilities[second]:.0%})")
         self.prediction_updated.emit(self.probabilities)
 
+    def _show_reconstruction(self, reconstruction: np.ndarray) -> None:
+        """An autoencoder's output for the digit on screen, beside it, and how far it is from it."""
+        self.reconstruction = reconstruction
+        self.reconstruction_preview.set_digit(reconstruction)
+        error = float(np.mean((np.clip(reconstruction, 0.0, 1.0) - self.digit) ** 2))
+        self.guesses.setText(f"Its reconstruction, above.<br>Mean squared error {error:.3f}")
+
     def _show_saliency(self, saliency) -> None:
-        if saliency.request_id != self._shown or self.chosen_saliency is None:
-            return  # explains a drawing no longer shown, or the map was switched off meanwhile
-        if saliency.heat is None:
-            if saliency.why_missing != "skipped for a newer drawing":
-                self._show_map_note(f"No map: {saliency.why_missing}.")
-            return  # a skipped map keeps the last one, drawn over the square it was computed for
-        self._show_map_note(saliency.remark)
-        self._show_heat(saliency.heat)
-
-    def _show_map_note(self, text: str) -> None:
-        """What to know about the map on screen, under the buttons; the caption keeps saying which network
-        reads."""
-        self.map_note.setText(text)
-        self.map_note.setToolTip(text)  # should a long one not fit its lines
-
-    def _show_heat(self, heat: np.ndarray | None) -> None:
-        self.heat = heat
-        if heat is None or self._placement is None:
-            self.preview.set_heat(None)
-            self.pad.set_overlay(None)
-            self.image_input.pad.set_overlay(None)
-            return
-        rgba = heat_rgba(heat)
-        self.preview.set_heat(rgba)
-        placement = self._placement
-        if self.image_shape is not None:  # over the whole picture, which the network read resized
-            self.image_input.pad.set_overlay(rgba_image(rgba))
-        else:
-            self.pad.set_overlay(rgba_image(rgba), (placement.left, placement.top, placement.side))
-        self.saliency_updated.emit(heat)
+        if saliency.request_id == self._shown and self.chosen_saliency is not None:  # else: of a drawing gone,
+            self.why.show(saliency, self._placement, self.image_shape is not None)  # or the map was switched off
 
     def _saliency_toggled(self, on: bool) -> None:
         self.saliency_method.setEnabled(self.spec is not None)
@@ -370,8 +372,8 @@ class DrawPanel(QWidget):
         if on:
             self.classify()  # ask for the map of the drawing as it is
         else:
-            self._show_heat(None)
-            self._show_map_note("")
+            self.why.show_heat(None)
+            self.why.show_note("")
 
     def _read_failed(self, request_id: int, why: str) -> None:
         if self.spec is None:
@@ -379,29 +381,10 @@ class DrawPanel(QWidget):
         if request_id == -1 or request_id > self._shown:
             self.note.setText(f"Could not read the drawing: {why}")
 
-    # -- files --------------------------------------------------------------------------------------
+    # -- files (app/draw/pad_files.py) -----------------------------------------------------------------
     def load_image(self, path) -> None:
-        """Classify the image file at ``path`` instead of a drawing (dark ink on light paper is inverted), read
-        safely (app/draw/picture.py). A refusal is an ``engine.UserFileError`` naming the file; the pad keeps
-        what it had."""
-        self.pad.set_background(ink_from_file(path))
+        """Classify the image file at ``path`` instead of a drawing; ``engine.UserFileError`` names a refused one."""
+        load_ink(self.pad, path)
 
     def save_png(self, path) -> None:
-        if not self.pad.canvas.save(str(path), "PNG"):
-            raise OSError(f"{Path(path).name}: could not be written")
-
-    def _choose_image(self) -> None:
-        path = open_file_name(self, "Load an image to classify", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)")
-        if path:
-            try:
-                self.load_image(path)
-            except engine.UserFileError as exc:
-                QMessageBox.warning(self, "Load image", f"Could not load the image {exc}")
-
-    def _choose_save_path(self) -> None:
-        path, _ = save_file_name(self, "Save the drawing", "drawing.png", "PNG images (*.png)")
-        if path:
-            try:
-                self.save_png(path)
-            except OSError as exc:
-                QMessageBox.warning(self, "Save PNG", str(exc))
+        save_png(self.pad, path)

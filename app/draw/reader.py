@@ -55,6 +55,9 @@ class Reading:
     placement: Placement | None  # where the digit's square lies on the pad
     reader_seconds: float = 0.0  # preprocessing and forward pass, in the reader (benchmarks split latency by it)
     network_version: int = 0  # the network that read it (ReaderLink.set_network's number)
+    # A network trained to give its input back (an autoencoder): its output, shaped as ``digit``, and no
+    # probabilities (an empty array). None for a classifier.
+    reconstruction: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class DigitReader:
         self._tail_built = False
         self._weights: dict = {}
         self._last: tuple | None = None  # (digit, class index, all outputs or None) of the latest read
+        self.reconstruction: np.ndarray | None = None  # an autoencoder's output for the latest read
 
     def load(self, spec: dict, weights: dict) -> None:
         """Read with ``spec``'s network holding ``weights``; rebuilt only when the spec changes."""
@@ -136,17 +140,25 @@ class DigitReader:
     def read(self, pixels: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray, Placement | None]:
         """(digit, probabilities, placement) for the pad's ``pixels``; with a saliency ``method``, keeps what
         ``saliency`` needs. A blank pad reads as all-zero probabilities. A colour model's ``pixels`` are a
-        ready (C, H, W) image: read as they are, without the digit's preprocessing, placed over the whole pad."""
+        ready (C, H, W) image: read as they are, without the digit's preprocessing, placed over the whole pad.
+        A network that reconstructs its input has no probabilities (an empty array): its output, shaped as the
+        digit, is kept in ``reconstruction`` (None after any other read)."""
         network = self.network
         if pixels.ndim == 3:
             digit, placement = np.asarray(pixels, dtype=np.float32), Placement(0.0, 0.0, float(pixels.shape[-1]))
         else:
             digit, placement = mnist_placed(pixels, field=self.field, box=round(self.field * MNIST_BOX / MNIST_FIELD))
         head = network.output_head
+        self.reconstruction = None
         if placement is None:
             self._last = None
-            return digit, np.zeros(head.classes, dtype=np.float32), None
+            return digit, np.zeros(0 if head.reconstructs else head.classes, dtype=np.float32), None
         x = digit.reshape((1, *network.input_shape))
+        if head.reconstructs:  # nothing to explain: there is no class (the panel asks for no map)
+            self._last = None
+            output = np.asarray(network.forward(x, training=False), dtype=np.float32)
+            self.reconstruction = output.reshape(digit.shape)  # as many values as the input (the engine's rule)
+            return digit, np.zeros(0, dtype=np.float32), placement
         # A map explains the score before a final softmax or sigmoid: near a confident answer the probability's
         # gradient vanishes everywhere (saliency.input_gradient). The layer's own activation then gives its output.
         scores_only = method is not None and head.fused
@@ -283,8 +295,8 @@ def _read(control, requests, reader: DigitReader, request_id: int, pixels: np.nd
     if placement is not None:  # the pixels were the ink's box, cut from the pad at ``origin`` (top, left)
         placement = Placement(placement.left + origin[1], placement.top + origin[0], placement.side)
     control.send(("reading", Reading(request_id, digit, probabilities, placement, time.perf_counter() - started,
-                                     network_version)))
-    if method is None:
+                                     network_version, reader.reconstruction)))
+    if method is None or reader.reconstruction is not None:
         return
     class_index = int(probabilities.argmax())
     if requests.poll(SALIENCY_SETTLE_S):  # a newer drawing came meanwhile: read it first
