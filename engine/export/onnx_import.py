@@ -67,6 +67,7 @@ def import_onnx(path) -> ImportedOnnx:
     notes = list(translator.notes)
     if dropped:
         notes.append(f"left out {len(dropped)} layer(s) the output does not depend on: {', '.join(dropped)}")
+    _keep_the_task(model, spec, notes)
     _verify(spec, weights, path)
     return ImportedOnnx(spec=spec, weights=weights, notes=tuple(notes))
 
@@ -242,6 +243,34 @@ def _reachable(translator: GraphTranslator, output: Tensor):
     edges = [[s, t] for s, t in translator.edges if t in needed]
     weights = {k: v for k, v in translator.weights.items() if k.split(".", 1)[0] in needed}
     return nodes, edges, weights, dropped
+
+
+def _keep_the_task(model, spec: dict, notes: list[str]) -> None:
+    """The design's task (the spec's "loss" and "target" keys: an autoencoder's binary cross-entropy on its own
+    input), which ONNX has no operator for, from the design LayerLab's export keeps in the metadata; only those
+    two keys are read, as text, and kept only if the engine accepts them for the imported design."""
+    import json
+
+    from engine.export.onnx_export import SPEC_METADATA_KEY
+
+    text = next((p.value for p in model.metadata_props if p.key == SPEC_METADATA_KEY), None)
+    try:
+        written = json.loads(text) if text else None
+    except ValueError:
+        return
+    if not isinstance(written, dict):
+        return
+    task = {key: written[key] for key in ("loss", "target") if isinstance(written.get(key), str)}
+    if not task:
+        return
+    try:
+        import engine
+
+        engine.infer_shapes({**spec, **task})
+    except (SpecError, ValueError):
+        notes.append("left out the training task its metadata names (loss, target): it does not fit the design")
+        return
+    spec.update(task)
 
 
 def _verify(spec: dict, weights: dict, path: Path) -> None:

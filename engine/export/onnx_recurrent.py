@@ -113,8 +113,8 @@ class RecurrentOps:
         self.edges.append([image.node_id, node_id])
         self.readers[node_id], self.readers[image.node_id] = self.readers[image.node_id], 1
         self.values[name] = Tensor(node_id, tuple(shape))
-        self.notes.append(f"its input {name} of {shape[0]} steps x {shape[1]} features is read as a 1 x {shape[0]} "
-                          f"x {shape[1]} image, reshaped by {node_id}")
+        self.notes.append(f"the input {name} ({shape[0]} steps x {shape[1]} features) comes in as a 1 x {shape[0]} "
+                          f"x {shape[1]} image, made a sequence again by the Reshape {node_id}")
 
     # -- axes moved about (only the data's own order may come back: a layer reads the batch first) ------------
 

@@ -200,5 +200,8 @@ def test_the_issue_24_templates_go_out_and_come_back_on_mnist_images(name, tmp_p
     np.testing.assert_array_equal(back.predict(images), expected)
     assert [(n, back.layers[n].type_name) for n in back.order] == [(n, network.layers[n].type_name)
                                                                    for n in network.order]
+    # the task (an autoencoder's loss and target), which has no operator, comes back from the metadata
+    assert {key: imported.spec.get(key) for key in ("loss", "target")} == \
+           {key: network.spec.get(key) for key in ("loss", "target")}
     new_layers = [n for n in network.order if network.layers[n].type_name in NEW_TYPES]
     assert new_layers and [settings(back, n) for n in new_layers] == [settings(network, n) for n in new_layers]
