@@ -81,16 +81,15 @@ def test_an_edit_hands_the_pad_back_to_the_bundled_model(main_window, qtbot, exp
 
 def test_a_file_with_operators_layerlab_lacks_is_refused_and_the_open_project_kept(main_window, qtbot, monkeypatch,
                                                                                     tmp_path):
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
     from PySide6.QtWidgets import QMessageBox
 
-    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
     graph = helper.make_graph(
         [helper.make_node("Relu", ["input"], ["r"], name="relu1"),
-         helper.make_node("Resize", ["r", "", "scales"], ["output"], name="up1", mode="nearest")], "g",
+         helper.make_node("Sin", ["r"], ["output"], name="wave1")], "g",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 1, 28, 28])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", "c", "h", "w"])], [scales])
-    path = tmp_path / "upsample.onnx"
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", "c", "h", "w"])])
+    path = tmp_path / "sine.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append((title, text)))
@@ -103,7 +102,7 @@ def test_a_file_with_operators_layerlab_lacks_is_refused_and_the_open_project_ke
     qtbot.waitUntil(lambda: bool(warnings), timeout=READ_TIMEOUT_MS)
     title, text = warnings[0]
     assert title == "Cannot open file"
-    assert text.startswith(f"{path}: LayerLab has no layer for these operators: Resize (node up1); supported:")
+    assert text.startswith(f"{path}: LayerLab has no layer for these operators: Sin (node wave1); supported:")
     assert main_window.editor.document.spec() == before and main_window.isWindowModified()
     assert main_window.project.imported_model is None
 
