@@ -84,6 +84,20 @@ def attributes(node, onnx) -> dict:
     return values
 
 
+def bias_values(value, units: int, rank: int | None = None) -> np.ndarray:
+    """``value`` as a bias of ``units`` values. With ``rank`` (the output's, batch included) it is added
+    by ONNX's broadcasting, so it must vary along axis 1 alone (a (units, 1) constant added to a batch
+    of vectors would be a different number per example, not a bias)."""
+    if not isinstance(value, np.ndarray) or value.size not in (1, units):
+        raise Unsupported(f"adds a bias that is not a constant of {units} values")
+    if rank is not None and value.size > 1:
+        aligned = (1,) * (rank - value.ndim) + value.shape if value.ndim <= rank else None
+        if aligned is None or aligned[1] != units or any(d != 1 for i, d in enumerate(aligned) if i != 1):
+            raise Unsupported(f"adds a constant of shape {list(value.shape)}, which is not one value a "
+                              f"{'channel' if rank == 4 else 'feature'}; LayerLab adds a bias that way only")
+    return np.broadcast_to(value.reshape(-1), (units,)).astype(np.float32)
+
+
 def has_batch(value: np.ndarray) -> bool:
     return value.dtype == np.int64 and bool(np.any(value == BATCH))
 
