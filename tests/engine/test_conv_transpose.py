@@ -167,3 +167,23 @@ def test_the_conv_autoencoder_template_reads_1x28x28_back():
     shapes = [info[node["id"]].output_shape for node in spec["nodes"]]
     assert shapes[-4:] == [(8, 7, 7), (8, 14, 14), (16, 28, 28), (1, 28, 28)]
     assert spec["loss"] == "binary_cross_entropy" and spec["target"] == "input"
+
+
+@pytest.mark.parametrize("kernel, strides, padding", GEOMETRIES)
+def test_the_fast_path_matches_the_plain_reference(kernel, strides, padding):
+    """``engine.ops.conv_transpose`` (a GEMM and col2im; backward a Conv2D) against the loop over kernel
+    offsets of ``engine.ops.reference.conv_transpose``, on a batch big enough to be cut into chunks."""
+    from engine.ops import conv_transpose
+    from engine.ops.reference import conv_transpose as reference
+
+    rng = np.random.default_rng(4)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    x = rng.standard_normal((64, 3, 9, 8))
+    weights, bias = rng.standard_normal((3, 4, kh, kw)), rng.standard_normal(4)
+    y, cache = conv_transpose.conv_transpose2d_forward(x, weights, bias, strides, padding)
+    y_ref, saved = reference.conv_transpose2d_forward(x, weights, bias, strides, padding)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    for ours, theirs in zip(conv_transpose.conv_transpose2d_backward(dy, cache),
+                            reference.conv_transpose2d_backward(dy, saved), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
