@@ -27,6 +27,9 @@ EXPECTED = {
     "colour-cnn": ((9,), CONV(3, 3, 16) + CONV(3, 16, 32) + DENSE(2048, 64) + DENSE(64, 9)),
     # 28 rows as 28 steps of 28 values; an LSTM has 4 gates of (features + units) * units + units (Keras's count).
     "lstm-mnist-rows": ((10,), 4 * ((28 + 128) * 128 + 128) + DENSE(128, 10)),
+    # 784 -> 256 -> 64 -> a 2-unit code -> 64 -> 256 -> 784 sigmoid pixels, reshaped to the input's 1x28x28.
+    "dense-autoencoder": ((1, 28, 28), DENSE(784, 256) + DENSE(256, 64) + DENSE(64, 2) + DENSE(2, 64)
+                          + DENSE(64, 256) + DENSE(256, 784)),
 }
 
 
