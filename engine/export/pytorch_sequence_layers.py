@@ -118,8 +118,9 @@ class SequenceAndDecoderLayers:
                              (("kernel", "weight_ih_l0"), ("recurrent_kernel", "weight_hh_l0"))
                              if engine_name in regularized]
         fans = {"kernel": (features, gates * units), "recurrent_kernel": (units, gates * units)}
-        for engine_name, torch_name in (("kernel", "weight_ih_l0"), ("recurrent_kernel", "weight_hh_l0")):
-            config = initializers.get(getattr(layer, f"{engine_name}_initializer")).get_config()
+        for engine_name, torch_name, initializer in (("kernel", "weight_ih_l0", layer.kernel_initializer),
+                                                     ("recurrent_kernel", "weight_hh_l0", layer.recurrent_initializer)):
+            config = initializers.get(initializer).get_config()
             arguments = "".join(f", {key}={value!r}" for key, value in config.items() if key != "name")
             self.reset_lines.append(f'initialize({module}.{torch_name}, "{config["name"]}", '
                                     f"fan_in={fans[engine_name][0]}, fan_out={fans[engine_name][1]}{arguments})")

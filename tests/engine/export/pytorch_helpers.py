@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+TOLERANCE = 1e-5  # the exported module's outputs equal the engine's within this (max abs)
+
 # Runs the script as __main__ with LayerLab's packages blocked (None in sys.modules: any import of them fails).
 _BLOCKED_RUN = ("import runpy, sys\n"
                 "for name in ('engine', 'app', 'resources'):\n"
@@ -55,3 +59,45 @@ def script_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             names.add(node.module.split(".")[0])
     return names
+
+
+def exported_model(network, folder, name="model", training=None):
+    """(script module, model with the exported weights loaded, in eval mode)."""
+    from safetensors.torch import load_file
+
+    from engine.export.pytorch_code import class_name_for, export_pytorch
+
+    script, weights = export_pytorch(network, Path(folder) / f"{name}.py", training=training)
+    module = load_script(script)
+    model = getattr(module, class_name_for(network.name))()
+    state = load_file(str(weights))
+    assert set(state) == set(model.state_dict()), "the weights file names the module's state_dict entries"
+    model.load_state_dict(state)
+    model.eval()
+    return module, model
+
+
+def outputs_of(model, images, **options):
+    import torch
+
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)), **options).numpy()
+
+
+def assert_same_outputs(network, model, images):
+    """The design's outputs and its loss's scores (pre-activation) agree within TOLERANCE."""
+    import engine
+
+    expected = network.predict(images)
+    np.testing.assert_allclose(outputs_of(model, images), expected, rtol=0, atol=TOLERANCE)
+    head = network.output_head
+    scores = engine.backend.to_host(network.forward(images, pre_activation=head.fused))
+    np.testing.assert_allclose(outputs_of(model, images, return_logits=True), scores, rtol=0, atol=TOLERANCE)
+
+
+def chain_spec(name, input_shape, layers, **task):
+    """A chain design: an Input of ``input_shape``, then ``layers`` (ids layer-0, layer-1...); ``task``: the
+    spec's "loss" and "target" keys, if any."""
+    nodes = [{"id": "input", "type": "Input", "shape": input_shape}]
+    nodes += [{"id": f"layer-{i}", **layer} for i, layer in enumerate(layers)]
+    return {"format": "layerlab-network", "version": 1, "name": name, "nodes": nodes, **task}

@@ -100,11 +100,21 @@ EVERY_LAYER = {
         {"id": "sum", "type": "Add"},
         {"id": "tanh", "type": "Activation", "activation": "tanh"},
         {"id": "out", "type": "Dense", "units": 3},
+        # issue 24's layers: an image stamped larger, upsampled, read as a sequence of its rows (24 x 40)
+        {"id": "deconv", "type": "Conv2DTranspose", "filters": 2, "kernel_size": [3, 2], "strides": [2, 1],
+         "padding": "same", "activation": "relu"},
+        {"id": "up", "type": "UpSampling2D", "size": [1, 2]},
+        {"id": "rows", "type": "Reshape", "target_shape": [24, -1]},
+        {"id": "rnn", "type": "SimpleRNN", "units": 5, "return_sequences": True},
+        {"id": "gru", "type": "GRU", "units": 4, "return_sequences": True},
+        {"id": "lstm", "type": "LSTM", "units": 7},
     ],
     "edges": [["in", "conv/strided"], ["in", "conv_pad"], ["conv_pad", "bn_image"], ["bn_image", "pool_max"],
               ["conv/strided", "pool_avg"], ["pool_avg", "soft"], ["soft", "flat_a"], ["pool_max", "flat_b"],
               ["flat_a", "join_flat"], ["flat_b", "join_flat"], ["join_flat", "bn_flat"], ["bn_flat", "dense"],
               ["dense", "drop"], ["join_flat", "dense_skip"], ["drop", "sum"], ["dense_skip", "sum"],
+              ["in", "deconv"], ["deconv", "up"], ["up", "rows"], ["rows", "rnn"], ["rnn", "gru"], ["gru", "lstm"],
+              ["lstm", "sum"],
               ["sum", "tanh"], ["tanh", "out"]],
 }
 

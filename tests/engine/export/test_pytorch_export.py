@@ -12,43 +12,25 @@ import numpy as np
 import pytest
 
 import engine
-from engine.export.pytorch_code import class_name_for, export_pytorch, torch_weights
+from engine.export.pytorch_code import export_pytorch, torch_weights
 from engine.export.pytorch_module import PyTorchExportError
 from tests.engine.export.conftest import give_batchnorm_statistics
-from tests.engine.export.pytorch_helpers import load_script, run_script, script_imports
+from tests.engine.export.pytorch_helpers import (
+    TOLERANCE,
+    assert_same_outputs,
+    chain_spec,
+    exported_model,
+    load_script,
+    outputs_of,
+    run_script,
+    script_imports,
+)
 
 torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
 
-TOLERANCE = 1e-5
 ALLOWED_IMPORTS = {"argparse", "gzip", "json", "math", "os", "struct", "tarfile", "time", "pathlib", "numpy",
                    "torch", "safetensors"}  # the standard library's, numpy, torch and safetensors
-
-
-def exported_model(network, folder, name="model", training=None):
-    """(script module, model with the exported weights loaded, in eval mode)."""
-    script, weights = export_pytorch(network, folder / f"{name}.py", training=training)
-    module = load_script(script)
-    model = getattr(module, class_name_for(network.name))()
-    state = safetensors_torch.load_file(str(weights))
-    assert set(state) == set(model.state_dict()), "the weights file names the module's state_dict entries"
-    model.load_state_dict(state)
-    model.eval()
-    return module, model
-
-
-def outputs_of(model, images, **options):
-    with torch.no_grad():
-        return model(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)), **options).numpy()
-
-
-def assert_same_outputs(network, model, images):
-    """The design's outputs and its loss's scores (pre-activation) agree within TOLERANCE."""
-    expected = network.predict(images)
-    np.testing.assert_allclose(outputs_of(model, images), expected, rtol=0, atol=TOLERANCE)
-    head = network.output_head
-    scores = engine.backend.to_host(network.forward(images, pre_activation=head.fused))
-    np.testing.assert_allclose(outputs_of(model, images, return_logits=True), scores, rtol=0, atol=TOLERANCE)
 
 
 # -- the forward pass ---------------------------------------------------------------------------------------
@@ -97,12 +79,6 @@ SMALL_DESIGNS = {
     "conv-softmax-output": ([2, 4, 4], [{"type": "Conv2D", "filters": 3, "kernel_size": 4,
                                          "activation": "softmax"}]),
 }
-
-
-def chain_spec(name, input_shape, layers):
-    nodes = [{"id": "input", "type": "Input", "shape": input_shape}]
-    nodes += [{"id": f"layer-{i}", **layer} for i, layer in enumerate(layers)]
-    return {"format": "layerlab-network", "version": 1, "name": name, "nodes": nodes}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_DESIGNS))
