@@ -205,3 +205,28 @@ def test_the_issue_24_templates_go_out_and_come_back_on_mnist_images(name, tmp_p
            {key: network.spec.get(key) for key in ("loss", "target")}
     new_layers = [n for n in network.order if network.layers[n].type_name in NEW_TYPES]
     assert new_layers and [settings(back, n) for n in new_layers] == [settings(network, n) for n in new_layers]
+
+
+def test_the_lstm_template_after_training_steps_gives_the_engines_logits_and_predictions(tmp_path, mnist_test_subset):
+    """Trained gates (saturated ones among them) rather than initial ones: 20 steps of the template's recipe."""
+    from engine import datasets
+    from engine.training.config import TrainingConfig
+    from engine.training.trainer import Trainer, TrainingData
+    from resources import path
+
+    mnist = datasets.load("mnist", download=False)
+    images = np.ascontiguousarray(datasets.to_float(mnist.train_images[:2560]), dtype=np.float32)
+    labels = np.asarray(mnist.train_labels[:2560], dtype=np.int64)
+    recipe = json.loads(path("templates.json").read_text(encoding="utf-8"))["training"]["lstm-mnist-rows"]
+    config = TrainingConfig.from_dict({**{k: v for k, v in recipe.items() if k != "dataset"}, "epochs": 1,
+                                       "max_steps": 20})
+    network = engine.build(_template("lstm-mnist-rows"), seed=0)
+    assert Trainer(network, TrainingData(images, labels, name="mnist"), config).run().reason == "max_steps"
+    export_checked(network, tmp_path / "lstm.onnx")
+    test_images, test_labels = mnist_test_subset
+
+    expected = network.predict(test_images)
+    actual = run_onnx(tmp_path / "lstm.onnx", test_images)
+    assert float(np.max(np.abs(actual - expected))) <= TOLERANCE
+    assert np.array_equal(actual.argmax(axis=1), expected.argmax(axis=1))
+    assert np.mean(expected.argmax(axis=1) == test_labels) > 0.3  # trained: well past chance (0.1)
