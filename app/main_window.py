@@ -140,6 +140,10 @@ class MainWindow(QMainWindow):
         # The pen-down policy (app/pen_down.py) was wired when the Draw panel met the dashboard (install_draw_panel).
         # Settings edited in the training form belong to the project: saved with it, undoable.
         self.dashboard.settings_edited.connect(self._training_settings_edited)
+        # Loss and Target in the training form edit the design's task (spec keys): undoable, saved with the network.
+        form = self.dashboard.training_panel.form
+        form.task_edited.connect(self.editor.set_task)
+        document.task_changed.connect(form.show_task)
         # A project's settings the form could not take are problems too: the Training dock may be hidden.
         self.dashboard.settings_refused.connect(self.problems_dock.show_settings_problems)
         # Start (its button, or F5 from the Design workspace) opens the Train workspace to watch the run.
@@ -152,7 +156,7 @@ class MainWindow(QMainWindow):
     def _training_settings_edited(self, edited: dict) -> None:
         merged = {**self.editor.document.training_settings, **edited}
         # Settings the form leaves out when zero, off or not imported: gone from the project when left out.
-        for optional in ("l2", "early_stopping_patience", "dataset_sha256", "augment"):
+        for optional in ("l2", "early_stopping_patience", "dataset_sha256", "augment", "input_noise"):
             if optional not in edited:
                 merged.pop(optional, None)
         self.editor.set_training_settings(merged)

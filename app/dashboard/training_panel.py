@@ -67,7 +67,8 @@ class TrainingPanel(QWidget):
         self.status = StatusLine(READY_TEXT)
         self.save_button = QPushButton("Save model…")
         self.save_best_button = QPushButton("Save best…")
-        self.save_best_button.setToolTip("The weights of the epoch with the best validation accuracy")
+        self.save_best_button.setToolTip("The weights of the epoch with the best validation accuracy (or, for a "
+                                         "network that does not classify, the lowest validation loss)")
         saving = QHBoxLayout()
         saving.addWidget(self.save_button)
         saving.addWidget(self.save_best_button)
@@ -150,6 +151,7 @@ class TrainingPanel(QWidget):
                        *self.form.optimizer_settings.values()):
             widget.setEnabled(state in ("idle", "finished"))  # the learning rate stays live
         self.form.augmentation.allow_edits(state in ("idle", "finished"))
+        self.form.task.allow_edits(state in ("idle", "finished"))
         self.form.tensorboard.allow_edits(state in ("idle", "finished"))
         if state == "preparing":
             self.progress.setRange(0, 0)  # busy until the data is loaded

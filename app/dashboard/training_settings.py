@@ -5,6 +5,8 @@
     form.load_settings(project_dict)    # show a project's settings; a field it cannot show is refused, in words
     form.settings_edited.connect(...)   # the person changed one: the project's settings dict, to save
     form.settings_refused.connect(...)  # the messages of the last load (each names its "training.<field>")
+    form.task_edited.connect(...)       # Loss or Target chosen: {"loss": ...} / {"target": ...}, for the document
+    form.show_task(document.task)       # the design's task, shown (task_fields.py)
 
 
 The optimizer's own settings (momentum, beta_1, rho, ...) are read from its signature, so an
@@ -31,6 +33,7 @@ import engine
 from app.dashboard.augmentation_box import AugmentationBox
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import clear_dataset_shapes, dataset_choices
+from app.dashboard.task_fields import TaskFields
 from app.dashboard.tensorboard_option import TensorBoardOption
 from app.tones import follow_tone
 
@@ -82,6 +85,7 @@ class DatasetBox(QComboBox):
 class TrainingSettingsForm(QWidget):
     settings_edited = Signal(dict)  # a person changed a setting a project keeps: project_settings()
     settings_refused = Signal(list)  # after each load: why each field not shown as the project says was refused
+    task_edited = Signal(dict)  # Loss or Target chosen: the design's task keys to change (app/dashboard/task_fields.py)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -100,6 +104,9 @@ class TrainingSettingsForm(QWidget):
         self.train_limit = _spin(0, 10_000_000, 0)
         self.train_limit.setSpecialValueText("all")
         self.train_limit.setToolTip("Train on the first N examples only (0: all of them)")
+        # Loss and Target belong to the design (the spec), Input noise to the training settings.
+        self.task = TaskFields(self)
+        self.task.task_edited.connect(self.task_edited)
         self.optimizer = QComboBox()
         self.optimizer.addItems(engine.optimizers.OPTIMIZERS)
         self.learning_rate = _spin(1e-6, 10.0, 1e-3, decimals=6, step=1e-4)
@@ -114,7 +121,8 @@ class TrainingSettingsForm(QWidget):
         self.validation = _spin(0.0, 0.5, 0.1, decimals=2, step=0.05)
         self.early_stopping = _spin(0, 100, 0)
         self.early_stopping.setSpecialValueText("off")
-        self.early_stopping.setToolTip("Stop after this many epochs without a better validation accuracy")
+        self.early_stopping.setToolTip("Stop after this many epochs without a better validation accuracy (or, "
+                                       "for a network that does not classify, a lower validation loss)")
         self.seed = _spin(0, 2**31 - 1, 0)
         self.backend = QComboBox()
         self.backend.addItem("CPU (NumPy)", "numpy")
@@ -126,6 +134,7 @@ class TrainingSettingsForm(QWidget):
         self.optimizer_settings: dict[str, QWidget] = {}
 
         for label, widget in (("Data set", self.dataset), ("Examples", self.train_limit),
+                              ("Loss", self.task.loss), ("Target", self.task.target_row),
                               ("Optimizer", self.optimizer), ("Learning rate", self.learning_rate),
                               ("Schedule", self.schedule), ("Batch size", self.batch_size),
                               ("Epochs", self.epochs), ("L2", self.l2), ("Validation", self.validation),
@@ -157,7 +166,8 @@ class TrainingSettingsForm(QWidget):
         self.augmentation.changed.connect(self._edited)
         self.tensorboard.edited.connect(self._edited)
         self.optimizer.currentIndexChanged.connect(self._edited)
-        for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed):
+        for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed,
+                    self.task.input_noise):
             box.valueChanged.connect(self._edited)
 
     def _edited(self, *_args) -> None:
@@ -177,6 +187,8 @@ class TrainingSettingsForm(QWidget):
             settings["l2"] = self.l2.value()
         if self.early_stopping.value():
             settings["early_stopping_patience"] = self.early_stopping.value()
+        if self.task.input_noise.value():
+            settings["input_noise"] = self.task.input_noise.value()
         if self.augmentation.config():
             settings["augment"] = self.augmentation.config()
         settings["tensorboard"] = self.tensorboard.project_value()
@@ -233,7 +245,7 @@ class TrainingSettingsForm(QWidget):
     def _number_fields(self) -> dict:
         """The project's numeric fields (TrainingConfig's names) and the boxes that show them."""
         return {"epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed, "l2": self.l2,
-                "early_stopping_patience": self.early_stopping}
+                "early_stopping_patience": self.early_stopping, "input_noise": self.task.input_noise}
 
     def load_settings(self, settings: dict) -> None:
         """Show a project's training settings (TrainingConfig's names plus "dataset"); unknown keys are ignored.
@@ -268,7 +280,7 @@ class TrainingSettingsForm(QWidget):
         for key, box in self._number_fields().items():
             value = settings.get(key)
             default = self.defaults[key]
-            if value is None:  # not set (or "off": early stopping, L2)
+            if value is None:  # not set (or "off": early stopping, L2, input noise)
                 box.setValue(default)
                 continue
             problem = self._number_problem(value, box)
@@ -367,13 +379,20 @@ class TrainingSettingsForm(QWidget):
             config[name] = widget.isChecked() if isinstance(widget, QCheckBox) else widget.value()
         return config
 
+    def show_task(self, task: dict) -> None:
+        """Show the design's task (its "loss" and "target"); not an edit."""
+        self.task.show_task(task)
+
     def settings(self) -> RunSettings:
         """What the form says (ValueError naming a bad field)."""
         limit = self.train_limit.value() or None
+        # Only where it applies (the target is the input), and only then named: a classifier's config is as before.
+        noise = {"input_noise": self.task.noise()} if self.task.noise() else {}
         config = engine.training.TrainingConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
                                 optimizer=self._optimizer_config(), l2=self.l2.value(),
                                 seed=self.seed.value(),
                                 early_stopping_patience=self.early_stopping.value() or None,
-                                augment=self.augmentation.config() if self.augmentation.applies() else False)
+                                augment=self.augmentation.config() if self.augmentation.applies() else False,
+                                **noise)
         return RunSettings(self.dataset.currentData(), config, self.validation.value(), limit,
                            self.backend.currentData(), self.schedule.currentData(), tensorboard=self.tensorboard.logs())

@@ -120,6 +120,23 @@ class SetFieldsCommand(QUndoCommand):
         self.document.set_node_fields(self.node_id, self.previous)
 
 
+class SetSpecKeysCommand(QUndoCommand):
+    """Changes top-level spec keys (the task: "loss", "target"); undo puts back what each was, or its absence."""
+
+    def __init__(self, document: NetworkDocument, changes: dict, text: str):
+        super().__init__(text)
+        self.document, self.changes = document, dict(changes)
+        self.previous = None
+
+    def redo(self):
+        previous = self.document.set_spec_keys(self.changes)
+        if self.previous is None:
+            self.previous = previous
+
+    def undo(self):
+        self.document.set_spec_keys(self.previous)
+
+
 class RenameNodeCommand(QUndoCommand):
     def __init__(self, document: NetworkDocument, old_id: str, new_id: str):
         super().__init__(f"Rename {old_id} to {new_id}")

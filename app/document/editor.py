@@ -18,7 +18,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.document import clipboard, commands, errors
 from app.document.layout import ROW_PITCH, tidy_layout
-from app.document.model import REMOVE_FIELD, NetworkDocument
+from app.document.model import REMOVE_FIELD, TASK_DEFAULTS, NetworkDocument
 from app.document.new_nodes import new_node
 
 PASTE_OFFSET = (40.0, 40.0)
@@ -72,6 +72,21 @@ class DocumentEditor(QObject):
     def set_training_settings(self, settings: dict) -> None:
         if settings != self.document.training_settings:
             self.undo_stack.push(TrainingSettingsCommand(self.document, settings))
+
+    def set_task(self, changes: dict) -> None:
+        """Set the task's "loss" and/or "target" (one undo step); a default value takes the key out of the spec,
+        which then reads as before the task keys existed. Values are the engine's to judge: a loss the design
+        cannot have is a design problem (rule "loss"), shown like any other."""
+        unknown = set(changes) - set(TASK_DEFAULTS)
+        if unknown:
+            raise errors.DocumentError(f"{sorted(unknown)[0]!r} is not part of the task (loss, target)")
+        current = self.document.task
+        wanted = {key: value for key, value in changes.items() if value != current[key]}
+        if not wanted:
+            return
+        spelled = {key: REMOVE_FIELD if value == TASK_DEFAULTS[key] else value for key, value in wanted.items()}
+        text = "Change " + " and ".join(f"the {key} to {value}" for key, value in wanted.items())
+        self.undo_stack.push(commands.SetSpecKeysCommand(self.document, spelled, text))
 
     # -- nodes --------------------------------------------------------------------------------------------
 

@@ -40,6 +40,12 @@ def default_training_settings() -> dict:
     return copy.deepcopy(DEFAULT_TRAINING_SETTINGS)
 
 
+# The task, as optional top-level spec keys (docs/spec.md): what each means when the spec leaves it out.
+TASK_DEFAULTS = {"loss": "cross_entropy", "target": "labels"}
+# Top-level keys that are the graph itself or its identity: ``set_spec_keys`` leaves them to their own methods.
+_GRAPH_KEYS = {"format", "version", "name", "nodes", "edges"}
+
+
 class NetworkDocument(QObject):
     # Signals say what happened, in the past tense; they carry ids, and listeners ask the model for the rest.
     node_added = Signal(str)
@@ -52,6 +58,7 @@ class NetworkDocument(QObject):
     analysis_changed = Signal(object)  # the new engine.ShapeReport, after any change to the spec
     name_changed = Signal(str)
     training_settings_changed = Signal(dict)
+    task_changed = Signal(dict)  # the new ``task`` (the spec's "loss" and "target"), after an edit or a load
     reset = Signal()  # everything was replaced (a file was opened): rebuild from scratch
 
     def __init__(self, parent: QObject | None = None):
@@ -78,6 +85,11 @@ class NetworkDocument(QObject):
     @property
     def training_settings(self) -> dict:
         return copy.deepcopy(self._training_settings)
+
+    @property
+    def task(self) -> dict:
+        """What the network is trained to do: the spec's "loss" and "target", each its default when absent."""
+        return {key: self._extra.get(key, default) for key, default in TASK_DEFAULTS.items()}
 
     def spec(self) -> dict:
         """The network as a ``layerlab-network`` spec (a fresh copy; edges always spelled out)."""
@@ -147,6 +159,7 @@ class NetworkDocument(QObject):
         self._report = design_report(self.spec())
         self.reset.emit()
         self.analysis_changed.emit(self._report)
+        self.task_changed.emit(self.task)
 
     def set_name(self, name: str) -> None:
         self._name = name
@@ -155,6 +168,22 @@ class NetworkDocument(QObject):
     def set_training_settings(self, settings: dict) -> None:
         self._training_settings = copy.deepcopy(settings)
         self.training_settings_changed.emit(self.training_settings)
+
+    def set_spec_keys(self, changes: dict) -> dict:
+        """Change top-level spec keys beside the graph (the task's "loss" and "target"; ``REMOVE_FIELD`` removes
+        one, so its default applies again); returns the previous values in the same form, for undo."""
+        graph_keys = _GRAPH_KEYS & set(changes)
+        if graph_keys:
+            raise errors.DocumentError(f"{sorted(graph_keys)[0]!r} is part of the graph, not a setting of the spec")
+        previous = {key: copy.deepcopy(self._extra[key]) if key in self._extra else REMOVE_FIELD for key in changes}
+        for key, value in changes.items():
+            if value is REMOVE_FIELD:
+                self._extra.pop(key, None)
+            else:
+                self._extra[key] = copy.deepcopy(value)
+        self._spec_changed()  # first: who follows the task may read the new report (its problems)
+        self.task_changed.emit(self.task)
+        return previous
 
     # -- nodes --------------------------------------------------------------------------------------------
 
