@@ -40,6 +40,20 @@ def mlp(hidden=128):
         {"id": "logits", "type": "Dense", "units": 10}]}
 
 
+def sequence_and_decoder_layers():
+    """A small DAG using the layer types of issue 24 (sequences and decoders), which ``small_cnn_with_everything``
+    leaves out: together the two use every layer type."""
+    return {"format": "layerlab-network", "version": 1, "name": "sequences-and-decoders", "nodes": [
+        {"id": "input", "type": "Input", "shape": [1, 6, 6]},
+        {"id": "up", "type": "UpSampling2D", "size": 2},
+        {"id": "deconv", "type": "Conv2DTranspose", "filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+        {"id": "rows", "type": "Reshape", "target_shape": [24, -1]},
+        {"id": "rnn", "type": "SimpleRNN", "units": 5, "return_sequences": True},
+        {"id": "gru", "type": "GRU", "units": 4, "return_sequences": True},
+        {"id": "lstm", "type": "LSTM", "units": 3},
+        {"id": "logits", "type": "Dense", "units": 3}]}
+
+
 def small_cnn_with_everything():
     """A small DAG using every layer type (for save/load and cross-checks)."""
     return {"format": "layerlab-network", "version": 1, "name": "everything", "nodes": [

@@ -10,7 +10,7 @@ import pytest
 import engine
 from engine import backend
 from engine.serialization import load_checkpoint, save
-from tests.engine.specs import seed_cnn, small_cnn_with_everything
+from tests.engine.specs import seed_cnn, sequence_and_decoder_layers, small_cnn_with_everything
 
 
 def _trained_a_little(spec, xp, steps=2, seed=3):
@@ -32,6 +32,16 @@ def test_round_trip_preserves_spec_weights_buffers_and_outputs(xp, tmp_path):
     for name, value in net.state_dict().items():
         np.testing.assert_array_equal(loaded.state_dict()[name], value, err_msg=name)
     x = np.random.default_rng(0).standard_normal((3, 1, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(backend.to_host(loaded.forward(x)), backend.to_host(net.forward(x)))
+
+
+def test_round_trip_of_sequence_and_decoder_layers(xp, tmp_path):
+    net = _trained_a_little(sequence_and_decoder_layers(), xp)
+    loaded = load_checkpoint(save(net, tmp_path / "model.llmodel")).network
+    assert loaded.spec == net.spec
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[name], value, err_msg=name)
+    x = np.random.default_rng(0).standard_normal((3, 1, 6, 6)).astype(np.float32)
     np.testing.assert_array_equal(backend.to_host(loaded.forward(x)), backend.to_host(net.forward(x)))
 
 

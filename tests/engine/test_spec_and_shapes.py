@@ -5,7 +5,7 @@ import copy
 import pytest
 
 import engine
-from tests.engine.specs import seed_cnn, small_cnn_with_everything
+from tests.engine.specs import seed_cnn, sequence_and_decoder_layers, small_cnn_with_everything
 
 
 def test_seed_cnn_shapes_params_memory_and_flops():
@@ -52,7 +52,13 @@ def test_dag_with_every_layer_type():
     assert info["join"].output_shape == (8, 8, 8)
     assert info["avg"].output_shape == (8, 4, 4)
     assert info["logits"].output_shape == (3,)
-    assert {n.type for n in info.values()} == {t.type for t in engine.layer_types()}
+    sequences = engine.infer_shapes(sequence_and_decoder_layers())
+    assert sequences["deconv"].output_shape == (2, 24, 24)
+    assert sequences["rows"].output_shape == (24, 48)
+    assert sequences["gru"].output_shape == (24, 4)
+    assert sequences["lstm"].output_shape == (3,)
+    used = {n.type for n in info.values()} | {n.type for n in sequences.values()}
+    assert used == {t.type for t in engine.layer_types()}
 
 
 @pytest.mark.parametrize("padding,strides,expected", [
