@@ -93,3 +93,14 @@ class ActiveRun:
     @property
     def input_shape(self) -> tuple:
         return tuple(self.inference_network.input_shape)
+
+    @property
+    def classifier(self) -> bool:
+        """Its network classifies (cross-entropy on labels): accuracy and a confusion matrix apply. Otherwise
+        (an autoencoder, a regression) the events carry no accuracy and evaluation measures the error."""
+        return self.inference_network.output_head.classifier
+
+    @property
+    def reconstructs(self) -> bool:
+        """Its network is trained to give back its input (an autoencoder: the spec's target "input")."""
+        return self.inference_network.output_head.reconstructs

@@ -43,7 +43,8 @@ class BoundaryPanel(QWidget):
         self.rect = (0.0, 0.0, 1.0, 1.0)
 
     def begin_run(self, run) -> None:
-        self.run = run if run.data.is_toy and run.input_shape == (2,) else None
+        # Classes over the plane: a network that outputs values (trained with another loss) has none to show.
+        self.run = run if run.data.is_toy and run.input_shape == (2,) and run.classifier else None
         if self.run is None:
             self.points.setData([])
             self.image.clear()

@@ -2,9 +2,12 @@
 
 Each run gets its curve items once (raw loss, smoothed loss, validation loss, smoothed batch accuracy,
 train and validation accuracy per epoch); new steps only call ``setData``. The run list's check
-boxes show and hide runs. While the pen is down on the draw pad, ``hold_redraws(True)`` postpones the
-redraws (the data keeps being recorded) until the pen lifts, so a repaint never delays the strokes. While
-the panel is hidden (another tab shows) nothing is drawn; showing it draws everything recorded meanwhile.
+boxes show and hide runs. A network that does not classify (an autoencoder, a regression: its output head's
+``classifier`` is False) has no accuracy: its run shows loss and validation loss only, and the Accuracy plot
+is taken away while no run on the panel classifies.
+While the pen is down on the draw pad, ``hold_redraws(True)`` postpones the redraws (the data keeps being
+recorded) until the pen lifts, so a repaint never delays the strokes. While the panel is hidden (another tab
+shows) nothing is drawn; showing it draws everything recorded meanwhile.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from app.file_dialogs import save_file_name
 # matches the live views' snapshots.
 REDRAW_INTERVAL_MS = 1000
 MAX_EPOCH_MARKERS = 30  # past this, markers on every epoch hide the curve (a toy set's epochs are a few steps)
-CURVES_KEY = ("Loss: thin, each step; thick, smoothed; dashed, validation. Accuracy: thin, smoothed batch; "
-              "squares, training per epoch; dashed, validation.")
+LOSS_KEY = "Loss: thin, each step; thick, smoothed; dashed, validation."
+CURVES_KEY = LOSS_KEY + " Accuracy: thin, smoothed batch; squares, training per epoch; dashed, validation."
 RUN_COLORS = ("#3b4cca", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#1098ad", "#5c940d", "#e67700")
 
 
@@ -107,6 +110,7 @@ class CurvesPanel(QWidget):
             plot.setLabel("left", label)
             plot.setLabel("bottom", "step")
         self.accuracy_plot.setYRange(0, 1, padding=0.02)
+        self._accuracy_shown = True
 
         self.run_list = QListWidget()
         self.run_list.setToolTip("Runs: untick one to hide its curves")
@@ -159,7 +163,9 @@ class CurvesPanel(QWidget):
     # -- following the run ----------------------------------------------------------------------------
     def begin_run(self, run) -> None:
         self.redraw()  # the previous run's last steps and epochs, before the new run's curves take over
-        record = RunRecord(run.name, RUN_COLORS[len(self.records) % len(RUN_COLORS)])
+        # (A stand-in run without a network, as some tests pass, is a classifier: the panel as it always was.)
+        record = RunRecord(run.name, RUN_COLORS[len(self.records) % len(RUN_COLORS)],
+                           classifier=getattr(run, "classifier", True))
         self.records.append(record)
         self._curves.append(_RunCurves(record, self.loss_plot, self.accuracy_plot))
         item = QListWidgetItem(record.name)
@@ -169,6 +175,23 @@ class CurvesPanel(QWidget):
         item.setCheckState(Qt.CheckState.Checked)
         self.run_list.addItem(item)
         self._run_open = True
+        self._show_accuracy_if_measured()
+
+    def _show_accuracy_if_measured(self) -> None:
+        """The Accuracy plot while some run on the panel (or none yet) classifies; else the loss takes its room."""
+        wanted = not self.records or any(record.classifier for record in self.records)
+        if wanted == self._accuracy_shown:
+            return
+        self._accuracy_shown = wanted
+        if wanted:
+            self.plots.addItem(self.accuracy_plot, row=1, col=0)
+        else:
+            self.plots.removeItem(self.accuracy_plot)
+        self.key.setText(CURVES_KEY if wanted else LOSS_KEY)
+
+    @property
+    def accuracy_shown(self) -> bool:
+        return self._accuracy_shown
 
     def rename_run(self, name: str) -> None:
         """The current run's new label (e.g. its learning rate was changed), in the legend and the CSV."""
@@ -196,6 +219,7 @@ class CurvesPanel(QWidget):
         self.run_list.takeItem(len(self.records) - 1)
         self._curves.pop().remove_from(self.loss_plot, self.accuracy_plot)
         self.records.pop()
+        self._show_accuracy_if_measured()
 
     def add_steps(self, steps: list) -> None:
         if self.records:

@@ -1,5 +1,7 @@
-"""Evaluation on the test set: a confusion matrix (click a cell to see those examples) and a gallery of
-the most confidently wrong test images.
+"""Evaluation on the test set. A classifier: a confusion matrix (click a cell to see those examples) and a
+gallery of the most confidently wrong test images. A network that outputs values (an autoencoder, a
+regression: ``engine.ErrorEvaluation``): its loss, mean squared and absolute error, with the worst
+reconstructions or the predicted values against the true ones (app/dashboard/error_evaluation.py).
 
 The full evaluation runs on a background thread, on its own NumPy copy of the network loaded with the
 latest snapshot, so neither the GUI nor training waits for it.
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -25,31 +28,19 @@ from PySide6.QtWidgets import (
 )
 
 import engine
+from app.dashboard.error_evaluation import ErrorView, error_figures
+from app.dashboard.thumbnails import THUMBNAIL, thumbnail
 from app.document.networks import new_network
 
 GALLERY_SIZE = 32
-THUMBNAIL = 56
 
 
-def evaluate_snapshot(spec: dict, weights: dict, images: np.ndarray, labels: np.ndarray) -> engine.Evaluation:
-    """Runs on a background thread: a private NumPy network, so nobody else's arrays are touched."""
+def evaluate_snapshot(spec: dict, weights: dict, images: np.ndarray, labels: np.ndarray):
+    """Runs on a background thread: a private NumPy network, so nobody else's arrays are touched. An
+    ``engine.Evaluation`` for a classifier, an ``engine.ErrorEvaluation`` for any other network."""
     network = new_network(spec)
     network.load_state_dict(weights)
     return engine.evaluate(network, images, labels)
-
-
-def thumbnail(image: np.ndarray) -> QPixmap:
-    """A (C, H, W) image in [0, 1] as a pixmap: in colour when it has three channels (a red circle taken for a
-    green one must show red), else its first channel as grey (white ink on black, as MNIST)."""
-    if image.shape[0] == 3:
-        pixels = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0))
-        height, width, _ = pixels.shape
-        qimage = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-    else:
-        gray = np.ascontiguousarray((np.clip(image[0], 0, 1) * 255).astype(np.uint8))
-        height, width = gray.shape
-        qimage = QImage(gray.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(qimage).scaled(THUMBNAIL, THUMBNAIL)
 
 
 class EvaluationPanel(QWidget):
@@ -76,17 +67,21 @@ class EvaluationPanel(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.gallery_title)
         right_layout.addWidget(self.gallery, 1)
-        splitter = QSplitter()
+        splitter = self.classes_view = QSplitter()
         splitter.addWidget(self.matrix)
         splitter.addWidget(right)
+        self.error_view = ErrorView()
+        self.views = QStackedWidget()  # the classifier's matrix and gallery, or the error view
+        self.views.addWidget(splitter)
+        self.views.addWidget(self.error_view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.views, 1)
         self.evaluate_button.clicked.connect(self.evaluate_latest)
         self.matrix.cellClicked.connect(self.show_cell)
         self.get_run = lambda: None
-        self.result: engine.Evaluation | None = None
+        self.result = None  # the latest engine.Evaluation or engine.ErrorEvaluation shown
         self.result_run = None
 
     def set_run_source(self, get_run) -> None:
@@ -115,8 +110,14 @@ class EvaluationPanel(QWidget):
         self.tasks.submit(lambda _report: evaluate_snapshot(run.spec, snapshot.weights, run.data.test_images,
                                                             run.data.test_labels), finished, failed)
 
-    def show_result(self, run, result: engine.Evaluation, step: int) -> None:
+    def show_result(self, run, result, step: int) -> None:
         self.result, self.result_run = result, run
+        if isinstance(result, engine.ErrorEvaluation):  # values, not classes: no confusion, no accuracy
+            self.views.setCurrentWidget(self.error_view)
+            self.summary.setText(error_figures(result, step))
+            self.error_view.show_result(run, result)
+            return
+        self.views.setCurrentWidget(self.classes_view)
         names = run.data.class_names
         confusion = result.confusion
         self.matrix.setRowCount(len(confusion))
@@ -141,7 +142,7 @@ class EvaluationPanel(QWidget):
         self._fill_gallery(result.most_confident_mistakes(GALLERY_SIZE))
 
     def show_cell(self, true: int, predicted: int) -> None:
-        if self.result is None:
+        if self.result is None or isinstance(self.result, engine.ErrorEvaluation):
             return
         names = self.result_run.data.class_names
         matching = np.flatnonzero((self.result.labels == true) & (self.result.predictions == predicted))

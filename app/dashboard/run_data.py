@@ -32,6 +32,8 @@ class DatasetChoice:
 
 
 def toy_title(name: str) -> str:
+    if name in engine.datasets.REGRESSION_TOY_DATASETS:  # one value in, one value out: a curve to fit
+        return f"{name} (1-D regression toy)"
     return f"{name} (2-D toy)"
 
 
@@ -87,7 +89,8 @@ class DatasetShape:
 
     title: str
     example_shape: tuple[int, ...]
-    num_classes: int
+    num_classes: int  # 0 for a set whose labels are values (toy:sine)
+    target_width: int | None = None  # how many values each label holds, for such a set; None for classes
 
 
 # Asked at every edit of the design, so answers are kept. A registered or toy set's never changes; an imported
@@ -118,7 +121,7 @@ def _shape_of(key) -> DatasetShape | None:
         if name not in engine.datasets.TOY_DATASETS:
             return None
         toy = engine.datasets.make_toy(name, n=TOY_POINTS, seed=0)  # ~0.1 ms: the only way to count its classes
-        return DatasetShape(toy_title(name), tuple(toy.points.shape[1:]), toy.num_classes)
+        return DatasetShape(toy_title(name), tuple(toy.points.shape[1:]), toy.num_classes, toy.target_width)
     try:
         info = engine.datasets.get_info(key)
     except engine.datasets.DatasetError:
@@ -127,11 +130,15 @@ def _shape_of(key) -> DatasetShape | None:
 
 
 def data_problem(report: engine.ShapeReport, key: str | None) -> engine.DataFitProblem | None:
-    """The mismatch between the design and the data set ``key`` (unknown data set included), or None."""
+    """The mismatch between the design and the data set ``key`` (unknown data set included), or None.
+
+    The engine's check follows the design's task, which the report carries: a classifier's output against the
+    classes, an autoencoder's against nothing more than its input, another loss's against the labels' width."""
     shape = dataset_shape(key)
     if shape is None:
         return engine.DataFitProblem(None, f"the data set {key!r} is not one this LayerLab knows; choose another")
-    return engine.data_fit_problem(report, shape.example_shape, shape.num_classes, shape.title)
+    return engine.data_fit_problem(report, shape.example_shape, shape.num_classes, shape.title,
+                                   target_width=shape.target_width)
 
 
 def load_run_data(key: str, *, validation: float, seed: int, train_limit: int | None = None,

@@ -1,6 +1,6 @@
 """The recorded curves of one run (kept after it ends, so runs can be overlaid), and CSV export.
 
-    record = RunRecord("run 1: seed-cnn", "#3b4cca")
+    record = RunRecord("run 1: seed-cnn", "#3b4cca")          # classifier=False: a network with no accuracy
     record.add_steps(step_events); record.add_epoch(epoch_event)
     write_csv(path, [record, ...])
 """
@@ -17,10 +17,22 @@ import engine
 SMOOTHING = 0.9  # weight of the past in the moving average of the step loss (TensorBoard's slider)
 
 
+def _measured(value) -> float:
+    """An event's figure as a float; nan where it was not measured (the accuracy of a network that does not
+    classify is None), so the lists stay aligned with the steps and a plot draws nothing there."""
+    return float("nan") if value is None else float(value)
+
+
+def _cell(value):
+    """A CSV cell: the figure, or empty where it was not measured."""
+    return "" if value is None or not np.isfinite(value) else value
+
+
 class RunRecord:
-    def __init__(self, name: str, color: str):
+    def __init__(self, name: str, color: str, classifier: bool = True):
         self.name = name
         self.color = color
+        self.classifier = classifier  # its network classifies: accuracy is measured (else the events say None)
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.smoothed: list[float] = []
@@ -32,10 +44,11 @@ class RunRecord:
     def add_steps(self, events) -> None:
         for event in events:
             self.steps.append(event.step)
+            accuracy = _measured(event.batch_accuracy)
             self.losses.append(event.loss)
-            self.batch_accuracies.append(event.batch_accuracy)
+            self.batch_accuracies.append(accuracy)
             self.smoothed.append(self._averages["loss"].add(event.loss))
-            self.smoothed_accuracies.append(self._averages["accuracy"].add(event.batch_accuracy))
+            self.smoothed_accuracies.append(self._averages["accuracy"].add(accuracy))
 
     def add_epoch(self, event) -> None:
         self.epochs.append(event)
@@ -70,11 +83,10 @@ def csv_text(records: list[RunRecord]) -> str:
     for record in records:
         for step, loss, smooth, accuracy in zip(record.steps, record.losses, record.smoothed,
                                                 record.batch_accuracies, strict=True):
-            writer.writerow([record.name, "step", step, "", loss, smooth, accuracy, "", ""])
+            writer.writerow([record.name, "step", step, "", loss, smooth, _cell(accuracy), "", ""])
         for e in record.epochs:
-            writer.writerow([record.name, "epoch", e.step, e.epoch + 1, e.train_loss, "", e.train_accuracy,
-                             "" if e.val_loss is None else e.val_loss,
-                             "" if e.val_accuracy is None else e.val_accuracy])
+            writer.writerow([record.name, "epoch", e.step, e.epoch + 1, e.train_loss, "", _cell(e.train_accuracy),
+                             _cell(e.val_loss), _cell(e.val_accuracy)])
     return out.getvalue()
 
 
