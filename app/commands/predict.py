@@ -49,9 +49,10 @@ def run(args) -> int:
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise CommandError(f"{args.model}: predict reads images, so the model must take 1 (grayscale) or 3 (RGB) "
                            f"channels x height x width; it takes {shape_text(input_shape)}")
-    if len(network.output_shape) != 1:
-        raise CommandError(f"{args.model}: expected a classifier with one score per class; "
-                           f"the model outputs {shape_text(network.output_shape)}")
+    if len(network.output_shape) != 1 or not network.output_head.classifier:
+        raise CommandError(f"{args.model}: expected a classifier with one score per class; the model outputs "
+                           f"{shape_text(network.output_shape)}" + ("" if network.output_head.classifier else
+                                                                    " values (it is not trained with cross-entropy)"))
     images = [read_image(path, input_shape, args.invert) for path in args.images]
 
     outputs = network.predict(np.stack([image.pixels for image in images]))

@@ -135,3 +135,16 @@ def test_a_project_s_input_noise_setting_reaches_the_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["train", str(project), "--input-noise", "-1", "-o", str(model)])
     assert exit_.value.code == 2 and "--input-noise: expected a number >= 0" in capsys.readouterr().err
+
+
+def test_predict_refuses_a_model_that_outputs_values(tmp_path, capsys):
+    from PIL import Image
+
+    regression = {"loss": "mean_squared_error", "nodes": [{"id": "input", "type": "Input", "shape": [1, 28, 28]},
+                                                          {"id": "flatten", "type": "Flatten"},
+                                                          {"id": "value", "type": "Dense", "units": 3}]}
+    model = tmp_path / "values.llmodel"
+    engine.save(engine.build(regression), model)
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    code, _, err = run(["predict", str(model), str(tmp_path / "digit.png")], capsys)
+    assert code == 1 and "expected a classifier" in err and "not trained with cross-entropy" in err
