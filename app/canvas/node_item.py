@@ -85,6 +85,19 @@ class NodeItem(QGraphicsObject):
         path.addRoundedRect(self.body_rect(), style.NODE_RADIUS, style.NODE_RADIUS)
         return path
 
+    def header_texts(self, width: float | None = None) -> tuple[str, str]:
+        """(id, type) as the first line shows them in ``width`` pixels (default: the node's). The id names this
+        node, the type only its kind: where both do not fit (deconv1 beside Conv2DTranspose) the type gives way
+        first, down to a third of the line, then the id is shortened too."""
+        if width is None:
+            rect = self.body_rect()
+            width = rect.width() - style.ACCENT_WIDTH - 2 * style.PADDING
+        type_metrics, title_metrics = QFontMetricsF(self._detail_font), QFontMetricsF(self._title_font)
+        type_room = max(width - title_metrics.horizontalAdvance(self.node_id) - 8, width / 3)
+        layer_type = type_metrics.elidedText(self.layer_type, Qt.TextElideMode.ElideRight, type_room)
+        title_room = width - type_metrics.horizontalAdvance(layer_type) - 8
+        return title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_room), layer_type
+
     def paint(self, painter, option, widget=None):
         rect = self.body_rect()
         invalid = self.is_invalid
@@ -111,17 +124,15 @@ class NodeItem(QGraphicsObject):
         top_line = QRectF(left, rect.top() + 4, width, rect.height() / 2 - 4)
         bottom_line = QRectF(left, rect.center().y(), width, rect.height() / 2 - 4)
 
+        title, layer_type = self.header_texts(width)
         painter.setFont(self._detail_font)
         type_metrics = QFontMetricsF(self._detail_font)
-        type_width = type_metrics.horizontalAdvance(self.layer_type)
         painter.setPen(colors.node_detail_text)
-        painter.drawText(top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.layer_type)
+        painter.drawText(top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, layer_type)
 
         painter.setFont(self._title_font)
         painter.setPen(colors.node_text)
-        title_rect = top_line.adjusted(0, 0, -(type_width + 8), 0)
-        title = QFontMetricsF(self._title_font).elidedText(self.node_id, Qt.TextElideMode.ElideRight,
-                                                            title_rect.width())
+        title_rect = top_line.adjusted(0, 0, -(type_metrics.horizontalAdvance(layer_type) + 8), 0)
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
 
         painter.setFont(self._detail_font)

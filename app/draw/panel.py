@@ -360,7 +360,7 @@ class DrawPanel(QWidget):
         self.reconstruction = reconstruction
         self.reconstruction_preview.set_digit(reconstruction)
         error = float(np.mean((np.clip(reconstruction, 0.0, 1.0) - self.digit) ** 2))
-        self.guesses.setText(f"Its reconstruction, above.<br>Mean squared error {error:.3f}")
+        self.guesses.setText(f"Mean squared error: <b>{error:.3f}</b>")  # the column is narrow: a few words
 
     def _show_saliency(self, saliency) -> None:
         if saliency.request_id == self._shown and self.chosen_saliency is not None:  # else: of a drawing gone,

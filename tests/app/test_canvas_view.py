@@ -143,7 +143,7 @@ def test_a_drop_of_an_unknown_layer_type_is_refused_with_a_message(view):
     assert view.drop_layer_type("Conv3D", QPointF(400, 100)) is None
     assert messages == ["Cannot add Conv3D there: unknown layer type 'Conv3D'; expected one of: Input, Dense, "
                         "Flatten, Conv2D, MaxPooling2D, AveragePooling2D, BatchNormalization, Dropout, Activation, "
-                        "Add, Concatenate"]
+                        "Add, Concatenate, Reshape, SimpleRNN, LSTM, GRU, UpSampling2D, Conv2DTranspose"]
     assert view.scene().editor.undo_stack.count() == 0
 
 

@@ -73,7 +73,7 @@ def test_drawing_on_an_autoencoders_pad_shows_its_reconstruction_beside_the_draw
         painted = shown_pixels(panel.reconstruction_preview)
         assert np.abs(painted - np.round(np.clip(expected, 0, 1) * 255)).max() <= 1  # the picture is that output
         error = float(np.mean((expected - digit) ** 2))
-        assert f"Mean squared error {error:.3f}" in panel.guesses.text()
+        assert panel.guesses.text() == f"Mean squared error: <b>{error:.3f}</b>"
         assert len(panel.probabilities) == 0
 
     panel.clear_button.click()

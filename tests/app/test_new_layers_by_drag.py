@@ -179,3 +179,6 @@ def test_decoder_layers_after_a_convolution_show_their_shapes(main_window, layer
         assert window.editor.document.report[node].params == 32 * 32 * 9 + 32
         type_into(window.inspector_dock.field_editors["filters"].box, "8")
         assert shown_on(window, node).startswith("8×56×56")
+        type_into(window.inspector_dock.id_edit, "deconv1")  # the template's name: whole beside the long type
+        title, layer_type = window.scene.node_items["deconv1"].header_texts()
+        assert title == "deconv1" and layer_type.startswith("Conv2DTrans")
