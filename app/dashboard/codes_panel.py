@@ -28,7 +28,8 @@ from app.plot_theme import plot_colors
 
 CODE_POINTS = 2000  # test images on the plane: enough to see each digit's region, fast to encode each snapshot
 POINT_SIZE = 6
-DECODED_SIDE = (96, 420)  # the decoded image's side in pixels: at least, at most
+DECODED_SIDE = (120, 420)  # the decoded image's side in pixels: at least, at most
+LEGEND_HEIGHT = 110  # five rows of two digits
 PLANE_SIZE = 2  # values a bottleneck must hold to be drawn as a plane
 
 
@@ -76,13 +77,15 @@ class CodesPanel(QWidget):
         self.caption.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
         self.view = DecodingViewBox()
-        # The plane (the legend under it) on the left; beside it, the decoded image under its title, a square that
-        # grows with the panel (resizeEvent).
+        # The plane on the left; beside it, the decoded image under its title, a square that grows with the panel
+        # (resizeEvent), and the legend under it (not under the plane, whose width it would set).
         self.plot = self.plots.addPlot(row=0, col=0, viewBox=self.view)
         self.plot.setLabel("bottom", "code 1")
         self.plot.setLabel("left", "code 2")
-        self.legend = pg.LegendItem(colCount=5, labelTextSize="8pt")
-        self.plots.addItem(self.legend, row=1, col=0)
+        self.legend_view = pg.GraphicsLayoutWidget()
+        self.legend = pg.LegendItem(colCount=2, labelTextSize="8pt")
+        self.legend_view.addItem(self.legend)
+        self.legend_view.setFixedHeight(LEGEND_HEIGHT)
         self.decoded_title = QLabel("Click the plane to decode a point")
         self.decoded_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.decoded_title.setWordWrap(True)
@@ -98,6 +101,7 @@ class CodesPanel(QWidget):
         beside.addStretch(1)
         beside.addWidget(self.decoded_title)
         beside.addWidget(self.decoded_view, 0, Qt.AlignmentFlag.AlignHCenter)
+        beside.addWidget(self.legend_view, 0, Qt.AlignmentFlag.AlignHCenter)
         beside.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.plots, 1)
@@ -272,6 +276,7 @@ class CodesPanel(QWidget):
         side = int(max(DECODED_SIDE[0], min(DECODED_SIDE[1], self.width() * 0.28, self.height() * 0.7)))
         self.decoded_view.setFixedSize(side, side)
         self.decoded_title.setFixedWidth(side)
+        self.legend_view.setFixedWidth(side)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

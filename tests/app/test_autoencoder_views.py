@@ -1,0 +1,141 @@
+"""The autoencoder's views (issue 24): after a short run of the dense-autoencoder template, the Reconstructions
+tab shows test images above the network's reconstructions with each one's error, and the Codes tab shows the
+test set's codes on the 2-value bottleneck, coloured by digit; a click anywhere on that plane decodes the point
+into the image beside it (engine.latent.decode of the point's coordinates), and a drag decodes as it goes. Both
+tabs hide again for a run of a classifier."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
+
+import engine
+from app.dashboard.class_colours import class_colours, contrast_ratio
+from app.plot_theme import plot_colors
+from app.theme import fusion_palette
+from tests.app.gui_helpers import LEFT, NO_MODIFIER, choose_from_menu, click, click_tab, open_workspace, type_into
+
+TIMEOUT_MS = 120_000
+
+
+def network_with(run, weights) -> engine.Network:
+    network = engine.Network(run.spec, xp=np)
+    network.load_state_dict(weights)
+    return network
+
+
+def plane_position(panel, fraction_x: float, fraction_y: float) -> QPoint:
+    """A point of the Codes plane, as a position in its widget: a fraction across and down the view box."""
+    rect = panel.view.sceneBoundingRect()
+    scene_point = QPointF(rect.left() + fraction_x * rect.width(), rect.top() + fraction_y * rect.height())
+    position = panel.plots.mapFromScene(scene_point)
+    assert panel.plots.viewport().rect().contains(position), "the plane is out of sight"
+    return position
+
+
+def plane_point(panel, position: QPoint) -> tuple[float, float]:
+    """The plane's coordinates under a widget position (pyqtgraph's own mapping)."""
+    point = panel.view.mapSceneToView(panel.plots.mapToScene(position))
+    return point.x(), point.y()
+
+
+def train_briefly(window, qtbot, template: str, examples: int) -> None:
+    choose_from_menu(window, "File", "New from Template", template)
+    form = window.dashboard.training_panel.form
+    type_into(form.train_limit, str(examples))
+    type_into(form.epochs, "1")
+    open_workspace(window, "Train")
+    with qtbot.waitSignal(window.dashboard.controller.run_finished, timeout=TIMEOUT_MS):
+        click(window.dashboard.training_panel.start_button)
+
+
+def tab_shown(dashboard, panel) -> bool:
+    return dashboard.views.isTabVisible(dashboard.views.indexOf(panel))
+
+
+def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_the_plane(main_window, qtbot):
+    dashboard = main_window.dashboard
+    tabs = dashboard.views.tabBar()
+    assert not tab_shown(dashboard, dashboard.reconstructions) and not tab_shown(dashboard, dashboard.codes)
+    train_briefly(main_window, qtbot, "dense-autoencoder", 300)
+    run = dashboard.controller.run
+    network = network_with(run, run.latest_snapshot.weights)
+    assert tab_shown(dashboard, dashboard.reconstructions) and tab_shown(dashboard, dashboard.codes)
+
+    # Reconstructions: test images above the network's outputs, each one's mean squared error under it.
+    panel = dashboard.reconstructions
+    click_tab(tabs, "Reconstructions")
+    qtbot.waitUntil(lambda: panel.shown_step == run.latest_snapshot.step, timeout=TIMEOUT_MS)
+    images = run.data.test_images[panel.examples]
+    outputs = network.forward(images).reshape(images.shape)
+    errors = ((outputs - images) ** 2).reshape(len(images), -1).mean(axis=1)
+    assert len(panel.examples) == 8
+    for column in range(8):
+        np.testing.assert_allclose(panel.originals[column].image, images[column, 0])
+        np.testing.assert_allclose(panel.reconstructions[column].image, outputs[column, 0], atol=1e-5)
+        assert panel.error_labels[column].text == f"{errors[column]:.4f}"
+    np.testing.assert_allclose(panel.errors, errors, rtol=1e-4)
+    before = panel.examples.copy()
+    click(panel.new_examples_button)
+    assert not np.array_equal(panel.examples, before)
+    qtbot.waitUntil(lambda: panel.errors is not None and panel.examples is not before
+                    and panel.reconstructions[0].image is not None, timeout=TIMEOUT_MS)
+    np.testing.assert_allclose(panel.originals[0].image, run.data.test_images[panel.examples[0], 0])
+
+    # Codes: 2,000 test images' codes at the bottleneck, one scatter per digit.
+    codes_panel = dashboard.codes
+    click_tab(tabs, "Codes")
+    qtbot.waitUntil(lambda: codes_panel.plane_snapshot is run.latest_snapshot, timeout=TIMEOUT_MS)
+    node_id = engine.latent.find_bottleneck(network)
+    assert codes_panel.node_id == node_id == "code"
+    expected_codes = engine.latent.encode(network, run.data.test_images[:2000], node_id)
+    np.testing.assert_allclose(codes_panel.codes, expected_codes, atol=1e-5)
+    labels = run.data.test_labels[:2000]
+    assert [scatter.name() for scatter in codes_panel.scatters] == list(run.data.class_names)
+    for digit in range(10):
+        shown = np.column_stack(codes_panel.scatters[digit].getData())
+        np.testing.assert_allclose(shown, expected_codes[labels == digit], atol=1e-5)
+
+    # A click anywhere on the plane decodes that point into the image beside it, and marks it.
+    position = plane_position(codes_panel, 0.3, 0.6)
+    x, y = plane_point(codes_panel, position)
+    QTest.mouseClick(codes_panel.plots.viewport(), LEFT, NO_MODIFIER, position)
+    qtbot.waitUntil(lambda: codes_panel.decoded_point is not None, timeout=TIMEOUT_MS)
+    assert codes_panel.decoded_point == pytest.approx((x, y), abs=1e-4)
+    decoded = engine.latent.decode(network, np.array([[x, y]], dtype=np.float32), node_id)[0]
+    np.testing.assert_allclose(codes_panel.decoded_output, decoded, atol=1e-5)
+    np.testing.assert_allclose(codes_panel.decoded_image.image, decoded.reshape(28, 28), atol=1e-5)
+    assert codes_panel.marker.getData()[0][0] == pytest.approx(x)
+
+    # Holding the button and dragging decodes along the way; the image ends at the point of release.
+    start, end = plane_position(codes_panel, 0.2, 0.2), plane_position(codes_panel, 0.8, 0.7)
+    viewport = codes_panel.plots.viewport()
+    QTest.mousePress(viewport, LEFT, NO_MODIFIER, start)
+    for step in range(1, 6):
+        QTest.mouseMove(viewport, start + (end - start) * (step / 5))
+        QTest.qWait(20)
+    QTest.mouseRelease(viewport, LEFT, NO_MODIFIER, end)
+    x, y = plane_point(codes_panel, end)
+    qtbot.waitUntil(lambda: codes_panel.decoded_point == pytest.approx((x, y), abs=1e-4), timeout=TIMEOUT_MS)
+    decoded = engine.latent.decode(network, np.array([[x, y]], dtype=np.float32), node_id)[0]
+    np.testing.assert_allclose(codes_panel.decoded_image.image, decoded.reshape(28, 28), atol=1e-5)
+
+    # A classifier's run hides both tabs again: they would have nothing to show.
+    train_briefly(main_window, qtbot, "toy-mlp", 200)
+    assert not tab_shown(dashboard, dashboard.reconstructions) and not tab_shown(dashboard, dashboard.codes)
+    assert [tabs.tabText(index) for index in range(tabs.count()) if tabs.isTabVisible(index)] == [
+        "Curves", "Filters", "Activations", "Histograms", "Evaluation", "Boundary", "Profile"]
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_digit_colours_stand_out_from_the_plot_in_light_and_dark_themes(dark):
+    """Each of the ten marks contrasts with the plot's background at least 3:1 (WCAG's ratio for graphics),
+    and no two are alike (each digit also has a mark shape of its own)."""
+    background, foreground = plot_colors(fusion_palette(dark))
+    colours = class_colours(background, foreground)
+    assert len(colours) == 10
+    for colour in colours:
+        assert contrast_ratio(colour, background) >= 3.0, colour.name()
+    distinct = {QColor(colour).name() for colour in colours}
+    assert len(distinct) == 10
