@@ -27,8 +27,8 @@ from engine.ops.padding import conv_geometry
 
 # Names the generated forward and script already use, and Python's built-ins (a node "sum" or "max" must not
 # hide them): a node whose id would give one of them gets a "_" after.
-RESERVED = {"x", "self", "F", "nn", "torch", "math", "np", "return_logits", "initialize", "logits",
-            "crop_to", "last_step"} | set(dir(builtins))
+RESERVED = {"x", "self", "F", "nn", "torch", "math", "np", "return_logits", "initialize", "pre_activation",
+            "crop_to", "average_pool_padded"} | set(dir(builtins))
 
 # activation name -> the expression applied to the code ``{}``
 ACTIVATION_CODE = {
@@ -106,15 +106,15 @@ class ModuleCode(SequenceAndDecoderLayers):
                                        f"return {ACTIVATION_CODE[activation].format(name)}"]
                 return
             if fused:  # shape-only layers follow: keep the pre-activation for the loss, reshaped at the end
-                self.forward_lines.append(f"logits = {expression}")
-                expression = ACTIVATION_CODE[activation].format("logits")
+                self.forward_lines.append(f"pre_activation = {expression}")
+                expression = ACTIVATION_CODE[activation].format("pre_activation")
             else:
                 expression = ACTIVATION_CODE[activation].format(expression)
         if expression is not None:
             self.forward_lines.append(f"{name} = {expression}")
         if is_output:
             if self.fused_node is not None and not fused:
-                self.forward_lines += ["if return_logits:", f"    return logits.reshape({name}.shape)"]
+                self.forward_lines += ["if return_logits:", f"    return pre_activation.reshape({name}.shape)"]
             self.forward_lines.append(f"return {name}")
 
     def _Input(self, node_id, name, layer, inputs, input_shapes):
