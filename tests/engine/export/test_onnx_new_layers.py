@@ -177,11 +177,7 @@ def test_a_simplernn_activation_onnx_lacks_is_refused_naming_the_node(tmp_path):
 def _template(name):
     from resources import path
 
-    try:
-        file = path(f"examples/{name}.json")
-    except FileNotFoundError:
-        pytest.skip(f"the {name} template has not landed yet")
-    return json.loads(file.read_text(encoding="utf-8"))
+    return json.loads(path(f"examples/{name}.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
