@@ -37,8 +37,8 @@ from engine.layers import make_layer
 # Operators with a LayerLab layer (or folded into one); the refusal lists them.
 SUPPORTED = ("Gemm", "MatMul", "Add", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
              "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "Elu", "Gelu", "Flatten", "Reshape",
-             "BatchNormalization", "Dropout", "Concat", "Identity", "Resize", "ConvTranspose", "RNN", "LSTM", "GRU",
-             "Transpose", "Squeeze")
+             "BatchNormalization", "Dropout", "Concat", "Identity", "Resize", "ConvTranspose", "RNN", "LSTM", "GRU")
+# (Transpose, Squeeze and Gather are read too, as constant arithmetic or around a recurrent operator: FOLDABLE)
 SIMPLE_ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
                       "LeakyRelu": "leaky_relu", "Elu": "elu", "Gelu": "gelu"}
 MAX_ID_CHARS = 64  # a node name in a file may be any length; an id is shown on the canvas (the end is kept)

@@ -275,3 +275,21 @@ def test_layout_1_reads_the_batch_first_with_the_same_numbers(tmp_path, op):
     np.testing.assert_allclose(engine_outputs(imported, x[:, None]), runtime_outputs(layout0, x), atol=TOLERANCE,
                                rtol=0)
     assert import_onnx(layout0).weights.keys() == imported.weights.keys()
+
+
+def test_a_transpose_left_in_place_is_refused_at_the_layer_reading_it_and_one_undone_disappears(tmp_path):
+    to_channels_last = helper.make_node("Transpose", ["input"], ["nhwc"], name="t1", perm=[0, 2, 3, 1])
+    left = save_model(tmp_path / "nhwc.onnx", [to_channels_last,
+                                               helper.make_node("Relu", ["nhwc"], ["output"], name="act")], [],
+                      (2, 3, 4))
+    with pytest.raises(OnnxImportError, match=r"nhwc\.onnx: node act \(Relu\) its input has its axes in another "
+                                              r"order than the batch first"):
+        import_onnx(left)
+
+    undone = save_model(tmp_path / "back.onnx", [
+        to_channels_last, helper.make_node("Transpose", ["nhwc"], ["nchw"], name="t2", perm=[0, 3, 1, 2]),
+        helper.make_node("Relu", ["nchw"], ["output"], name="act")], [], (2, 3, 4))
+    imported = import_onnx(undone)
+    assert [node["type"] for node in imported.spec["nodes"]] == ["Input", "Activation"]
+    x = np.random.default_rng(10).standard_normal((3, 2, 3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(engine_outputs(imported, x), runtime_outputs(undone, x))
