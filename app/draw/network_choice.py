@@ -69,4 +69,6 @@ def choose_pad_network(design: dict, report: engine.ShapeReport, run, imported=N
         reason = f"{name} on the canvas has changed since run {run.number} trained it"
     else:
         reason = f"{name} on the canvas has no trained weights yet; train it to read with it"
+        if reconstructs_input(design):  # it will not read classes: it will draw back what it is given
+            reason = f"{name} on the canvas has no trained weights yet; train it to see what it makes of a drawing"
     return PadNetwork("bundled", f"{BUNDLED_CAPTION}: {reason}.")

@@ -129,6 +129,10 @@ class DrawPanel(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.map_note)
         layout.addWidget(self.bars, 2)
+        self.bars_room = QWidget()  # keeps the bars' room while they are hidden: the pad stays by its buttons
+        self.bars_room.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout.addWidget(self.bars_room, 2)
+        self.bars_room.hide()
         layout.addWidget(self.note)
 
         self.spec: dict | None = None
@@ -256,6 +260,7 @@ class DrawPanel(QWidget):
         self.reconstruction_title.setVisible(on)
         self.reconstruction_preview.setVisible(on)
         self.bars.setVisible(not on)
+        self.bars_room.setVisible(on)
         for widget in (self.saliency_button, self.saliency_method):
             widget.setVisible(not on)
         if on and self.saliency_button.isChecked():

@@ -10,6 +10,7 @@ from PySide6.QtGui import qGray
 import engine
 from app.draw.preprocess import mnist_style
 from tests.app.draw_helpers import circle_points, draw_stroke, seven_points, shown_draw_panel, wait_for_reading
+from tests.app.gui_helpers import choose_from_menu
 
 # A small dense autoencoder, as the dense-autoencoder template is built: its last Dense gives 784 values in
 # [0, 1] (a sigmoid), read back as a 1x28x28 image.
@@ -102,3 +103,11 @@ def test_a_recurrent_classifier_reads_a_drawing_row_by_row(panel, qtbot):
     expected = output_for(network, panel.digit)[0]
     np.testing.assert_allclose(panel.probabilities, expected, rtol=1e-4, atol=1e-6)
     assert "I read" in panel.guesses.text()
+
+
+def test_an_autoencoder_template_not_yet_trained_says_what_the_pad_will_show(main_window):
+    panel = main_window.draw_panel
+    choose_from_menu(main_window, "File", "New from Template", "conv-autoencoder")
+    assert panel.reads_bundled_model  # until it is trained, the bundled model reads (and the caption says so)
+    assert panel.note.text().endswith("conv-autoencoder on the canvas has no trained weights yet; train it to see "
+                                      "what it makes of a drawing.")
