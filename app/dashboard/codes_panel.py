@@ -29,7 +29,8 @@ from app.plot_theme import plot_colors
 CODE_POINTS = 2000  # test images on the plane: enough to see each digit's region, fast to encode each snapshot
 POINT_SIZE = 6
 DECODED_SIDE = (120, 420)  # the decoded image's side in pixels: at least, at most
-LEGEND_HEIGHT = 110  # five rows of two digits
+LEGEND_ROW_HEIGHT = 22  # a legend line of 8 pt text
+LEGEND_MARGIN = 30
 PLANE_SIZE = 2  # values a bottleneck must hold to be drawn as a plane
 
 
@@ -56,6 +57,14 @@ class DecodingViewBox(pg.ViewBox):
     def _choose(self, scene_pos) -> None:
         point = self.mapSceneToView(scene_pos)
         self.point_chosen.emit(float(point.x()), float(point.y()))
+
+
+class PassThroughScatter(pg.ScatterPlotItem):
+    """Points that let clicks through to the plane under them: pyqtgraph offers a click to the items under the
+    pointer in turn, and a scatter takes it when it lands on one of its points."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
 
 
 def plane_bottleneck(run) -> tuple[str | None, int]:
@@ -85,7 +94,6 @@ class CodesPanel(QWidget):
         self.legend_view = pg.GraphicsLayoutWidget()
         self.legend = pg.LegendItem(colCount=2, labelTextSize="8pt")
         self.legend_view.addItem(self.legend)
-        self.legend_view.setFixedHeight(LEGEND_HEIGHT)
         self.decoded_title = QLabel("Click the plane to decode a point")
         self.decoded_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.decoded_title.setWordWrap(True)
@@ -95,7 +103,7 @@ class CodesPanel(QWidget):
         self.decoded_image = pg.ImageItem(axisOrder="row-major")
         self.decoded_image.setColorMap(GREY)
         view.addItem(self.decoded_image)
-        self.marker = pg.ScatterPlotItem(size=16, symbol="+")
+        self.marker = PassThroughScatter(size=24, symbol="+")
         self.plot.addItem(self.marker, ignoreBounds=True)  # a click far out must not stretch the plane
         beside = QVBoxLayout()
         beside.addStretch(1)
@@ -158,13 +166,12 @@ class CodesPanel(QWidget):
         self.scatters = []
         names = list(class_names) or ["codes"]
         for index, name in enumerate(names):
-            scatter = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, symbol=CLASS_SYMBOLS[index % len(CLASS_SYMBOLS)],
+            scatter = PassThroughScatter(size=POINT_SIZE, pen=None, symbol=CLASS_SYMBOLS[index % len(CLASS_SYMBOLS)],
                                          name=str(name))
-            # Clicks pass through the points to the plane: a point is decoded wherever it lies.
-            scatter.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
             self.plot.addItem(scatter)
             self.legend.addItem(scatter, str(name))
             self.scatters.append(scatter)
+        self.legend_view.setFixedHeight(LEGEND_MARGIN + LEGEND_ROW_HEIGHT * -(-len(names) // 2))  # two a line
         self._colour_marks()
 
     def _colour_marks(self) -> None:
@@ -174,7 +181,7 @@ class CodesPanel(QWidget):
         for index, scatter in enumerate(self.scatters):
             scatter.setBrush(pg.mkBrush(colours[index % len(colours)]))
         self.marker.setBrush(pg.mkBrush(foreground))
-        self.marker.setPen(pg.mkPen(QColor(background), width=1))
+        self.marker.setPen(pg.mkPen(QColor(background), width=1.5))
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

@@ -97,8 +97,10 @@ def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_
         shown = np.column_stack(codes_panel.scatters[digit].getData())
         np.testing.assert_allclose(shown, expected_codes[labels == digit], atol=1e-5)
 
-    # A click anywhere on the plane decodes that point into the image beside it, and marks it.
-    position = plane_position(codes_panel, 0.3, 0.6)
+    # A click anywhere on the plane decodes that point into the image beside it, and marks it; on a test image's
+    # point too (the points let the click through to the plane).
+    position = codes_panel.plots.mapFromScene(codes_panel.view.mapViewToScene(QPointF(*expected_codes[0])))
+    assert codes_panel.plots.viewport().rect().contains(position)
     x, y = plane_point(codes_panel, position)
     QTest.mouseClick(codes_panel.plots.viewport(), LEFT, NO_MODIFIER, position)
     qtbot.waitUntil(lambda: codes_panel.decoded_point is not None, timeout=TIMEOUT_MS)
