@@ -9,7 +9,8 @@ What it writes, every step number being the trainer's global step (``StepEvent.s
 
 - each step: ``train/loss``, ``train/accuracy`` (the batch's) and ``train/learning_rate``;
 - each epoch: ``epoch/train_loss``, ``epoch/train_accuracy``, ``epoch/val_loss``, ``epoch/val_accuracy`` (with a
-  validation split) and ``epoch/seconds`` (the training time the epoch took); the file is flushed then;
+  validation split) and ``epoch/seconds`` (the training time the epoch took); the file is flushed then; no
+  accuracy for a network that is not a classifier (an autoencoder, a regression: its events carry None);
 - histograms ``weights/<name>`` and ``gradients/<name>`` of every parameter (and buffer) at a snapshot, at most
   every ``histogram_interval_s`` (the app publishes one a second: a histogram of every weight each second would
   cost training several percent), and with a ``network``, at every epoch's end and at the finish, as Keras's
