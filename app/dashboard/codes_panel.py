@@ -105,6 +105,7 @@ class CodesPanel(QWidget):
         view.addItem(self.decoded_image)
         self.marker = PassThroughScatter(size=24, symbol="+")
         self.plot.addItem(self.marker, ignoreBounds=True)  # a click far out must not stretch the plane
+        self.marker.setZValue(10)  # over the points, which are added later
         beside = QVBoxLayout()
         beside.addStretch(1)
         beside.addWidget(self.decoded_title)
