@@ -146,6 +146,25 @@ def test_the_issue_24_templates_give_the_engines_outputs_on_mnist(name, mnist_te
     assert_keras_gives_the_engines_outputs(network, keras_net, images)
 
 
+@pytest.mark.parametrize("name", ["dense-autoencoder", "conv-autoencoder"])
+def test_the_scripts_reconstruction_figures_are_the_engines(name, mnist_test_subset, tmp_path):
+    """The test loss (binary cross-entropy) and mean squared error the PyTorch script's evaluate and the Keras
+    model's compiled loss and metric report equal the engine's within 1e-5 (Keras reads the sigmoid's output)."""
+    network = template(name)
+    images = mnist_test_subset[0][:200]
+    scores = network.forward(images, pre_activation=True)
+    loss = float(network.output_head.loss(scores, images)[0])
+    mse = float(((network.predict(images) - images) ** 2).mean())
+    module, model = exported_model(network, tmp_path, name.replace("-", "_"))
+    theirs = module.evaluate(model, torch.from_numpy(images), torch.zeros(len(images)), torch.device("cpu"))
+    np.testing.assert_allclose(theirs, (loss, mse), rtol=0, atol=TOLERANCE)
+    keras_module, keras_net = keras_model(network, tmp_path, f"keras_{name.replace('-', '_')}")
+    keras_module.compile_model(keras_net)
+    x = images.transpose(0, 2, 3, 1)
+    theirs = keras_net.evaluate(x, keras_module.targets_for(keras_net, x, None), batch_size=200, verbose=0)
+    np.testing.assert_allclose(theirs, (loss, mse), rtol=0, atol=TOLERANCE)
+
+
 def test_recurrent_weights_start_as_the_engines_orthogonal_and_forget_bias_one(tmp_path):
     spec = chain_spec("init", [1, 6, 5], [{"type": "Reshape", "target_shape": [6, 5]},
                                           {"type": "LSTM", "units": 8, "return_sequences": True},
