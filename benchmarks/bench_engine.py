@@ -249,7 +249,13 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     parser.add_argument("--lead-in", type=float, default=LEAD_IN_SECONDS,
                         help="seconds of untimed steps before each timed window (0: none, as before 2026-11-23)")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="PyTorch's intra-op threads (torch.set_num_threads; default: PyTorch's own choice)")
     args = parser.parse_args(argv)
+    if args.torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     device = None if args.no_torch else torch_device()
     print(f"# Engine benchmark — backend {backend.backend_name()}; {machine_line()}")

