@@ -141,6 +141,8 @@ class Dashboard(QObject):
     def _show_tabs_that_apply(self, _run) -> None:
         """Reconstructions and Codes for a run of a design they apply to (``applies``, set by ``begin_run``);
         hidden otherwise, as they would show nothing."""
+        if self.views.currentWidget() in self._tabs_that_may_not_apply and not self.views.currentWidget().applies:
+            self.views.setCurrentWidget(self.curves)  # rather than the next tab along, which may not apply either
         for panel in self._tabs_that_may_not_apply:
             self.views.setTabVisible(self.views.indexOf(panel), panel.applies)
 

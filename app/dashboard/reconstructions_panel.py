@@ -101,6 +101,7 @@ class ReconstructionsPanel(QWidget):
             return
         count = min(EXAMPLES, len(run.data.test_images))
         self.examples = np.sort(self._rng.choice(len(run.data.test_images), size=count, replace=False))
+        self.errors, self.shown_step = None, None  # until these examples' reconstructions are shown
         for column, image in enumerate(self.originals):
             if column < count:
                 picture = example_picture(run.data.test_images[self.examples[column]], run.input_shape)

@@ -79,9 +79,10 @@ def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_
     before = panel.examples.copy()
     click(panel.new_examples_button)
     assert not np.array_equal(panel.examples, before)
-    qtbot.waitUntil(lambda: panel.errors is not None and panel.examples is not before
-                    and panel.reconstructions[0].image is not None, timeout=TIMEOUT_MS)
-    np.testing.assert_allclose(panel.originals[0].image, run.data.test_images[panel.examples[0], 0])
+    qtbot.waitUntil(lambda: panel.errors is not None, timeout=TIMEOUT_MS)
+    images = run.data.test_images[panel.examples]
+    np.testing.assert_allclose(panel.originals[0].image, images[0, 0])
+    np.testing.assert_allclose(panel.reconstructions[0].image, network.forward(images)[0, 0], atol=1e-5)
 
     # Codes: 2,000 test images' codes at the bottleneck, one scatter per digit.
     codes_panel = dashboard.codes
@@ -99,7 +100,9 @@ def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_
 
     # A click anywhere on the plane decodes that point into the image beside it, and marks it; on a test image's
     # point too (the points let the click through to the plane).
-    position = codes_panel.plots.mapFromScene(codes_panel.view.mapViewToScene(QPointF(*expected_codes[0])))
+    first_code = QPointF(*expected_codes[0])
+    qtbot.waitUntil(lambda: codes_panel.view.viewRect().contains(first_code))  # the plane ranges over the codes
+    position = codes_panel.plots.mapFromScene(codes_panel.view.mapViewToScene(first_code))
     assert codes_panel.plots.viewport().rect().contains(position)
     x, y = plane_point(codes_panel, position)
     QTest.mouseClick(codes_panel.plots.viewport(), LEFT, NO_MODIFIER, position)
@@ -123,9 +126,11 @@ def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_
     decoded = engine.latent.decode(network, np.array([[x, y]], dtype=np.float32), node_id)[0]
     np.testing.assert_allclose(codes_panel.decoded_image.image, decoded.reshape(28, 28), atol=1e-5)
 
-    # A classifier's run hides both tabs again: they would have nothing to show.
+    # A classifier's run hides both tabs again: they would have nothing to show. The Codes tab was open: Curves
+    # opens in its place.
     train_briefly(main_window, qtbot, "toy-mlp", 200)
     assert not tab_shown(dashboard, dashboard.reconstructions) and not tab_shown(dashboard, dashboard.codes)
+    assert dashboard.views.currentWidget() is dashboard.curves
     assert [tabs.tabText(index) for index in range(tabs.count()) if tabs.isTabVisible(index)] == [
         "Curves", "Filters", "Activations", "Histograms", "Evaluation", "Boundary", "Profile"]
 
