@@ -241,10 +241,10 @@ def _label_text(run, index: int) -> str:
 
 def _reading(network, output: np.ndarray, run) -> str:
     """What the network made of the example, for the caption: a classifier's guess ("predicted 7 (93%) "); a
-    reconstruction or a regression shows in the output's picture, so nothing."""
+    reconstruction or a regression shows in the output's picture."""
     head = network.output_head
     if not head.classifier:
-        return ""
+        return "every layer's output "
     probabilities = head.probabilities(output[None])[0]
     guess = int(probabilities.argmax())
     return f"predicted {run.data.class_names[guess]} ({probabilities[guess]:.0%}) "

@@ -16,15 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.class_colours import CLASS_SYMBOLS, class_colours
-from app.dashboard.reconstructions_panel import reconstructs
-from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels
-from app.plot_theme import plot_colors
+from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels, reconstructs
 
 CODE_POINTS = 2000  # test images on the plane: enough to see each digit's region, fast to encode each snapshot
 POINT_SIZE = 6
@@ -177,7 +175,9 @@ class CodesPanel(QWidget):
 
     def _colour_marks(self) -> None:
         """The classes' and the marker's colours for the theme's plot background (see class_colours)."""
-        background, foreground = plot_colors(self.palette())
+        # The plots' own colours (app/plot_theme.py gives pyqtgraph the palette's Base and Text).
+        palette = self.palette()
+        background, foreground = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
         colours = class_colours(background, foreground)
         for index, scatter in enumerate(self.scatters):
             scatter.setBrush(pg.mkBrush(colours[index % len(colours)]))

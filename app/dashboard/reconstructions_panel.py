@@ -16,15 +16,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 import engine
 from app.dashboard.background import BackgroundTasks
-from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels
+from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels, reconstructs
 
 EXAMPLES = 8  # one row that stays readable beside the training form at 1280 px
 LABEL_HEIGHT = 22
-
-
-def reconstructs(run) -> bool:
-    """Whether ``run``'s design is trained to give back its input (an autoencoder)."""
-    return bool(run.inference_network.output_head.reconstructs)
 
 
 class ReconstructionsPanel(QWidget):
