@@ -186,6 +186,29 @@ def test_recurrent_weights_start_as_the_engines_orthogonal_and_forget_bias_one(t
     assert gru.bias_hh_l0.requires_grad  # the GRU's recurrent_bias
 
 
+def test_a_simple_rnn_activation_torch_lacks_is_refused_naming_the_node_and_keras_takes_it(tmp_path):
+    from engine.export.pytorch_module import PyTorchExportError
+
+    spec = chain_spec("rnn-sigmoid", [12], [{"type": "Reshape", "target_shape": [4, 3]},
+                                            {"type": "SimpleRNN", "units": 2, "activation": "sigmoid"}])
+    network = engine.build(spec, seed=0)
+    with pytest.raises(PyTorchExportError, match="node 'layer-1' \\(SimpleRNN\\): torch's nn.RNN computes tanh"):
+        export_pytorch(network, tmp_path / "rnn.py")
+    assert not (tmp_path / "rnn.py").exists()
+    _, model = keras_model(network, tmp_path, "keras_rnn")
+    assert_keras_gives_the_engines_outputs(network, model, np.random.default_rng(0).random((5, 12), np.float32))
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_templates_scripts_pass_pycodestyle_and_pyflakes(name, tmp_path):
+    ruff = pytest.importorskip("ruff")
+    network = template(name)
+    script, _ = export_pytorch(network, tmp_path / f"{name.replace('-', '_')}.py", training={"input_noise": 0.2})
+    result = subprocess.run([ruff.find_ruff_bin(), "check", "--no-cache", "--isolated", "--line-length", "120",
+                             "--select", "E,W,F,I", str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+
+
 # -- training ---------------------------------------------------------------------------------------------------
 
 TRAINING_RUNS = {
