@@ -20,13 +20,12 @@ denoising autoencoder. It means something only when the target is the input, so 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 LOSSES = {"cross_entropy": "Cross-entropy — classify", "mean_squared_error": "Mean squared error",
           "binary_cross_entropy": "Binary cross-entropy"}
 TARGETS = {"labels": "The labels", "input": "The input (autoencoder)"}
 DEFAULT_TASK = {"loss": "cross_entropy", "target": "labels"}
-TARGET_CHARACTERS = 6  # the least the Target box shows (the form's other boxes: 10), beside the noise box
 
 LOSS_TIP = ("What training makes small. Cross-entropy classifies: one score per class, compared with the label. "
             "Mean squared error and binary cross-entropy compare every output with its target value (binary "
@@ -59,20 +58,10 @@ class TaskFields(QObject):
         self.input_noise.setRange(0.0, 1.0)
         self.input_noise.setDecimals(2)
         self.input_noise.setSingleStep(0.05)
-        self.input_noise.setPrefix("noise ")
-        self.input_noise.setSpecialValueText("no noise")
+        self.input_noise.setSpecialValueText("off")
         self.input_noise.setKeyboardTracking(False)  # a typed value counts once, at Enter: one undo step
         self.loss.currentIndexChanged.connect(lambda _index: self._chosen("loss", self.loss))
         self.target.currentIndexChanged.connect(lambda _index: self._chosen("target", self.target))
-        # Target and its noise share a row: the form keeps every field in sight at 1280x720 (window_fit_checks).
-        self.target_row = QWidget()
-        row = QHBoxLayout(self.target_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.target, 1)
-        # Beside the noise box the Target box gives up a little width: it shows what fits, its list all of it.
-        self.target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.target.setMinimumContentsLength(TARGET_CHARACTERS)
-        row.addWidget(self.input_noise)
         self._follow_target()
 
     def task(self) -> dict:

@@ -113,7 +113,7 @@ def test_loss_target_and_noise_are_chosen_in_the_form_undone_with_ctrl_z_and_kep
     undo(task.loss)  # the loss
     assert design_keys(window) == {"target": "input"} and task.loss.currentText() == "Cross-entropy — classify"
     undo(task.loss)  # the noise
-    assert "input_noise" not in window.editor.document.training_settings and task.input_noise.text() == "no noise"
+    assert "input_noise" not in window.editor.document.training_settings and task.input_noise.text() == "off"
     undo(task.loss)  # the target: a classifier again, as the template made it
     assert design_keys(window) == {} and task.target.currentText() == "The labels"
     assert not task.input_noise.isEnabled() and panel.start_button.isEnabled()
