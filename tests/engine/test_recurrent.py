@@ -115,3 +115,23 @@ def test_a_model_with_an_lstm_survives_save_and_load(tmp_path):
     assert loaded.spec["nodes"][2] == net.spec["nodes"][2]
     assert loaded.spec["nodes"][2]["unit_forget_bias"] is True
     np.testing.assert_array_equal(to_host(loaded.predict(x)), to_host(net.predict(x)))
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_the_gate_major_lstm_the_layer_runs_matches_the_reference(dtype, tolerance):
+    from engine.ops import recurrent, recurrent_fast
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 7, 3)).astype(dtype)
+    kernel, recurrent_kernel = rng.standard_normal((3, 16)).astype(dtype), rng.standard_normal((4, 16)).astype(dtype)
+    bias = rng.standard_normal(16).astype(dtype)
+    hs, saved = recurrent.lstm_forward(x, kernel, recurrent_kernel, bias)
+    fast_hs, fast_saved = recurrent_fast.lstm_forward(x, kernel, recurrent_kernel, bias)
+    np.testing.assert_allclose(fast_hs, hs, rtol=tolerance, atol=tolerance)
+    dhs = rng.standard_normal(hs.shape).astype(dtype)
+    dx, grads = recurrent.lstm_backward(dhs, saved)
+    fast_dx, fast_grads = recurrent_fast.lstm_backward(dhs, fast_saved)
+    assert fast_dx.dtype == dtype
+    np.testing.assert_allclose(fast_dx, dx, rtol=tolerance, atol=tolerance)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(fast_grads[name], grad, rtol=tolerance, atol=tolerance * 10, err_msg=name)
