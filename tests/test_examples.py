@@ -30,6 +30,10 @@ EXPECTED = {
     # 784 -> 256 -> 64 -> a 2-unit code -> 64 -> 256 -> 784 sigmoid pixels, reshaped to the input's 1x28x28.
     "dense-autoencoder": ((1, 28, 28), DENSE(784, 256) + DENSE(256, 64) + DENSE(64, 2) + DENSE(2, 64)
                           + DENSE(64, 256) + DENSE(256, 784)),
+    # 28 -> pool 14 -> pool 7 (8x7x7), then two stride-2 transposed convolutions back to 16x28x28 and a 3x3
+    # convolution to one sigmoid channel; a transposed convolution's kernel has the count of the one it mirrors.
+    "conv-autoencoder": ((1, 28, 28), CONV(3, 1, 16) + CONV(3, 16, 8) + CONV(3, 8, 8) + CONV(3, 8, 16)
+                         + CONV(3, 16, 1)),
 }
 
 
