@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         form = self.dashboard.training_panel.form
         form.task_edited.connect(self.editor.set_task)
         document.task_changed.connect(form.show_task)
+        document.task_changed.connect(lambda task: self.dashboard.curves.follow_design(task["loss"] == "cross_entropy"))
         # A project's settings the form could not take are problems too: the Training dock may be hidden.
         self.dashboard.settings_refused.connect(self.problems_dock.show_settings_problems)
         # Start (its button, or F5 from the Design workspace) opens the Train workspace to watch the run.

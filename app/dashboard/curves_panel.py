@@ -111,6 +111,7 @@ class CurvesPanel(QWidget):
             plot.setLabel("bottom", "step")
         self.accuracy_plot.setYRange(0, 1, padding=0.02)
         self._accuracy_shown = True
+        self._design_classifies = True  # before any run, the plots follow the design on the canvas
 
         self.run_list = QListWidget()
         self.run_list.setToolTip("Runs: untick one to hide its curves")
@@ -179,7 +180,7 @@ class CurvesPanel(QWidget):
 
     def _show_accuracy_if_measured(self) -> None:
         """The Accuracy plot while some run on the panel (or none yet) classifies; else the loss takes its room."""
-        wanted = not self.records or any(record.classifier for record in self.records)
+        wanted = any(record.classifier for record in self.records) if self.records else self._design_classifies
         if wanted == self._accuracy_shown:
             return
         self._accuracy_shown = wanted
@@ -188,6 +189,11 @@ class CurvesPanel(QWidget):
         else:
             self.plots.removeItem(self.accuracy_plot)
         self.key.setText(CURVES_KEY if wanted else LOSS_KEY)
+
+    def follow_design(self, classifies: bool) -> None:
+        """Whether the design on the canvas classifies: before any run, the plots show what its run will."""
+        self._design_classifies = classifies
+        self._show_accuracy_if_measured()
 
     @property
     def accuracy_shown(self) -> bool:

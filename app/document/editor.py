@@ -22,6 +22,8 @@ from app.document.model import REMOVE_FIELD, TASK_DEFAULTS, NetworkDocument
 from app.document.new_nodes import new_node
 
 PASTE_OFFSET = (40.0, 40.0)
+TASK_WORDS = {"cross_entropy": "cross-entropy", "mean_squared_error": "mean squared error",
+              "binary_cross_entropy": "binary cross-entropy", "labels": "the labels", "input": "the input"}
 
 
 class TrainingSettingsCommand(QUndoCommand):
@@ -85,7 +87,7 @@ class DocumentEditor(QObject):
         if not wanted:
             return
         spelled = {key: REMOVE_FIELD if value == TASK_DEFAULTS[key] else value for key, value in wanted.items()}
-        text = "Change " + " and ".join(f"the {key} to {value}" for key, value in wanted.items())
+        text = "Change " + " and ".join(f"the {key} to {TASK_WORDS.get(value, value)}" for key, value in wanted.items())
         self.undo_stack.push(commands.SetSpecKeysCommand(self.document, spelled, text))
 
     # -- nodes --------------------------------------------------------------------------------------------

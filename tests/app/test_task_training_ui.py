@@ -102,6 +102,7 @@ def test_loss_target_and_noise_are_chosen_in_the_form_undone_with_ctrl_z_and_kep
     assert window.editor.document.training_settings["input_noise"] == 0.25
     choose_in_combo(task.loss, BCE)
     assert design_keys(window) == {"loss": "binary_cross_entropy", "target": "input"}
+    assert window.undo_action.text().endswith("Change the loss to binary cross-entropy")  # Edit > Undo says so
     assert "loss" in problem_rules(window)  # binary cross-entropy reads probabilities: no sigmoid at the end
 
     path = tmp_path / "autoencoder.layerlab"
@@ -131,6 +132,9 @@ def test_the_dense_autoencoder_template_opens_with_its_task_in_the_form(window):
     task = panel.form.task
     assert task.loss.currentText() == BCE and task.target.currentText() == AUTOENCODER
     assert task.input_noise.isEnabled() and panel.start_button.isEnabled()
+    assert not window.dashboard.curves.accuracy_shown  # before any run, the curves follow the design: no accuracy
+    choose_from_menu(window, "File", "New from Template", "mlp-784-128-10")
+    assert window.dashboard.curves.accuracy_shown
 
 
 def test_an_autoencoder_run_shows_loss_without_accuracy_and_its_worst_reconstructions(window, qtbot):
