@@ -59,7 +59,8 @@ SHAPE_ONLY_TYPES = ("Flatten", "Reshape")
 class OutputHead:
     """How a network's output is trained and read: its ``kind`` (see the tables above), the output node, the
     activation the output ends in ("linear" for none), how many classes its probabilities have (0 when it is
-    not a classifier), the spec's ``loss`` and ``target``, and the node whose activation that is."""
+    not a classifier), the spec's "loss" key (``loss_name``; ``loss(scores, targets)`` computes it) and "target",
+    and the node whose activation that is."""
 
     kind: str
     node_id: str
@@ -100,13 +101,6 @@ class OutputHead:
         return cls(kind, node["id"], activation, 2 if size == 1 else size, loss, target)
 
     @property
-    def loss(self) -> LossName:
-        """The spec's "loss" key ("cross_entropy", "mean_squared_error" or "binary_cross_entropy"), which is also
-        the loss itself: ``head.loss == "mean_squared_error"`` reads the task, ``head.loss(scores, targets)``
-        computes it (``compute_loss``). Both spellings are in use (contract B of issue 24), hence one name."""
-        return LossName(self.loss_name, self.compute_loss)
-
-    @property
     def classifier(self) -> bool:
         """True when the network is trained with cross-entropy on class labels (accuracy and confusion apply)."""
         return self.kind in CLASSIFIER_KINDS
@@ -132,7 +126,7 @@ class OutputHead:
         return self.kind in ("sigmoid", "binary_logit")
 
     # -- the math, side by side: what the loss reads, what people see --------------------------------
-    def compute_loss(self, scores, labels):
+    def loss(self, scores, labels):
         """(mean loss, d loss / d scores) for ``scores``, what ``forward(x, pre_activation=self.fused)`` returns.
 
         A classifier's ``scores`` are logits, before a final softmax or sigmoid, and ``labels`` class indices
@@ -194,18 +188,6 @@ class OutputHead:
         if self.binary:
             return (flat[:, 0] > 0).astype(np.int64)
         return flat.argmax(axis=1)
-
-
-class LossName(str):
-    """A head's loss name that can be called to compute that loss (``OutputHead.loss``)."""
-
-    def __new__(cls, name: str, compute):
-        value = super().__new__(cls, name)
-        value._compute = compute
-        return value
-
-    def __call__(self, scores, targets):
-        return self._compute(scores, targets)
 
 
 def _binary_targets(labels, count: int):

@@ -74,7 +74,7 @@ def test_heads_of_networks_that_output_values(loss, kind, fused):
     net = engine.build(dense_autoencoder(loss=loss))
     head = net.output_head
     assert (head.kind, head.fused, head.classifier, head.reconstructs) == (kind, fused, False, True)
-    assert head.loss == loss and head.target == "input" and head.node_id == "image"
+    assert head.loss_name == loss and head.target == "input" and head.node_id == "image"
     assert head.activation_node == ("pixels" if fused else "image")
     with pytest.raises(ValueError, match="for classifiers"):
         head.probabilities(np.zeros((1, 1, 28, 28), np.float32))
@@ -84,7 +84,7 @@ def test_heads_of_networks_that_output_values(loss, kind, fused):
 
 def test_a_classifier_head_is_unchanged():
     head = OutputHead.for_node({"id": "out", "type": "Dense", "activation": "softmax"}, (10,))
-    assert (head.kind, head.classifier, head.reconstructs, head.loss, head.target) == (
+    assert (head.kind, head.classifier, head.reconstructs, head.loss_name, head.target) == (
         "softmax", True, False, "cross_entropy", "labels")
     loss, grad = head.loss(np.zeros((2, 10), np.float32), np.array([1, 2]))
     assert float(loss) == pytest.approx(np.log(10), rel=1e-6)
