@@ -194,7 +194,7 @@ def format_error_report(summary: dict, network, title: str) -> str:
     return "\n".join([
         f"model     {summary['model']} ({network.name}, {network.num_params:,} parameters)",
         f"dataset   {title} ({summary['dataset']}), {summary['split']} split, {summary['examples']:,} examples",
-        f"loss      {summary['loss']:.4f}  ({LOSS_WORDS.get(head.loss, head.loss)} against {target}, as trained)",
+        f"loss      {summary['loss']:.4f}  ({LOSS_WORDS.get(head.loss_name, head.loss_name)} against {target}, as trained)",
         f"mean squared error   {summary['mean_squared_error']:.4f}",
         f"mean absolute error  {summary['mean_absolute_error']:.4f}",
         f"worst examples (their mean squared error): {worst}",
