@@ -245,3 +245,17 @@ def test_a_run_record_without_accuracy_writes_empty_cells():
     rows = csv_text([record]).splitlines()
     assert rows[1] == "run 1: autoencoder,step,1,,0.5,0.5,,,"
     assert rows[2] == "run 1: autoencoder,epoch,1,1,0.5,,,0.4,"
+
+
+def test_a_project_input_noise_the_form_cannot_show_is_refused_in_words(qtbot):
+    from app.dashboard.training_settings import TrainingSettingsForm
+
+    form = TrainingSettingsForm()
+    qtbot.addWidget(form)
+    with qtbot.waitSignal(form.settings_refused) as refused:
+        form.load_settings({"dataset": "mnist", "input_noise": 5})
+    assert refused.args[0] == ["training.input_noise: 5 is beyond the largest, 1; the form shows the default, 0"]
+    with qtbot.waitSignal(form.settings_refused) as refused:
+        form.load_settings({"dataset": "mnist", "input_noise": "lots"})
+    assert refused.args[0] == ['training.input_noise: "lots" is not a number; the form shows the default, 0']
+    assert form.task.input_noise.value() == 0
