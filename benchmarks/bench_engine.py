@@ -2,6 +2,7 @@
 
     python benchmarks/bench_engine.py                     # NumPy vs PyTorch CPU, every model
     python benchmarks/bench_engine.py --models seed-cnn --batch-sizes 128 --steps 40
+    python benchmarks/bench_engine.py --models lstm --batch-sizes 128 --engine-cores 1 --torch-threads 1  # 1 vs 1
     LAYERLAB_BACKEND=cupy python benchmarks/bench_engine.py   # CuPy vs PyTorch CUDA (cuDNN)
 
 A training step is forward + loss + backward + optimizer update on real MNIST batches. Throughput
@@ -251,7 +252,14 @@ def main(argv=None):
                         help="seconds of untimed steps before each timed window (0: none, as before 2026-11-23)")
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="PyTorch's intra-op threads (torch.set_num_threads; default: PyTorch's own choice)")
+    parser.add_argument("--engine-cores", type=int, default=None,
+                        help="the engine's cores (engine.parallel.set_core_limit; 1: one thread, BLAS included, "
+                             "like for like with --torch-threads 1; default: every core)")
     args = parser.parse_args(argv)
+    if args.engine_cores is not None:
+        from engine import parallel
+
+        parallel.set_core_limit(args.engine_cores)
     if args.torch_threads is not None:
         import torch
 

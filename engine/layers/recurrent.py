@@ -81,17 +81,23 @@ class Recurrent(Layer):
 
     def backward(self, dy, need_input_grads=True):
         xp = array_module(dy)
-        steps, batch, units = self._hidden.shape
         if self.return_sequences:
             dhs = xp.ascontiguousarray(dy.transpose(1, 0, 2))
         else:
-            dhs = xp.zeros((steps, batch, units), dtype=dy.dtype)
-            dhs[-1] = dy
+            dhs = self._last_step_gradient(dy)
         dx, grads = self._backward(dhs, self._saved, need_input_grads)
         for name, grad in grads.items():
             self._params[name].grad[...] = grad
         self._saved = None
         return [dx]
+
+    def _last_step_gradient(self, dy):
+        """What ``_backward`` reads when only the last step's state is the output: every step's, zeros before."""
+        xp = array_module(dy)
+        steps, batch, units = self._hidden.shape
+        dhs = xp.zeros((steps, batch, units), dtype=dy.dtype)
+        dhs[-1] = dy
+        return dhs
 
     def hidden_states(self):
         """Every step's hidden state of the last forward pass, host (N, steps, units); None before any pass."""
@@ -135,12 +141,23 @@ class LSTM(Recurrent):
         if self.unit_forget_bias:
             self._params["bias"].value[self.units:2 * self.units] = 1.0
 
-    # The gate-major arrangement of the reference's math (engine.ops.recurrent_fast): ~24% faster, same results.
+    # The reference's math arranged for speed (engine.ops.recurrent_fast): gate-major, one tanh for the four
+    # gates, the batch in two halves on two cores when big enough; tested against the reference.
+    def configure(self, **settings):
+        super().configure(**settings)
+        self._workspace = recurrent_fast.Workspace()  # the training passes' buffers, kept while the shape stays
+
     def _forward(self, x, p):
-        return recurrent_fast.lstm_forward(x, p["kernel"], p["recurrent_kernel"], p["bias"])
+        # Only a pass whose saved arrays backward reads uses the kept buffers: an inference pass in between
+        # (same shape) must not overwrite them.
+        workspace = self._workspace if self.keep_for_backward else None
+        return recurrent_fast.lstm_forward(x, p["kernel"], p["recurrent_kernel"], p["bias"], workspace)
 
     def _backward(self, dhs, saved, need_input_grad):
         return recurrent_fast.lstm_backward(dhs, saved, need_input_grad)
+
+    def _last_step_gradient(self, dy):
+        return dy  # the fast backward takes the last step's gradient alone, no (T, N, H) of zeros
 
 
 class GRU(Recurrent):

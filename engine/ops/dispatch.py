@@ -137,6 +137,16 @@ def dense_only_and_cores_unlimited(xp, batch_size, shares_out_work) -> bool:
     return not shares_out_work and not cores_are_limited()
 
 
+# An LSTM's batch is cut in two halves, each on a core of its own (engine.ops.recurrent_fast), from this many
+# examples: below it a half's per-step products and element-wise calls are too small to pay for the hand-off.
+# Measured: benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like".
+LSTM_HALVES_FROM_BATCH = 64
+
+
+def numpy_two_cores_and_a_big_batch(xp, batch_size, workers) -> bool:
+    return xp is np and workers >= 2 and batch_size >= LSTM_HALVES_FROM_BATCH
+
+
 def one_numpy_image_plain_inference(xp, batch_size, training, keep, return_all, timings, pre_activation) -> bool:
     return batch_size == 1 and xp is np and not (training or keep or return_all or timings is not None
                                                  or pre_activation)
@@ -178,6 +188,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
         Rule("BLAS threads", on_a_gpu_or_a_few_images),
         Rule("BLAS threads", dense_only_and_cores_unlimited),
         Rule("engine threads", always),  # BLAS single-threaded, the engine's workers share the pieces
+    ),
+    "lstm batch": (
+        Rule("halves", numpy_two_cores_and_a_big_batch),  # two halves side by side, weight gradients summed
+        Rule("whole", always),
     ),
     "network forward": (
         Rule("one-image plan", one_numpy_image_plain_inference),  # engine.one_image

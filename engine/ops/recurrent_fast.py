@@ -1,25 +1,64 @@
-"""LSTM with its gates stored gate-major: the same math as ``engine.ops.recurrent.lstm_forward``/``lstm_backward``
-(the reference, where to read it), arranged so every element-wise operation of the loop runs on a contiguous block.
+"""LSTM, fast: the same math as ``engine.ops.recurrent.lstm_forward``/``lstm_backward`` (the reference, where to
+read it), arranged for few, contiguous, in-place NumPy calls. tests/engine/test_recurrent.py checks it against
+the reference (float64 and float32, the last state or every step's, and through the layer's gradients).
 
-The reference keeps each step's gates as one (N, 4H) row block, so i, f, c~ and o are column slices of it;
-NumPy's ufuncs run ~2.5x slower on such slices than on a contiguous (N, H) block (12 against 5 us here). Here
-the kernels are read as (4, F, H) and (4, H, H), so the products write (4, ..., H): gate k of step t is
-``gates[k, t]``, contiguous. The per-step product is then 4 products of (N, H) @ (H, H), which cost about what one
-(N, H) @ (H, 4H) does. LSTM MNIST rows (T=28, F=28, H=128, batch 128), forward + backward on one BLAS thread:
-~19 ms against the reference's ~25 ms (median of 6 alternating runs, a busy 2-core host).
-tests/engine/test_recurrent.py checks it against the reference.
+What differs from the reference, and why (LSTM MNIST rows: T=28, F=28, H=128, batch 128, one BLAS thread;
+benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like"):
+
+- Gate-major storage: gates (4, T, N, H), gate k of step t one contiguous (N, H) block. NumPy's ufuncs run ~2.5x
+  slower on the column slices of an (N, 4H) row. The kernels are read as (4, F, H) and (4, H, H).
+- One tanh for all four gates: σ(a) = 0.5 tanh(a / 2) + 0.5, and the /2 is folded into a copy of the weights
+  (the i, f and o columns of kernel, recurrent kernel and bias scaled by 0.5 once per pass). The forward order
+  is i, f, o, c~, so the three sigmoid gates are one block: per step one product, one add, one tanh over the
+  four gates, then 0.5 x + 0.5 on the (3, N, H) sigmoid block (two in-place calls) and the cell.
+- Backward does the element-wise work that needs no recursion (σ', tanh', their products with the saved
+  values) as a few whole-sequence calls before the loop; the loop keeps 5 element-wise calls, the 4 gate
+  products and their sum per step. Its gate gradients are kept in Keras's order i, f, c, o, so the weight
+  gradients come out in Keras's layout.
+- Buffers: a ``Workspace`` (the layer keeps one) holds every array of a pass, reused while the batch's shape
+  stays, so a training step allocates nothing of size (4, T, N, H).
+- Two cores: a big enough batch is cut in two halves run on two threads (``engine.parallel.run_pieces``; NumPy
+  releases the GIL in its ufuncs and BLAS, BLAS single-threaded per call inside ``engine_threads``), each half a
+  whole LSTM of its own; the weight gradients are summed. ``engine.ops.dispatch`` ("lstm batch") decides.
 """
 
 from __future__ import annotations
 
 from engine.backend import array_module
-from engine.ops.recurrent import sigmoid_
+from engine.ops.dispatch import choose
+from engine.parallel import cpu_workers, run_pieces
+
+FORWARD_ORDER = (0, 1, 3, 2)  # Keras's i, f, c, o -> i, f, o, c~: the sigmoid gates side by side
+SIGMOID_GATES = 3
 
 
-def _by_gate(matrix, units, xp):
-    """(rows, 4H) in Keras's layout -> (4, rows, H) contiguous: gate k's columns as one matrix."""
+class Workspace:
+    """Arrays kept from pass to pass, by name; a new shape or dtype replaces them all (one batch shape kept)."""
+
+    def __init__(self):
+        self._key = None
+        self._arrays = {}
+        self.halves = []  # a Workspace per half, when the batch is cut in two
+
+    def get(self, name, shape, dtype, xp):
+        key = (xp, dtype)
+        if key != self._key:
+            self._key, self._arrays = key, {}
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape:
+            array = self._arrays[name] = xp.empty(shape, dtype=dtype)
+        return array
+
+    def half(self, index):
+        while len(self.halves) <= index:
+            self.halves.append(Workspace())
+        return self.halves[index]
+
+
+def _by_gate(matrix, units, order, xp):
+    """(rows, 4H) in Keras's layout -> (4, rows, H) gate-major in ``order`` (a new array)."""
     rows = matrix.shape[0]
-    return xp.ascontiguousarray(matrix.reshape(rows, 4, units).transpose(1, 0, 2))
+    return matrix.reshape(rows, 4, units).transpose(1, 0, 2)[list(order)]
 
 
 def _from_gates(stacked):
@@ -28,86 +67,185 @@ def _from_gates(stacked):
     return stacked.transpose(1, 0, 2).reshape(rows, gates * units)
 
 
-def lstm_forward(x, kernel, recurrent_kernel, bias):
+def _halves(xp, batch):
+    """The batch ranges run side by side: the whole batch, or two halves (``engine.ops.dispatch`` "lstm batch")."""
+    if choose("lstm batch", xp, batch, cpu_workers()) == "halves":
+        middle = batch // 2
+        return [(0, middle), (middle, batch)]
+    return [(0, batch)]
+
+
+# -- forward ---------------------------------------------------------------------------------------------------
+
+def lstm_forward(x, kernel, recurrent_kernel, bias, workspace=None):
+    """hs (T, N, H) and what backward needs; ``workspace`` (a Workspace) keeps the buffers between passes."""
+    xp = array_module(x)
+    batch, steps, _ = x.shape
+    units = recurrent_kernel.shape[0]
+    dtype = x.dtype
+    features = kernel.shape[0]
+    scale = xp.asarray([0.5, 0.5, 0.5, 1.0], dtype=dtype).reshape(4, 1, 1)
+    # The bias is the kernel's last row, read against a column of ones the input gains (x_t below): the product
+    # adds it, and its gradient comes out of the kernel's product in backward.
+    kernel4 = xp.empty((4, features + 1, units), dtype=dtype)
+    xp.multiply(_by_gate(kernel, units, FORWARD_ORDER, xp), scale, out=kernel4[:, :features])
+    xp.multiply(_by_gate(bias.reshape(1, -1), units, FORWARD_ORDER, xp), scale, out=kernel4[:, features:])
+    recurrent4 = _by_gate(recurrent_kernel, units, FORWARD_ORDER, xp)
+    recurrent4 *= scale
+    weights = (kernel, recurrent_kernel, kernel4, recurrent4)
+    ranges = _halves(xp, batch)
+    if len(ranges) == 1:
+        hs, saved = _forward_range(x, weights, workspace)
+        return hs, [saved]
+    results = [None] * len(ranges)
+
+    def run(index):
+        lo, hi = ranges[index]
+        results[index] = _forward_range(x[lo:hi], weights, workspace.half(index) if workspace else None)
+
+    run_pieces(run, list(range(len(ranges))))
+    hs = _buffer(workspace, "hs", (steps, batch, units), dtype, xp)
+    for (lo, hi), (half_hs, _) in zip(ranges, results, strict=True):
+        hs[:, lo:hi] = half_hs
+    return hs, [saved for _, saved in results]
+
+
+def _buffer(workspace, name, shape, dtype, xp):
+    return workspace.get(name, shape, dtype, xp) if workspace is not None else xp.empty(shape, dtype=dtype)
+
+
+def _forward_range(x, weights, workspace):
+    kernel, recurrent_kernel, kernel4, recurrent4 = weights
     xp = array_module(x)
     batch, steps, features = x.shape
     units = recurrent_kernel.shape[0]
-    x_t = xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape(steps * batch, features)
-    kernel4 = _by_gate(kernel, units, xp)
-    recurrent4 = _by_gate(recurrent_kernel, units, xp)
-    gates = xp.matmul(x_t, kernel4)  # (4, T*N, H): x K + b of every step, then i, f, c~, o in place
-    gates += bias.reshape(4, 1, units)
-    gates = gates.reshape(4, steps, batch, units)
-    states = xp.empty((steps + 1, batch, units), dtype=x.dtype)
+    dtype = x.dtype
+
+    def buffer(name, shape):
+        return _buffer(workspace, name, shape, dtype, xp)
+
+    x_t = buffer("x_t", (steps, batch, features + 1))  # time-major, and a column of ones (the bias's input)
+    x_t[..., :features] = x.transpose(1, 0, 2)
+    x_t[..., features] = 1
+    gates = buffer("gates", (4, steps, batch, units))  # i, f, o, c~ of every step: x K + b, then the loop's
+    xp.matmul(x_t.reshape(steps * batch, features + 1), kernel4, out=gates.reshape(4, steps * batch, units))
+    states = buffer("states", (steps + 1, batch, units))
     states[0] = 0
-    cells = xp.empty((steps + 1, batch, units), dtype=x.dtype)
+    cells = buffer("cells", (steps + 1, batch, units))
     cells[0] = 0
-    tanh_cells = xp.empty((steps, batch, units), dtype=x.dtype)
-    recurrent = xp.empty((4, batch, units), dtype=x.dtype)
+    tanh_cells = buffer("tanh_cells", (steps, batch, units))
+    recurrent = buffer("recurrent", (4, batch, units))
     for t in range(steps):
         g = gates[:, t]
         xp.matmul(states[t], recurrent4, out=recurrent)
         g += recurrent
-        sigmoid_(g[:2], xp)  # i and f
-        xp.tanh(g[2], out=g[2])
-        sigmoid_(g[3], xp)
-        i, f, candidate, o = g
+        xp.tanh(g, out=g)  # tanh(a/2) for i, f, o (the weights hold the /2), tanh(a) for c~
+        sigmoids = g[:SIGMOID_GATES]
+        sigmoids *= 0.5
+        sigmoids += 0.5
+        i, f, o, candidate = g
         c = cells[t + 1]
         xp.multiply(f, cells[t], out=c)
         xp.multiply(i, candidate, out=tanh_cells[t])
         c += tanh_cells[t]
         xp.tanh(c, out=tanh_cells[t])
         xp.multiply(o, tanh_cells[t], out=states[t + 1])
-    return states[1:], (x_t, states, cells, gates, tanh_cells, kernel4, recurrent4)
+    saved = (x_t, states, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace)
+    return states[1:], saved
 
+
+# -- backward --------------------------------------------------------------------------------------------------
 
 def lstm_backward(dhs, saved, need_input_grad=True):
-    x_t, states, cells, gates, tanh_cells, kernel4, recurrent4 = saved
+    """dx (N, T, F) (None unless ``need_input_grad``) and the gradients of kernel, recurrent_kernel and bias.
+
+    ``dhs``: the gradient of every step's hidden state (T, N, H), or of the last step's alone (N, H) (a layer
+    that returns the last state: no (T, N, H) of zeros to add in)."""
     xp = array_module(dhs)
-    steps, batch, units = dhs.shape
-    d_gates = xp.empty_like(gates)
-    dh = xp.zeros((batch, units), dtype=dhs.dtype)
-    dc = xp.zeros((batch, units), dtype=dhs.dtype)
-    work = xp.empty((batch, units), dtype=dhs.dtype)
-    through_gates = xp.empty((4, batch, units), dtype=dhs.dtype)
-    recurrent4_t = xp.ascontiguousarray(recurrent4.transpose(0, 2, 1))
+    ranges, start = [], 0
+    for part in saved:
+        half_batch = part[0].shape[1]
+        ranges.append((start, start + half_batch))
+        start += half_batch
+    results = [None] * len(saved)
+
+    def run(index):
+        lo, hi = ranges[index]
+        part = dhs[..., lo:hi, :] if dhs.ndim == 3 else dhs[lo:hi]
+        results[index] = _backward_range(part, saved[index], need_input_grad)
+
+    run_pieces(run, list(range(len(saved))))
+    grads = results[0][1]
+    for _, more in results[1:]:
+        for name, grad in more.items():
+            grads[name] += grad
+    dx = None
+    if need_input_grad:
+        dx = results[0][0] if len(results) == 1 else xp.concatenate([dx for dx, _ in results], axis=0)
+    return dx, grads
+
+
+def _backward_range(dhs, saved, need_input_grad):
+    x_t, states, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace = saved
+    xp = array_module(dhs)
+    steps, batch, features = x_t.shape[0], x_t.shape[1], x_t.shape[2] - 1
+    units = recurrent_kernel.shape[0]
+    dtype = x_t.dtype
+
+    def buffer(name, shape):
+        return _buffer(workspace, name, shape, dtype, xp)
+
+    d_gates = buffer("d_gates", (4, steps, batch, units))  # dL/d(a_i, a_f, a_c, a_o), Keras's order
+    recurrent4_t = _by_gate(recurrent_kernel, units, (0, 1, 2, 3), xp).transpose(0, 2, 1).copy()
+    dh = buffer("dh", (batch, units))
+    dc = buffer("dc", (batch, units))
+    dc[...] = 0
+    work = buffer("work", (batch, units))
+    derivative = buffer("sigmoid_derivative", (SIGMOID_GATES, batch, units))
+    through_gates = buffer("through_gates", (4, batch, units))
+    every_step = dhs.ndim == 3
+    if every_step:
+        dh[...] = 0
+    else:
+        dh[...] = dhs
+    # Step by step, not as whole-sequence calls before the loop: a step's (N, H) blocks stay in the cache,
+    # where an element-wise call runs ~3x faster than on (T, N, H) arrays (measured, float32, H=128, N=128).
     for t in reversed(range(steps)):
-        dh += dhs[t]
-        i, f, candidate, o = gates[:, t]
-        dg = d_gates[:, t]
-        di, df, dcandidate, do = dg
+        if every_step:
+            dh += dhs[t]
+        sigmoids = gates[:SIGMOID_GATES, t]
+        i, f, o, candidate = gates[:, t]
+        di, df, dcandidate, do = dg = d_gates[:, t]
         tanh_c = tanh_cells[t]
+        xp.multiply(sigmoids, sigmoids, out=derivative)  # σ' = σ - σ² of i, f and o in one block
+        xp.subtract(sigmoids, derivative, out=derivative)
         xp.multiply(tanh_c, tanh_c, out=work)  # dc += dh ⊙ o ⊙ (1 - tanh(c_t)²)
         xp.subtract(1.0, work, out=work)
         work *= o
         work *= dh
         dc += work
-        xp.multiply(dh, tanh_c, out=do)  # do = dh ⊙ tanh(c_t) ⊙ o(1 - o)
-        xp.subtract(1.0, o, out=work)
-        work *= o
-        do *= work
-        xp.multiply(dc, candidate, out=di)  # di = dc ⊙ c~ ⊙ i(1 - i)
-        xp.subtract(1.0, i, out=work)
-        work *= i
-        di *= work
-        xp.multiply(dc, cells[t], out=df)  # df = dc ⊙ c_{t-1} ⊙ f(1 - f)
-        xp.subtract(1.0, f, out=work)
-        work *= f
-        df *= work
+        xp.multiply(dh, tanh_c, out=do)  # do = dh ⊙ tanh(c_t) ⊙ σ'(o)
+        do *= derivative[2]
+        xp.multiply(dc, candidate, out=di)  # di = dc ⊙ c~ ⊙ σ'(i)
+        di *= derivative[0]
+        xp.multiply(dc, cells[t], out=df)  # df = dc ⊙ c_{t-1} ⊙ σ'(f)
+        df *= derivative[1]
         xp.multiply(candidate, candidate, out=work)  # dc~ = dc ⊙ i ⊙ (1 - c~²)
         xp.subtract(1.0, work, out=work)
         work *= i
         xp.multiply(dc, work, out=dcandidate)
-        dc *= f
-        xp.matmul(dg, recurrent4_t, out=through_gates)  # dh_{t-1} = Σ_k dA_k R_kᵀ
-        xp.sum(through_gates, axis=0, out=dh)
+        if t:
+            dc *= f
+            xp.matmul(dg, recurrent4_t, out=through_gates)  # dh_{t-1} = Σ_k dA_k R_kᵀ
+            xp.sum(through_gates, axis=0, out=dh)
     flat = d_gates.reshape(4, steps * batch, units)
-    grads = {"kernel": _from_gates(xp.matmul(x_t.T, flat)),
+    kernel_and_bias = _from_gates(xp.matmul(x_t.reshape(steps * batch, features + 1).T, flat))
+    grads = {"kernel": kernel_and_bias[:features],
              "recurrent_kernel": _from_gates(xp.matmul(states[:-1].reshape(steps * batch, units).T, flat)),
-             "bias": flat.sum(axis=1).reshape(-1)}
+             "bias": kernel_and_bias[features]}
     dx = None
     if need_input_grad:
-        features = x_t.shape[1]
-        dx = xp.matmul(flat, kernel4.transpose(0, 2, 1)).sum(axis=0)
+        kernel4_t = _by_gate(kernel, units, (0, 1, 2, 3), xp).transpose(0, 2, 1)
+        dx = xp.matmul(flat, kernel4_t).sum(axis=0)
         dx = dx.reshape(steps, batch, features).transpose(1, 0, 2)
     return dx, grads

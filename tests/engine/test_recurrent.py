@@ -117,21 +117,44 @@ def test_a_model_with_an_lstm_survives_save_and_load(tmp_path):
     np.testing.assert_array_equal(to_host(loaded.predict(x)), to_host(net.predict(x)))
 
 
+@pytest.fixture(params=["whole", "halves"])
+def lstm_batch_path(request, monkeypatch):
+    """Runs the fast LSTM on the whole batch, or cut in two halves on two threads, whatever the machine."""
+    from engine.ops import dispatch
+
+    monkeypatch.setitem(dispatch.RULES, "lstm batch", (dispatch.Rule(request.param, dispatch.always),))
+    return request.param
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
 @pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 2e-5)])
-def test_the_gate_major_lstm_the_layer_runs_matches_the_reference(dtype, tolerance):
+def test_the_fast_lstm_the_layer_runs_matches_the_reference(dtype, tolerance, return_sequences, lstm_batch_path):
+    """Gate-major, one tanh for the four gates, the halves' gradients summed, kept buffers reused on a second
+    pass with other data: every output and gradient as the reference's (engine.ops.recurrent)."""
     from engine.ops import recurrent, recurrent_fast
 
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((5, 7, 3)).astype(dtype)
-    kernel, recurrent_kernel = rng.standard_normal((3, 16)).astype(dtype), rng.standard_normal((4, 16)).astype(dtype)
-    bias = rng.standard_normal(16).astype(dtype)
-    hs, saved = recurrent.lstm_forward(x, kernel, recurrent_kernel, bias)
-    fast_hs, fast_saved = recurrent_fast.lstm_forward(x, kernel, recurrent_kernel, bias)
-    np.testing.assert_allclose(fast_hs, hs, rtol=tolerance, atol=tolerance)
-    dhs = rng.standard_normal(hs.shape).astype(dtype)
-    dx, grads = recurrent.lstm_backward(dhs, saved)
-    fast_dx, fast_grads = recurrent_fast.lstm_backward(dhs, fast_saved)
-    assert fast_dx.dtype == dtype
-    np.testing.assert_allclose(fast_dx, dx, rtol=tolerance, atol=tolerance)
-    for name, grad in grads.items():
-        np.testing.assert_allclose(fast_grads[name], grad, rtol=tolerance, atol=tolerance * 10, err_msg=name)
+    workspace = recurrent_fast.Workspace()
+    for _ in range(2):
+        x = rng.standard_normal((5, 7, 3)).astype(dtype)
+        kernel = rng.standard_normal((3, 16)).astype(dtype)
+        recurrent_kernel = rng.standard_normal((4, 16)).astype(dtype)
+        bias = rng.standard_normal(16).astype(dtype)
+        hs, saved = recurrent.lstm_forward(x, kernel, recurrent_kernel, bias)
+        fast_hs, fast_saved = recurrent_fast.lstm_forward(x, kernel, recurrent_kernel, bias, workspace)
+        assert len(fast_saved) == (2 if lstm_batch_path == "halves" else 1)
+        np.testing.assert_allclose(fast_hs, hs, rtol=tolerance, atol=tolerance)
+        dhs = rng.standard_normal(hs.shape).astype(dtype)
+        if not return_sequences:
+            dhs[:-1] = 0
+        dx, grads = recurrent.lstm_backward(dhs, saved)
+        fast_dx, fast_grads = recurrent_fast.lstm_backward(dhs if return_sequences else dhs[-1], fast_saved)
+        assert fast_dx.dtype == dtype and fast_dx.shape == x.shape
+        np.testing.assert_allclose(fast_dx, dx, rtol=tolerance, atol=tolerance)
+        for name, grad in grads.items():
+            np.testing.assert_allclose(fast_grads[name], grad, rtol=tolerance, atol=tolerance * 10, err_msg=name)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_the_lstm_layer_in_halves_matches_finite_differences(return_sequences, lstm_batch_path):
+    check_network_gradients(_spec("LSTM", return_sequences), batch=4, seed=5)
