@@ -138,9 +138,11 @@ def dense_only_and_cores_unlimited(xp, batch_size, shares_out_work) -> bool:
 
 
 # An LSTM's batch is cut in two halves, each on a core of its own (engine.ops.recurrent_fast), from this many
-# examples: below it a half's per-step products and element-wise calls are too small to pay for the hand-off.
-# Measured: benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like".
-LSTM_HALVES_FROM_BATCH = 64
+# examples: below it a half's per-step calls are too small to pay for the threads' turns at the GIL. Measured
+# (LSTM 28 steps x 28 -> 128, forward + backward, float32, a quiet moment of the 2-core host; whole / halves):
+# batch 32 5.1 / 7.1 ms, 64 8.8 / 8.2 ms (within the noise), 128 18.6 / 13.9 ms, 256 39.2 / 26.6 ms.
+# benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like".
+LSTM_HALVES_FROM_BATCH = 96
 
 
 def numpy_two_cores_and_a_big_batch(xp, batch_size, workers) -> bool:
