@@ -2,21 +2,27 @@
 read it), arranged for few, contiguous, in-place NumPy calls. tests/engine/test_recurrent.py checks it against
 the reference (float64 and float32, the last state or every step's, and through the layer's gradients).
 
-What differs from the reference, and why (LSTM MNIST rows: T=28, F=28, H=128, batch 128, one BLAS thread;
+What differs from the reference, and why (LSTM MNIST rows: T=28, F=28, H=128, batch 128, float32, one BLAS
+thread, forward + backward: 23.3 ms before these changes (the gate-major path alone), 18.1 ms with them;
 benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like"):
 
 - Gate-major storage: gates (4, T, N, H), gate k of step t one contiguous (N, H) block. NumPy's ufuncs run ~2.5x
-  slower on the column slices of an (N, 4H) row. The kernels are read as (4, F, H) and (4, H, H).
-- One tanh for all four gates: σ(a) = 0.5 tanh(a / 2) + 0.5, and the /2 is folded into a copy of the weights
-  (the i, f and o columns of kernel, recurrent kernel and bias scaled by 0.5 once per pass). The forward order
-  is i, f, o, c~, so the three sigmoid gates are one block: per step one product, one add, one tanh over the
-  four gates, then 0.5 x + 0.5 on the (3, N, H) sigmoid block (two in-place calls) and the cell.
-- Backward does the element-wise work that needs no recursion (σ', tanh', their products with the saved
-  values) as a few whole-sequence calls before the loop; the loop keeps 5 element-wise calls, the 4 gate
-  products and their sum per step. Its gate gradients are kept in Keras's order i, f, c, o, so the weight
-  gradients come out in Keras's layout.
-- Buffers: a ``Workspace`` (the layer keeps one) holds every array of a pass, reused while the batch's shape
-  stays, so a training step allocates nothing of size (4, T, N, H).
+  slower on the column slices of an (N, 4H) row.
+- One product per step, bias included: each gate's weights are one matrix [kernel; bias; recurrent kernel]
+  ((4, F + 1 + H, H)), read against the step's row [x_t, 1, h_{t-1}] of one inputs buffer (the hidden states
+  are its last H columns). No separate input projection, no per-step add of it, and in backward the gradients
+  of kernel, bias and recurrent kernel come out of one product ([x, 1, h]ᵀ dA).
+- One tanh for all four gates: σ(a) = 0.5 tanh(a / 2) + 0.5, the /2 folded into that weight copy (the i, f and
+  o columns scaled by 0.5 once per pass). The forward order is i, f, o, c~, so the three sigmoid gates are one
+  block: per step one product, ONE tanh over the four gates, 0.5 x + 0.5 on the (3, N, H) sigmoid block (two
+  in-place calls), then the cell. Backward's gate gradients are in Keras's order i, f, c, o (the derivatives
+  read the gates' values, σ' = σ - σ² of i, f, o in one call on the sigmoid block), so the weight gradients
+  come out in Keras's layout.
+- Backward's element-wise work stays step by step: whole-sequence calls before the loop were tried and were
+  slower (a (T, N, H) array leaves the cache; ~3x slower a call per element than a step's hot (N, H) block).
+  A layer that returns the last state hands backward the last step's gradient alone.
+- Buffers: a ``Workspace`` (the layer keeps one) holds every array of a training pass, reused while the batch's
+  shape stays, so a training step allocates nothing of size (4, T, N, H).
 - Two cores: a big enough batch is cut in two halves run on two threads (``engine.parallel.run_pieces``; NumPy
   releases the GIL in its ufuncs and BLAS, BLAS single-threaded per call inside ``engine_threads``), each half a
   whole LSTM of its own; the weight gradients are summed. ``engine.ops.dispatch`` ("lstm batch") decides.
@@ -83,16 +89,14 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, workspace=None):
     batch, steps, _ = x.shape
     units = recurrent_kernel.shape[0]
     dtype = x.dtype
-    features = kernel.shape[0]
     scale = xp.asarray([0.5, 0.5, 0.5, 1.0], dtype=dtype).reshape(4, 1, 1)
-    # The bias is the kernel's last row, read against a column of ones the input gains (x_t below): the product
-    # adds it, and its gradient comes out of the kernel's product in backward.
-    kernel4 = xp.empty((4, features + 1, units), dtype=dtype)
-    xp.multiply(_by_gate(kernel, units, FORWARD_ORDER, xp), scale, out=kernel4[:, :features])
-    xp.multiply(_by_gate(bias.reshape(1, -1), units, FORWARD_ORDER, xp), scale, out=kernel4[:, features:])
-    recurrent4 = _by_gate(recurrent_kernel, units, FORWARD_ORDER, xp)
-    recurrent4 *= scale
-    weights = (kernel, recurrent_kernel, kernel4, recurrent4)
+    # One matrix per gate, [kernel; bias; recurrent kernel] (F + 1 + H rows), read against each step's row
+    # [x_t, 1, h_{t-1}] (the inputs buffer below): per step one product writes the gates' pre-activations, bias
+    # included, and backward's weight gradients come out of one product too.
+    stacked = xp.concatenate([kernel, bias.reshape(1, -1), recurrent_kernel], axis=0)
+    weights4 = _by_gate(stacked, units, FORWARD_ORDER, xp)
+    weights4 *= scale
+    weights = (kernel, recurrent_kernel, weights4)
     ranges = _halves(xp, batch)
     if len(ranges) == 1:
         hs, saved = _forward_range(x, weights, workspace)
@@ -115,7 +119,7 @@ def _buffer(workspace, name, shape, dtype, xp):
 
 
 def _forward_range(x, weights, workspace):
-    kernel, recurrent_kernel, kernel4, recurrent4 = weights
+    kernel, recurrent_kernel, weights4 = weights
     xp = array_module(x)
     batch, steps, features = x.shape
     units = recurrent_kernel.shape[0]
@@ -124,21 +128,19 @@ def _forward_range(x, weights, workspace):
     def buffer(name, shape):
         return _buffer(workspace, name, shape, dtype, xp)
 
-    x_t = buffer("x_t", (steps, batch, features + 1))  # time-major, and a column of ones (the bias's input)
-    x_t[..., :features] = x.transpose(1, 0, 2)
-    x_t[..., features] = 1
-    gates = buffer("gates", (4, steps, batch, units))  # i, f, o, c~ of every step: x K + b, then the loop's
-    xp.matmul(x_t.reshape(steps * batch, features + 1), kernel4, out=gates.reshape(4, steps * batch, units))
-    states = buffer("states", (steps + 1, batch, units))
+    # Row t: [x_t, 1, h_{t-1}]; row T holds h_T (its x part unused). ``states`` is a view of the h columns.
+    inputs = buffer("inputs", (steps + 1, batch, features + 1 + units))
+    inputs[:steps, :, :features] = x.transpose(1, 0, 2)
+    inputs[:, :, features] = 1
+    states = inputs[:, :, features + 1:]
     states[0] = 0
+    gates = buffer("gates", (4, steps, batch, units))  # i, f, o, c~ of every step
     cells = buffer("cells", (steps + 1, batch, units))
     cells[0] = 0
     tanh_cells = buffer("tanh_cells", (steps, batch, units))
-    recurrent = buffer("recurrent", (4, batch, units))
     for t in range(steps):
         g = gates[:, t]
-        xp.matmul(states[t], recurrent4, out=recurrent)
-        g += recurrent
+        xp.matmul(inputs[t], weights4, out=g)
         xp.tanh(g, out=g)  # tanh(a/2) for i, f, o (the weights hold the /2), tanh(a) for c~
         sigmoids = g[:SIGMOID_GATES]
         sigmoids *= 0.5
@@ -150,7 +152,7 @@ def _forward_range(x, weights, workspace):
         c += tanh_cells[t]
         xp.tanh(c, out=tanh_cells[t])
         xp.multiply(o, tanh_cells[t], out=states[t + 1])
-    saved = (x_t, states, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace)
+    saved = (inputs, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace)
     return states[1:], saved
 
 
@@ -164,7 +166,7 @@ def lstm_backward(dhs, saved, need_input_grad=True):
     xp = array_module(dhs)
     ranges, start = [], 0
     for part in saved:
-        half_batch = part[0].shape[1]
+        half_batch = part[0].shape[1]  # the inputs buffer (T + 1, N, F + 1 + H)
         ranges.append((start, start + half_batch))
         start += half_batch
     results = [None] * len(saved)
@@ -186,11 +188,11 @@ def lstm_backward(dhs, saved, need_input_grad=True):
 
 
 def _backward_range(dhs, saved, need_input_grad):
-    x_t, states, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace = saved
+    inputs, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace = saved
     xp = array_module(dhs)
-    steps, batch, features = x_t.shape[0], x_t.shape[1], x_t.shape[2] - 1
-    units = recurrent_kernel.shape[0]
-    dtype = x_t.dtype
+    steps, batch = gates.shape[1], gates.shape[2]
+    features, units = kernel.shape[0], recurrent_kernel.shape[0]
+    dtype = inputs.dtype
 
     def buffer(name, shape):
         return _buffer(workspace, name, shape, dtype, xp)
@@ -239,10 +241,9 @@ def _backward_range(dhs, saved, need_input_grad):
             xp.matmul(dg, recurrent4_t, out=through_gates)  # dh_{t-1} = Σ_k dA_k R_kᵀ
             xp.sum(through_gates, axis=0, out=dh)
     flat = d_gates.reshape(4, steps * batch, units)
-    kernel_and_bias = _from_gates(xp.matmul(x_t.reshape(steps * batch, features + 1).T, flat))
-    grads = {"kernel": kernel_and_bias[:features],
-             "recurrent_kernel": _from_gates(xp.matmul(states[:-1].reshape(steps * batch, units).T, flat)),
-             "bias": kernel_and_bias[features]}
+    # [x, 1, h_{t-1}]ᵀ dA of every step in one product: the kernel's, the bias's and the recurrent kernel's rows
+    every = _from_gates(xp.matmul(inputs[:-1].reshape(steps * batch, -1).T, flat))
+    grads = {"kernel": every[:features], "bias": every[features], "recurrent_kernel": every[features + 1:]}
     dx = None
     if need_input_grad:
         kernel4_t = _by_gate(kernel, units, (0, 1, 2, 3), xp).transpose(0, 2, 1)
