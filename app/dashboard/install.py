@@ -14,6 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget
 
+import engine
 from app.dashboard.activations_panel import ActivationsPanel
 from app.dashboard.boundary_panel import BoundaryPanel
 from app.dashboard.codes_panel import CodesPanel
@@ -86,6 +87,10 @@ class Dashboard(QObject):
         self._tabs_that_may_not_apply = (self.reconstructions, self.codes)
         for panel in self._tabs_that_may_not_apply:
             self.views.setTabVisible(self.views.indexOf(panel), False)
+        # Boundary, likewise, only where a 2-D toy set is chosen or its run shows: nine titles do not fit a
+        # 1280-pixel window ("Cu…", "C…"), and on MNIST the tab has nothing to draw.
+        self.training_panel.form.dataset.currentIndexChanged.connect(lambda _index: self._show_boundary_if_it_applies())
+        self._show_boundary_if_it_applies()
 
         controller = self.controller
         panels = (self.curves, self.filters, self.activations, self.histograms, self.evaluation,
@@ -145,6 +150,17 @@ class Dashboard(QObject):
             self.views.setCurrentWidget(self.curves)  # rather than the next tab along, which may not apply either
         for panel in self._tabs_that_may_not_apply:
             self.views.setTabVisible(self.views.indexOf(panel), panel.applies)
+        self._show_boundary_if_it_applies()
+
+    def _show_boundary_if_it_applies(self) -> None:
+        """The Boundary tab while the chosen data set is a 2-D toy set of classes, or the run it shows is on one."""
+        key = self.training_panel.form.dataset.currentData() or ""
+        toy_name = key.removeprefix("toy:") if key.startswith("toy:") else None
+        chosen = toy_name in engine.datasets.TOY_DATASETS and toy_name not in engine.datasets.REGRESSION_TOY_DATASETS
+        shown = chosen or self.boundary.run is not None
+        if not shown and self.views.currentWidget() is self.boundary:
+            self.views.setCurrentWidget(self.curves)
+        self.views.setTabVisible(self.views.indexOf(self.boundary), shown)
 
     def show_example(self, image) -> None:
         """Show every layer's response to ``image`` (e.g. the draw panel's digit) in the Activations tab."""

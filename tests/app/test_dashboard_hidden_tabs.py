@@ -47,3 +47,21 @@ def test_hidden_curves_draw_nothing_and_catch_up_when_their_tab_is_clicked(qtbot
     curves.add_steps(steps(9, 2))  # shown: new steps are drawn by the usual redraw
     qtbot.waitUntil(lambda: drawn(curves.loss_plot) == list(range(1, 11)), timeout=REDRAW_INTERVAL_MS + 2_000)
     assert dashboard.shutdown(timeout_ms=10_000)
+
+
+def test_the_boundary_tab_shows_only_while_a_2d_toy_set_of_classes_is_chosen(qtbot):
+    """Nine tab titles do not fit a 1280-pixel window, and on MNIST the Boundary tab has nothing to draw."""
+    from app.dashboard.run_data import toy_title
+    from tests.app.gui_helpers import choose_in_combo
+
+    _window, dashboard = shown_dashboard(qtbot)
+    form, tabs = dashboard.training_panel.form, dashboard.views
+    choose_in_combo(form.dataset, toy_title("spiral"))
+    assert tabs.isTabVisible(tabs.indexOf(dashboard.boundary))
+    click_tab(tabs.tabBar(), "Boundary")
+    choose_in_combo(form.dataset, toy_title("sine"))  # values, not classes: no boundary
+    assert not tabs.isTabVisible(tabs.indexOf(dashboard.boundary))
+    assert tabs.currentWidget() is dashboard.curves  # not left on a hidden tab
+    choose_in_combo(form.dataset, form.dataset.itemText(form.dataset.findData("mnist")))
+    assert not tabs.isTabVisible(tabs.indexOf(dashboard.boundary))
+    assert dashboard.shutdown(timeout_ms=10_000)
