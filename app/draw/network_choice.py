@@ -54,6 +54,10 @@ def choose_pad_network(design: dict, report: engine.ShapeReport, run, imported=N
         colour = colour_shape(report.input_node.output_shape) is not None
         if field is None and not colour:
             return PadNetwork("none", f"{why.removesuffix('.')} ({name} on the canvas).")
+    if design.get("loss", "cross_entropy") != "cross_entropy" and not reconstructs_input(design):
+        # A regression network (toy:sine): its outputs are values, neither classes to show as bars nor a picture.
+        return PadNetwork("none", f"Drawing is disabled: {name} on the canvas outputs values (trained with "
+                                  f"{str(design['loss']).replace('_', ' ')}), not classes or a picture.")
     trained = run is not None and run.latest_snapshot is not None
     if trained and same_design(run.spec, design):
         return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "

@@ -74,6 +74,9 @@ GRAD_CAM_FALLBACK = ("Grad-CAM found nothing here: in every place, {layer}'s fea
                      "the top score, add up below zero. Shown instead: Evidence, the ink that raises the score.")
 
 
+MIN_FLAT_SIDE = 8  # the smallest square a flat input is read as a drawing of (64 values)
+
+
 def digit_field(input_shape: tuple) -> tuple[int | None, str]:
     """The square field a network with ``input_shape`` reads a drawing as, or (None, why it cannot).
 
@@ -83,14 +86,17 @@ def digit_field(input_shape: tuple) -> tuple[int | None, str]:
     shape = tuple(int(size) for size in input_shape)
     if len(shape) == 3 and shape[0] == 1 and shape[1] == shape[2]:
         return shape[1], ""
-    if len(shape) == 1 and round(shape[0] ** 0.5) ** 2 == shape[0]:  # a flattened square image (an MLP)
-        return round(shape[0] ** 0.5), ""
+    side = round(shape[0] ** 0.5) if len(shape) == 1 else 0
+    # A flattened square image (an MLP); a few values (toy:sine's one input: "1x1") are not a picture.
+    if side >= MIN_FLAT_SIDE and side * side == shape[0]:
+        return side, ""
     received = "x".join(map(str, shape))
     if len(shape) == 3 and shape[0] not in (1, 3):
         return None, (f"Drawing is disabled: this network reads {shape[0]}-channel images ({received}); "
                       "a drawing has one channel.")
     return None, (f"Drawing is disabled: this network's input is {received}; a drawing needs a square "
-                  "single-channel image (1xNxN, e.g. 1x28x28) or a flattened one (N*N values).")
+                  "single-channel image (1xNxN, e.g. 1x28x28) or a flattened one (N*N values, N at least "
+                  f"{MIN_FLAT_SIDE}).")
 
 
 def colour_shape(input_shape: tuple) -> tuple[int, int, int] | None:

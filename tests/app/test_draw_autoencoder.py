@@ -111,3 +111,22 @@ def test_an_autoencoder_template_not_yet_trained_says_what_the_pad_will_show(mai
     assert panel.reads_bundled_model  # until it is trained, the bundled model reads (and the caption says so)
     assert panel.note.text().endswith("conv-autoencoder on the canvas has no trained weights yet; train it to see "
                                       "what it makes of a drawing.")
+
+
+def test_a_network_of_values_does_not_read_drawings():
+    """toy:sine's regressor (one input, one value out) read a drawing shrunk to 1x1 and showed class bars 0 and 1;
+    a regression network of an image-sized input outputs values, which are neither classes nor a picture."""
+    from app.draw.network_choice import choose_pad_network
+    from app.draw.reader import digit_field
+
+    sine = {"name": "sine-fit", "loss": "mean_squared_error",
+            "nodes": [{"id": "x", "type": "Input", "shape": [1]}, {"id": "h", "type": "Dense", "units": 16},
+                      {"id": "y", "type": "Dense", "units": 1}]}
+    assert digit_field((1,))[0] is None and digit_field((4,))[0] is None and digit_field((784,))[0] == 28
+    assert choose_pad_network(sine, engine.infer_shapes(sine), None).source == "none"
+    pixels_to_value = {"name": "ink", "loss": "mean_squared_error",
+                       "nodes": [{"id": "x", "type": "Input", "shape": [1, 28, 28]}, {"id": "f", "type": "Flatten"},
+                                 {"id": "y", "type": "Dense", "units": 1}]}
+    choice = choose_pad_network(pixels_to_value, engine.infer_shapes(pixels_to_value), None)
+    assert choice.source == "none" and "outputs values" in choice.caption
+    assert choose_pad_network(AUTOENCODER, engine.infer_shapes(AUTOENCODER), None).source == "bundled"
