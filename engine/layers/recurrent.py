@@ -47,7 +47,8 @@ class Recurrent(Layer):
     def _sequence(self, input_shapes) -> tuple[int, int]:
         shape = tuple(input_shapes[0])
         if len(shape) != 2:
-            fix = f": add a Reshape to [{shape[-2]}, {shape[-1]}] before it" if len(shape) == 3 else (
+            # An image's rows as the steps (each channel's rows in turn): [C*H, W] holds the same values.
+            fix = f": add a Reshape to [{shape[0] * shape[1]}, {shape[2]}] before it" if len(shape) == 3 else (
                 ": add a Reshape to [steps, features] before it")
             raise self.error(f"{self.type_name} reads a sequence (steps x features); received "
                              f"{describe_shape(shape)}{fix}", "input must be a sequence")

@@ -49,6 +49,7 @@ def test_shapes_and_parameter_counts_follow_keras(layer_type, gates):
 
 @pytest.mark.parametrize("layer_type", TYPES)
 @pytest.mark.parametrize("input_shape, fix", [([1, 28, 28], "add a Reshape to [28, 28] before it"),
+                                              ([3, 8, 5], "add a Reshape to [24, 5] before it"),
                                               ([784], "add a Reshape to [steps, features] before it")])
 def test_an_input_that_is_not_a_sequence_is_refused_naming_node_rule_and_fix(layer_type, input_shape, fix):
     spec = {"nodes": [{"id": "input", "type": "Input", "shape": input_shape},
