@@ -30,6 +30,8 @@ benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like"):
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine.backend import array_module
 from engine.ops.dispatch import choose
 from engine.parallel import cpu_workers, run_pieces
@@ -102,10 +104,12 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, workspace=None):
         hs, saved = _forward_range(x, weights, workspace)
         return hs, [saved]
     results = [None] * len(ranges)
+    # each half's buffers, chosen here: the threads below must not grow the workspace's list at the same time
+    spaces = [workspace.half(index) if workspace is not None else None for index in range(len(ranges))]
 
     def run(index):
         lo, hi = ranges[index]
-        results[index] = _forward_range(x[lo:hi], weights, workspace.half(index) if workspace else None)
+        results[index] = _forward_range(x[lo:hi], weights, spaces[index])
 
     run_pieces(run, list(range(len(ranges))))
     hs = _buffer(workspace, "hs", (steps, batch, units), dtype, xp)
@@ -140,7 +144,10 @@ def _forward_range(x, weights, workspace):
     tanh_cells = buffer("tanh_cells", (steps, batch, units))
     for t in range(steps):
         g = gates[:, t]
-        xp.matmul(inputs[t], weights4, out=g)
+        if xp is np:
+            xp.matmul(inputs[t], weights4, out=g)  # straight into the four gates' blocks of step t
+        else:  # CuPy: a product into a strided view is not promised to land in place
+            g[...] = xp.matmul(inputs[t], weights4)
         xp.tanh(g, out=g)  # tanh(a/2) for i, f, o (the weights hold the /2), tanh(a) for c~
         sigmoids = g[:SIGMOID_GATES]
         sigmoids *= 0.5
