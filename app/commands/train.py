@@ -7,6 +7,10 @@ says where each setting came from. Writes the trained model (``--output``, atomi
 test evaluation); with ``--tensorboard DIR``, TensorBoard event files as well (train_logs.py). Ctrl+C stops
 after the current step and still saves what was learned; a second Ctrl+C aborts. ``--resume`` continues a
 checkpoint written by ``--checkpoint-dir`` (or any model file saved by this command) exactly.
+
+This module holds the flags, the reading of FILE and the run itself; the data set a run trains on is loaded
+and checked in train_data.py, and the progress bar, epoch lines, --metrics lines and test figures (which
+follow the task: accuracy for a classifier, errors otherwise) are in train_progress.py.
 """
 
 from __future__ import annotations
@@ -14,13 +18,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.commands.command_error import CommandError
-from app.commands.dataset_choice import DatasetChoice, choose_dataset, load_choice
+from app.commands.dataset_choice import choose_dataset
 from app.commands.engine_files import (
-    finite_or_null,
     import_engine,
     non_negative_float,
     positive_float,
@@ -28,7 +30,10 @@ from app.commands.engine_files import (
     whole_number,
 )
 from app.commands.output_files import MetricsStream, check_output_file, check_output_folder, write_problem
+from app.commands.train_data import TOY_VALIDATION as TOY_VALIDATION  # read here by evaluate.py and tests
+from app.commands.train_data import load_data, registered_data
 from app.commands.train_logs import check_tensorboard, open_tensorboard, where_logs_are
+from app.commands.train_progress import Progress, describe_test, figures_on_test
 from app.commands.train_settings import (
     DEFAULT_DATASET,
     DEFAULT_EPOCHS,
@@ -37,13 +42,11 @@ from app.commands.train_settings import (
     MAX_EPOCHS,
     MAX_SEED,
     MAX_STEPS,
-    TrainSettings,
     count_or_fraction,
     resolve,
 )
 
 DEFAULT_OUTPUT = "model.llmodel"
-TOY_VALIDATION = 0.1  # of a toy set's training points, as the app's training panel holds back by default
 
 
 def register(subparsers) -> None:
@@ -133,94 +136,11 @@ def read_network_file(path: str):
     return project.spec, (None if project.is_import else project)
 
 
-@dataclass
-class LoadedData:
-    """What a run trains and is tested on."""
-
-    name: str
-    training: object  # engine.training.TrainingData
-    test_images: object
-    test_labels: object
-    sha256: str | None = None  # an imported set's (or an imported PATH's) content checksum
-
-
-def load_data(engine, settings: TrainSettings, seed: int, spec_path: str, report) -> LoadedData:
-    """The data set the settings name, split, once the network is known to fit it (engine.data_fit_problem)."""
-    name = settings.dataset
-    from app.dashboard import run_data  # the app's own data sets (NumPy and engine only)
-
-    if name.startswith(run_data.TOY_PREFIX):  # made in a moment, so made first and then checked
-        data, problem = _toy_data(engine, settings, name, seed, report)
-    else:
-        check_project_dataset(settings)
-        try:
-            choice = choose_dataset(name)
-        except CommandError as error:
-            raise settings.error("dataset", str(error), 1) from None
-        warn_if_checksum_differs(settings, choice)
-        info = choice.info
-        data, problem = None, engine.data_fit_problem(report, info.shape, info.num_classes, info.title)
-    if problem:
-        raise CommandError(f"{spec_path}: {problem}")
-    return data or _registered_data(engine, choice, settings.validation,
-                                    lambda message: settings.error("validation", message))
-
-
-def _registered_data(engine, choice: DatasetChoice, validation, refuse) -> LoadedData:
-    dataset = load_choice(choice)
-    try:
-        splits = engine.datasets.prepare(dataset, validation=validation)
-    except engine.datasets.DatasetError as error:
-        raise refuse(str(error)) from None
-    return LoadedData(choice.name, engine.training.TrainingData.from_splits(splits), splits.test_images,
-                      splits.test_labels, choice.sha256)
-
-
-def check_project_dataset(settings: TrainSettings) -> None:
-    """A project that names an imported set by checksum, on a machine without it: say which and how to import."""
-    sha256 = settings.dataset_sha256
-    if sha256 is None:
-        return
-    datasets = import_engine().datasets
-    name = settings.dataset
-    if datasets.registry.registry_key(name) is None and datasets.find_imported(name) is None:
-        raise settings.error("dataset", f"the project's data set {name!r} (SHA-256 {sha256[:12]}...) is not "
-                                        f"imported on this machine; import it with `layerlab datasets import PATH "
-                                        f"--name '{name}'`, or choose another with --dataset", 1)
-
-
-def warn_if_checksum_differs(settings: TrainSettings, choice: DatasetChoice) -> None:
-    expected = settings.dataset_sha256
-    if expected is not None and choice.sha256 is not None and choice.sha256 != expected:
-        print(f"warning: {settings.project_path}: the project was saved with data set {choice.name!r} of SHA-256 "
-              f"{expected[:12]}...; the one on this machine is {choice.sha256[:12]}...: it holds different data",
-              file=sys.stderr)
-
-
-def _toy_data(engine, settings: TrainSettings, name: str, seed: int, report):
-    """(data, problem): a generated 2-D set made by the app's own loader (the same points, split and
-    validation for a seed), and the app's own words if the network does not fit it."""
-    validation = settings.validation
-    if validation is None:
-        validation = TOY_VALIDATION
-    elif validation >= 1:
-        raise settings.error("validation", f"validation for a toy data set is a fraction such as 0.1; received "
-                                           f"{validation}")
-    from app.dashboard import run_data
-
-    try:
-        data = run_data.load_run_data(name, validation=float(validation), seed=seed)
-    except engine.datasets.DatasetError as error:
-        raise settings.error("dataset", str(error), 1) from None
-    loaded = LoadedData(data.name, data.training, data.test_images, data.test_labels)
-    return loaded, run_data.data_problem(report, name)
-
-
 def build_trainer(args, engine, callback):
     """(trainer, data, settings): a new run from FILE and the flags, or a resumed one (settings None)."""
     training = engine.training
     if args.resume:
-        data = _registered_data(engine, choose_dataset(args.dataset or DEFAULT_DATASET), args.validation,
+        data = registered_data(engine, choose_dataset(args.dataset or DEFAULT_DATASET), args.validation,
                                 lambda message: CommandError(message, 2))
         try:
             trainer = training.Trainer.from_checkpoint(args.resume, data.training, callback, args.checkpoint_dir,
@@ -266,78 +186,6 @@ def _overrides(args) -> dict:
     if args.max_steps:
         overrides["max_steps"] = args.max_steps
     return overrides
-
-
-class Progress:
-    """A tqdm bar over all steps, with loss, accuracy (a classifier's) and samples/s; epoch summaries above it."""
-
-    def __init__(self, trainer, quiet: bool, metrics_file, log_every: int):
-        from tqdm import tqdm
-
-        config = trainer.config
-        per_epoch = trainer.batches.batches_per_epoch
-        total = config.epochs * per_epoch
-        if config.max_steps:
-            total = min(total, config.max_steps)
-        self.bar = tqdm(total=total, initial=trainer.step, unit="step", disable=quiet, dynamic_ncols=True,
-                        file=sys.stderr)
-        self.metrics_file = metrics_file
-        self.log_every = log_every
-        self.quiet = quiet
-
-    def __call__(self, event):
-        kind = type(event).__name__
-        if kind == "StepEvent":
-            self.bar.update(1)
-            figures = {"epoch": event.epoch + 1, "loss": f"{event.loss:.4f}"}
-            if event.batch_accuracy is not None:  # None for a network that is not a classifier
-                figures["acc"] = f"{event.batch_accuracy:.3f}"
-            self.bar.set_postfix(**figures, samples_s=f"{event.samples_per_second:,.0f}", refresh=False)
-            if event.step % self.log_every == 0:
-                self.write({"event": "step", **_fields(event)})
-        elif kind == "EpochEvent":
-            self.bar.write(epoch_line(event))
-            self.write({"event": "epoch", **_fields(event)})
-        elif kind in ("FinishedEvent", "FailedEvent"):
-            self.bar.close()
-            self.write({"event": "finished" if kind == "FinishedEvent" else "failed", **_fields(event)})
-
-    def write(self, record: dict):
-        if self.metrics_file:
-            self.metrics_file.write(finite_or_null(record))
-
-
-def epoch_line(event) -> str:
-    """"epoch 3: train loss 0.1234 accuracy 0.9650, validation loss ... (best)"; no accuracy for a network that is
-    not a classifier (its events carry None)."""
-    def figures(loss, accuracy):
-        return f"loss {loss:.4f}" + ("" if accuracy is None else f" accuracy {accuracy:.4f}")
-
-    val = "" if event.val_loss is None else f", validation {figures(event.val_loss, event.val_accuracy)}"
-    return f"epoch {event.epoch + 1}: train {figures(event.train_loss, event.train_accuracy)}{val}" + \
-        (" (best)" if event.improved else "")
-
-
-def figures_on_test(result) -> dict:
-    """The test set's figures for --metrics and the model file: the same keys for every task, null where one does
-    not apply (accuracy for a network that is not a classifier; the errors for a classifier)."""
-    classifier = result.kind == "classification"
-    return {"accuracy": result.accuracy, "loss": result.loss,
-            "mean_squared_error": None if classifier else result.mean_squared_error,
-            "mean_absolute_error": None if classifier else result.mean_absolute_error}
-
-
-def describe_test(result) -> str:
-    """"test accuracy 0.9812, loss 0.0612", or for a network of values "test loss 0.0921, mean squared error
-    0.0213, mean absolute error 0.0712"."""
-    if result.kind == "classification":
-        return f"test accuracy {result.accuracy:.4f}, loss {result.loss:.4f}"
-    return (f"test loss {result.loss:.4f}, mean squared error {result.mean_squared_error:.4f}, "
-            f"mean absolute error {result.mean_absolute_error:.4f}")
-
-
-def _fields(event) -> dict:
-    return {name: getattr(event, name) for name in event.__dataclass_fields__}
 
 
 def run(args) -> int:
