@@ -33,6 +33,8 @@ def task_problems(graph, report) -> list[SpecError]:
     """What in the design does not fit ``graph.loss`` / ``graph.target``; each names the output node."""
     if not graph.order:
         return []
+    if any(problem.rule in ("loss", "target") and problem.node is None for problem in graph.problems):
+        return []  # a key that is no loss or target at all is the problem to show, not what its default implies
     output_id = graph.order[-1]
     problems = []
     if graph.target == "input" and graph.loss == "cross_entropy":

@@ -148,3 +148,11 @@ def test_data_fit_follows_the_task():
     assert "no classes" in problem.message and "mean_squared_error" in problem.message
     assert engine.data_fit_problem(engine.infer_shapes(classifier), (1,), 2, "two classes") is None  # unchanged
 
+
+
+def test_an_unknown_loss_is_the_one_problem_shown_not_what_the_default_loss_implies():
+    spec = {"loss": "huber", "target": "input", "nodes": [{"id": "x", "type": "Input", "shape": [4]},
+                                                          {"id": "y", "type": "Dense", "units": 4}]}
+    report = engine.infer_shapes(spec, collect_errors=True)
+    assert [(error.rule, error.node) for error in report.errors] == [("loss", None)]
+    assert "'loss' must be one of" in str(report.errors[0]) and "huber" in str(report.errors[0])
