@@ -94,10 +94,14 @@ class ErrorEvaluation:
                 "mean_absolute_error": self.mean_absolute_error, "examples": int(len(self.outputs))}
 
 
-def evaluate(network, images: np.ndarray, labels: np.ndarray | None, batch_size: int = 500):
+def evaluate(network, images: np.ndarray, labels: np.ndarray | None, batch_size: int = 500,
+             inputs: np.ndarray | None = None):
     """``network`` in inference mode over ``images``, in batches: an ``Evaluation`` for a classifier (loss, mean
     cross-entropy as training computes it, and accuracy; the probabilities are its output head's,
-    ``engine.output_head``), else an ``ErrorEvaluation``. ``labels`` may be None for an autoencoder."""
+    ``engine.output_head``), else an ``ErrorEvaluation``. ``labels`` may be None for an autoencoder.
+
+    ``inputs``, for a network of values: what it reads in place of ``images`` (a denoising autoencoder's noisy
+    copies of them), while its targets stay what ``images`` and ``labels`` make them (the clean images)."""
     head = network.output_head
     if labels is None and not head.reconstructs:
         raise ValueError("labels are needed to evaluate a network whose targets are labels")
@@ -108,8 +112,10 @@ def evaluate(network, images: np.ndarray, labels: np.ndarray | None, batch_size:
                              f"{len(labels)} labels")
     if len(images) == 0:
         raise ValueError("cannot evaluate on an empty set")
+    if inputs is not None and (head.classifier or inputs.shape != images.shape):
+        raise ValueError("inputs in place of the images are for a network of values, one per image, of their shape")
     if not head.classifier:
-        return _evaluate_error(network, images, labels, batch_size)
+        return _evaluate_error(network, images, labels, batch_size, images if inputs is None else inputs)
     num_classes = head.classes
     probabilities = np.empty((len(labels), num_classes), dtype=np.float32)
     total_loss = 0.0
@@ -125,7 +131,7 @@ def evaluate(network, images: np.ndarray, labels: np.ndarray | None, batch_size:
                       probabilities=probabilities, labels=labels)
 
 
-def _evaluate_error(network, images, labels, batch_size: int) -> ErrorEvaluation:
+def _evaluate_error(network, images, labels, batch_size: int, inputs) -> ErrorEvaluation:
     head = network.output_head
     count = len(images)
     shape = (count, *network.output_shape)
@@ -135,7 +141,7 @@ def _evaluate_error(network, images, labels, batch_size: int) -> ErrorEvaluation
     for start in range(0, count, batch_size):
         batch = images[start:start + batch_size]
         batch_targets = head.targets(batch, None if labels is None else labels[start:start + batch_size])
-        scores = network.forward(batch, training=False, pre_activation=head.fused)
+        scores = network.forward(inputs[start:start + batch_size], training=False, pre_activation=head.fused)
         loss, _ = head.loss(scores, batch_targets)
         total_loss += float(loss) * len(batch)
         outputs[start:start + len(batch)] = backend.to_host(head.outputs(scores))

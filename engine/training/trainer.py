@@ -33,6 +33,8 @@ from engine.training.saved_run import TRAINER_STATE_FORMAT, TRAINER_STATE_VERSIO
 
 BEST_CHECKPOINT = "best.llmodel"
 LAST_CHECKPOINT = "last.llmodel"
+# The noise of a denoising autoencoder's validation images: drawn as a step's, from a "step" no run reaches.
+VALIDATION_NOISE_STREAM = 2**63 - 1
 _SPEED_SMOOTHING = 0.1  # weight of the newest step in the samples/s moving average
 
 
@@ -86,6 +88,7 @@ class Trainer:
         self.elapsed = float(state.get("elapsed", 0.0))
         self.best_weights: dict | None = None
         self._epoch_totals = list(state.get("epoch_totals", [0.0, 0.0, 0]))  # loss sum, correct, examples
+        self._validation_inputs = None  # a denoising autoencoder's noisy validation images, made once
         self._last_good = network.xp.empty_like(network.store.values)
         self._has_last_good = False
         self._speed = None
@@ -267,6 +270,18 @@ class Trainer:
         epoch = self.batches.epoch if epoch is None else epoch
         return SnapshotEvent(self.step, epoch, self.network.state_dict(), gradients)
 
+    def _noisy_validation_inputs(self):
+        """What a denoising autoencoder reads at validation: the validation images with noise as in training, the
+        same noise every epoch (so the curve compares like with like), the targets staying clean. Validated on
+        clean images, its validation loss rose while the training loss fell: the network learns the noisy
+        images' statistics (noise clipped to [0, 1] lifts the black background), not the clean ones'."""
+        if not (self.config.input_noise and self.network.output_head.reconstructs):
+            return None
+        if self._validation_inputs is None:
+            self._validation_inputs = _with_noise(self.data.val_images, self.config.input_noise, self.config.seed,
+                                                  VALIDATION_NOISE_STREAM)
+        return self._validation_inputs
+
     def _end_epoch(self) -> None:
         epoch = self.batches.epoch
         loss_sum, correct, count = self._epoch_totals
@@ -275,7 +290,8 @@ class Trainer:
         improved = False
         classifier = self.network.output_head.classifier
         if self.data.val_images is not None:
-            result = evaluate(self.network, self.data.val_images, self.data.val_labels, self.config.eval_batch_size)
+            result = evaluate(self.network, self.data.val_images, self.data.val_labels, self.config.eval_batch_size,
+                              inputs=self._noisy_validation_inputs())
             val_loss, val_accuracy = result.loss, result.accuracy  # accuracy None for a network of values
             if classifier:  # the best epoch: a classifier's highest validation accuracy, else the lowest loss
                 improved = self.best_val_accuracy is None or val_accuracy > self.best_val_accuracy

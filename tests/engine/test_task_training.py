@@ -85,6 +85,21 @@ def test_input_noise_reaches_the_inputs_only(mnist_splits):
     assert _first_loss(images, 0.3, seed=1) != noisy  # ...and by its seed
 
 
+def test_a_denoising_autoencoder_is_validated_on_noisy_inputs_against_clean_targets(mnist_splits):
+    """Validated on clean images, a denoising run's validation loss rose while its training loss fell (it learns
+    the noisy images' statistics); the validation images get noise as the training ones do, the same each epoch."""
+    images, validation = mnist_splits.train_images[:64], mnist_splits.val_images[:64]
+    epochs = []
+    config = TrainingConfig(epochs=2, batch_size=64, input_noise=0.3, optimizer={"name": "sgd", "lr": 1e-9})
+    Trainer(_identity_autoencoder(), TrainingData(images, np.zeros(64, np.int64), validation, np.zeros(64, np.int64)),
+            config, callback=lambda e: epochs.append(e) if isinstance(e, EpochEvent) else None).run()
+    first, second = (event.val_loss for event in epochs)
+    assert 0.02 < first < 0.09  # the noise that reached the inputs (an identity network: clean would give 0)
+    assert second == pytest.approx(first, rel=1e-6)  # the same noisy images each epoch
+    clean = engine.evaluate(_identity_autoencoder(), validation, None)
+    assert clean.loss == pytest.approx(0.0, abs=1e-20)  # evaluate itself reads clean images unless told
+
+
 def test_a_denoising_run_resumes_exactly(mnist_splits, tmp_path):
     data = TrainingData(mnist_splits.train_images[:96], mnist_splits.train_labels[:96])
     config = TrainingConfig(epochs=2, batch_size=32, input_noise=0.2, seed=5)
