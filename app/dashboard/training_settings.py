@@ -8,29 +8,21 @@
     form.task_edited.connect(...)       # Loss or Target chosen: {"loss": ...} / {"target": ...}, for the document
     form.show_task(document.task)       # the design's task, shown (task_fields.py)
 
-
-The optimizer's own settings (momentum, beta_1, rho, ...) are read from its signature, so an
-optimizer added to the engine shows up here with its settings and defaults.
+The form's groups of fields live beside it: Loss, Target and Input noise in task_fields.py, the optimizer and
+its own settings (read from its signature) in optimizer_fields.py, Augmentation in augmentation_box.py, the
+TensorBoard option in tensorboard_option.py; its number boxes, and the words refusing a project's number that
+does not fit one, in form_numbers.py. This module lays them out and reads and writes a project's settings.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
-
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QLabel,
-    QSpinBox,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 import engine
 from app.dashboard.augmentation_box import AugmentationBox
+from app.dashboard.form_numbers import number_problem, number_text, shown, spin_box
+from app.dashboard.optimizer_fields import OptimizerFields
 from app.dashboard.run_controller import SCHEDULES, RunSettings
 from app.dashboard.run_data import clear_dataset_shapes, dataset_choices
 from app.dashboard.task_fields import TaskFields
@@ -39,38 +31,10 @@ from app.tones import follow_tone
 
 MIN_COMBO_CHARACTERS = 10
 FORM_ROW_SPACING = 4
-# Settings every optimizer has, shown elsewhere in the form (or not at all).
-_SHARED_SETTINGS = {"self", "params", "lr", "weight_decay", "clipnorm", "clipvalue"}
-
-
-def _spin(low, high, value, decimals=None, step=None):
-    if decimals is None:
-        box = QSpinBox()
-    else:
-        box = QDoubleSpinBox()
-        box.setDecimals(decimals)
-    box.setRange(low, high)
-    if step is not None:
-        box.setSingleStep(step)
-    box.setValue(value)
-    return box
-
-
-def _shown(value) -> str:
-    """A project's value as its file spells it, cut short: a refusal quotes what it refused."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _is_sha256(value) -> bool:
     return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
-
-
-def _number_text(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class DatasetBox(QComboBox):
@@ -104,29 +68,27 @@ class TrainingSettingsForm(QWidget):
         self.dataset.about_to_open.connect(self._refresh_datasets_if_changed)
         self.dataset_checksums: dict[str, str] = {}  # imported sets: name -> checksum, kept with a project
         self._fill_datasets()
-        self.train_limit = _spin(0, 10_000_000, 0)
+        self.train_limit = spin_box(0, 10_000_000, 0)
         self.train_limit.setSpecialValueText("all")
         self.train_limit.setToolTip("Train on the first N examples only (0: all of them)")
         # Loss and Target belong to the design (the spec), Input noise to the training settings.
         self.task = TaskFields(self)
         self.task.task_edited.connect(self.task_edited)
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(engine.optimizers.OPTIMIZERS)
-        self.learning_rate = _spin(1e-6, 10.0, 1e-3, decimals=6, step=1e-4)
-        self.learning_rate.setToolTip("Changing it while training takes effect at the next step")
-        self.learning_rate.setKeyboardTracking(False)  # a typed rate counts once, at Enter: not each keystroke
+        self.optimizer_fields = OptimizerFields(self.form)
+        self.optimizer = self.optimizer_fields.optimizer
+        self.learning_rate = self.optimizer_fields.learning_rate
         self.schedule = QComboBox()
         for key, label in SCHEDULES.items():
             self.schedule.addItem(label, key)
-        self.batch_size = _spin(1, 4096, 50)
-        self.epochs = _spin(1, 1000, 2)
-        self.l2 = _spin(0.0, 1.0, 0.0, decimals=5, step=1e-4)
-        self.validation = _spin(0.0, 0.5, 0.1, decimals=2, step=0.05)
-        self.early_stopping = _spin(0, 100, 0)
+        self.batch_size = spin_box(1, 4096, 50)
+        self.epochs = spin_box(1, 1000, 2)
+        self.l2 = spin_box(0.0, 1.0, 0.0, decimals=5, step=1e-4)
+        self.validation = spin_box(0.0, 0.5, 0.1, decimals=2, step=0.05)
+        self.early_stopping = spin_box(0, 100, 0)
         self.early_stopping.setSpecialValueText("off")
         self.early_stopping.setToolTip("Stop after this many epochs without a better validation accuracy (or, "
                                        "for a network that does not classify, a lower validation loss)")
-        self.seed = _spin(0, 2**31 - 1, 0)
+        self.seed = spin_box(0, 2**31 - 1, 0)
         self.backend = QComboBox()
         self.backend.addItem("CPU (NumPy)", "numpy")
         self.backend.addItem("GPU (CuPy)", "cupy")
@@ -134,7 +96,6 @@ class TrainingSettingsForm(QWidget):
         self.backend.setItemData(1, reason, 3)  # Qt.ToolTipRole
         if not usable:  # choosing it still works: the run falls back to the CPU and says why
             self.backend.setItemText(1, "GPU (CuPy) – not found")
-        self.optimizer_settings: dict[str, QWidget] = {}
 
         for label, widget in (("Data set", self.dataset), ("Examples", self.train_limit),
                               ("Loss", self.task.loss), ("Target", self.task.target),
@@ -157,9 +118,9 @@ class TrainingSettingsForm(QWidget):
         self.augmentation = AugmentationBox()
         self.form.addRow(self.augmentation)
         self.form.insertRow(0, self.refusals)
-        self.optimizer.currentTextChanged.connect(self._show_optimizer_settings)
+        self.optimizer.currentTextChanged.connect(self.optimizer_fields.show_settings)
         self.optimizer.setCurrentText("Adam")
-        self._show_optimizer_settings(self.optimizer.currentText())
+        self.optimizer_fields.show_settings(self.optimizer.currentText())
         # What a field shows when a project does not say, or says something the form cannot show.
         self.defaults = {"dataset": "mnist" if self.dataset.findData("mnist") >= 0 else self.dataset.itemData(0),
                          "optimizer": self.optimizer.currentText(), "lr": self.learning_rate.value(),
@@ -173,6 +134,11 @@ class TrainingSettingsForm(QWidget):
         for box in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.early_stopping, self.seed,
                     self.task.input_noise):
             box.valueChanged.connect(self._edited)
+
+    @property
+    def optimizer_settings(self) -> dict[str, QWidget]:
+        """The chosen optimizer's own settings' widgets, by name (remade with each choice of optimizer)."""
+        return self.optimizer_fields.settings
 
     def _edited(self, *_args) -> None:
         if not self._loading:
@@ -274,12 +240,12 @@ class TrainingSettingsForm(QWidget):
         refused: list[str] = []
 
         def refuse(field: str, value, why: str, default) -> None:
-            refused.append(f"training.{field}: {_shown(value)} {why}; the form shows the default, "
-                           f"{_number_text(default)}")
+            refused.append(f"training.{field}: {shown(value)} {why}; the form shows the default, "
+                           f"{number_text(default)}")
 
         self._load_dataset(settings, refuse, refused.append)
-        self._load_optimizer(settings.get("optimizer"), refuse)
-        self.augmentation.load_config(settings.get("augment"), refuse, self._number_problem)
+        self.optimizer_fields.load(settings.get("optimizer"), refuse, self.defaults["optimizer"], self.defaults["lr"])
+        self.augmentation.load_config(settings.get("augment"), refuse, number_problem)
         self.tensorboard.load(settings.get("tensorboard"), refuse)
         for key, box in self._number_fields().items():
             value = settings.get(key)
@@ -287,7 +253,7 @@ class TrainingSettingsForm(QWidget):
             if value is None:  # not set (or "off": early stopping, L2, input noise)
                 box.setValue(default)
                 continue
-            problem = self._number_problem(value, box)
+            problem = number_problem(value, box)
             if problem:
                 refuse(key, value, problem, default)
                 value = default
@@ -302,7 +268,7 @@ class TrainingSettingsForm(QWidget):
             index = self.dataset.findData(key)
         checksum = settings.get("dataset_sha256")
         if checksum is not None and not _is_sha256(checksum):
-            warn(f"training.dataset_sha256: {_shown(checksum)} is not a SHA-256 checksum (64 hex digits); ignored")
+            warn(f"training.dataset_sha256: {shown(checksum)} is not a SHA-256 checksum (64 hex digits); ignored")
             checksum = None
         if index < 0:
             default = self.defaults["dataset"]
@@ -318,71 +284,6 @@ class TrainingSettingsForm(QWidget):
                  f"keeps “{key}”, and a run trains on the data here")
         self.dataset.setCurrentIndex(index)
 
-    def _load_optimizer(self, optimizer, refuse) -> None:
-        names = {name.lower(): name for name in engine.optimizers.OPTIMIZERS}
-        name, rate = self.defaults["optimizer"], self.defaults["lr"]
-        if isinstance(optimizer, str):
-            optimizer = {"name": optimizer}
-        if optimizer is not None and not isinstance(optimizer, dict):
-            refuse("optimizer", optimizer, 'is neither an optimizer\'s name nor {"name": ..., "lr": ...}',
-                   f"{name}, learning rate {rate:g}")
-            optimizer = {}
-        optimizer = optimizer or {}
-        given = optimizer.get("name")
-        if isinstance(given, str) and given.lower() in names:
-            name = names[given.lower()]
-        elif given is not None:
-            refuse("optimizer.name", given, f"is not one of {', '.join(names.values())}", name)
-        given = optimizer.get("lr")
-        problem = None if given is None else self._number_problem(given, self.learning_rate)
-        if given is not None and problem:
-            refuse("optimizer.lr", given, problem, rate)
-        elif given is not None:
-            rate = given
-        self.optimizer.setCurrentText(name)
-        self.learning_rate.setValue(rate)
-
-    @staticmethod
-    def _number_problem(value, box) -> str | None:
-        """Why ``value`` cannot be shown in ``box`` (its type, its range), or None."""
-        whole = isinstance(box, QSpinBox)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return "is not a whole number" if whole else "is not a number"
-        if whole and isinstance(value, float) and not value.is_integer():
-            return "is not a whole number"
-        if value > box.maximum():
-            return f"is beyond the largest, {_number_text(box.maximum())}"
-        if value < box.minimum():
-            return f"is below the smallest, {_number_text(box.minimum())}"
-        return None
-
-    def _show_optimizer_settings(self, name: str) -> None:
-        for widget in self.optimizer_settings.values():
-            self.form.removeRow(widget)
-        self.optimizer_settings = {}
-        signature = inspect.signature(getattr(engine.optimizers, name).__init__)
-        row = self.form.getWidgetPosition(self.learning_rate)[0] + 1
-        for setting in signature.parameters.values():
-            default = setting.default
-            if setting.name in _SHARED_SETTINGS or default is inspect.Parameter.empty or default is None:
-                continue
-            if isinstance(default, bool):
-                widget = QCheckBox()
-                widget.setChecked(default)
-            elif isinstance(default, (int, float)):
-                widget = _spin(0.0, 1e6, float(default), decimals=10 if 0 < abs(default) < 1e-3 else 4, step=0.01)
-            else:
-                continue
-            self.form.insertRow(row, f"  {setting.name}", widget)
-            row += 1
-            self.optimizer_settings[setting.name] = widget
-
-    def _optimizer_config(self) -> dict:
-        config = {"name": self.optimizer.currentText(), "lr": self.learning_rate.value()}
-        for name, widget in self.optimizer_settings.items():
-            config[name] = widget.isChecked() if isinstance(widget, QCheckBox) else widget.value()
-        return config
-
     def show_task(self, task: dict) -> None:
         """Show the design's task (its "loss" and "target"); not an edit."""
         self.task.show_task(task)
@@ -393,7 +294,7 @@ class TrainingSettingsForm(QWidget):
         # Only where it applies (the target is the input), and only then named: a classifier's config is as before.
         noise = {"input_noise": self.task.noise()} if self.task.noise() else {}
         config = engine.training.TrainingConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-                                optimizer=self._optimizer_config(), l2=self.l2.value(),
+                                optimizer=self.optimizer_fields.config(), l2=self.l2.value(),
                                 seed=self.seed.value(),
                                 early_stopping_patience=self.early_stopping.value() or None,
                                 augment=self.augmentation.config() if self.augmentation.applies() else False,
