@@ -189,12 +189,13 @@ def format_error_report(summary: dict, network, title: str) -> str:
     """The figures of a model that outputs values: its loss, mean squared and absolute errors, worst examples."""
     head = network.output_head
     target = "the input" if head.reconstructs else "the labels"
+    loss_words = LOSS_WORDS.get(head.loss_name, head.loss_name)
     worst = ", ".join(f"#{index} ({error:.4f})" for index, error in zip(summary["worst"], summary["worst_errors"],
                                                                         strict=True))
     return "\n".join([
         f"model     {summary['model']} ({network.name}, {network.num_params:,} parameters)",
         f"dataset   {title} ({summary['dataset']}), {summary['split']} split, {summary['examples']:,} examples",
-        f"loss      {summary['loss']:.4f}  ({LOSS_WORDS.get(head.loss_name, head.loss_name)} against {target}, as trained)",
+        f"loss      {summary['loss']:.4f}  ({loss_words} against {target}, as trained)",
         f"mean squared error   {summary['mean_squared_error']:.4f}",
         f"mean absolute error  {summary['mean_absolute_error']:.4f}",
         f"worst examples (their mean squared error): {worst}",
