@@ -18,7 +18,8 @@ The equations, per step t (σ the logistic function, ⊙ the element-wise produc
                z = σ(u_z + v_z), r = σ(u_r + v_r), h~ = tanh(u_h + r ⊙ v_h)
                h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h~
 
-How the work is arranged (why it is as fast as PyTorch's CPU LSTM, benchmarks/RESULTS.md "Issue 24"): only
+How the work is arranged (the LSTM's fast path, ``engine.ops.recurrent_fast``, goes further; benchmarks/RESULTS.md
+"Issue 24" measures both beside PyTorch's): only
 h_{t-1} R depends on the previous step, so the input projection x K + b of all steps is one big matrix
 product before the loop, and in backward the gradients of K, R and b, and of x, are one big product each after
 the loop, over all steps stacked; the loop itself does one small product and the gates' element-wise work,
