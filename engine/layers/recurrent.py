@@ -142,8 +142,8 @@ class LSTM(Recurrent):
         if self.unit_forget_bias:
             self._params["bias"].value[self.units:2 * self.units] = 1.0
 
-    # The reference's math arranged for speed (engine.ops.recurrent_fast): gate-major, one tanh for the four
-    # gates, the batch in two halves on two cores when big enough; tested against the reference.
+    # The reference's math arranged for speed (engine.ops.recurrent_fast): feature-major, one product and one tanh
+    # for the four gates a step, two cores shared when the batch pays for it; tested against the reference.
     def configure(self, **settings):
         super().configure(**settings)
         self._workspace = recurrent_fast.Workspace()  # the training passes' buffers, kept while the shape stays

@@ -137,16 +137,23 @@ def dense_only_and_cores_unlimited(xp, batch_size, shares_out_work) -> bool:
     return not shares_out_work and not cores_are_limited()
 
 
-# An LSTM's batch is cut in two halves, each on a core of its own (engine.ops.recurrent_fast), from this many
-# examples: below it a half's per-step calls are too small to pay for the threads' turns at the GIL. Measured
-# (LSTM 28 steps x 28 -> 128, forward + backward, float32, a quiet moment of the 2-core host; whole / halves):
-# batch 32 5.1 / 7.1 ms, 64 8.8 / 8.2 ms (within the noise), 128 18.6 / 13.9 ms, 256 39.2 / 26.6 ms.
-# benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like".
-LSTM_HALVES_FROM_BATCH = 96
+# An LSTM on two cores (engine.ops.recurrent_fast): from LSTM_HALVES_FROM_BATCH examples the batch is cut in two
+# halves, each on a core of its own; from LSTM_OVERLAP_FROM_BATCH the batch stays whole and backward's
+# whole-sequence products run on the second core beside the step loop; below, one core (a half's per-step
+# calls are too small to pay for the threads' turns at the GIL). Measured with the feature-major fast path
+# (LSTM 28 steps x 28 -> 128, forward + backward, float32, a quiet moment of the 2-core host, medians of 5;
+# whole / overlap / halves): batch 16 3.5 / 3.9 / 5.2 ms, 32 5.5 / 5.1 / 5.6, 48 7.5 / 6.6 / 6.7,
+# 64 9.7 / 7.9 / 7.7, 128 20.3 / 15.5 / 13.5. benchmarks/RESULTS.md "Issue 24: LSTM speed, the last step".
+LSTM_HALVES_FROM_BATCH = 64
+LSTM_OVERLAP_FROM_BATCH = 32
 
 
 def numpy_two_cores_and_a_big_batch(xp, batch_size, workers) -> bool:
     return xp is np and workers >= 2 and batch_size >= LSTM_HALVES_FROM_BATCH
+
+
+def numpy_two_cores_and_a_middling_batch(xp, batch_size, workers) -> bool:
+    return xp is np and workers >= 2 and batch_size >= LSTM_OVERLAP_FROM_BATCH
 
 
 def one_numpy_image_plain_inference(xp, batch_size, training, keep, return_all, timings, pre_activation) -> bool:
@@ -193,6 +200,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "lstm batch": (
         Rule("halves", numpy_two_cores_and_a_big_batch),  # two halves side by side, weight gradients summed
+        Rule("overlap", numpy_two_cores_and_a_middling_batch),  # backward's sequence products on the second core
         Rule("whole", always),
     ),
     "network forward": (

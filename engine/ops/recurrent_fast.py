@@ -6,31 +6,38 @@ What differs from the reference, and why (LSTM MNIST rows: T=28, F=28, H=128, ba
 thread, forward + backward: 23.3 ms before these changes (the gate-major path alone), 18.1 ms with them;
 benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like"):
 
-- Gate-major storage: gates (4, T, N, H), gate k of step t one contiguous (N, H) block. NumPy's ufuncs run ~2.5x
-  slower on the column slices of an (N, 4H) row.
-- One product per step, bias included: each gate's weights are one matrix [kernel; bias; recurrent kernel]
-  ((4, F + 1 + H, H)), read against the step's row [x_t, 1, h_{t-1}] of one inputs buffer (the hidden states
-  are its last H columns). No separate input projection, no per-step add of it, and in backward the gradients
-  of kernel, bias and recurrent kernel come out of one product ([x, 1, h]ᵀ dA).
+- Feature-major, gate after gate: a step's gates are one contiguous (4H, N) block (rows i, f, o, c~, H each), the
+  states (H, N) blocks. Per step ONE product (4H, F + 1 + H) @ (F + 1 + H, N) writes the four gates, where the
+  earlier (N, H)-per-gate storage needed four ((N, F + 1 + H) @ (F + 1 + H, H), NumPy's stacked matmul), and
+  backward's dh_{t-1} = R dA_t is one (H, 4H) @ (4H, N) product where it was four and a sum. Timed alone
+  (OpenBLAS, one thread, float32): 133-140 us against 148-165 us forward, 122 us against 135 us backward; every
+  block stays contiguous (NumPy's ufuncs run ~2.5x slower on the column slices of an (N, 4H) row, ~2x on
+  strided row blocks). The cost: backward's whole-sequence products copy each chunk of steps side by side first.
+- One product per step, bias included: the weights are one matrix [kernel; bias; recurrent kernel] per gate,
+  read against the step's column block [x_t; 1; h_{t-1}] of one inputs buffer (the hidden states are its last
+  H rows). No separate input projection, no per-step add of it, and in backward the gradients of kernel, bias
+  and recurrent kernel come out of one product (Σ_t [x_t; 1; h_{t-1}] dA_tᵀ).
 - One tanh for all four gates: σ(a) = 0.5 tanh(a / 2) + 0.5, the /2 folded into that weight copy (the i, f and
   o columns scaled by 0.5 once per pass). The forward order is i, f, o, c~, so the three sigmoid gates are one
-  block: per step one product, ONE tanh over the four gates, 0.5 x + 0.5 on the (3, N, H) sigmoid block (two
+  block: per step one product, ONE tanh over the four gates, 0.5 x + 0.5 on the (3H, N) sigmoid block (two
   in-place calls), then the cell. Backward's gate gradients are in Keras's order i, f, c, o (the derivatives
   read the gates' values, σ' = σ - σ² of i, f, o in one call on the sigmoid block), so the weight gradients
   come out in Keras's layout.
 - Backward's element-wise work stays step by step: whole-sequence calls before the loop were tried and were
-  slower (a (T, N, H) array leaves the cache; ~3x slower a call per element than a step's hot (N, H) block).
+  slower (a whole-sequence array leaves the cache; ~3x slower a call per element than a step's hot block).
   A layer that returns the last state hands backward the last step's gradient alone.
 - Buffers: a ``Workspace`` (the layer keeps one) holds every array of a training pass, reused while the batch's
-  shape stays, so a training step allocates nothing of size (4, T, N, H).
-- Two cores: a big enough batch is cut in two halves run on two threads (``engine.parallel.run_pieces``; NumPy
-  releases the GIL in its ufuncs and BLAS, BLAS single-threaded per call inside ``engine_threads``), each half a
-  whole LSTM of its own; the weight gradients are summed. ``engine.ops.dispatch`` ("lstm batch") decides.
+  shape stays, so a training step allocates nothing of size (T, 4H, N).
+- Two cores (NumPy releases the GIL in its ufuncs and BLAS, BLAS single-threaded per call inside
+  ``engine_threads``; ``engine.ops.dispatch`` "lstm batch" decides): "overlap" keeps the batch whole and hands
+  backward's whole-sequence products (weight and input gradients, ~half of backward's time) to the second core
+  a chunk of steps at a time while the first runs the step loop on; "halves" cuts the batch in two halves,
+  each a whole LSTM on a thread of its own, the weight gradients summed.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import queue
 
 from engine.backend import array_module
 from engine.ops.dispatch import choose
@@ -69,18 +76,17 @@ def _by_gate(matrix, units, order, xp):
     return matrix.reshape(rows, 4, units).transpose(1, 0, 2)[list(order)]
 
 
-def _from_gates(stacked):
-    """(4, rows, H) -> (rows, 4H), Keras's layout again."""
-    gates, rows, units = stacked.shape
-    return stacked.transpose(1, 0, 2).reshape(rows, gates * units)
-
-
 def _halves(xp, batch):
     """The batch ranges run side by side: the whole batch, or two halves (``engine.ops.dispatch`` "lstm batch")."""
     if choose("lstm batch", xp, batch, cpu_workers()) == "halves":
         middle = batch // 2
         return [(0, middle), (middle, batch)]
     return [(0, batch)]
+
+
+def _overlaps(xp, batch):
+    """True when backward's whole-sequence products run on a second core beside the step loop."""
+    return choose("lstm batch", xp, batch, cpu_workers()) == "overlap"
 
 
 # -- forward ---------------------------------------------------------------------------------------------------
@@ -92,13 +98,14 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, workspace=None):
     units = recurrent_kernel.shape[0]
     dtype = x.dtype
     scale = xp.asarray([0.5, 0.5, 0.5, 1.0], dtype=dtype).reshape(4, 1, 1)
-    # One matrix per gate, [kernel; bias; recurrent kernel] (F + 1 + H rows), read against each step's row
-    # [x_t, 1, h_{t-1}] (the inputs buffer below): per step one product writes the gates' pre-activations, bias
-    # included, and backward's weight gradients come out of one product too.
+    # One matrix, the four gates' [kernel; bias; recurrent kernel] (F + 1 + H columns) stacked gate after gate
+    # (4H rows), read against each step's column block [x_t; 1; h_{t-1}] (the inputs buffer below): per step ONE
+    # product writes the four gates' pre-activations, bias included, gate after gate.
     stacked = xp.concatenate([kernel, bias.reshape(1, -1), recurrent_kernel], axis=0)
     weights4 = _by_gate(stacked, units, FORWARD_ORDER, xp)
     weights4 *= scale
-    weights = (kernel, recurrent_kernel, weights4)
+    rows = xp.ascontiguousarray(weights4.transpose(0, 2, 1).reshape(4 * units, stacked.shape[0]))
+    weights = (kernel, recurrent_kernel, rows)
     ranges = _halves(xp, batch)
     if len(ranges) == 1:
         hs, saved = _forward_range(x, weights, workspace)
@@ -123,7 +130,7 @@ def _buffer(workspace, name, shape, dtype, xp):
 
 
 def _forward_range(x, weights, workspace):
-    kernel, recurrent_kernel, weights4 = weights
+    kernel, recurrent_kernel, rows = weights
     xp = array_module(x)
     batch, steps, features = x.shape
     units = recurrent_kernel.shape[0]
@@ -132,27 +139,25 @@ def _forward_range(x, weights, workspace):
     def buffer(name, shape):
         return _buffer(workspace, name, shape, dtype, xp)
 
-    # Row t: [x_t, 1, h_{t-1}]; row T holds h_T (its x part unused). ``states`` is a view of the h columns.
-    inputs = buffer("inputs", (steps + 1, batch, features + 1 + units))
-    inputs[:steps, :, :features] = x.transpose(1, 0, 2)
-    inputs[:, :, features] = 1
-    states = inputs[:, :, features + 1:]
+    # Feature-major: step t's block of the inputs buffer is [x_t; 1; h_{t-1}] ((F + 1 + H) x N), block T holds
+    # h_T (its x part unused); ``states`` is a view of the h rows, each step's (H, N) block contiguous.
+    inputs = buffer("inputs", (steps + 1, features + 1 + units, batch))
+    inputs[:steps, :features] = x.transpose(1, 2, 0)
+    inputs[:, features] = 1
+    states = inputs[:, features + 1:]
     states[0] = 0
-    gates = buffer("gates", (4, steps, batch, units))  # i, f, o, c~ of every step
-    cells = buffer("cells", (steps + 1, batch, units))
+    gates = buffer("gates", (steps, 4 * units, batch))  # i, f, o, c~ of every step, gate after gate
+    cells = buffer("cells", (steps + 1, units, batch))
     cells[0] = 0
-    tanh_cells = buffer("tanh_cells", (steps, batch, units))
+    tanh_cells = buffer("tanh_cells", (steps, units, batch))
     for t in range(steps):
-        g = gates[:, t]
-        if xp is np:
-            xp.matmul(inputs[t], weights4, out=g)  # straight into the four gates' blocks of step t
-        else:  # CuPy: a product into a strided view is not promised to land in place
-            g[...] = xp.matmul(inputs[t], weights4)
+        g = gates[t]
+        xp.matmul(rows, inputs[t], out=g)  # the four gates of step t, one contiguous (4H, N) block
         xp.tanh(g, out=g)  # tanh(a/2) for i, f, o (the weights hold the /2), tanh(a) for c~
-        sigmoids = g[:SIGMOID_GATES]
+        sigmoids = g[:SIGMOID_GATES * units]
         sigmoids *= 0.5
         sigmoids += 0.5
-        i, f, o, candidate = g
+        i, f, o, candidate = g.reshape(4, units, batch)
         c = cells[t + 1]
         xp.multiply(f, cells[t], out=c)
         xp.multiply(i, candidate, out=tanh_cells[t])
@@ -160,7 +165,7 @@ def _forward_range(x, weights, workspace):
         xp.tanh(c, out=tanh_cells[t])
         xp.multiply(o, tanh_cells[t], out=states[t + 1])
     saved = (inputs, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace)
-    return states[1:], saved
+    return states[1:].transpose(0, 2, 1), saved  # (T, N, H), a view
 
 
 # -- backward --------------------------------------------------------------------------------------------------
@@ -173,15 +178,17 @@ def lstm_backward(dhs, saved, need_input_grad=True):
     xp = array_module(dhs)
     ranges, start = [], 0
     for part in saved:
-        half_batch = part[0].shape[1]  # the inputs buffer (T + 1, N, F + 1 + H)
+        half_batch = part[0].shape[2]  # the inputs buffer (T + 1, F + 1 + H, N)
         ranges.append((start, start + half_batch))
         start += half_batch
     results = [None] * len(saved)
 
+    overlap = len(saved) == 1 and _overlaps(xp, start)
+
     def run(index):
         lo, hi = ranges[index]
         part = dhs[..., lo:hi, :] if dhs.ndim == 3 else dhs[lo:hi]
-        results[index] = _backward_range(part, saved[index], need_input_grad)
+        results[index] = _backward_range(part, saved[index], need_input_grad, overlap)
 
     run_pieces(run, list(range(len(saved))))
     grads = results[0][1]
@@ -194,37 +201,76 @@ def lstm_backward(dhs, saved, need_input_grad=True):
     return dx, grads
 
 
-def _backward_range(dhs, saved, need_input_grad):
+def _backward_range(dhs, saved, need_input_grad, overlap=False):
     inputs, cells, gates, tanh_cells, kernel, recurrent_kernel, workspace = saved
     xp = array_module(dhs)
-    steps, batch = gates.shape[1], gates.shape[2]
-    features, units = kernel.shape[0], recurrent_kernel.shape[0]
+    steps, batch = gates.shape[0], gates.shape[2]
+    units = recurrent_kernel.shape[0]
     dtype = inputs.dtype
 
     def buffer(name, shape):
         return _buffer(workspace, name, shape, dtype, xp)
 
-    d_gates = buffer("d_gates", (4, steps, batch, units))  # dL/d(a_i, a_f, a_c, a_o), Keras's order
-    recurrent4_t = _by_gate(recurrent_kernel, units, (0, 1, 2, 3), xp).transpose(0, 2, 1).copy()
-    dh = buffer("dh", (batch, units))
-    dc = buffer("dc", (batch, units))
+    d_gates = buffer("d_gates", (steps, 4 * units, batch))  # dL/d(a_i, a_f, a_c, a_o), Keras's order
+    dh = buffer("dh", (units, batch))
+    dc = buffer("dc", (units, batch))
     dc[...] = 0
-    work = buffer("work", (batch, units))
-    derivative = buffer("sigmoid_derivative", (SIGMOID_GATES, batch, units))
-    through_gates = buffer("through_gates", (4, batch, units))
+    work = buffer("work", (units, batch))
+    derivative = buffer("sigmoid_derivative", (SIGMOID_GATES, units, batch))
     every_step = dhs.ndim == 3
     if every_step:
         dh[...] = 0
+        by_step = buffer("dhs", (steps, units, batch))
+        by_step[...] = dhs.transpose(0, 2, 1)  # once, feature-major like the rest
+        dhs = by_step
     else:
-        dh[...] = dhs
-    # Step by step, not as whole-sequence calls before the loop: a step's (N, H) blocks stay in the cache,
-    # where an element-wise call runs ~3x faster than on (T, N, H) arrays (measured, float32, H=128, N=128).
+        dh[...] = dhs.T
+    buffers = (dh, dc, work, derivative, xp.ascontiguousarray(recurrent_kernel))
+    products = _SequenceProducts(inputs, d_gates, kernel, need_input_grad)
+    if overlap:
+        done = queue.SimpleQueue()  # the first step of each finished chunk (steps run backwards); None: the end
+
+        def loop():
+            try:
+                _step_loop(dhs, every_step, gates, cells, tanh_cells, d_gates, buffers, done)
+            finally:
+                done.put(None)  # the consumer stops even when the loop fails (its error is raised by run_pieces)
+
+        def consume():
+            while (first := done.get()) is not None:
+                products.add(first, first + OVERLAP_CHUNK_STEPS)
+        # run_pieces hands the pieces out in order: a lone thread runs the loop (which posts every chunk and
+        # the end) before the consumer, so it never waits on itself; a second core takes the consumer.
+        pieces = {"loop": loop, "products": consume}
+        run_pieces(lambda name: pieces[name](), ["loop", "products"])
+    else:
+        _step_loop(dhs, every_step, gates, cells, tanh_cells, d_gates, buffers, None)
+        for first in range(0, steps, OVERLAP_CHUNK_STEPS):
+            products.add(first, first + OVERLAP_CHUNK_STEPS)
+    return products.result()
+
+
+# Backward's weight-gradient and input-gradient products run this many steps at a time (on the second core
+# with engine.ops.dispatch "lstm batch": "overlap"): small enough that little is left when the loop ends and
+# that a chunk's copies stay in the cache, big enough that each product runs BLAS efficiently.
+OVERLAP_CHUNK_STEPS = 4
+
+
+def _step_loop(dhs, every_step, gates, cells, tanh_cells, d_gates, buffers, done):
+    """The steps from last to first: each step's gate gradients into ``d_gates``; with a ``done`` queue, the
+    first step of every finished chunk of OVERLAP_CHUNK_STEPS, posted as soon as the chunk is final."""
+    xp = array_module(gates)
+    steps, units = gates.shape[0], gates.shape[1] // 4
+    dh, dc, work, derivative, recurrent_kernel = buffers
+    # Step by step, not as whole-sequence calls before the loop: a step's (H, N) blocks stay in the cache,
+    # where an element-wise call runs ~3x faster than on whole-sequence arrays (measured, float32, H=N=128).
     for t in reversed(range(steps)):
         if every_step:
             dh += dhs[t]
-        sigmoids = gates[:SIGMOID_GATES, t]
-        i, f, o, candidate = gates[:, t]
-        di, df, dcandidate, do = dg = d_gates[:, t]
+        sigmoids = gates[t, :SIGMOID_GATES * units].reshape(SIGMOID_GATES, units, -1)
+        i, f, o, candidate = gates[t].reshape(4, units, -1)
+        dg = d_gates[t]
+        di, df, dcandidate, do = dg.reshape(4, units, -1)
         tanh_c = tanh_cells[t]
         xp.multiply(sigmoids, sigmoids, out=derivative)  # σ' = σ - σ² of i, f and o in one block
         xp.subtract(sigmoids, derivative, out=derivative)
@@ -245,15 +291,39 @@ def _backward_range(dhs, saved, need_input_grad):
         xp.multiply(dc, work, out=dcandidate)
         if t:
             dc *= f
-            xp.matmul(dg, recurrent4_t, out=through_gates)  # dh_{t-1} = Σ_k dA_k R_kᵀ
-            xp.sum(through_gates, axis=0, out=dh)
-    flat = d_gates.reshape(4, steps * batch, units)
-    # [x, 1, h_{t-1}]ᵀ dA of every step in one product: the kernel's, the bias's and the recurrent kernel's rows
-    every = _from_gates(xp.matmul(inputs[:-1].reshape(steps * batch, -1).T, flat))
-    grads = {"kernel": every[:features], "bias": every[features], "recurrent_kernel": every[features + 1:]}
-    dx = None
-    if need_input_grad:
-        kernel4_t = _by_gate(kernel, units, (0, 1, 2, 3), xp).transpose(0, 2, 1)
-        dx = xp.matmul(flat, kernel4_t).sum(axis=0)
-        dx = dx.reshape(steps, batch, features).transpose(1, 0, 2)
-    return dx, grads
+            xp.matmul(recurrent_kernel, dg, out=dh)  # dh_{t-1} = R dA: (H, 4H) (4H, N), one product
+        if done is not None and t % OVERLAP_CHUNK_STEPS == 0:
+            done.put(t)
+
+
+class _SequenceProducts:
+    """Σ_t [x_t; 1; h_{t-1}] dA_tᵀ (the kernel's, the bias's and the recurrent kernel's gradients in one product,
+    in Keras's layout) and dx_t = (K dA_t)ᵀ, added a range of steps at a time once their gate gradients are final:
+    the range's blocks copied side by side ((F + 1 + H) x steps·N and 4H x steps·N) make each one product."""
+
+    def __init__(self, inputs, d_gates, kernel, need_input_grad):
+        xp = array_module(inputs)
+        self.inputs, self.d_gates, self.kernel = inputs, d_gates, kernel
+        steps, batch = d_gates.shape[0], d_gates.shape[2]
+        self.every = xp.zeros((inputs.shape[1], d_gates.shape[1]), dtype=inputs.dtype)  # (F + 1 + H, 4H)
+        self.dx = None
+        if need_input_grad:
+            self.kernel = xp.ascontiguousarray(kernel)
+            self.dx = xp.empty((batch, steps, kernel.shape[0]), dtype=inputs.dtype)  # the caller's to keep
+
+    def add(self, lo, hi):
+        xp = array_module(self.inputs)
+        hi = min(hi, self.d_gates.shape[0])
+        batch = self.d_gates.shape[2]
+        side_by_side = (hi - lo) * batch
+        d_gates = xp.ascontiguousarray(self.d_gates[lo:hi].transpose(1, 0, 2)).reshape(-1, side_by_side)
+        inputs = xp.ascontiguousarray(self.inputs[lo:hi].transpose(1, 0, 2)).reshape(-1, side_by_side)
+        self.every += inputs @ d_gates.T
+        if self.dx is not None:
+            features = self.kernel.shape[0]
+            self.dx[:, lo:hi] = (self.kernel @ d_gates).reshape(features, hi - lo, batch).transpose(2, 1, 0)
+
+    def result(self):
+        every, features = self.every, self.kernel.shape[0]
+        grads = {"kernel": every[:features], "bias": every[features], "recurrent_kernel": every[features + 1:]}
+        return self.dx, grads

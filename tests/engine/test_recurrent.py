@@ -118,13 +118,43 @@ def test_a_model_with_an_lstm_survives_save_and_load(tmp_path):
     np.testing.assert_array_equal(to_host(loaded.predict(x)), to_host(net.predict(x)))
 
 
-@pytest.fixture(params=["whole", "halves"])
+@pytest.fixture(params=["whole", "halves", "overlap"])
 def lstm_batch_path(request, monkeypatch):
-    """Runs the fast LSTM on the whole batch, or cut in two halves on two threads, whatever the machine."""
+    """Runs the fast LSTM on the whole batch, cut in two halves on two threads, or whole with backward's
+    sequence products on a second thread beside the step loop, whatever the machine."""
     from engine.ops import dispatch
 
     monkeypatch.setitem(dispatch.RULES, "lstm batch", (dispatch.Rule(request.param, dispatch.always),))
     return request.param
+
+
+def test_the_overlap_path_hands_backwards_products_to_a_second_thread(monkeypatch):
+    """With the "overlap" rule, backward runs the step loop and the chunks' products as two pieces side by side
+    (engine.parallel.run_pieces), and the chunks cover every step once: the result is the reference's."""
+    from engine.ops import dispatch, recurrent, recurrent_fast
+
+    monkeypatch.setitem(dispatch.RULES, "lstm batch", (dispatch.Rule("overlap", dispatch.always),))
+    handed = []
+    real_run_pieces = recurrent_fast.run_pieces
+
+    def recording_run_pieces(work, pieces):
+        handed.append(list(pieces))
+        real_run_pieces(work, pieces)
+
+    monkeypatch.setattr(recurrent_fast, "run_pieces", recording_run_pieces)
+    rng = np.random.default_rng(4)
+    steps = 2 * recurrent_fast.OVERLAP_CHUNK_STEPS  # whole chunks only (the test above has a partial one)
+    x = rng.standard_normal((3, steps, 2))
+    kernel, recurrent_kernel, bias = rng.standard_normal((2, 8)), rng.standard_normal((2, 8)), rng.standard_normal(8)
+    hs, saved = recurrent.lstm_forward(x, kernel, recurrent_kernel, bias)
+    _, fast_saved = recurrent_fast.lstm_forward(x, kernel, recurrent_kernel, bias)
+    dhs = rng.standard_normal(hs.shape)
+    dx, grads = recurrent.lstm_backward(dhs, saved)
+    fast_dx, fast_grads = recurrent_fast.lstm_backward(dhs, fast_saved)
+    assert ["loop", "products"] in handed
+    np.testing.assert_allclose(fast_dx, dx, rtol=1e-12, atol=1e-12)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(fast_grads[name], grad, rtol=1e-12, atol=1e-11, err_msg=name)
 
 
 @pytest.mark.parametrize("return_sequences", [True, False])
