@@ -3,17 +3,36 @@
 import numpy as np
 import pytest
 
-from engine.datasets import TOY_DATASETS, DatasetError, circles, gaussian_clusters, make_toy, spiral, xor
+from engine.datasets import (
+    REGRESSION_TOY_DATASETS,
+    TOY_DATASETS,
+    DatasetError,
+    circles,
+    gaussian_clusters,
+    make_toy,
+    spiral,
+    xor,
+)
+
+CLASS_TOY_DATASETS = sorted(set(TOY_DATASETS) - set(REGRESSION_TOY_DATASETS))
 
 
-@pytest.mark.parametrize("name", sorted(TOY_DATASETS))
+@pytest.mark.parametrize("name", CLASS_TOY_DATASETS)
 @pytest.mark.parametrize("n", [2, 101, 400])
-def test_every_toy_set_has_n_float32_points_and_binary_labels(name, n):
+def test_every_toy_set_of_classes_has_n_float32_points_and_binary_labels(name, n):
     data = make_toy(name, n=n, noise=0.2, seed=3)
     assert data.points.shape == (n, 2) and data.points.dtype == np.float32
     assert data.labels.shape == (n,) and data.labels.dtype == np.int64
     assert set(np.unique(data.labels)) <= {0, 1} and data.num_classes == 2
     assert np.isfinite(data.points).all() and np.abs(data.points).max() < 20
+
+
+@pytest.mark.parametrize("n", [2, 101, 400])
+def test_the_regression_toy_set_has_n_points_of_one_feature_and_one_float_target(n):
+    data = make_toy("sine", n=n, noise=0.2, seed=3)
+    assert data.points.shape == (n, 1) and data.points.dtype == np.float32
+    assert data.labels.shape == (n, 1) and data.labels.dtype == np.float32
+    assert np.isfinite(data.points).all() and np.isfinite(data.labels).all()
 
 
 @pytest.mark.parametrize("name", sorted(TOY_DATASETS))
