@@ -15,7 +15,9 @@ from engine.training.events import (
     SnapshotEvent,
     StepEvent,
 )
+from engine.training.noise import VALIDATION_NOISE_STREAM, with_input_noise
 from engine.training.trainer import BEST_CHECKPOINT, LAST_CHECKPOINT, Trainer, TrainingData
 
 __all__ = ["TrainingConfig", "TrainingData", "Trainer", "Event", "StepEvent", "EpochEvent", "SnapshotEvent",
-           "PausedEvent", "FinishedEvent", "FailedEvent", "BEST_CHECKPOINT", "LAST_CHECKPOINT"]
+           "PausedEvent", "FinishedEvent", "FailedEvent", "BEST_CHECKPOINT", "LAST_CHECKPOINT",
+           "with_input_noise", "VALIDATION_NOISE_STREAM"]

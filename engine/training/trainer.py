@@ -29,12 +29,12 @@ from engine.metrics import evaluate
 from engine.serialization import load_checkpoint, save
 from engine.training.config import TrainingConfig
 from engine.training.events import EpochEvent, FailedEvent, FinishedEvent, PausedEvent, SnapshotEvent, StepEvent
+from engine.training.noise import VALIDATION_NOISE_STREAM
+from engine.training.noise import with_input_noise as _with_noise
 from engine.training.saved_run import TRAINER_STATE_FORMAT, TRAINER_STATE_VERSION, checked_state
 
 BEST_CHECKPOINT = "best.llmodel"
 LAST_CHECKPOINT = "last.llmodel"
-# The noise of a denoising autoencoder's validation images: drawn as a step's, from a "step" no run reaches.
-VALIDATION_NOISE_STREAM = 2**63 - 1
 _SPEED_SMOOTHING = 0.1  # weight of the newest step in the samples/s moving average
 
 
@@ -373,13 +373,3 @@ class Trainer:
 
 def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, step]).generate_state(1)[0])
-
-
-def _with_noise(images: np.ndarray, std: float, seed: int, step: int) -> np.ndarray:
-    """A noisy copy of a batch of inputs (the originals stay clean: they may be the targets). Gaussian noise of
-    standard deviation ``std``; images (N, C, H, W) are clipped back to [0, 1], where their pixels live. Drawn
-    from the run's seed and the step, so a resumed run adds the same noise."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, step, 1]))  # (1: apart from the dropout stream)
-    noisy = images + rng.normal(0.0, std, size=images.shape).astype(images.dtype, copy=False)
-    return np.clip(noisy, 0.0, 1.0, out=noisy) if images.ndim == 4 else noisy
-
