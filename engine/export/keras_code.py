@@ -97,6 +97,7 @@ def keras_script(network, *, training: dict | None = None, dataset: str = "mnist
         step_decay=STEP_DECAY if optimizer.needs_step_decay else "",
         padded_pooling=PADDED_POOLING if graph.needs_padded_pooling else "",
         input_noise_layer=INPUT_NOISE if input_noise else "",
+        input_noise=repr(input_noise),
         classifier=repr(classifier),
         target=repr(getattr(head, "target", "labels")),
         figure=repr("accuracy" if classifier else "mean_squared_error"),

@@ -43,6 +43,7 @@ INPUT_SHAPE = $input_shape  # one example as LayerLab reads it: (channels, heigh
 BINARY = $binary  # a single output telling two classes apart: labels 0 or 1
 CLASSIFIER = $classifier  # trained on class labels (else towards values: float labels, or the input itself)
 TARGET = $target  # "labels", or "input": the model is trained to give back its own input (an autoencoder)
+INPUT_NOISE = $input_noise  # the standard deviation of Gaussian noise added to each training input
 FIGURE = $figure  # the metric reported beside the loss
 BATCH_SIZE = $batch_size
 EPOCHS = $epochs
@@ -150,6 +151,18 @@ def targets_for(model, x, labels):
     return np.ascontiguousarray(chw).reshape((len(x), *model.output_shape[1:]))
 
 
+def noisy_validation_inputs(x, seed):
+    """What a denoising autoencoder (TARGET "input", INPUT_NOISE above 0) reads at validation, as LayerLab
+    validates it: the validation images with noise as in training, drawn once from the seed (every epoch compares
+    like with like), images clipped back to [0, 1]; the targets stay the clean images. Any other model reads them
+    as they are. Validated on clean images, its validation loss would rise while the training loss fell: it
+    learns the noisy images' statistics."""
+    if not INPUT_NOISE or TARGET != "input":
+        return x
+    noisy = x + np.random.default_rng(seed).normal(0.0, INPUT_NOISE, x.shape).astype(np.float32)
+    return np.clip(noisy, 0.0, 1.0) if x.ndim == 4 else noisy
+
+
 class StopAfterSteps(keras.callbacks.Callback):
     """Ends training after MAX_STEPS batches, mid-epoch if need be, as LayerLab's max_steps does."""
 
@@ -177,6 +190,7 @@ def main(argv=None):
     model = compile_model(build_model())
     y_train, y_val, y_test = (targets_for(model, x, y) for x, y in ((x_train, y_train), (x_val, y_val),
                                                                    (x_test, y_test)))
+    x_val = noisy_validation_inputs(x_val, SEED)  # after the targets: they stay the clean images
     if not args.train or args.from_weights:
         load_weights(model)
     if args.train:

@@ -46,15 +46,29 @@ def with_noise(images):
     return noisy.clamp(0.0, 1.0) if noisy.dim() == 4 else noisy
 
 
+def noisy_validation_inputs(images, seed):
+    """What a denoising autoencoder reads at validation, as LayerLab validates it: the validation images with
+    noise as in training, drawn once from the seed (every epoch compares like with like); the targets stay the
+    clean images. None for any other network (it reads the images as they are). Validated on clean images, its
+    validation loss would rise while the training loss fell: it learns the noisy images' statistics."""
+    if not INPUT_NOISE or TARGET != "input":
+        return None
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(seed), dtype=images.dtype)
+    noisy = images + INPUT_NOISE * noise
+    return noisy.clamp(0.0, 1.0) if noisy.dim() == 4 else noisy
+
+
 @torch.no_grad()
-def evaluate(model, images, labels, device, batch_size=500):
-    """(mean loss, mean FIGURE: accuracy, or the mean squared error) in inference mode."""
+def evaluate(model, images, labels, device, batch_size=500, inputs=None):
+    """(mean loss, mean FIGURE: accuracy, or the mean squared error) in inference mode. ``inputs``: what the
+    model reads in place of the images (a denoising autoencoder's noisy copies); the targets stay the images."""
     model.eval()
+    inputs = images if inputs is None else inputs
     total_loss, total_figure = 0.0, 0.0
     for start in range(0, len(labels), batch_size):
         x, y = images[start:start + batch_size].to(device), labels[start:start + batch_size].to(device)
         targets = targets_for(x, y)
-        scores = model(x, return_logits=True)
+        scores = model(inputs[start:start + batch_size].to(device), return_logits=True)
         total_loss += float(loss_function(scores, targets)) * len(y)
         total_figure += float(figure(scores, targets)) * len(y)
     return total_loss / len(labels), total_figure / len(labels)
@@ -92,6 +106,8 @@ def train(args, rank, world_size, device):
         sampler = DistributedSampler(range(len(train_y)), world_size, rank, shuffle=True, seed=args.seed)
     else:
         sampler = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(args.seed)).tolist()
+    val_x, val_y = splits["validation"]
+    val_inputs = noisy_validation_inputs(val_x, args.seed)  # None: the images as they are
     step, started = 0, time.perf_counter()
     best_score, best_state, epochs_without_improvement = None, None, 0
     for epoch in range(args.epochs):
@@ -125,8 +141,8 @@ def train(args, rank, world_size, device):
                     report(args, f"epoch {epoch + 1} step {step}: loss {loss_value:.4f}, {FIGURE_WORDS} "
                                  f"{figure_value:.4f}, learning rate {rate:.6g}", step=step, epoch=epoch + 1,
                            loss=loss_value, **{FIGURE: figure_value}, learning_rate=rate)
-        if len(splits["validation"][1]):
-            val_loss, val_figure = evaluate(model, *splits["validation"], device)
+        if len(val_y):
+            val_loss, val_figure = evaluate(model, val_x, val_y, device, inputs=val_inputs)
             if rank == 0:
                 report(args, f"epoch {epoch + 1}: validation loss {val_loss:.4f}, {FIGURE_WORDS} {val_figure:.4f}",
                        epoch=epoch + 1, validation_loss=val_loss, **{f"validation_{FIGURE}": val_figure})

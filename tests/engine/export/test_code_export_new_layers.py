@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.engine.export.pytorch_helpers import (
     assert_same_outputs,
     chain_spec,
     exported_model,
+    load_script,
     run_script,
 )
 
@@ -326,3 +328,68 @@ def test_the_keras_autoencoder_script_trains_as_a_program(tmp_path):
                           text=True, timeout=120, env={**os.environ, "KERAS_BACKEND": "torch"}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "test mean squared error" in done.stdout and "accuracy" not in done.stdout
+
+
+# An identity (a 1x1 convolution of weight 1, bias 0) trained as a denoising autoencoder at a rate too small to
+# move it: validated on the clean images its validation loss would be 0; on noisy copies it is the noise's.
+IDENTITY_AUTOENCODER = chain_spec("identity", [1, 28, 28], [{"type": "Conv2D", "filters": 1, "kernel_size": 1}],
+                                  loss="mean_squared_error", target="input")
+DENOISING_RUN = {"epochs": 2, "batch_size": 10, "optimizer": {"name": "sgd", "lr": 1e-12}, "input_noise": 0.2,
+                 "validation": 0.25, "seed": 0}
+
+
+def identity_autoencoder():
+    network = engine.build(IDENTITY_AUTOENCODER, seed=0)
+    network.load_state_dict({key: np.ones_like(value) if key.endswith("kernel") else np.zeros_like(value)
+                             for key, value in network.state_dict().items()})
+    return network
+
+
+def test_the_pytorch_script_validates_a_denoising_autoencoder_on_noisy_images_drawn_once(tmp_path):
+    """As LayerLab's trainer: the validation images get noise as in training, the same each epoch, and the
+    targets stay clean; the test set is read as it is. Uniform pixels, noise 0.2 clipped to [0, 1]: a squared
+    error a little under 0.04 per pixel."""
+    from tests.engine.export.test_keras_export import tiny_mnist_folder
+
+    folder = tmp_path / "idx"
+    tiny_mnist_folder(folder)
+    script, weights = export_pytorch(identity_autoencoder(), tmp_path / "identity.py", training=DENOISING_RUN)
+    lines = run_script(script, "--cpu", "--data", str(folder), "--weights", str(weights), "--save",
+                       str(tmp_path / "trained.safetensors"))
+    validation = [line["validation_loss"] for line in lines if "validation_loss" in line]
+    assert len(validation) == 2 and validation[0] == pytest.approx(validation[1], abs=1e-9)  # drawn once
+    assert 0.025 < validation[0] < 0.04
+    final = next(line for line in lines if "test_loss" in line)
+    assert final["test_loss"] < 1e-10  # the clean test images, given back as they are
+
+    module = load_script(script)
+    images = torch.rand(6, 1, 28, 28)
+    noisy = module.noisy_validation_inputs(images, 0)
+    torch.testing.assert_close(noisy, module.noisy_validation_inputs(images, 0))  # seeded
+    assert float(noisy.min()) >= 0.0 and float(noisy.max()) <= 1.0 and bool((noisy != images).any())
+
+
+def test_the_keras_script_validates_a_denoising_autoencoder_on_noisy_images(tmp_path):
+    from tests.engine.export.test_keras_export import tiny_mnist_folder
+
+    folder = tmp_path / "idx"
+    tiny_mnist_folder(folder)
+    path = tmp_path / "identity_keras.py"
+    export_keras(identity_autoencoder(), path, training=DENOISING_RUN)
+    done = subprocess.run([sys.executable, str(path), "--data", str(folder), "--train", "--from-weights"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "KERAS_BACKEND": "torch"},
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    validation = [float(value) for value in re.findall(r"val_loss: ([0-9.e+-]+)", done.stdout)]
+    assert len(validation) == 2 and validation[0] == pytest.approx(validation[1], rel=1e-4)  # drawn once
+    assert 0.025 < validation[0] < 0.04
+    assert float(re.search(r"test loss ([0-9.]+)", done.stdout).group(1)) < 1e-4  # the clean test images
+
+    module, _ = keras_model(identity_autoencoder(), tmp_path, "keras_denoising", training=DENOISING_RUN)
+    x = np.random.default_rng(0).random((6, 28, 28, 1), dtype=np.float32)
+    noisy = module.noisy_validation_inputs(x, 0)
+    np.testing.assert_array_equal(noisy, module.noisy_validation_inputs(x, 0))
+    assert noisy.min() >= 0.0 and noisy.max() <= 1.0 and (noisy != x).any()
+    clean, _ = keras_model(identity_autoencoder(), tmp_path, "keras_clean", training={**DENOISING_RUN,
+                                                                                       "input_noise": 0.0})
+    assert clean.noisy_validation_inputs(x, 0) is x  # no noise: the images as they are
