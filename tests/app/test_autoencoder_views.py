@@ -40,10 +40,12 @@ def plane_point(panel, position: QPoint) -> tuple[float, float]:
     return point.x(), point.y()
 
 
-def train_briefly(window, qtbot, template: str, examples: int) -> None:
+def train_briefly(window, qtbot, template: str, examples: int, input_noise: str | None = None) -> None:
     choose_from_menu(window, "File", "New from Template", template)
     form = window.dashboard.training_panel.form
     type_into(form.train_limit, str(examples))
+    if input_noise is not None:
+        type_into(form.task.input_noise, input_noise)
     type_into(form.epochs, "1")
     open_workspace(window, "Train")
     with qtbot.waitSignal(window.dashboard.controller.run_finished, timeout=TIMEOUT_MS):
@@ -76,6 +78,7 @@ def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_
         np.testing.assert_allclose(panel.reconstructions[column].image, outputs[column, 0], atol=1e-5)
         assert panel.error_labels[column].text == f"{errors[column]:.4f}"
     np.testing.assert_allclose(panel.errors, errors, rtol=1e-4)
+    assert panel.noisy == [] and panel.noisy_inputs is None  # no input noise: no row of noisy inputs
     before = panel.examples.copy()
     click(panel.new_examples_button)
     assert not np.array_equal(panel.examples, before)
@@ -133,6 +136,45 @@ def test_an_autoencoder_run_shows_reconstructions_and_codes_and_a_click_decodes_
     assert dashboard.views.currentWidget() is dashboard.curves
     assert [tabs.tabText(index) for index in range(tabs.count()) if tabs.isTabVisible(index)] == [
         "Curves", "Filters", "Activations", "Histograms", "Evaluation", "Boundary", "Profile"]
+
+
+def test_a_denoising_autoencoder_shows_what_it_makes_of_noisy_inputs_against_the_clean_images(main_window, qtbot):
+    """A run with input noise: three rows, the clean test images, noisy copies (the noise drawn as the trainer
+    draws its validation noise, from the run's seed) and the network's outputs for the noisy copies, each error
+    against the clean image, as engine.evaluate gives it with the noisy copies as inputs. A run without noise
+    shows two rows again."""
+    dashboard = main_window.dashboard
+    train_briefly(main_window, qtbot, "dense-autoencoder", 300, input_noise="0.3")
+    run = dashboard.controller.run
+    assert run.settings.config.input_noise == pytest.approx(0.3)
+    network = network_with(run, run.latest_snapshot.weights)
+    panel = dashboard.reconstructions
+    click_tab(dashboard.views.tabBar(), "Reconstructions")
+    qtbot.waitUntil(lambda: panel.shown_step == run.latest_snapshot.step, timeout=TIMEOUT_MS)
+    images, labels = run.data.test_images[panel.examples], run.data.test_labels[panel.examples]
+    noisy = engine.training.with_input_noise(images, 0.3, run.settings.config.seed,
+                                             engine.training.VALIDATION_NOISE_STREAM)
+    np.testing.assert_array_equal(panel.noisy_inputs, noisy)
+    assert noisy.min() >= 0.0 and noisy.max() <= 1.0 and np.abs(noisy - images).mean() > 0.05
+    expected = engine.evaluate(network, images, labels, batch_size=len(images), inputs=noisy)
+    errors = expected.example_errors()
+    assert len(panel.noisy) == 8
+    for column in range(8):
+        np.testing.assert_allclose(panel.originals[column].image, images[column, 0])
+        np.testing.assert_allclose(panel.noisy[column].image, noisy[column, 0])
+        np.testing.assert_allclose(panel.reconstructions[column].image, expected.outputs[column, 0], atol=1e-5)
+        assert panel.error_labels[column].text == f"{errors[column]:.4f}"
+    np.testing.assert_allclose(panel.errors, errors, rtol=1e-4)
+    clean = engine.evaluate(network, images, labels, batch_size=len(images))  # what the tab showed before
+    assert not np.allclose(panel.errors, clean.example_errors(), rtol=1e-2)
+    caption = panel.caption.text()
+    assert "noise of standard deviation 0.3" in caption and "against the clean original" in caption
+    assert panel.reconstructions_heading.text == "what the network makes of the noisy inputs"
+
+    train_briefly(main_window, qtbot, "dense-autoencoder", 300)
+    qtbot.waitUntil(lambda: panel.shown_step == dashboard.controller.run.latest_snapshot.step, timeout=TIMEOUT_MS)
+    assert panel.noisy == [] and panel.noisy_inputs is None
+    assert panel.reconstructions_heading.text == "reconstructions" and "noise" not in panel.caption.text()
 
 
 @pytest.mark.parametrize("dark", [False, True])
