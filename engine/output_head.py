@@ -85,13 +85,12 @@ class OutputHead:
         'softmax'
         """
         size = math.prod(output_shape)
-        if loss != "cross_entropy":
-            end = activation_node or node
-            activation = end.get("activation") or "linear"
-            kind = "sigmoid_bce" if loss == "binary_cross_entropy" else "mse"
-            return cls(kind, node["id"], activation if kind == "sigmoid_bce" else (node.get("activation") or "linear"),
-                       0, loss, target, end["id"] if kind == "sigmoid_bce" else node["id"])
         activation = node.get("activation") or "linear"
+        if loss == "binary_cross_entropy":  # fused: reads the pre-activation of the sigmoid the values end in
+            end = activation_node or node
+            return cls("sigmoid_bce", node["id"], end.get("activation") or "linear", 0, loss, target, end["id"])
+        if loss != "cross_entropy":  # mean squared error on the outputs as they are
+            return cls("mse", node["id"], activation, 0, loss, target)
         if activation == "softmax" and size == output_shape[0] >= 2:  # (K,) or (K, 1, 1): one value per class
             kind = "softmax"
         elif size == 1:
