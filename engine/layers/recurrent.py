@@ -17,6 +17,7 @@ from engine.layers.core import activation_field, initializer_field
 from engine.ops import recurrent as ops
 from engine.ops import recurrent_fast
 from engine.ops.activations import get_activation
+from engine.ops.workspace import Workspace
 
 
 def _recurrent_fields() -> dict[str, Field]:
@@ -146,7 +147,7 @@ class LSTM(Recurrent):
     # for the four gates a step, two cores shared when the batch pays for it; tested against the reference.
     def configure(self, **settings):
         super().configure(**settings)
-        self._workspace = recurrent_fast.Workspace()  # the training passes' buffers, kept while the shape stays
+        self._workspace = Workspace()  # the training passes' buffers, kept while the shape stays
 
     def _forward(self, x, p):
         # Only a pass whose saved arrays backward reads uses the kept buffers: an inference pass in between

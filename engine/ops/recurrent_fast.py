@@ -26,8 +26,9 @@ benchmarks/RESULTS.md "Issue 24: LSTM speed, like for like"):
 - Backward's element-wise work stays step by step: whole-sequence calls before the loop were tried and were
   slower (a whole-sequence array leaves the cache; ~3x slower a call per element than a step's hot block).
   A layer that returns the last state hands backward the last step's gradient alone.
-- Buffers: a ``Workspace`` (the layer keeps one) holds every array of a training pass, reused while the batch's
-  shape stays, so a training step allocates nothing of size (T, 4H, N).
+- Buffers: an ``engine.ops.workspace.Workspace`` (the layer keeps one; each half of a cut batch a child of its
+  own) holds every array of a training pass, reused while the batch's shape stays, so a training step allocates
+  nothing of size (T, 4H, N).
 - Two cores (NumPy releases the GIL in its ufuncs and BLAS, BLAS single-threaded per call inside
   ``engine_threads``; ``engine.ops.dispatch`` "lstm batch" decides): "overlap" keeps the batch whole and hands
   backward's whole-sequence products (weight and input gradients, ~half of backward's time) to the second core
@@ -41,33 +42,11 @@ import queue
 
 from engine.backend import array_module
 from engine.ops.dispatch import choose
+from engine.ops.workspace import scratch_buffer
 from engine.parallel import cpu_workers, run_pieces
 
 FORWARD_ORDER = (0, 1, 3, 2)  # Keras's i, f, c, o -> i, f, o, c~: the sigmoid gates side by side
 SIGMOID_GATES = 3
-
-
-class Workspace:
-    """Arrays kept from pass to pass, by name; a new shape or dtype replaces them all (one batch shape kept)."""
-
-    def __init__(self):
-        self._key = None
-        self._arrays = {}
-        self.halves = []  # a Workspace per half, when the batch is cut in two
-
-    def get(self, name, shape, dtype, xp):
-        key = (xp, dtype)
-        if key != self._key:
-            self._key, self._arrays = key, {}
-        array = self._arrays.get(name)
-        if array is None or array.shape != shape:
-            array = self._arrays[name] = xp.empty(shape, dtype=dtype)
-        return array
-
-    def half(self, index):
-        while len(self.halves) <= index:
-            self.halves.append(Workspace())
-        return self.halves[index]
 
 
 def _by_gate(matrix, units, order, xp):
@@ -92,7 +71,8 @@ def _overlaps(xp, batch):
 # -- forward ---------------------------------------------------------------------------------------------------
 
 def lstm_forward(x, kernel, recurrent_kernel, bias, workspace=None):
-    """hs (T, N, H) and what backward needs; ``workspace`` (a Workspace) keeps the buffers between passes."""
+    """hs (T, N, H) and what backward needs; ``workspace`` (an ``engine.ops.workspace.Workspace``) keeps the
+    buffers between passes."""
     xp = array_module(x)
     batch, steps, _ = x.shape
     units = recurrent_kernel.shape[0]
@@ -111,22 +91,18 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, workspace=None):
         hs, saved = _forward_range(x, weights, workspace)
         return hs, [saved]
     results = [None] * len(ranges)
-    # each half's buffers, chosen here: the threads below must not grow the workspace's list at the same time
-    spaces = [workspace.half(index) if workspace is not None else None for index in range(len(ranges))]
+    # each half's buffers, chosen here: the threads below must not add the workspace's children at the same time
+    spaces = [workspace.child(f"half {index}") if workspace is not None else None for index in range(len(ranges))]
 
     def run(index):
         lo, hi = ranges[index]
         results[index] = _forward_range(x[lo:hi], weights, spaces[index])
 
     run_pieces(run, list(range(len(ranges))))
-    hs = _buffer(workspace, "hs", (steps, batch, units), dtype, xp)
+    hs = scratch_buffer(workspace, "hs", (steps, batch, units), x)
     for (lo, hi), (half_hs, _) in zip(ranges, results, strict=True):
         hs[:, lo:hi] = half_hs
     return hs, [saved for _, saved in results]
-
-
-def _buffer(workspace, name, shape, dtype, xp):
-    return workspace.get(name, shape, dtype, xp) if workspace is not None else xp.empty(shape, dtype=dtype)
 
 
 def _forward_range(x, weights, workspace):
@@ -134,10 +110,9 @@ def _forward_range(x, weights, workspace):
     xp = array_module(x)
     batch, steps, features = x.shape
     units = recurrent_kernel.shape[0]
-    dtype = x.dtype
 
     def buffer(name, shape):
-        return _buffer(workspace, name, shape, dtype, xp)
+        return scratch_buffer(workspace, name, shape, x)
 
     # Feature-major: step t's block of the inputs buffer is [x_t; 1; h_{t-1}] ((F + 1 + H) x N), block T holds
     # h_T (its x part unused); ``states`` is a view of the h rows, each step's (H, N) block contiguous.
@@ -206,10 +181,9 @@ def _backward_range(dhs, saved, need_input_grad, overlap=False):
     xp = array_module(dhs)
     steps, batch = gates.shape[0], gates.shape[2]
     units = recurrent_kernel.shape[0]
-    dtype = inputs.dtype
 
     def buffer(name, shape):
-        return _buffer(workspace, name, shape, dtype, xp)
+        return scratch_buffer(workspace, name, shape, inputs)
 
     d_gates = buffer("d_gates", (steps, 4 * units, batch))  # dL/d(a_i, a_f, a_c, a_o), Keras's order
     dh = buffer("dh", (units, batch))

@@ -163,9 +163,10 @@ def test_the_fast_lstm_the_layer_runs_matches_the_reference(dtype, tolerance, re
     """Gate-major, one tanh for the four gates, the halves' gradients summed, kept buffers reused on a second
     pass with other data: every output and gradient as the reference's (engine.ops.recurrent)."""
     from engine.ops import recurrent, recurrent_fast
+    from engine.ops.workspace import Workspace
 
     rng = np.random.default_rng(3)
-    workspace = recurrent_fast.Workspace()
+    workspace = Workspace()
     for _ in range(2):
         x = rng.standard_normal((5, 7, 3)).astype(dtype)
         kernel = rng.standard_normal((3, 16)).astype(dtype)
