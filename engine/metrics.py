@@ -119,16 +119,24 @@ def evaluate(network, images: np.ndarray, labels: np.ndarray | None, batch_size:
     num_classes = head.classes
     probabilities = np.empty((len(labels), num_classes), dtype=np.float32)
     total_loss = 0.0
-    for start in range(0, len(labels), batch_size):
-        scores = network.forward(images[start:start + batch_size], training=False, pre_activation=head.fused)
-        batch_labels = labels[start:start + batch_size]
-        loss, _ = head.loss(scores, batch_labels)
-        total_loss += float(loss) * len(batch_labels)
-        probabilities[start:start + len(batch_labels)] = backend.to_host(head.probabilities(head.outputs(scores)))
+    for batch, scores, loss in _batches(network, images, labels, batch_size):
+        total_loss += loss
+        probabilities[batch] = backend.to_host(head.probabilities(head.outputs(scores)))
     predictions = probabilities.argmax(axis=1)
     return Evaluation(loss=total_loss / len(labels), accuracy=float((predictions == labels).mean()),
                       confusion=confusion_matrix(labels, predictions, num_classes),
                       probabilities=probabilities, labels=labels)
+
+
+def _batches(network, inputs, targets, batch_size: int):
+    """(slice, scores, loss summed over the batch) for each batch of ``inputs`` in inference mode: the scores the
+    head's loss reads (``pre_activation=head.fused``) and that loss against the batch's ``targets``."""
+    head = network.output_head
+    for start in range(0, len(inputs), batch_size):
+        batch = slice(start, min(start + batch_size, len(inputs)))
+        scores = network.forward(inputs[batch], training=False, pre_activation=head.fused)
+        loss, _ = head.loss(scores, targets[batch])
+        yield batch, scores, float(loss) * (batch.stop - batch.start)
 
 
 def _evaluate_error(network, images, labels, batch_size: int, inputs) -> ErrorEvaluation:
@@ -136,16 +144,12 @@ def _evaluate_error(network, images, labels, batch_size: int, inputs) -> ErrorEv
     count = len(images)
     shape = (count, *network.output_shape)
     outputs = np.empty(shape, dtype=np.float32)
-    targets = np.empty(shape, dtype=np.float32)
+    targets = head.targets(images, labels)  # the clean images for an autoencoder, else the labels
     total_loss = 0.0
-    for start in range(0, count, batch_size):
-        batch = images[start:start + batch_size]
-        batch_targets = head.targets(batch, None if labels is None else labels[start:start + batch_size])
-        scores = network.forward(inputs[start:start + batch_size], training=False, pre_activation=head.fused)
-        loss, _ = head.loss(scores, batch_targets)
-        total_loss += float(loss) * len(batch)
-        outputs[start:start + len(batch)] = backend.to_host(head.outputs(scores))
-        targets[start:start + len(batch)] = np.asarray(batch_targets, dtype=np.float32).reshape(len(batch), *shape[1:])
+    for batch, scores, loss in _batches(network, inputs, targets, batch_size):
+        total_loss += loss
+        outputs[batch] = backend.to_host(head.outputs(scores))
+    targets = np.array(targets, dtype=np.float32).reshape(shape)  # a copy in the output's shape: the result's own
     difference = (outputs - targets).astype(np.float64)
     return ErrorEvaluation(loss=total_loss / count, mean_squared_error=float((difference * difference).mean()),
                            mean_absolute_error=float(np.abs(difference).mean()), outputs=outputs, targets=targets,
