@@ -18,10 +18,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-import engine
 from app.dashboard.background import BackgroundTasks
 from app.dashboard.image_grid import SEQUENTIAL, image_view, tile, value_levels
-from app.document.networks import new_network
+from app.dashboard.snapshot_pictures import SnapshotCopy
 
 MAX_FEATURE_MAPS = 32  # per layer; enough to see what the layer picks out, small enough to stay readable
 MAX_STRIP_COLUMNS = 64  # a dense layer's units wrap into rows of this many
@@ -84,8 +83,7 @@ class ActivationsPanel(QWidget):
         layout.addWidget(self.caption)
         self.run = None
         self.tasks = BackgroundTasks(self)
-        self._network = None  # the background thread's own copy (see _background_network)
-        self._network_run = None  # the run it was built for
+        self._copy = SnapshotCopy()  # the background thread's own network, built there (not on the GUI thread)
         self._computing = self._pending = False
         self.drawn_image: np.ndarray | None = None
         self._images: dict[str, pg.ImageItem] = {}
@@ -158,9 +156,7 @@ class ActivationsPanel(QWidget):
             source = f"test example #{self.example.value()}{_label_text(run, self.example.value())}"
 
         def forward(_report):
-            network = self._background_network(run)
-            if snapshot is not None:
-                network.load_state_dict(snapshot.weights)
+            network = self._copy.holding(run, snapshot)
             outputs = network.forward(x, training=False, return_all=True)
             shown = {node_id: np.array(output[0]) for node_id, output in outputs.items()}
             states = {}
@@ -171,14 +167,6 @@ class ActivationsPanel(QWidget):
             return shown, states
 
         self.tasks.submit(forward, lambda result: self._show(run, *result, source, snapshot), self._show_failure)
-
-    def _background_network(self, run) -> engine.Network:
-        """The background thread's own copy of ``run``'s network, built there at the run's first refresh rather
-        than on the GUI thread at its start (initialising the seed CNN's weights takes ~100 ms). Only tasks
-        call it, and they never overlap (``_computing``)."""
-        if self._network_run is not run:
-            self._network, self._network_run = new_network(run.spec), run
-        return self._network
 
     def _show(self, run, outputs: dict, states: dict, source: str, snapshot) -> None:
         self._computing = False
