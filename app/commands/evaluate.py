@@ -86,8 +86,9 @@ def _report(args, network, images, labels, name: str, title: str, info) -> int:
                **evaluation.summary(), "class_names": list(info.class_names)}
     if evaluation.kind != "classification":
         summary["accuracy"] = None  # no classes: nothing to count right or wrong
+        errors = evaluation.example_errors()  # once: (N,) over the whole set
         summary["worst"] = evaluation.worst(WORST_SHOWN).tolist()
-        summary["worst_errors"] = [float(evaluation.example_errors()[i]) for i in summary["worst"]]
+        summary["worst_errors"] = [float(errors[i]) for i in summary["worst"]]
     if args.json:
         print(json.dumps(finite_or_null(summary), allow_nan=False))
     elif evaluation.kind == "classification":
