@@ -27,12 +27,6 @@ class PadNetwork:
     caption: str
 
 
-def reconstructs_input(spec: dict) -> bool:
-    """Whether ``spec``'s network is trained to give its input back (an autoencoder: docs/spec.md's "target"), so
-    the pad shows its output beside the drawing instead of class bars. Read from the spec, without building it."""
-    return spec.get("target") == "input"
-
-
 def same_design(a: dict, b: dict) -> bool:
     """The same layers, settings and connections (names, descriptions and positions aside)."""
     def edges(spec):
@@ -54,10 +48,13 @@ def choose_pad_network(design: dict, report: engine.ShapeReport, run, imported=N
         colour = colour_shape(report.input_node.output_shape) is not None
         if field is None and not colour:
             return PadNetwork("none", f"{why.removesuffix('.')} ({name} on the canvas).")
-    if design.get("loss", "cross_entropy") != "cross_entropy" and not reconstructs_input(design):
+    # The task as the engine read it from the spec (docs/spec.md's "loss" and "target"): an autoencoder draws back
+    # what it is given, rather than reading classes.
+    reconstructs = report.target == "input"
+    if report.loss != "cross_entropy" and not reconstructs:
         # A regression network (toy:sine): its outputs are values, neither classes to show as bars nor a picture.
         return PadNetwork("none", f"Drawing is disabled: {name} on the canvas outputs values (trained with "
-                                  f"{str(design['loss']).replace('_', ' ')}), not classes or a picture.")
+                                  f"{report.loss.replace('_', ' ')}), not classes or a picture.")
     trained = run is not None and run.latest_snapshot is not None
     if trained and same_design(run.spec, design):
         return PadNetwork("run", f"Read by {name} on the canvas, with run {run.number}'s weights "
@@ -73,6 +70,6 @@ def choose_pad_network(design: dict, report: engine.ShapeReport, run, imported=N
         reason = f"{name} on the canvas has changed since run {run.number} trained it"
     else:
         reason = f"{name} on the canvas has no trained weights yet; train it to read with it"
-        if reconstructs_input(design):  # it will not read classes: it will draw back what it is given
+        if reconstructs:
             reason = f"{name} on the canvas has no trained weights yet; train it to see what it makes of a drawing"
     return PadNetwork("bundled", f"{BUNDLED_CAPTION}: {reason}.")

@@ -38,7 +38,7 @@ import resources
 from app.document.networks import design_report
 from app.draw.digit_views import PREVIEW_SCALE, DigitPreview, ProbabilityBars
 from app.draw.image_mode import PLACEHOLDER, ImageInput
-from app.draw.network_choice import BUNDLED_CAPTION, reconstructs_input
+from app.draw.network_choice import BUNDLED_CAPTION
 from app.draw.pad import DrawingPad
 from app.draw.pad_files import choose_image, choose_save_path, load_ink, save_png
 from app.draw.pen_state import PenState
@@ -148,8 +148,8 @@ class DrawPanel(QWidget):
         self._shown = 0  # the id of the newest drawing whose reading is on screen (or of a clear)
         self._network_version = 0
         self._shown_version = 0  # the network version that read the drawing on screen
-        self._shapes_spec: dict | None = None  # the spec whose shapes ``_shapes`` holds
-        self._shapes: tuple = ((), None)
+        self._shapes_spec: dict | None = None  # the spec whose shapes and task ``_shapes`` holds
+        self._shapes: tuple = ((), None, False)
         self._bundled: tuple[dict, dict] | None = None  # the bundled model's (spec, weights), once read
         self.reader = ReaderClient(self, mode=reader_mode)
         self.reader.reading_arrived.connect(self._show_reading)
@@ -206,12 +206,11 @@ class DrawPanel(QWidget):
         which nobody mutates: the reader is handed them as they are, not copied). ``caption`` says whose
         network reads (default: its name)."""
         try:
-            input_shape, output_shape = self._shapes_of(spec)
+            input_shape, output_shape, reconstructs = self._shapes_of(spec)
         except engine.SpecError as exc:
             return self.disable(f"Drawing is disabled: the network is not valid ({exc}).")
         field, why = digit_field(input_shape)
         image_shape = colour_shape(input_shape)
-        reconstructs = reconstructs_input(spec)  # its output is an image of the input's size (engine's rule)
         if (field is None and image_shape is None) or not reconstructs and len(output_shape or ()) != 1:
             return self.disable(why or "Drawing is disabled: this network's output is not one score per class.")
         self.spec, self.weights, self.field = spec, state_dict, field
@@ -231,15 +230,17 @@ class DrawPanel(QWidget):
         self.bars.set_probabilities(self.probabilities, self.class_names)
         self.classify()
 
-    def _shapes_of(self, spec: dict) -> tuple[tuple, tuple | None]:
-        """(input shape, output shape) of ``spec``'s network, kept for the same spec object: a training run
+    def _shapes_of(self, spec: dict) -> tuple[tuple, tuple | None, bool]:
+        """(input shape, output shape, whether it gives its input back: an autoencoder, whose output is an image of
+        the input's size by the engine's rule) of ``spec``'s network, kept for the same spec object: a training run
         sends its one spec with every snapshot, and shape inference takes the GUI thread 1.5-2 ms (raises
         engine.SpecError for an invalid network)."""
         if spec is not self._shapes_spec:
             report = design_report(spec)  # the document's report of this design, not another inference
             if report.errors:
                 raise report.errors[0]
-            self._shapes_spec, self._shapes = spec, (report.input_node.output_shape, report.output_shape)
+            self._shapes_spec = spec
+            self._shapes = (report.input_node.output_shape, report.output_shape, report.target == "input")
         return self._shapes
 
     def _set_image_mode(self, image_shape: tuple | None) -> None:
