@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from app.dashboard.background import BackgroundTasks
+from app.dashboard.background import BackgroundTasks, LatestOnly
 from app.dashboard.image_grid import SEQUENTIAL, image_view, tile, value_levels
 from app.dashboard.snapshot_pictures import SnapshotCopy
 
@@ -84,7 +84,7 @@ class ActivationsPanel(QWidget):
         self.run = None
         self.tasks = BackgroundTasks(self)
         self._copy = SnapshotCopy()  # the background thread's own network, built there (not on the GUI thread)
-        self._computing = self._pending = False
+        self._refreshes = LatestOnly(self.tasks)
         self.drawn_image: np.ndarray | None = None
         self._images: dict[str, pg.ImageItem] = {}
         self.node_labels: dict[str, pg.LabelItem] = {}
@@ -144,10 +144,8 @@ class ActivationsPanel(QWidget):
         x = self._input()
         if x is None:
             return
-        if self._computing:
-            self._pending = True
+        if self._refreshes.defer(self.refresh):
             return
-        self._computing = True
         snapshot = run.latest_snapshot
         if self.drawn_image is not None:  # from the Draw panel: a drawing, or a colour model's (3, H, W) picture
             source = "the dropped picture" if self.drawn_image.ndim == 3 and len(self.drawn_image) == 3 else \
@@ -166,10 +164,9 @@ class ActivationsPanel(QWidget):
                     states[node_id] = np.array(node_states[0])
             return shown, states
 
-        self.tasks.submit(forward, lambda result: self._show(run, *result, source, snapshot), self._show_failure)
+        self._refreshes.submit(forward, lambda result: self._show(run, *result, source, snapshot), self._show_failure)
 
     def _show(self, run, outputs: dict, states: dict, source: str, snapshot) -> None:
-        self._computing = False
         if run is self.run:
             network = run.inference_network
             for node_id, image_item in self._images.items():
@@ -190,7 +187,6 @@ class ActivationsPanel(QWidget):
                          if states else "")
             self.caption.setText(f"{source}: {_reading(network, outputs[network.output_id], run)}with {weights}"
                                  f"{recurrent}")
-        self._follow_up()
 
     def _hidden_state_item(self, node_id: str) -> pg.ImageItem:
         """The ImageItem of ``node_id``'s hidden state: the cell's plain view is swapped, at the first pass that
@@ -205,14 +201,7 @@ class ActivationsPanel(QWidget):
         return self.hidden_state_images[node_id]
 
     def _show_failure(self, message: str) -> None:
-        self._computing = False
         self.caption.setText(f"Could not compute the activations: {message}")
-        self._follow_up()
-
-    def _follow_up(self) -> None:
-        if self._pending:
-            self._pending = False
-            self.refresh()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

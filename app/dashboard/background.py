@@ -71,3 +71,41 @@ class BackgroundTasks(QObject):
 
     def wait_for_all(self, timeout_ms: int = 30_000) -> bool:
         return self.pool.waitForDone(timeout_ms)
+
+
+class LatestOnly:
+    """One task at a time for a view that recomputes as things change (a new snapshot, a point chosen): a request
+    made while a task runs waits, and only the newest of those runs once it has reported (those in between are
+    skipped). Several LatestOnly may share one BackgroundTasks.
+
+        refreshes = LatestOnly(tasks)
+        def refresh(self):
+            if self.refreshes.defer(self.refresh):   # one is running: this call is made again when it reports
+                return
+            self.refreshes.submit(work, on_success=show, on_failure=status.setText)
+    """
+
+    def __init__(self, tasks: BackgroundTasks):
+        self.tasks = tasks
+        self.running = False
+        self._waiting: Callable[[], None] | None = None  # the newest request made while one runs
+
+    def defer(self, request: Callable[[], None]) -> bool:
+        """Whether a task is running; if so, ``request`` is kept (in place of any older one) to call once it reports."""
+        if self.running:
+            self._waiting = request
+        return self.running
+
+    def submit(self, work: Callable, on_success: Callable, on_failure: Callable) -> None:
+        self.running = True
+
+        def reported(callback: Callable) -> Callable:
+            def report(value) -> None:
+                self.running = False
+                callback(value)
+                if self._waiting is not None:
+                    waiting, self._waiting = self._waiting, None
+                    waiting()
+            return report
+
+        self.tasks.submit(work, reported(on_success), reported(on_failure))

@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 import engine
-from app.dashboard.background import BackgroundTasks
+from app.dashboard.background import BackgroundTasks, LatestOnly
 from app.dashboard.class_colours import CLASS_SYMBOLS, class_colours
 from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels, reconstructs
 
@@ -128,9 +128,8 @@ class CodesPanel(QWidget):
         self.decoded_output: np.ndarray | None = None  # its output, as the network gives it
         self.tasks = BackgroundTasks(self)
         self._copy = SnapshotCopy()
-        self._encoding = self._encode_pending = False
-        self._decoding = False
-        self._next_point: tuple[float, float] | None = None
+        self._encodings = LatestOnly(self.tasks)
+        self._decodings = LatestOnly(self.tasks)  # while one runs, the newest point chosen waits
         self.view.point_chosen.connect(self.decode_point)
 
     # -- a run ---------------------------------------------------------------------------------------------
@@ -196,22 +195,19 @@ class CodesPanel(QWidget):
             return
         if event is not None and not self.isVisible():
             return  # a hidden tab does no work per snapshot; showing it catches up
-        if self._encoding:
-            self._encode_pending = True
+        if self._encodings.defer(self.refresh):
             return
         if self.plane_snapshot is run.latest_snapshot:
             return  # already on the plane
-        self._encoding = True
         snapshot, node_id = run.latest_snapshot, self.node_id
         images = run.data.test_images[:len(self.code_labels)]
 
         def encode(_report):
             return engine.latent.encode(self._copy.holding(run, snapshot), images, node_id)
 
-        self.tasks.submit(encode, lambda codes: self._show_codes(run, snapshot, codes), self._encode_failed)
+        self._encodings.submit(encode, lambda codes: self._show_codes(run, snapshot, codes), self._encode_failed)
 
     def _show_codes(self, run, snapshot, codes: np.ndarray) -> None:
-        self._encoding = False
         if run is self.run:
             self.codes = np.asarray(codes, dtype=np.float32).reshape(len(codes), PLANE_SIZE)
             self.plane_snapshot = snapshot
@@ -223,17 +219,9 @@ class CodesPanel(QWidget):
                                  "plane: the image beside is what that point decodes to.")
             if self.decoded_point is not None:  # the image follows the new weights at the same place
                 self.decode_point(*self.decoded_point)
-        self._after_encoding()
 
     def _encode_failed(self, message: str) -> None:
-        self._encoding = False
         self.caption.setText(f"Could not compute the codes: {message}")
-        self._after_encoding()
-
-    def _after_encoding(self) -> None:
-        if self._encode_pending:
-            self._encode_pending = False
-            self.refresh()
 
     # -- decoding a point ----------------------------------------------------------------------------------
     def decode_point(self, x: float, y: float) -> None:
@@ -246,38 +234,27 @@ class CodesPanel(QWidget):
             self.caption.setText("The plane has no weights yet: wait for the first snapshot.")
             return
         self.marker.setData(x=[x], y=[y])
-        if self._decoding:
-            self._next_point = (x, y)
+        if self._decodings.defer(lambda: self.decode_point(x, y)):
             return
-        self._decoding = True
         node_id = self.node_id
         code = np.array([[x, y]], dtype=np.float32)
 
         def decode(_report):
             return engine.latent.decode(self._copy.holding(run, snapshot), code, node_id)[0]
 
-        self.tasks.submit(decode, lambda output: self._show_decoded(run, (x, y), snapshot, output),
-                          self._decode_failed)
+        self._decodings.submit(decode, lambda output: self._show_decoded(run, (x, y), snapshot, output),
+                               self._decode_failed)
 
     def _show_decoded(self, run, point, snapshot, output: np.ndarray) -> None:
-        self._decoding = False
         if run is self.run:
             self.decoded_output = np.asarray(output)
             self.decoded_point = point
             picture = example_picture(self.decoded_output, run.input_shape)
             self.decoded_image.setImage(picture, levels=picture_levels(picture))
             self.decoded_title.setText(f"({point[0]:.2f}, {point[1]:.2f}) decodes to")
-        self._after_decoding()
 
     def _decode_failed(self, message: str) -> None:
-        self._decoding = False
         self.caption.setText(f"Could not decode the point: {message}")
-        self._after_decoding()
-
-    def _after_decoding(self) -> None:
-        if self._next_point is not None:
-            point, self._next_point = self._next_point, None
-            self.decode_point(*point)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

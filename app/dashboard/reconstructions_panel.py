@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 import engine
-from app.dashboard.background import BackgroundTasks
+from app.dashboard.background import BackgroundTasks, LatestOnly
 from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels, reconstructs
 
 EXAMPLES = 8  # one row that stays readable beside the training form at 1280 px
@@ -73,7 +73,7 @@ class ReconstructionsPanel(QWidget):
         self.shown_step: int | None = None  # the snapshot step the reconstructions come from
         self.tasks = BackgroundTasks(self)
         self._copy = SnapshotCopy()
-        self._computing = self._pending = False
+        self._refreshes = LatestOnly(self.tasks)
         self._rng = np.random.default_rng()
         self.new_examples_button.clicked.connect(self.choose_new_examples)
 
@@ -143,10 +143,8 @@ class ReconstructionsPanel(QWidget):
             return
         if event is not None and not self.isVisible():
             return  # a hidden tab does no work per snapshot; showing it catches up
-        if self._computing:
-            self._pending = True
+        if self._refreshes.defer(self.refresh):
             return
-        self._computing = True
         snapshot, examples, noisy = run.latest_snapshot, self.examples, self.noisy_inputs
         images = run.data.test_images[examples]
         labels = run.data.test_labels[examples]
@@ -157,11 +155,10 @@ class ReconstructionsPanel(QWidget):
             evaluation = engine.evaluate(network, images, labels, batch_size=len(images), inputs=noisy)
             return evaluation.outputs, evaluation.example_errors()
 
-        self.tasks.submit(reconstruct, lambda result: self._show(run, examples, snapshot, *result),
-                          self._show_failure)
+        self._refreshes.submit(reconstruct, lambda result: self._show(run, examples, snapshot, *result),
+                               self._show_failure)
 
     def _show(self, run, examples: np.ndarray, snapshot, outputs: np.ndarray, errors: np.ndarray) -> None:
-        self._computing = False
         if run is self.run and examples is self.examples:  # not a run or examples since replaced
             for column, output in enumerate(outputs):
                 picture = example_picture(output, run.input_shape)
@@ -180,7 +177,6 @@ class ReconstructionsPanel(QWidget):
                     f"{len(examples)} test images (top) and the network's reconstructions (below) with the weights "
                     f"of step {snapshot.step}; under each, its error (the mean squared difference per value; mean "
                     f"{self.errors.mean():.4f})")
-        self._follow_up()
 
     def _show_noisy_row(self, shown: bool) -> None:
         """The noisy inputs' row (rows 2 and 3) for a run with input noise, taken out of the layout otherwise."""
@@ -202,14 +198,7 @@ class ReconstructionsPanel(QWidget):
         self._noisy_row, self.noisy = [], []
 
     def _show_failure(self, message: str) -> None:
-        self._computing = False
         self.caption.setText(f"Could not compute the reconstructions: {message}")
-        self._follow_up()
-
-    def _follow_up(self) -> None:
-        if self._pending:
-            self._pending = False
-            self.refresh()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
