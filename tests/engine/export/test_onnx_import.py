@@ -14,30 +14,11 @@ torch = pytest.importorskip("torch")
 
 from engine.export.onnx_import import OnnxImportError, import_onnx  # noqa: E402
 from tests.engine.export.conftest import dag_spec, give_batchnorm_statistics  # noqa: E402
+from tests.engine.export.onnx_helpers import engine_outputs, export_torch, runtime_outputs  # noqa: E402
 
 nn = torch.nn
 TOLERANCE = 1e-5
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch names its legacy exporter
-
-
-def export_torch(module, path, input_shape, **options):
-    """``module`` (in eval mode) written by torch.onnx.export with a dynamic batch, as people export."""
-    module.eval()
-    torch.manual_seed(0)
-    torch.onnx.export(module, (torch.randn(2, *input_shape),), str(path), dynamo=False, input_names=["input"],
-                      output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                      **options)
-    return path
-
-
-def engine_outputs(imported, x):
-    network = engine.Network(imported.spec, xp=np)
-    network.load_state_dict(imported.weights)
-    return network.predict(x)
-
-
-def runtime_outputs(path, x):
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
 
 
 def random_inputs(shape, count=6, seed=0):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import engine
-
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 torch = pytest.importorskip("torch")
@@ -16,30 +14,13 @@ torch = pytest.importorskip("torch")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402  (after the skips)
 
 from engine.export.onnx_import import OnnxImportError, import_onnx  # noqa: E402
+from tests.engine.export.onnx_helpers import engine_outputs, export_torch, runtime_outputs  # noqa: E402
 
 nn = torch.nn
 TOLERANCE = 1e-5
 STEPS, FEATURES, UNITS = 7, 5, 4
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning",  # torch's exporter
                                        "ignore:Converting a tensor to a Python boolean")
-
-
-def engine_outputs(imported, x):
-    network = engine.Network(imported.spec, xp=np)
-    network.load_state_dict(imported.weights)
-    return network.predict(x)
-
-
-def runtime_outputs(path, x):
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-
-
-def export_torch(module, path, input_shape):
-    module.eval()
-    torch.manual_seed(0)
-    torch.onnx.export(module, (torch.randn(2, *input_shape),), str(path), dynamo=False, input_names=["input"],
-                      output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
-    return path
 
 
 class Recurrent(nn.Module):
