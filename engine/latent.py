@@ -56,10 +56,9 @@ def decode(network, codes, node_id: str) -> np.ndarray:
     around it (``Network.forward_from``)."""
     if node_id not in network.layers:
         raise ValueError(f"{network.name}: there is no node {node_id!r}")
-    shape = tuple(network.shapes[node_id].output_shape)
+    shape, size = tuple(network.shapes[node_id].output_shape), network.shapes[node_id].output_size
     codes = np.asarray(codes, dtype=network.dtype)
-    if codes.ndim != 2 or codes.shape[1] != network.shapes[node_id].output_size:
-        if tuple(codes.shape[1:]) != shape:
-            raise ValueError(f"{node_id}: codes must be N x {network.shapes[node_id].output_size} values; received "
-                             f"shape {tuple(codes.shape)}")
+    flat = codes.ndim == 2 and codes.shape[1] == size
+    if not flat and tuple(codes.shape[1:]) != shape:
+        raise ValueError(f"{node_id}: codes must be N x {size} values; received shape {tuple(codes.shape)}")
     return backend.to_host(network.forward_from(node_id, codes.reshape(len(codes), *shape)))
