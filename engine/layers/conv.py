@@ -1,4 +1,6 @@
-"""Conv2D and the two pooling layers (thin owners of parameters around engine.ops)."""
+"""Conv2D and the two pooling layers (thin owners of parameters around engine.ops); ``size_pair``,
+``filter_fields`` and ``LearnedFilters``, which Conv2DTranspose and UpSampling2D (engine/layers/decoder.py)
+share with them."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from engine.ops.pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool
 from engine.ops.workspace import Workspace
 
 
-def _size_pair(value, field: str, declared: Field) -> tuple[int, int]:
+def size_pair(value, field: str, declared: Field) -> tuple[int, int]:
     """An int or [height, width] of ints in the declared range, as (height, width); ValueError naming ``field``."""
     values = value if isinstance(value, (list, tuple)) and len(value) == 2 else [value]
     for v in values:
@@ -46,7 +48,7 @@ def _padding(value, declared: Field):
         if value.lower() in ("valid", "same"):
             return value.lower()
         raise ValueError(f"padding must be 'valid', 'same' or integers; received padding={describe_value(value)}")
-    return _size_pair(value, "padding", declared)
+    return size_pair(value, "padding", declared)
 
 
 PADDING_HELP = "'valid' (none), 'same' (the output keeps the input's size), or explicit pixels on each side."
@@ -103,42 +105,38 @@ class _SlidingWindow:
         return self._padding
 
 
-class Conv2D(_SlidingWindow, Layer):
-    """Learned filters slid over the image; kernel (filters, in_channels, kh, kw)."""
-
-    type_name = "Conv2D"
-    shares_out_its_work = True
-    fields = {
+def filter_fields(strides: Field, padding: Field) -> dict[str, Field]:
+    """The settings of a layer of learned filters (``LearnedFilters``), in the inspector's order, with the
+    layer's own ``strides`` and ``padding``."""
+    return {
         "filters": Field("int", REQUIRED, low=1, high=MAX_SIZE, help="How many filters, so how many output maps."),
         "kernel_size": Field("size_pair", REQUIRED, low=1, high=MAX_SIZE,
                              help="Each filter's height x width; one number for a square."),
-        "strides": Field("size_pair", 1, low=1, high=MAX_SIZE, help="How far the filter steps, down x across."),
-        "padding": Field("padding", "valid", low=0, high=MAX_SIZE, help=PADDING_HELP),
+        "strides": strides,
+        "padding": padding,
         "activation": activation_field(),
         "use_bias": use_bias_field(),
         "kernel_initializer": initializer_field(DEFAULT_KERNEL_INITIALIZER, "kernel (the filters)"),
         "bias_initializer": initializer_field(DEFAULT_BIAS_INITIALIZER, "bias"),
     }
 
-    def configure(self, filters, kernel_size, strides, padding, activation, use_bias,
-                  kernel_initializer, bias_initializer):
-        # filters, activation, use_bias and the initializers have been checked against ``fields`` already.
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self._kernel = _size_pair(kernel_size, "kernel_size", self.fields["kernel_size"])
-        self.strides = strides
-        self._strides = _size_pair(strides, "strides", self.fields["strides"])
-        self.padding = padding
-        self._padding = _padding(padding, self.fields["padding"])
-        self._activation = get_activation(activation)
-        self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self._workspace = Workspace()
-        self._inference_workspace = Workspace()  # only ever holds columns of up to dispatch.CHUNK_BYTES
 
-    # Geometry as the ops read it (the fields above keep what the spec said: an int or a pair, any case).
+class LearnedFilters(Layer):
+    """What Conv2D and Conv2DTranspose share: ``filters`` learned filters of ``kernel_size``, ``strides`` apart, a
+    bias and an activation (``fields`` from ``filter_fields``; each layer reads its own ``padding``)."""
+
+    shares_out_its_work = True
+
+    def configure(self, **settings):
+        # Every setting is kept as the spec said it (an int or a pair, any case: ``get_config`` gives it back);
+        # filters, activation, use_bias and the initializers have been checked against ``fields`` already.
+        super().configure(**settings)
+        self._kernel = size_pair(self.kernel_size, "kernel_size", self.fields["kernel_size"])
+        self._strides = size_pair(self.strides, "strides", self.fields["strides"])
+        self._activation = get_activation(self.activation)
+        self._workspace = Workspace()  # training's column buffers, reused from step to step
+
+    # Geometry as the ops read it.
     @property
     def kernel_hw(self) -> tuple[int, int]:
         return self._kernel
@@ -148,6 +146,28 @@ class Conv2D(_SlidingWindow, Layer):
         """The ``engine.ops.activations.Activation`` that ``activation`` names."""
         return self._activation
 
+    def _filter_params(self, kernel_shape, fans) -> dict[str, ParamSpec]:
+        """The kernel (as the op stores it) and, with ``use_bias``, one bias per filter."""
+        specs = {"kernel": ParamSpec(kernel_shape, self.kernel_initializer, fans, True)}
+        if self.use_bias:
+            specs["bias"] = ParamSpec((self.filters,), self.bias_initializer, fans, False)
+        return specs
+
+
+class Conv2D(_SlidingWindow, LearnedFilters):
+    """Learned filters slid over the image; kernel (filters, in_channels, kh, kw)."""
+
+    type_name = "Conv2D"
+    fields = filter_fields(
+        strides=Field("size_pair", 1, low=1, high=MAX_SIZE, help="How far the filter steps, down x across."),
+        padding=Field("padding", "valid", low=0, high=MAX_SIZE, help=PADDING_HELP),
+    )
+
+    def configure(self, **settings):
+        super().configure(**settings)
+        self._padding = _padding(self.padding, self.fields["padding"])
+        self._inference_workspace = Workspace()  # only ever holds columns of up to dispatch.CHUNK_BYTES
+
     def output_shape(self, input_shapes):
         out_h, out_w = window_output_shape(self, input_shapes[0], self._kernel, self._strides, self._padding)
         return (self.filters, out_h, out_w)
@@ -155,12 +175,7 @@ class Conv2D(_SlidingWindow, Layer):
     def param_shapes(self, input_shapes):
         channels = require_image(self, input_shapes[0], "Conv2D")[0]
         kh, kw = self._kernel
-        shape = (self.filters, channels, kh, kw)
-        fans = (channels * kh * kw, self.filters * kh * kw)
-        specs = {"kernel": ParamSpec(shape, self.kernel_initializer, fans, True)}
-        if self.use_bias:
-            specs["bias"] = ParamSpec((self.filters,), self.bias_initializer, fans, False)
-        return specs
+        return self._filter_params((self.filters, channels, kh, kw), (channels * kh * kw, self.filters * kh * kw))
 
     def flops(self, input_shapes, output_shape):
         channels = input_shapes[0][0]
@@ -207,9 +222,9 @@ class _Pooling2D(_SlidingWindow, Layer):
 
     def configure(self, pool_size, strides, padding):
         self.pool_size = pool_size
-        self._pool = _size_pair(pool_size, "pool_size", self.fields["pool_size"])
+        self._pool = size_pair(pool_size, "pool_size", self.fields["pool_size"])
         self.strides = strides
-        self._strides = self._pool if strides is None else _size_pair(strides, "strides", self.fields["strides"])
+        self._strides = self._pool if strides is None else size_pair(strides, "strides", self.fields["strides"])
         self.padding = padding
         self._padding = _padding(padding, self.fields["padding"])
 
@@ -254,4 +269,5 @@ class AveragePooling2D(_Pooling2D):
         return [dx]
 
 
-__all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "describe_shape"]
+__all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "LearnedFilters", "describe_shape", "filter_fields",
+           "size_pair"]

@@ -4,20 +4,11 @@ parameters around ``engine.ops.upsampling`` and ``engine.ops.conv_transpose``)."
 from __future__ import annotations
 
 from engine.design_limits import MAX_SIZE
-from engine.layers.base import REQUIRED, Field, Layer, ParamSpec, describe_shape, require_image
-from engine.layers.conv import _size_pair
-from engine.layers.core import (
-    DEFAULT_BIAS_INITIALIZER,
-    DEFAULT_KERNEL_INITIALIZER,
-    activation_field,
-    activation_of_pass,
-    initializer_field,
-    use_bias_field,
-)
-from engine.ops.activations import get_activation
+from engine.layers.base import Field, Layer, describe_shape, require_image
+from engine.layers.conv import LearnedFilters, filter_fields, size_pair
+from engine.layers.core import activation_of_pass
 from engine.ops.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward, transpose_geometry
 from engine.ops.upsampling import upsample_nearest, upsample_nearest_backward
-from engine.ops.workspace import Workspace
 
 __all__ = ["Conv2DTranspose", "UpSampling2D"]
 
@@ -40,7 +31,7 @@ class UpSampling2D(Layer):
 
     def configure(self, size):
         self.size = size
-        self._size = _size_pair(size, "size", self.fields["size"])
+        self._size = size_pair(size, "size", self.fields["size"])
 
     @property
     def size_hw(self) -> tuple[int, int]:
@@ -62,55 +53,23 @@ class UpSampling2D(Layer):
         return [upsample_nearest_backward(dy, self._size) if need_input_grads else None]
 
 
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(LearnedFilters):
     """Learned filters stamped onto a larger image, ``strides`` apart (a Conv2D's gradient, run forward);
     kernel (in_channels, filters, kh, kw)."""
 
     type_name = "Conv2DTranspose"
-    shares_out_its_work = True
-    fields = {
-        "filters": Field("int", REQUIRED, low=1, high=MAX_SIZE, help="How many filters, so how many output maps."),
-        "kernel_size": Field("size_pair", REQUIRED, low=1, high=MAX_SIZE,
-                             help="Each filter's height x width; one number for a square."),
-        "strides": Field("size_pair", 1, low=1, high=MAX_SIZE,
-                         help="How far apart, down x across, neighbouring inputs stamp their filters: "
-                              "the output is this many times larger."),
-        "padding": Field("choice", "valid", choices=("valid", "same"),
-                         help="'valid': the whole stamped image, (in - 1) x stride + kernel; "
-                              "'same': exactly in x stride (TensorFlow's rule), cropped evenly."),
-        "activation": activation_field(),
-        "use_bias": use_bias_field(),
-        "kernel_initializer": initializer_field(DEFAULT_KERNEL_INITIALIZER, "kernel (the filters)"),
-        "bias_initializer": initializer_field(DEFAULT_BIAS_INITIALIZER, "bias"),
-    }
-
-    def configure(self, filters, kernel_size, strides, padding, activation, use_bias,
-                  kernel_initializer, bias_initializer):
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self._kernel = _size_pair(kernel_size, "kernel_size", self.fields["kernel_size"])
-        self.strides = strides
-        self._strides = _size_pair(strides, "strides", self.fields["strides"])
-        self.padding = padding
-        self._activation = get_activation(activation)
-        self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self._workspace = Workspace()
-
-    @property
-    def kernel_hw(self) -> tuple[int, int]:
-        return self._kernel
+    fields = filter_fields(
+        strides=Field("size_pair", 1, low=1, high=MAX_SIZE,
+                      help="How far apart, down x across, neighbouring inputs stamp their filters: "
+                           "the output is this many times larger."),
+        padding=Field("choice", "valid", choices=("valid", "same"),
+                      help="'valid': the whole stamped image, (in - 1) x stride + kernel; "
+                           "'same': exactly in x stride (TensorFlow's rule), cropped evenly."),
+    )
 
     @property
     def stride_hw(self) -> tuple[int, int]:
         return self._strides
-
-    @property
-    def activation_function(self):
-        """The ``engine.ops.activations.Activation`` that ``activation`` names."""
-        return self._activation
 
     def output_shape(self, input_shapes):
         _, h, w = require_image(self, input_shapes[0], "Conv2DTranspose")
@@ -122,11 +81,7 @@ class Conv2DTranspose(Layer):
         channels = require_image(self, input_shapes[0], "Conv2DTranspose")[0]
         kh, kw = self._kernel
         # Keras's fans for a transposed kernel: it reads `filters` values per position and writes `channels`.
-        fans = (self.filters * kh * kw, channels * kh * kw)
-        specs = {"kernel": ParamSpec((channels, self.filters, kh, kw), self.kernel_initializer, fans, True)}
-        if self.use_bias:
-            specs["bias"] = ParamSpec((self.filters,), self.bias_initializer, fans, False)
-        return specs
+        return self._filter_params((channels, self.filters, kh, kw), (self.filters * kh * kw, channels * kh * kw))
 
     def flops(self, input_shapes, output_shape):
         c, h, w = input_shapes[0]
