@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from engine.design_limits import MAX_SIZE
 from engine.layers.base import REQUIRED, Field, Layer, describe_shape, describe_value
-
-
-def _size(shape) -> int:
-    size = 1
-    for d in shape:
-        size *= d
-    return size
 
 
 def check_target_shape(value, name: str) -> list[int]:
@@ -36,9 +31,9 @@ class Reshape(Layer):
 
     def output_shape(self, input_shapes):
         shape = tuple(input_shapes[0])
-        size = _size(shape)
+        size = math.prod(shape)
         target = list(self.target_shape)
-        known = _size(d for d in target if d != -1)
+        known = math.prod(d for d in target if d != -1)
         if -1 in target:
             if size % known:
                 raise self.error(f"Reshape cannot read {describe_shape(shape)} ({size:,} values) as "
