@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
+
+from app.dashboard.augmentation_preview import to_qimage
 
 THUMBNAIL = 56
 
@@ -14,12 +16,5 @@ THUMBNAIL = 56
 def thumbnail(image: np.ndarray, height: int = THUMBNAIL) -> QPixmap:
     """A (C, H, W) image in [0, 1] as a pixmap ``height`` high: in colour when it has three channels (a red circle
     taken for a green one must show red), else its first channel as grey (white ink on black, as MNIST)."""
-    if image.shape[0] == 3:
-        pixels = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0))
-        rows, columns, _ = pixels.shape
-        qimage = QImage(pixels.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888).copy()
-    else:
-        gray = np.ascontiguousarray((np.clip(image[0], 0, 1) * 255).astype(np.uint8))
-        rows, columns = gray.shape
-        qimage = QImage(gray.data, columns, rows, columns, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(qimage).scaled(max(1, round(columns * height / rows)), height)
+    qimage = to_qimage(image)
+    return QPixmap.fromImage(qimage).scaled(max(1, round(qimage.width() * height / qimage.height())), height)
