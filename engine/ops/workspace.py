@@ -3,8 +3,9 @@
 A convolution's im2col matrix and its gradient are tens of megabytes. Allocated afresh each step,
 such buffers come straight from the OS (too big for malloc's heap), and touching their pages for
 the first time costs as much as a third of the copy itself. A layer keeps one ``Workspace`` and asks
-it for buffers by name; a buffer is reallocated only when its shape or dtype changes. Only buffers
-that never leave the op (no caller keeps a reference) may come from here.
+it for buffers by name; a buffer is reallocated only when its shape or dtype changes. A buffer from
+here is overwritten by the layer's next training pass: only what nobody reads after that may live in
+one (what backward reads of its own pass, an output the next layer consumes within the step).
 """
 
 from __future__ import annotations
