@@ -101,3 +101,36 @@ def chain_spec(name, input_shape, layers, **task):
     nodes = [{"id": "input", "type": "Input", "shape": input_shape}]
     nodes += [{"id": f"layer-{i}", **layer} for i, layer in enumerate(layers)]
     return {"format": "layerlab-network", "version": 1, "name": name, "nodes": nodes, **task}
+
+
+def step_both(network, trainer, module, model, optimizer, step, images, labels) -> tuple[float, float]:
+    """One training step of the engine's ``trainer`` and of the exported script (``module``'s learning rate, loss,
+    target and clipping driving ``model`` and ``optimizer``) on the same batch: (engine loss, PyTorch loss). The
+    target is the batch itself for an autoencoder, else ``labels``."""
+    import torch
+
+    head = network.output_head
+    scores = network.forward(images, training=True, pre_activation=head.fused)
+    loss, dscores = head.loss(scores, images if head.reconstructs else labels)
+    network.backward(dscores, input_grad=False)
+    trainer.optimizer.step()
+
+    for group in optimizer.param_groups:
+        group["lr"] = module.learning_rate(step)
+    torch_images, torch_labels = torch.from_numpy(images), torch.from_numpy(labels)
+    torch_scores = model(torch_images, return_logits=True)
+    torch_loss = module.loss_function(torch_scores, module.targets_for(torch_images, torch_labels))
+    optimizer.zero_grad()
+    torch_loss.backward()
+    module.clip_gradients(model)
+    optimizer.step()
+    return float(loss), float(torch_loss.detach())
+
+
+def assert_same_weights(network, model) -> None:
+    """The module's weights equal the engine network's (in the exported layout) within 2e-5."""
+    from engine.export.pytorch_code import torch_weights
+
+    expected = torch_weights(network)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value.detach().numpy(), expected[key], rtol=0, atol=2e-5, err_msg=key)

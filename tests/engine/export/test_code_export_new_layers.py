@@ -24,10 +24,12 @@ import engine
 from tests.engine.export.pytorch_helpers import (
     TOLERANCE,
     assert_same_outputs,
+    assert_same_weights,
     chain_spec,
     exported_model,
     load_script,
     run_script,
+    step_both,
 )
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported, here or by an exported script
@@ -36,7 +38,7 @@ keras = pytest.importorskip("keras")
 pytest.importorskip("safetensors")
 
 from engine.export.keras_code import export_keras  # noqa: E402  (after the skips)
-from engine.export.pytorch_code import export_pytorch, torch_weights  # noqa: E402
+from engine.export.pytorch_code import export_pytorch  # noqa: E402
 
 AUTOENCODER = {"loss": "binary_cross_entropy", "target": "input"}
 NEW_LAYER_DESIGNS = {
@@ -248,30 +250,13 @@ def test_four_training_steps_move_the_weights_as_the_engine_does(name, tmp_path)
     data = engine.training.TrainingData(np.zeros((4, *input_shape), np.float32), np.zeros((4, 2), np.float32))
     trainer = engine.training.Trainer(network, data, config)
     optimizer = module.make_optimizer(model)
-    head = network.output_head
     rng = np.random.default_rng(5)
     for step in range(4):
         images = rng.random((8, *input_shape), dtype=np.float32)
         labels = rng.normal(size=(8, 2)).astype(np.float32)
-        targets = images if head.reconstructs else labels
-        scores = network.forward(images, training=True, pre_activation=head.fused)
-        loss, dscores = head.loss(scores, targets)
-        network.backward(dscores, input_grad=False)
-        trainer.optimizer.step()
-
-        for group in optimizer.param_groups:
-            group["lr"] = module.learning_rate(step)
-        torch_images, torch_labels = torch.from_numpy(images), torch.from_numpy(labels)
-        torch_scores = model(torch_images, return_logits=True)
-        torch_loss = module.loss_function(torch_scores, module.targets_for(torch_images, torch_labels))
-        optimizer.zero_grad()
-        torch_loss.backward()
-        module.clip_gradients(model)
-        optimizer.step()
-        assert float(torch_loss.detach()) == pytest.approx(float(loss), abs=1e-5)
-    expected = torch_weights(network)
-    for key, value in model.state_dict().items():
-        np.testing.assert_allclose(value.detach().numpy(), expected[key], rtol=0, atol=2e-5, err_msg=key)
+        loss, torch_loss = step_both(network, trainer, module, model, optimizer, step, images, labels)
+        assert torch_loss == pytest.approx(loss, abs=1e-5)
+    assert_same_weights(network, model)
 
 
 def test_input_noise_reaches_the_inputs_only_clipped_for_images(tmp_path):

@@ -12,18 +12,20 @@ import numpy as np
 import pytest
 
 import engine
-from engine.export.pytorch_code import export_pytorch, torch_weights
+from engine.export.pytorch_code import export_pytorch
 from engine.export.pytorch_module import PyTorchExportError
 from tests.engine.export.conftest import give_batchnorm_statistics
 from tests.engine.export.pytorch_helpers import (
     TOLERANCE,
     assert_same_outputs,
+    assert_same_weights,
     chain_spec,
     exported_model,
     load_script,
     outputs_of,
     run_script,
     script_imports,
+    step_both,
 )
 
 torch = pytest.importorskip("torch")
@@ -213,24 +215,9 @@ def test_four_training_steps_move_the_weights_as_the_engine_does(name, tmp_path)
         images = rng.normal(size=(8, 6)).astype(np.float32) * 3
         labels = rng.integers(0, 3, 8)
         assert module.learning_rate(step) == pytest.approx(trainer.optimizer.learning_rate, rel=1e-12)
-        head = network.output_head
-        scores = network.forward(images, training=True, pre_activation=head.fused)
-        loss, dscores = head.loss(scores, labels)
-        network.backward(dscores, input_grad=False)
-        trainer.optimizer.step()
-
-        for group in optimizer.param_groups:
-            group["lr"] = module.learning_rate(step)
-        torch_scores = model(torch.from_numpy(images), return_logits=True)
-        torch_loss = module.loss_function(torch_scores, torch.from_numpy(labels))
-        optimizer.zero_grad()
-        torch_loss.backward()
-        module.clip_gradients(model)
-        optimizer.step()
-        assert float(torch_loss.detach()) == pytest.approx(float(loss), abs=1e-5)
-    expected = torch_weights(network)
-    for key, value in model.state_dict().items():
-        np.testing.assert_allclose(value.detach().numpy(), expected[key], rtol=0, atol=2e-5, err_msg=key)
+        loss, torch_loss = step_both(network, trainer, module, model, optimizer, step, images, labels)
+        assert torch_loss == pytest.approx(loss, abs=1e-5)
+    assert_same_weights(network, model)
 
 
 # -- trained from scratch: the same accuracy band ---------------------------------------------------------------
