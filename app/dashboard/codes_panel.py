@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 import engine
 from app.dashboard.background import BackgroundTasks, LatestOnly
 from app.dashboard.class_colours import CLASS_SYMBOLS, class_colours
-from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels, reconstructs
+from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels
 
 CODE_POINTS = 2000  # test images on the plane: enough to see each digit's region, fast to encode each snapshot
 POINT_SIZE = 6
@@ -68,9 +68,9 @@ class PassThroughScatter(pg.ScatterPlotItem):
 def plane_bottleneck(run) -> tuple[str | None, int]:
     """(node id, values it holds) of the bottleneck of ``run``'s autoencoder, or (None, 0) where the design does
     not reconstruct its input or has no node every path passes through."""
-    network = run.inference_network
-    if not reconstructs(run):
+    if not run.reconstructs:
         return None, 0
+    network = run.inference_network
     node_id = engine.latent.find_bottleneck(network)
     if node_id is None:
         return None, 0

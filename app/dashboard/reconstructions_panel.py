@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 import engine
 from app.dashboard.background import BackgroundTasks, LatestOnly
-from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels, reconstructs
+from app.dashboard.snapshot_pictures import GREY, SnapshotCopy, example_picture, picture_levels
 
 EXAMPLES = 8  # one row that stays readable beside the training form at 1280 px
 LABEL_HEIGHT = 22
@@ -89,7 +89,7 @@ class ReconstructionsPanel(QWidget):
         return image
 
     def begin_run(self, run) -> None:
-        self.applies = reconstructs(run) and len(run.data.test_images) > 0
+        self.applies = run.reconstructs and len(run.data.test_images) > 0
         self.run = run if self.applies else None
         self.errors, self.shown_step = None, None
         config = getattr(getattr(run, "settings", None), "config", None)  # a model shown in the views has none
