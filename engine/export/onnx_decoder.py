@@ -26,6 +26,7 @@ import numpy as np
 
 from engine.export.onnx_graph import BATCH, Unsupported
 from engine.export.onnx_windows import no_dilation, pair
+from engine.ops.conv_transpose import transpose_geometry
 
 
 def _pair(value) -> tuple[int, int]:
@@ -48,29 +49,31 @@ def _upsampling(graph, node_id, layer, inputs, doc):
                       coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
 
-def transpose_pads(in_size: int, out_size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
-    """(pad_begin, pad_end, output_padding) along one axis for ONNX's ConvTranspose to give the engine's
-    ``out_size`` outputs, cropped where the engine crops (engine/ops/conv_transpose.py)."""
-    full = (in_size - 1) * stride + kernel
-    extra = max(out_size - full, 0)  # 'same' with a kernel shorter than the stride: zeros appended
-    begin = max(kernel - stride, 0) // 2 if padding == "same" else 0
-    return begin, full + extra - out_size - begin, extra
+def transpose_pads(height: int, width: int, kernel: tuple, strides: tuple, padding: str) -> tuple[list, list]:
+    """(pads [top, left, bottom, right], output_padding [rows, columns]) for ONNX's ConvTranspose to give the
+    engine's output of an (height, width) input, cropped where the engine crops (its ``transpose_geometry``)."""
+    outs, crops = transpose_geometry(height, width, kernel, strides, padding)
+    begins, ends, extras = [], [], []
+    for size, out, begin, k, s in zip((height, width), outs, crops, kernel, strides, strict=True):
+        full = (size - 1) * s + k
+        extra = max(out - full, 0)  # 'same' with a kernel shorter than the stride: zeros appended
+        begins.append(begin)
+        ends.append(full + extra - out - begin)
+        extras.append(extra)
+    return begins + ends, extras
 
 
 def _conv_transpose(graph, node_id, layer, inputs, doc):
     network = graph.network
     config = layer.get_config()
     _, in_h, in_w = network.shapes[network.graph.inputs[node_id][0]].output_shape
-    _, out_h, out_w = network.shapes[node_id].output_shape
     (kh, kw), (sh, sw) = _pair(config["kernel_size"]), _pair(config["strides"])
-    top, bottom, extra_h = transpose_pads(in_h, out_h, kh, sh, config["padding"])
-    left, right, extra_w = transpose_pads(in_w, out_w, kw, sw, config["padding"])
+    pads, output_padding = transpose_pads(in_h, in_w, (kh, kw), (sh, sw), config["padding"])
     operands = [inputs[0], graph.weight(f"{node_id}.kernel", graph.state[f"{node_id}.kernel"])]  # (in, f, kh, kw)
     if config["use_bias"]:
         operands.append(graph.weight(f"{node_id}.bias", graph.state[f"{node_id}.bias"]))
     linear = graph.node("ConvTranspose", operands, node_id, doc, kernel_shape=[kh, kw], strides=[sh, sw],
-                        pads=[top, left, bottom, right], output_padding=[extra_h, extra_w], dilations=[1, 1],
-                        group=1)
+                        pads=pads, output_padding=output_padding, dilations=[1, 1], group=1)
     return graph.activation(config["activation"], linear, node_id, doc)
 
 
@@ -190,11 +193,7 @@ class DecoderOps:
         if auto_pad == "VALID":
             pads = [0, 0, 0, 0]
         for padding in ("valid", "same"):
-            rule = []
-            for size, k, s in zip(x.shape[1:], window, strides, strict=True):
-                out = size * s if padding == "same" else (size - 1) * s + k
-                rule.append(transpose_pads(size, out, k, s, padding))
-            if pads == [rule[0][0], rule[1][0], rule[0][1], rule[1][1]] and extra == [rule[0][2], rule[1][2]]:
+            if (pads, extra) == transpose_pads(int(x.shape[1]), int(x.shape[2]), window, strides, padding):
                 return padding
         raise Unsupported(f"has pads={pads} and output_padding={extra}; LayerLab's Conv2DTranspose crops as "
                           f"'valid' (nothing) or 'same' (TensorFlow's rule: the output is the input times the "
