@@ -22,10 +22,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
+from app.document.model import TASK_DEFAULTS
+
 LOSSES = {"cross_entropy": "Cross-entropy — classify", "mean_squared_error": "Mean squared error",
           "binary_cross_entropy": "Binary cross-entropy"}
 TARGETS = {"labels": "The labels", "input": "The input (autoencoder)"}
-DEFAULT_TASK = {"loss": "cross_entropy", "target": "labels"}
 
 LOSS_TIP = ("What training makes small. Cross-entropy classifies: one score per class, compared with the label. "
             "Mean squared error and binary cross-entropy compare every output with its target value (binary "
@@ -74,7 +75,7 @@ class TaskFields(QObject):
         self._showing = True
         try:
             for key, combo in (("loss", self.loss), ("target", self.target)):
-                value = task.get(key, DEFAULT_TASK[key])
+                value = task.get(key, TASK_DEFAULTS[key])
                 index = combo.findData(value)
                 if index < 0:
                     combo.addItem(str(value), value)
