@@ -42,10 +42,6 @@ def _pair(values) -> str:
     return str(first) if first == second else f"({first}, {second})"
 
 
-def _hw(value) -> tuple[int, int]:
-    return (int(value), int(value)) if isinstance(value, int) else (int(value[0]), int(value[1]))
-
-
 class SequenceAndDecoderLayers:
     """The ``_<LayerType>`` builders of these layers; each returns the forward's expression for the node."""
 
@@ -62,9 +58,7 @@ class SequenceAndDecoderLayers:
 
     def _Conv2DTranspose(self, node_id, name, layer, inputs, input_shapes):
         channels, height, width = input_shapes[0]
-        kernel_shape = layer.param_shapes(list(input_shapes))["kernel"].shape  # (in, filters, kh, kw)
-        kernel = tuple(kernel_shape[2:])
-        stride = getattr(layer, "stride_hw", None) or _hw(layer.strides)
+        kernel, stride = layer.kernel_hw, layer.stride_hw
         _, out_height, out_width = layer.output_shape(input_shapes)
         full = ((height - 1) * stride[0] + kernel[0], (width - 1) * stride[1] + kernel[1])
         extra = (max(out_height - full[0], 0), max(out_width - full[1], 0))  # rows and columns torch adds at the end
