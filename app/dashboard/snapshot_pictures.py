@@ -4,7 +4,6 @@ holding a chosen snapshot, and an example (or a decoded output) as the picture a
     copy = SnapshotCopy()
     network = copy.holding(run, snapshot)          # on the views' background thread only
     picture = example_picture(output, run.input_shape)   # (H, W) grey or (H, W, 3) colour, in the input's shape
-    reconstructs(run)                               # whether the run's design gives back its input
 """
 
 from __future__ import annotations
@@ -17,11 +16,6 @@ from app.dashboard.image_grid import tile
 from app.document.networks import new_network
 
 GREY = pg.colormap.get("CET-L1")  # black 0 .. white 1: a digit as MNIST draws it
-
-
-def reconstructs(run) -> bool:
-    """Whether ``run``'s design is trained to give back its input (an autoencoder)."""
-    return bool(run.inference_network.output_head.reconstructs)
 
 
 class SnapshotCopy:
